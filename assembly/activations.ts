@@ -1,0 +1,90 @@
+// Activation functions: SIMD (f32x4) approximations of exp, sigmoid and tanh, and their scalar twins
+// (same formulas, lane for lane) used for tails. Absolute error ≤ 2e-7 against float64 on all floats.
+// Scalar float64 references live in test/reference/activations.ts.
+
+// exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (Cody–Waite split), e^r by a degree-7
+// polynomial (Cephes expf). x is clamped so that 2^n stays a normal float; NaN propagates.
+const EXP_HI: f32 = 88.0;
+const EXP_LO: f32 = -87.0;
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+
+@inline export function expV(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, scale);
+}
+
+@inline export function expS(x: f32): f32 {
+  x = max(min(x, EXP_HI), EXP_LO);
+  const n = nearest(x * LOG2E);
+  let r = x - n * LN2_HI;
+  r = r - n * LN2_LO;
+  let p = P0 * r + P1;
+  p = p * r + P2;
+  p = p * r + P3;
+  p = p * r + P4;
+  p = p * r + P5;
+  const y = p * (r * r) + r + 1.0;
+  const scale = reinterpret<f32>((<i32>n + 127) << 23);
+  return y * scale;
+}
+
+/** σ(x) = 1 / (1 + e^−x). */
+@inline export function sigmoidV(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  return f32x4.div(one, f32x4.add(one, expV(f32x4.neg(x))));
+}
+
+@inline export function sigmoidS(x: f32): f32 {
+  return 1.0 / (1.0 + expS(-x));
+}
+
+/** tanh(x) = sign(x) · (1 − e^−2|x|) / (1 + e^−2|x|): no cancellation beyond one rounding near 0. */
+@inline export function tanhV(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  const e = expV(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
+  const magnitude = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.bitselect(x, magnitude, i32x4.splat(0x80000000));
+}
+
+@inline export function tanhS(x: f32): f32 {
+  const e = expS(abs(x) * -2.0);
+  return copysign<f32>((1.0 - e) / (1.0 + e), x);
+}
+
+// Whole-array versions: the kernels' building blocks exposed for tests and element-wise layers.
+
+export function expArray(dst: usize /* [n] */, src: usize /* [n] */, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), expV(v128.load(src + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), expS(load<f32>(src + (<usize>i << 2))));
+}
+
+export function sigmoidArray(dst: usize /* [n] */, src: usize /* [n] */, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), sigmoidV(v128.load(src + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), sigmoidS(load<f32>(src + (<usize>i << 2))));
+}
+
+export function tanhArray(dst: usize /* [n] */, src: usize /* [n] */, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), tanhV(v128.load(src + (<usize>i << 2))));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), tanhS(load<f32>(src + (<usize>i << 2))));
+}

@@ -1,0 +1,149 @@
+// Minimal protobuf/ONNX writer: a ModelProto (opset 14) holding one recurrent stack (LSTM, GRU or RNN nodes) built from PyTorch-layout weights.
+
+import { GATES, directions, layerInput } from './spec.mjs';
+
+const FLOAT = 1;
+const INT64 = 7;
+const ATTR = { INT: 2, STRING: 3, INTS: 7 };
+
+// ---- protobuf wire format: a message is a list of byte chunks, concatenated once ----
+
+const utf8 = new TextEncoder();
+
+function varint(n) {
+  const out = [];
+  while (n > 127) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+function concat(chunks) {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+const message = (...fields) => concat(fields.flat());
+const int = (field, value) => concat([varint(field * 8), varint(value)]);
+const bytes = (field, payload) => concat([varint(field * 8 + 2), varint(payload.length), payload]);
+const string = (field, text) => bytes(field, utf8.encode(text));
+
+// ---- ONNX messages (field numbers from onnx.proto) ----
+
+function tensorProto(name, dims, data) {
+  const type = data instanceof BigInt64Array ? INT64 : FLOAT;
+  const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // little-endian hosts
+  return message(dims.map((d) => int(1, d)), int(2, type), string(8, name), bytes(9, raw));
+}
+
+function valueInfo(name, dims) {
+  const shape = message(dims.map((d) => bytes(1, int(1, d))));
+  const tensorType = message(int(1, FLOAT), bytes(2, shape));
+  return message(string(1, name), bytes(2, message(bytes(1, tensorType))));
+}
+
+function attribute(name, value) {
+  if (typeof value === 'string') return message(string(1, name), int(20, ATTR.STRING), bytes(4, utf8.encode(value)));
+  if (Array.isArray(value)) return message(string(1, name), int(20, ATTR.INTS), value.map((v) => int(8, v)));
+  return message(string(1, name), int(20, ATTR.INT), int(3, value));
+}
+
+function node(opType, inputs, outputs, attributes = {}) {
+  return message(
+    inputs.map((s) => string(1, s)),
+    outputs.map((s) => string(2, s)),
+    string(3, `${opType}_${outputs[0]}`),
+    string(4, opType),
+    Object.entries(attributes).map(([k, v]) => bytes(5, attribute(k, v))),
+  );
+}
+
+function modelProto({ nodes, initializers, inputs, outputs }) {
+  const graph = message(
+    nodes.map((n) => bytes(1, n)),
+    string(2, 'looptree_bench'),
+    initializers.map((t) => bytes(5, t)),
+    inputs.map((v) => bytes(11, v)),
+    outputs.map((v) => bytes(12, v)),
+  );
+  const opset = message(string(1, ''), int(2, 14));
+  return message(int(1, 7), string(2, 'looptree-bench'), bytes(7, graph), bytes(8, opset));
+}
+
+// ---- PyTorch → ONNX weights ----
+
+// ONNX gate order, as indices into PyTorch's: LSTM i,o,f,c ← i,f,g,o; GRU z,r,h ← r,z,n.
+const GATE_ORDER = { lstm: [0, 3, 1, 2], gru: [1, 0, 2], rnn: [0] };
+
+function reorderGates(data, cell) {
+  const block = data.length / GATES[cell];
+  return concat(GATE_ORDER[cell].map((g) => new Uint8Array(data.buffer, data.byteOffset + g * block * 4, block * 4)));
+}
+
+const f32 = (u8) => new Float32Array(u8.buffer, u8.byteOffset, u8.byteLength / 4);
+
+// W [D, G·H, in], R [D, G·H, H], B [D, 2·G·H] = [Wb, Rb] for one layer.
+function layerWeights(w, stateDict, l) {
+  const suffixes = w.bidirectional ? ['', '_reverse'] : [''];
+  const pick = (name) => suffixes.map((s) => reorderGates(stateDict[`${name}_l${l}${s}`].data, w.cell));
+  const D = directions(w);
+  const GH = GATES[w.cell] * w.H;
+  return {
+    W: [[D, GH, layerInput(w, l)], f32(concat(pick('weight_ih')))],
+    R: [[D, GH, w.H], f32(concat(pick('weight_hh')))],
+    B: [[D, 2 * GH], f32(concat(suffixes.flatMap((s, i) => [pick('bias_ih')[i], pick('bias_hh')[i]])))],
+  };
+}
+
+// The ONNX model of workload `w`. Input `X` [T, B, I]; output `Y` in PyTorch's layout [T, B, D·H]
+// (declared [T, 1, B, H] when unidirectional: same bytes, no copy).
+// With `initialState`, each layer l also takes `h0_l{l}` (and `c0_l{l}`) [D, B, H] and returns its
+// final state as `h_l{l}` (and `c_l{l}`), so a caller can stream by feeding them back.
+export function recurrentOnnxModel(w, stateDict, { initialState = false } = {}) {
+  const D = directions(w);
+  const opType = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' }[w.cell];
+  const stateDims = [D, w.B, w.H];
+  const nodes = [];
+  const initializers = [];
+  if (D === 2 || w.layers > 1) initializers.push(tensorProto('flatten_directions', [3], new BigInt64Array([0n, 0n, -1n])));
+  const inputs = [valueInfo('X', [w.T, w.B, w.I])];
+  const outputs = [];
+  let x = 'X';
+  for (let l = 0; l < w.layers; l++) {
+    for (const [name, [dims, data]] of Object.entries(layerWeights(w, stateDict, l))) {
+      initializers.push(tensorProto(`${name}_l${l}`, dims, data));
+    }
+    const last = l === w.layers - 1;
+    // Y [T, D, B, H] → [T, B, D·H] for the next layer or the output; with D = 1 the bytes already match.
+    const flatten = D === 2 || !last;
+    const y = last && !flatten ? 'Y' : `Y_l${l}`;
+    const nodeInputs = [x, `W_l${l}`, `R_l${l}`, `B_l${l}`];
+    const nodeOutputs = [y];
+    if (initialState) {
+      const states = w.cell === 'lstm' ? ['h', 'c'] : ['h'];
+      nodeInputs.push('', ...states.map((s) => `${s}0_l${l}`));
+      nodeOutputs.push(...states.map((s) => `${s}_l${l}`));
+      inputs.push(...states.map((s) => valueInfo(`${s}0_l${l}`, stateDims)));
+      outputs.push(...states.map((s) => valueInfo(`${s}_l${l}`, stateDims)));
+    }
+    const attributes = { hidden_size: w.H };
+    if (w.bidirectional) attributes.direction = 'bidirectional';
+    if (w.cell === 'gru') attributes.linear_before_reset = 1;
+    nodes.push(node(opType, nodeInputs, nodeOutputs, attributes));
+    x = y;
+    if (flatten) {
+      nodes.push(node('Transpose', [y], [`${y}_tbdh`], { perm: [0, 2, 1, 3] }));
+      x = last ? 'Y' : `${y}_flat`;
+      nodes.push(node('Reshape', [`${y}_tbdh`, 'flatten_directions'], [x]));
+    }
+  }
+  outputs.unshift(valueInfo('Y', D === 2 ? [w.T, w.B, D * w.H] : [w.T, 1, w.B, w.H]));
+  return modelProto({ nodes, initializers, inputs, outputs });
+}

@@ -1,0 +1,13 @@
+// Public entry point of looptree: re-exports the API of DESIGN §4 and the typed errors.
+
+export { init, initSync, backendInfo, type InitOptions, type SimdMode } from './runtime.js';
+export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
+export {
+  RNN, LSTM, GRU, Stream, RecurrentModule,
+  type RecurrentOptions, type RNNOptions, type LSTMOptions, type ForwardOptions, type ForwardResult, type StreamOptions,
+} from './recurrent.js';
+export { manualSeed } from './random.js';
+export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata } from './io/safetensors.js';
+export {
+  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError,
+} from './errors.js';

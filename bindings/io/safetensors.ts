@@ -1,0 +1,325 @@
+// Safetensors reader and writer: validated parsing to float32 Tensors (F32/F16/BF16/F64 in) and F32 serialization.
+
+import { ArgumentError, SafetensorsError, formatShape } from '../errors.js';
+import { Tensor, shapeSize } from '../tensor.js';
+
+/** Dtypes this reader converts to float32, with their size in bytes. */
+const DTYPE_SIZES = { F32: 4, F16: 2, BF16: 2, F64: 8 } as const;
+type SupportedDtype = keyof typeof DTYPE_SIZES;
+const SUPPORTED_DTYPES = Object.keys(DTYPE_SIZES).join(', ');
+
+/** The length prefix is a little-endian u64. */
+const LENGTH_PREFIX_BYTES = 8;
+/** Same limit as the reference implementation (huggingface/safetensors `MAX_HEADER_SIZE`). */
+const MAX_HEADER_BYTES = 100_000_000;
+/** The writer pads the header with spaces so that the data starts at a multiple of 8 bytes. */
+const HEADER_ALIGNMENT = 8;
+const METADATA_KEY = '__metadata__';
+
+/** One tensor entry of the header, validated against the data buffer. */
+interface TensorEntry {
+  readonly name: string;
+  readonly dtype: SupportedDtype;
+  readonly shape: readonly number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** A validated header and where the data buffer starts in the file. */
+interface Header {
+  readonly metadata: Record<string, string>;
+  readonly entries: readonly TensorEntry[];
+  readonly dataStart: number;
+}
+
+/**
+ * Parses a safetensors file into float32 Tensors keyed by name. F16, BF16 and F64 are converted to float32.
+ * Every structural problem throws a `SafetensorsError` naming what was expected and what came.
+ */
+export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
+  const header = readHeader(bytes, 'parseSafetensors');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Object.fromEntries(
+    header.entries.map((entry) => [entry.name, new Tensor(decodeTensorData(view, header.dataStart, entry), entry.shape)]),
+  );
+}
+
+/** Returns the `__metadata__` map of a safetensors file (empty if it has none), after validating the whole header. */
+export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, string> {
+  return readHeader(bytes, 'readSafetensorsMetadata').metadata;
+}
+
+/**
+ * Writes Tensors (and optional string metadata) as a safetensors file of F32 tensors. Like the Python
+ * `safetensors` package, tensors are stored in name order and the header is space-padded to a multiple of 8 bytes.
+ */
+export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  if (!isPlainObject(tensors)) {
+    throw new ArgumentError(`serializeSafetensors: expected an object mapping names to Tensors, got ${describeValue(tensors)}`);
+  }
+  const headerParts: string[] = [];
+  if (metadata !== undefined) headerParts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(checkMetadataArgument(metadata))}`);
+  const ordered: Tensor[] = [];
+  let dataLength = 0;
+  for (const name of Object.keys(tensors).sort(compareByCodePoint)) {
+    const value = tensors[name];
+    checkTensorArgument(name, value);
+    const begin = dataLength;
+    dataLength += value.size * DTYPE_SIZES.F32;
+    const info = { dtype: 'F32', shape: value.shape, data_offsets: [begin, dataLength] };
+    headerParts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
+    ordered.push(value);
+  }
+  const headerText = `{${headerParts.join(',')}}`;
+  const unpaddedHeader = new TextEncoder().encode(headerText);
+  const headerLength = Math.ceil(unpaddedHeader.length / HEADER_ALIGNMENT) * HEADER_ALIGNMENT;
+
+  const dataStart = LENGTH_PREFIX_BYTES + headerLength;
+  const file = new Uint8Array(dataStart + dataLength);
+  const view = new DataView(file.buffer);
+  view.setBigUint64(0, BigInt(headerLength), true);
+  file.set(unpaddedHeader, LENGTH_PREFIX_BYTES);
+  file.fill(0x20, LENGTH_PREFIX_BYTES + unpaddedHeader.length, dataStart);
+  let offset = dataStart;
+  for (const { data } of ordered) {
+    // Copying the bit patterns (not the numbers) keeps NaN payloads intact.
+    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    for (let i = 0; i < bits.length; i++, offset += 4) view.setUint32(offset, bits[i], true);
+  }
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+function readHeader(bytes: Uint8Array, caller: string): Header {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new ArgumentError(`${caller}: expected a Uint8Array, got ${describeValue(bytes)}`);
+  }
+  if (bytes.length < LENGTH_PREFIX_BYTES) {
+    throw new SafetensorsError(`safetensors: expected at least ${LENGTH_PREFIX_BYTES} bytes (the header length), got ${bytes.length}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const declaredLength = view.getBigUint64(0, true);
+  if (declaredLength > BigInt(MAX_HEADER_BYTES)) {
+    throw new SafetensorsError(`safetensors: header length ${declaredLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  }
+  const headerLength = Number(declaredLength);
+  const bytesAfterPrefix = bytes.length - LENGTH_PREFIX_BYTES;
+  if (headerLength > bytesAfterPrefix) {
+    throw new SafetensorsError(`safetensors: header length ${headerLength} is larger than the ${bytesAfterPrefix} bytes after the length prefix`);
+  }
+  const dataStart = LENGTH_PREFIX_BYTES + headerLength;
+  const json = parseHeaderJson(bytes.subarray(LENGTH_PREFIX_BYTES, dataStart));
+  const dataLength = bytes.length - dataStart;
+
+  let metadata: Record<string, string> = {};
+  const entries: TensorEntry[] = [];
+  for (const [name, value] of Object.entries(json)) {
+    if (name === METADATA_KEY) metadata = checkMetadata(value);
+    else entries.push(checkEntry(name, value, dataLength));
+  }
+  checkCoverage(entries, dataLength);
+  return { metadata, entries, dataStart };
+}
+
+function parseHeaderJson(headerBytes: Uint8Array): Record<string, unknown> {
+  let text: string;
+  try {
+    // ignoreBOM keeps a byte order mark in the text, so that JSON.parse rejects it as the reference reader does.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
+  } catch {
+    throw new SafetensorsError(`safetensors: the ${headerBytes.length}-byte header is not valid UTF-8`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new SafetensorsError(`safetensors: the header is not valid JSON (${(error as Error).message}): ${preview(text)}`);
+  }
+  if (!isPlainObject(json)) {
+    throw new SafetensorsError(`safetensors: the header must be a JSON object, got ${describeValue(json)}`);
+  }
+  return json;
+}
+
+function checkMetadata(value: unknown): Record<string, string> {
+  if (!isPlainObject(value)) {
+    throw new SafetensorsError(`safetensors: "__metadata__" must be an object of strings, got ${describeValue(value)}`);
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string') {
+      throw new SafetensorsError(`safetensors: "__metadata__" values must be strings, got ${describeValue(entry)} for key ${JSON.stringify(key)}`);
+    }
+  }
+  return value as Record<string, string>;
+}
+
+function checkEntry(name: string, value: unknown, dataLength: number): TensorEntry {
+  const what = `safetensors: tensor ${JSON.stringify(name)}`;
+  if (!isPlainObject(value)) {
+    throw new SafetensorsError(`${what} must be an object with dtype, shape and data_offsets, got ${describeValue(value)}`);
+  }
+  for (const field of ['dtype', 'shape', 'data_offsets']) {
+    if (!Object.hasOwn(value, field)) throw new SafetensorsError(`${what} has no "${field}" (expected dtype, shape and data_offsets)`);
+  }
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_SIZES, dtype)) {
+    throw new SafetensorsError(`${what} has unsupported dtype ${describeValue(dtype)}; supported dtypes: ${SUPPORTED_DTYPES}`);
+  }
+  if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+    throw new SafetensorsError(`${what} has shape ${JSON.stringify(shape)}; expected an array of non-negative integers`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((offset) => Number.isSafeInteger(offset) && offset >= 0)) {
+    throw new SafetensorsError(`${what} has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] with non-negative integers`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) {
+    throw new SafetensorsError(`${what} has data_offsets [${begin}, ${end}]; expected begin <= end`);
+  }
+  if (end > dataLength) {
+    throw new SafetensorsError(`${what} ends at byte ${end}, beyond the ${dataLength}-byte data buffer`);
+  }
+  const dtypeSize = DTYPE_SIZES[dtype as SupportedDtype];
+  const expectedLength = shapeSize(shape) * dtypeSize;
+  if (end - begin !== expectedLength) {
+    throw new SafetensorsError(
+      `${what} of dtype ${dtype} and shape ${formatShape(shape)} needs ${expectedLength} bytes (${dtypeSize} per element), ` +
+        `but data_offsets [${begin}, ${end}] span ${end - begin}`,
+    );
+  }
+  return { name, dtype: dtype as SupportedDtype, shape, begin, end };
+}
+
+/** The tensors, sorted by position, must tile the data buffer exactly: no holes, no overlaps, no trailing bytes. */
+function checkCoverage(entries: readonly TensorEntry[], dataLength: number): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end || compareByCodePoint(a.name, b.name));
+  let previous: TensorEntry | undefined;
+  for (const entry of sorted) {
+    const covered = previous?.end ?? 0;
+    if (entry.begin > covered) {
+      throw new SafetensorsError(
+        `safetensors: bytes ${covered} to ${entry.begin} of the data buffer belong to no tensor ` +
+          `(hole before tensor ${JSON.stringify(entry.name)}, data_offsets [${entry.begin}, ${entry.end}])`,
+      );
+    }
+    if (previous && entry.begin < covered) {
+      throw new SafetensorsError(
+        `safetensors: tensor ${JSON.stringify(entry.name)} (data_offsets [${entry.begin}, ${entry.end}]) overlaps ` +
+          `tensor ${JSON.stringify(previous.name)} (data_offsets [${previous.begin}, ${previous.end}])`,
+      );
+    }
+    previous = entry;
+  }
+  const covered = previous?.end ?? 0;
+  if (covered < dataLength) {
+    throw new SafetensorsError(
+      `safetensors: ${dataLength - covered} trailing bytes after the last tensor (the data buffer is ${dataLength} bytes, the tensors cover ${covered})`,
+    );
+  }
+}
+
+/** Reads one tensor's little-endian values as float32, whatever the host byte order and the data alignment. */
+function decodeTensorData(view: DataView, dataStart: number, entry: TensorEntry): Float32Array {
+  const dtypeSize = DTYPE_SIZES[entry.dtype];
+  const count = (entry.end - entry.begin) / dtypeSize;
+  const values = new Float32Array(count);
+  const bits = new Uint32Array(values.buffer);
+  let offset = dataStart + entry.begin;
+  for (let i = 0; i < count; i++, offset += dtypeSize) {
+    switch (entry.dtype) {
+      case 'F32':
+        bits[i] = view.getUint32(offset, true);
+        break;
+      case 'F16':
+        bits[i] = float16ToFloat32Bits(view.getUint16(offset, true));
+        break;
+      case 'BF16':
+        bits[i] = view.getUint16(offset, true) << 16;
+        break;
+      case 'F64':
+        values[i] = Math.fround(view.getFloat64(offset, true));
+        break;
+    }
+  }
+  return values;
+}
+
+/** Converts IEEE half-precision bits to single-precision bits (exact: every half value is a float32). */
+function float16ToFloat32Bits(half: number): number {
+  const sign = (half & 0x8000) << 16;
+  const exponent = (half >> 10) & 0x1f;
+  const fraction = half & 0x3ff;
+  if (exponent === 0x1f) return sign | 0x7f800000 | (fraction << 13); // Inf, or NaN keeping its payload
+  if (exponent !== 0) return sign | ((exponent - 15 + 127) << 23) | (fraction << 13);
+  if (fraction === 0) return sign; // ±0
+  // Subnormal: fraction × 2^-24. Its top set bit becomes the implicit leading 1 of a normal float32.
+  const topBit = 31 - Math.clz32(fraction);
+  return sign | ((topBit - 24 + 127) << 23) | ((fraction << (23 - topBit)) & 0x7fffff);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+function checkTensorArgument(name: string, value: unknown): asserts value is Tensor {
+  if (name === '' || name === METADATA_KEY) {
+    throw new ArgumentError(`serializeSafetensors: tensor names must be non-empty and not "${METADATA_KEY}", got ${JSON.stringify(name)}`);
+  }
+  checkWellFormed(name, 'tensor name');
+  if (!(value instanceof Tensor)) {
+    throw new ArgumentError(`serializeSafetensors: tensor ${JSON.stringify(name)} must be a Tensor, got ${describeValue(value)}`);
+  }
+}
+
+function checkMetadataArgument(metadata: unknown): Record<string, string> {
+  if (!isPlainObject(metadata)) {
+    throw new ArgumentError(`serializeSafetensors: metadata must be an object of strings, got ${describeValue(metadata)}`);
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') {
+      throw new ArgumentError(`serializeSafetensors: metadata values must be strings, got ${describeValue(value)} for key ${JSON.stringify(key)}`);
+    }
+    checkWellFormed(key, 'metadata key');
+    checkWellFormed(value, `metadata value of ${JSON.stringify(key)}`);
+  }
+  return metadata as Record<string, string>;
+}
+
+/** A lone UTF-16 surrogate cannot be encoded as UTF-8; TextEncoder would silently replace it with U+FFFD. */
+function checkWellFormed(text: string, what: string): void {
+  if (/\p{Surrogate}/u.test(text)) {
+    throw new ArgumentError(`serializeSafetensors: ${what} ${JSON.stringify(text)} contains a lone UTF-16 surrogate`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** A `{...}` object: not null, an array, a Map or another built-in (works across realms, unlike a prototype check). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Object]';
+}
+
+/** Orders strings by Unicode code point, which is the byte order of their UTF-8 encodings (as Rust sorts them). */
+function compareByCodePoint(a: string, b: string): number {
+  const left = [...a];
+  const right = [...b];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const difference = left[i].codePointAt(0)! - right[i].codePointAt(0)!;
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'string') return JSON.stringify(preview(value));
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
+  if (typeof value === 'object') return value.constructor && value.constructor !== Object ? `a ${value.constructor.name}` : 'an object';
+  return typeof value;
+}
+
+function preview(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}

@@ -1,0 +1,593 @@
+// RNN, LSTM and GRU: PyTorch's options, parameter names, layouts and semantics over the Wasm core.
+// One base class; the cell kind (gate count G) is the only difference it needs to know.
+
+import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from './errors.js';
+import { CELL_CODE, LAYER_ENTRY, PLAN, planBytes, type CellKind } from './plan.js';
+import { fillUniform } from './random.js';
+import {
+  Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, readF32, reserveArena, writeF32,
+} from './runtime.js';
+import { Tensor, toTensor, type TensorLike } from './tensor.js';
+
+/** Options shared by RNN, LSTM and GRU (PyTorch names and defaults). */
+export interface RecurrentOptions {
+  /** Features per input step (I). */
+  inputSize: number;
+  /** Features of the hidden state (H). */
+  hiddenSize: number;
+  /** Stacked layers (L), default 1. */
+  numLayers?: number;
+  /** Use bias_ih / bias_hh, default true. */
+  bias?: boolean;
+  /** Input and output as [B, T, ·] instead of [T, B, ·], default false. h0/h/c keep [L·D, B, ·]. */
+  batchFirst?: boolean;
+  /** Run a reverse direction too (D = 2) and concatenate [forward, reverse], default false. */
+  bidirectional?: boolean;
+}
+
+export interface RNNOptions extends RecurrentOptions {
+  /** 'tanh' (default) or 'relu'. */
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+export interface LSTMOptions extends RecurrentOptions {
+  /** Project h to this size with weight_hr (P); 0 (default) means no projection. */
+  projSize?: number;
+}
+
+export interface ForwardOptions {
+  /** Initial hidden state [L·D, B, P] ([L·D, P] for unbatched input); zeros when absent. */
+  h0?: TensorLike;
+  /** Initial cell state [L·D, B, H] (LSTM only); zeros when absent. */
+  c0?: TensorLike;
+  /** Valid length of each batch element (pack_padded_sequence semantics, any order, 1..T). */
+  lengths?: ArrayLike<number>;
+}
+
+export interface ForwardResult {
+  /** [T, B, D·P] (or [B, T, D·P] with batchFirst; [T, D·P] for unbatched input). */
+  output: Tensor;
+  /** Final hidden state of every layer and direction: [L·D, B, P]. */
+  h: Tensor;
+  /** Final cell state (LSTM only): [L·D, B, H]. */
+  c?: Tensor;
+}
+
+export interface StreamOptions {
+  /** Batch size B of each step; default 1, or taken from h0. */
+  batch?: number;
+  /** Initial hidden state [L, B, P]; zeros when absent. */
+  h0?: TensorLike;
+  /** Initial cell state [L, B, H] (LSTM only). */
+  c0?: TensorLike;
+}
+
+interface ParameterSlot {
+  name: string;
+  shape: number[];
+  /** Byte offset in the module's block. */
+  offset: number;
+}
+
+interface LayerDirection {
+  inputSize: number;
+  weightIH: ParameterSlot;
+  weightHH: ParameterSlot;
+  biasIH?: ParameterSlot;
+  biasHH?: ParameterSlot;
+  weightHR?: ParameterSlot;
+  packedIH: number;
+  packedHH: number;
+  packedHR: number;
+  biasX: number;
+  biasHN: number;
+}
+
+function positiveInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ArgumentError(`${what} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function booleanOption(value: unknown, what: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ArgumentError(`${what} must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((dim, i) => dim === b[i]);
+}
+
+function expectShape(value: Tensor, expected: readonly number[], what: string): void {
+  if (!sameShape(value.shape, expected)) {
+    throw new ShapeError(`Expected ${what} of shape ${formatShape(expected)}, got ${formatShape(value.shape)}`);
+  }
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/** Base of RNN, LSTM and GRU. Owns one Wasm block: the plan, PyTorch-layout parameters and packed copies. */
+export abstract class RecurrentModule {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly bidirectional: boolean;
+  /** Width of h: projSize if set, else hiddenSize. */
+  readonly outputSize: number;
+
+  protected readonly cell: CellKind;
+  private readonly gates: number;
+  private readonly entries: LayerDirection[] = [];
+  private readonly slots: ParameterSlot[] = [];
+  private block: number;
+  private readonly plan: number;
+  private readonly streams = new Set<Stream>();
+
+  protected constructor(cell: CellKind, options: RecurrentOptions, projSize: number) {
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError(`${new.target.name}: expected an options object, got ${options === null ? 'null' : typeof options}`);
+    }
+    this.cell = cell;
+    this.inputSize = positiveInteger(options.inputSize, 'inputSize');
+    this.hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize');
+    this.numLayers = positiveInteger(options.numLayers ?? 1, 'numLayers');
+    this.bias = booleanOption(options.bias, 'bias', true);
+    this.batchFirst = booleanOption(options.batchFirst, 'batchFirst', false);
+    this.bidirectional = booleanOption(options.bidirectional, 'bidirectional', false);
+    this.gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+    this.outputSize = projSize > 0 ? projSize : this.hiddenSize;
+
+    const H = this.hiddenSize, P = this.outputSize, G = this.gates;
+    const packedSize = kernels().packedSize;
+    const layout = new Layout();
+    const planOffset = layout.take(planBytes(this.numLayers * this.directions));
+    const addSlot = (name: string, shape: number[]): ParameterSlot => {
+      const slot = { name, shape, offset: layout.take(shape.reduce((a, b) => a * b, 1) * 4) };
+      this.slots.push(slot);
+      return slot;
+    };
+    const entryOffsets: Array<Omit<LayerDirection, 'packedIH' | 'packedHH' | 'packedHR' | 'biasX' | 'biasHN'> & { offsets: number[] }> = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let direction = 0; direction < this.directions; direction++) {
+        const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+        const inputSize = layer === 0 ? this.inputSize : this.directions * P;
+        const weightIH = addSlot(`weight_ih${suffix}`, [G * H, inputSize]);
+        const weightHH = addSlot(`weight_hh${suffix}`, [G * H, P]);
+        const biasIH = this.bias ? addSlot(`bias_ih${suffix}`, [G * H]) : undefined;
+        const biasHH = this.bias ? addSlot(`bias_hh${suffix}`, [G * H]) : undefined;
+        const weightHR = projSize > 0 ? addSlot(`weight_hr${suffix}`, [P, H]) : undefined;
+        entryOffsets.push({ inputSize, weightIH, weightHH, biasIH, biasHH, weightHR, offsets: [] });
+      }
+    }
+    for (const entry of entryOffsets) {
+      entry.offsets = [
+        layout.take(packedSize(G * H, entry.inputSize) * 4),
+        layout.take(packedSize(G * H, P) * 4),
+        entry.weightHR ? layout.take(packedSize(P, H) * 4) : -1,
+        layout.take(align8(G * H) * 4),
+        layout.take(align8(H) * 4),
+      ];
+    }
+    this.block = allocBytes(layout.size);
+    leakGuard.register(this, [this.block], this);
+    // Offsets become absolute pointers; the block never moves.
+    for (const slot of this.slots) slot.offset += this.block;
+    this.plan = this.block + planOffset;
+    for (const { offsets, ...entry } of entryOffsets) {
+      const [ih, hh, hr, bx, bhn] = offsets;
+      this.entries.push({
+        ...entry, packedIH: this.block + ih, packedHH: this.block + hh, packedHR: hr < 0 ? 0 : this.block + hr,
+        biasX: this.block + bx, biasHN: this.block + bhn,
+      });
+    }
+    heapF32().fill(0, this.block >>> 2, (this.block + layout.size) >>> 2);
+    writeLayerTable(this.plan, this.entries);
+    this.resetParameters();
+  }
+
+  /** 2 if bidirectional, else 1 (D). */
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /** PyTorch's default initialization: every parameter ~ U(−1/√H, 1/√H), from the seeded generator. */
+  resetParameters(): void {
+    this.checkAlive();
+    const bound = 1 / Math.sqrt(this.hiddenSize);
+    for (const slot of this.slots) {
+      const values = new Float32Array(slot.shape.reduce((a, b) => a * b, 1));
+      fillUniform(values, bound);
+      writeF32(slot.offset, values);
+    }
+    this.repack();
+  }
+
+  /** Names and shapes of the parameters, in PyTorch's state_dict order. */
+  parameterShapes(): Record<string, number[]> {
+    return Object.fromEntries(this.slots.map((slot) => [slot.name, [...slot.shape]]));
+  }
+
+  /**
+   * Loads PyTorch-named parameters. With `strict` (default), a missing or unexpected key is an error;
+   * a wrongly shaped or non-finite value always is. Nothing is written unless everything is valid.
+   */
+  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    this.checkAlive();
+    const module = this.constructor.name;
+    if (dict === null || typeof dict !== 'object') {
+      throw new StateDictError(`${module}.loadStateDict: expected an object of tensors, got ${dict === null ? 'null' : typeof dict}`);
+    }
+    const strict = opts.strict ?? true;
+    const known = new Map(this.slots.map((slot) => [slot.name, slot]));
+    const unexpectedKeys = Object.keys(dict).filter((key) => !known.has(key));
+    const missingKeys = this.slots.map((slot) => slot.name).filter((name) => !(name in dict));
+    if (strict && unexpectedKeys.length > 0) {
+      throw new StateDictError(`${module}.loadStateDict: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${[...known.keys()].join(', ')}`);
+    }
+    if (strict && missingKeys.length > 0) {
+      throw new StateDictError(`${module}.loadStateDict: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
+    }
+    const updates: Array<[ParameterSlot, Float32Array]> = [];
+    for (const slot of this.slots) {
+      if (!(slot.name in dict)) continue;
+      const value = toTensor(dict[slot.name], `${module}.loadStateDict: "${slot.name}"`);
+      if (!sameShape(value.shape, slot.shape)) {
+        throw new StateDictError(`${module}.loadStateDict: size mismatch for "${slot.name}": expected ${formatShape(slot.shape)}, got ${formatShape(value.shape)}`);
+      }
+      const bad = value.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new StateDictError(`${module}.loadStateDict: "${slot.name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
+      }
+      updates.push([slot, value.data]);
+    }
+    for (const [slot, values] of updates) writeF32(slot.offset, values);
+    this.repack();
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Copies of the parameters in PyTorch names and layouts. */
+  stateDict(): Record<string, Tensor> {
+    this.checkAlive();
+    const dict: Record<string, Tensor> = {};
+    for (const slot of this.slots) {
+      dict[slot.name] = new Tensor(readF32(slot.offset, slot.shape.reduce((a, b) => a * b, 1)), slot.shape);
+    }
+    return dict;
+  }
+
+  /** Re-derives the packed weights and folded biases from the PyTorch-layout parameters. */
+  private repack(): void {
+    const { packPanels } = kernels();
+    const H = this.hiddenSize, G = this.gates, P = this.outputSize;
+    for (const entry of this.entries) {
+      packPanels(entry.packedIH, entry.weightIH.offset, G * H, entry.inputSize);
+      packPanels(entry.packedHH, entry.weightHH.offset, G * H, P);
+      if (entry.weightHR) packPanels(entry.packedHR, entry.weightHR.offset, P, H);
+      const heap = heapF32();
+      const biasX = entry.biasX >>> 2, biasHN = entry.biasHN >>> 2;
+      heap.fill(0, biasX, biasX + G * H);
+      heap.fill(0, biasHN, biasHN + H);
+      if (!entry.biasIH || !entry.biasHH) continue;
+      const ih = entry.biasIH.offset >>> 2, hh = entry.biasHH.offset >>> 2;
+      // The recurrent bias of the GRU's n gate sits inside r ⊙ (W_hn h + b_hn), so it cannot be folded.
+      const foldedRows = this.cell === 'gru' ? 2 * H : G * H;
+      for (let j = 0; j < G * H; j++) heap[biasX + j] = heap[ih + j] + (j < foldedRows ? heap[hh + j] : 0);
+      if (this.cell === 'gru') for (let j = 0; j < H; j++) heap[biasHN + j] = heap[hh + 2 * H + j];
+    }
+  }
+
+  /**
+   * Runs the whole sequence (all layers, both directions) in one Wasm call.
+   * input: [T, B, I] ([B, T, I] with batchFirst), or unbatched [T, I].
+   */
+  forward(input: TensorLike, opts: ForwardOptions = {}): ForwardResult {
+    this.checkAlive();
+    const name = this.constructor.name;
+    const x = toTensor(input, `${name}.forward: input`);
+    if (x.shape.length !== 2 && x.shape.length !== 3) {
+      throw new ShapeError(`${name}.forward: expected input of rank 3 ([T, B, I] or [B, T, I] with batchFirst) or 2 (unbatched [T, I]), got shape ${formatShape(x.shape)}`);
+    }
+    const unbatched = x.shape.length === 2;
+    const T = unbatched ? x.shape[0] : this.batchFirst ? x.shape[1] : x.shape[0];
+    const B = unbatched ? 1 : this.batchFirst ? x.shape[0] : x.shape[1];
+    const I = this.inputSize, H = this.hiddenSize, P = this.outputSize, L = this.numLayers, D = this.directions;
+    const expectedInput = unbatched ? [T, I] : this.batchFirst ? [B, T, I] : [T, B, I];
+    if (x.shape[x.shape.length - 1] !== I || T < 1 || B < 1) {
+      throw new ShapeError(`${name}.forward: expected input of shape ${formatShape(expectedInput.map((d, i) => (i === expectedInput.length - 1 ? I : Math.max(d, 1))))} (input size ${I}, T ≥ 1, B ≥ 1), got ${formatShape(x.shape)}`);
+    }
+    const stateShape = (width: number) => (unbatched ? [L * D, width] : [L * D, B, width]);
+    const h0 = opts.h0 === undefined ? undefined : toTensor(opts.h0, `${name}.forward: h0`);
+    if (h0) expectShape(h0, stateShape(P), 'h0');
+    let c0: Tensor | undefined;
+    if (opts.c0 !== undefined) {
+      if (this.cell !== 'lstm') throw new ArgumentError(`${name}.forward: c0 is only for LSTM`);
+      c0 = toTensor(opts.c0, `${name}.forward: c0`);
+      expectShape(c0, stateShape(H), 'c0');
+    }
+    const lengths = opts.lengths === undefined ? undefined : checkLengths(opts.lengths, B, T, unbatched, name);
+
+    const lstm = this.cell === 'lstm';
+    const layout = new Layout();
+    const xAt = layout.take(T * B * I * 4);
+    const yAt = layout.take(T * B * D * P * 4);
+    const hAt = layout.take(L * D * B * P * 4);
+    const cAt = lstm ? layout.take(L * D * B * H * 4) : -1;
+    const lengthsAt = lengths ? layout.take(B * 4) : -1;
+    this.writeHeader(this.plan, T, B);
+    const scratchAt = layout.take(kernels().rnnScratchBytes(this.plan));
+    const base = reserveArena(layout.size);
+    writeF32(base + xAt, x.data);
+    if (h0) writeF32(base + hAt, h0.data);
+    if (c0) writeF32(base + cAt, c0.data);
+    if (lengths) heapI32().set(lengths, (base + lengthsAt) >>> 2);
+    const plan = heapI32(), p = this.plan >>> 2;
+    plan[p + PLAN.X] = base + xAt;
+    plan[p + PLAN.Y] = base + yAt;
+    plan[p + PLAN.H0] = h0 ? base + hAt : 0;
+    plan[p + PLAN.HN] = base + hAt;
+    plan[p + PLAN.C0] = c0 ? base + cAt : 0;
+    plan[p + PLAN.CN] = lstm ? base + cAt : 0;
+    plan[p + PLAN.LENGTHS] = lengths ? base + lengthsAt : 0;
+    plan[p + PLAN.SCRATCH] = base + scratchAt;
+    kernels().rnnForward(this.plan);
+
+    const outputShape = unbatched ? [T, D * P] : this.batchFirst ? [B, T, D * P] : [T, B, D * P];
+    const result: ForwardResult = {
+      output: new Tensor(readF32(base + yAt, T * B * D * P), outputShape),
+      h: new Tensor(readF32(base + hAt, L * D * B * P), stateShape(P)),
+    };
+    if (lstm) result.c = new Tensor(readF32(base + cAt, L * D * B * H), stateShape(H));
+    return result;
+  }
+
+  /** Writes the size fields of a plan (pointers are filled by the caller). */
+  private writeHeader(plan: number, T: number, B: number): void {
+    const view = heapI32(), p = plan >>> 2;
+    view[p + PLAN.CELL] = CELL_CODE[this.cell];
+    view[p + PLAN.STEPS] = T;
+    view[p + PLAN.BATCH] = B;
+    view[p + PLAN.INPUT] = this.inputSize;
+    view[p + PLAN.HIDDEN] = this.hiddenSize;
+    view[p + PLAN.HOUT] = this.outputSize;
+    view[p + PLAN.LAYERS] = this.numLayers;
+    view[p + PLAN.DIRECTIONS] = this.directions;
+    view[p + PLAN.BATCH_FIRST] = this.batchFirst ? 1 : 0;
+  }
+
+  /**
+   * A step-by-step runner with carried state: `step(x [B, I])` returns the last layer's h [B, P] and
+   * equals `forward` over the same steps. Unidirectional modules only.
+   */
+  stream(opts: StreamOptions = {}): Stream {
+    this.checkAlive();
+    const name = this.constructor.name;
+    if (this.bidirectional) {
+      throw new ArgumentError(`${name}.stream(): a bidirectional module needs the whole sequence; use forward()`);
+    }
+    const L = this.numLayers, P = this.outputSize, H = this.hiddenSize;
+    const h0 = opts.h0 === undefined ? undefined : toTensor(opts.h0, `${name}.stream: h0`);
+    const batch = positiveInteger(opts.batch ?? (h0 && h0.shape.length === 3 ? h0.shape[1] : 1), 'stream batch');
+    if (h0) expectShape(h0, [L, batch, P], 'h0');
+    let c0: Tensor | undefined;
+    if (opts.c0 !== undefined) {
+      if (this.cell !== 'lstm') throw new ArgumentError(`${name}.stream: c0 is only for LSTM`);
+      c0 = toTensor(opts.c0, `${name}.stream: c0`);
+      expectShape(c0, [L, batch, H], 'c0');
+    }
+    const initial = {
+      h: h0?.data ?? new Float32Array(L * batch * P),
+      c: this.cell === 'lstm' ? (c0?.data ?? new Float32Array(L * batch * H)) : undefined,
+    };
+    const stream = new Stream(this, batch, initial);
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /** @internal Used by Stream: allocates and fills a T = 1 plan sharing this module's weights. */
+  createStepPlan(batch: number): { block: number; plan: number; x: number; y: number; h: number; c: number } {
+    this.checkAlive();
+    const L = this.numLayers, P = this.outputSize, H = this.hiddenSize, I = this.inputSize;
+    const layout = new Layout();
+    const planAt = layout.take(planBytes(L));
+    const xAt = layout.take(batch * I * 4);
+    const yAt = layout.take(batch * P * 4);
+    const hAt = layout.take(L * batch * P * 4);
+    const cAt = layout.take(L * batch * H * 4);
+    // The scratch size depends only on the plan header; the module's own plan is free between calls.
+    this.writeHeader(this.plan, 1, batch);
+    heapI32()[(this.plan >>> 2) + PLAN.BATCH_FIRST] = 0;
+    const scratchAt = layout.take(kernels().rnnScratchBytes(this.plan));
+    const block = allocBytes(layout.size);
+    const plan = block + planAt;
+    heapI32().fill(0, plan >>> 2, (plan + planBytes(L)) >>> 2);
+    this.writeHeader(plan, 1, batch);
+    const view = heapI32(), p = plan >>> 2;
+    view[p + PLAN.BATCH_FIRST] = 0;
+    view[p + PLAN.X] = block + xAt;
+    view[p + PLAN.Y] = block + yAt;
+    view[p + PLAN.H0] = block + hAt;
+    view[p + PLAN.HN] = block + hAt;
+    view[p + PLAN.C0] = block + cAt;
+    view[p + PLAN.CN] = block + cAt;
+    view[p + PLAN.SCRATCH] = block + scratchAt;
+    writeLayerTable(plan, this.entries);
+    return { block, plan, x: block + xAt, y: block + yAt, h: block + hAt, c: block + cAt };
+  }
+
+  /** @internal */
+  forgetStream(stream: Stream): void {
+    this.streams.delete(stream);
+  }
+
+  /** @internal Throws DisposedError after dispose(). */
+  checkAlive(): void {
+    if (this.block === 0) throw new DisposedError(this.constructor.name);
+  }
+
+  /** @internal */
+  get cellKind(): CellKind {
+    return this.cell;
+  }
+
+  /** Frees the Wasm memory of this module and of its streams. Idempotent. */
+  dispose(): void {
+    if (this.block === 0) return;
+    for (const stream of [...this.streams]) stream.dispose();
+    leakGuard.unregister(this);
+    freeBytes(this.block);
+    this.block = 0;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+function writeLayerTable(plan: number, entries: readonly LayerDirection[]): void {
+  const view = heapI32();
+  entries.forEach((entry, index) => {
+    const at = (plan >>> 2) + PLAN.LAYER_TABLE + index * LAYER_ENTRY.SLOTS;
+    view[at + LAYER_ENTRY.W_IH] = entry.packedIH;
+    view[at + LAYER_ENTRY.W_HH] = entry.packedHH;
+    view[at + LAYER_ENTRY.W_HR] = entry.packedHR;
+    view[at + LAYER_ENTRY.BIAS_X] = entry.biasX;
+    view[at + LAYER_ENTRY.BIAS_HN] = entry.biasHN;
+  });
+}
+
+function checkLengths(lengths: ArrayLike<number>, B: number, T: number, unbatched: boolean, name: string): Int32Array {
+  if (unbatched) throw new ArgumentError(`${name}.forward: lengths needs batched input [T, B, I]`);
+  if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
+    throw new ArgumentError(`${name}.forward: lengths must be an array of ${B} integers, got ${lengths === null ? 'null' : typeof lengths}`);
+  }
+  if (lengths.length !== B) {
+    throw new ShapeError(`${name}.forward: expected ${B} lengths (one per batch element), got ${lengths.length}`);
+  }
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const value = lengths[b];
+    if (!Number.isInteger(value) || value < 1 || value > T) {
+      throw new ArgumentError(`${name}.forward: lengths[${b}] must be an integer in 1..${T}, got ${value}`);
+    }
+    out[b] = value;
+  }
+  return out;
+}
+
+/** Step-by-step inference with carried state (see RecurrentModule.stream). */
+export class Stream {
+  readonly batch: number;
+  private readonly module: RecurrentModule;
+  private readonly initial: { h: Float32Array; c?: Float32Array };
+  private buffers: ReturnType<RecurrentModule['createStepPlan']> | null;
+
+  /** @internal Use module.stream(). */
+  constructor(module: RecurrentModule, batch: number, initial: { h: Float32Array; c?: Float32Array }) {
+    this.module = module;
+    this.batch = batch;
+    this.initial = initial;
+    this.buffers = module.createStepPlan(batch);
+    leakGuard.register(this, [this.buffers.block], this);
+    this.reset();
+  }
+
+  private alive(): NonNullable<Stream['buffers']> {
+    if (!this.buffers) throw new DisposedError('Stream');
+    this.module.checkAlive();
+    return this.buffers;
+  }
+
+  /** Runs one step on x [B, I] and returns the last layer's new h [B, P]. */
+  step(x: TensorLike): Tensor {
+    const buffers = this.alive();
+    const input = x instanceof Tensor ? x : toTensor(x, 'Stream.step: x');
+    const { inputSize, outputSize } = this.module;
+    if (input.shape.length !== 2 || input.shape[0] !== this.batch || input.shape[1] !== inputSize) {
+      throw new ShapeError(`Stream.step: expected x of shape ${formatShape([this.batch, inputSize])}, got ${formatShape(input.shape)}`);
+    }
+    writeF32(buffers.x, input.data);
+    kernels().rnnForward(buffers.plan);
+    return new Tensor(readF32(buffers.y, this.batch * outputSize), [this.batch, outputSize]);
+  }
+
+  /** Copies of the current state: h [L, B, P] and (LSTM) c [L, B, H]. */
+  state(): { h: Tensor; c?: Tensor } {
+    const buffers = this.alive();
+    const { numLayers: L, outputSize: P, hiddenSize: H } = this.module;
+    const state: { h: Tensor; c?: Tensor } = { h: new Tensor(readF32(buffers.h, L * this.batch * P), [L, this.batch, P]) };
+    if (this.initial.c) state.c = new Tensor(readF32(buffers.c, L * this.batch * H), [L, this.batch, H]);
+    return state;
+  }
+
+  /** Restores the initial state given to stream() (zeros by default). */
+  reset(): void {
+    const buffers = this.alive();
+    writeF32(buffers.h, this.initial.h);
+    if (this.initial.c) writeF32(buffers.c, this.initial.c);
+  }
+
+  dispose(): void {
+    if (!this.buffers) return;
+    leakGuard.unregister(this);
+    freeBytes(this.buffers.block);
+    this.buffers = null;
+    this.module.forgetStream(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * Elman RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
+ * Parameters: weight_ih_l{k}[_reverse] [H, in_k], weight_hh_l{k} [H, H], bias_ih_l{k}, bias_hh_l{k} [H].
+ * @example const rnn = new RNN({ inputSize: 8, hiddenSize: 16 }); const { output, h } = rnn.forward(x);
+ */
+export class RNN extends RecurrentModule {
+  readonly nonlinearity: 'tanh' | 'relu';
+  constructor(options: RNNOptions) {
+    const nonlinearity = options?.nonlinearity ?? 'tanh';
+    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
+      throw new ArgumentError(`RNN: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
+    }
+    super(nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh', options, 0);
+    this.nonlinearity = nonlinearity;
+  }
+}
+
+/**
+ * LSTM: i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh) (rows in that order, 4H);
+ * c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c'), then h' = W_hr h' when projSize > 0.
+ * Parameters: weight_ih_l{k} [4H, in_k], weight_hh_l{k} [4H, P], biases [4H], weight_hr_l{k} [P, H].
+ * @example const lstm = new LSTM({ inputSize: 64, hiddenSize: 128 }); const { output, h, c } = lstm.forward(x);
+ */
+export class LSTM extends RecurrentModule {
+  readonly projSize: number;
+  constructor(options: LSTMOptions) {
+    const projSize = options?.projSize ?? 0;
+    if (!Number.isInteger(projSize) || projSize < 0) {
+      throw new ArgumentError(`LSTM: projSize must be a non-negative integer, got ${String(projSize)}`);
+    }
+    if (projSize > 0 && projSize >= options.hiddenSize) {
+      throw new ArgumentError(`LSTM: projSize must be smaller than hiddenSize (${options.hiddenSize}), got ${projSize}`);
+    }
+    super('lstm', options, projSize);
+    this.projSize = projSize;
+  }
+}
+
+/**
+ * GRU (PyTorch form): r, z = σ(W_i{r,z} x + b_i{r,z} + W_h{r,z} h + b_h{r,z}),
+ * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h. Rows r, z, n (3H).
+ * @example const gru = new GRU({ inputSize: 32, hiddenSize: 64, bidirectional: true });
+ */
+export class GRU extends RecurrentModule {
+  constructor(options: RecurrentOptions) {
+    super('gru', options, 0);
+  }
+}

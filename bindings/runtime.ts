@@ -1,0 +1,270 @@
+// Runtime: instantiates the Wasm core (Node, browsers, workers, edge), picks the SIMD build, and owns
+// linear memory: heap blocks, the per-call arena, and views re-derived whenever memory has grown.
+
+import { InitError } from './errors.js';
+
+declare const __NODE__: boolean;
+declare const __VERSION__: string;
+
+/** The Wasm core's exports (see assembly/index.ts). Pointers and sizes are plain numbers. */
+export interface Kernels {
+  memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  release(ptr: number): void;
+  simdFlavor(): number;
+  expArray(dst: number, src: number, n: number): void;
+  sigmoidArray(dst: number, src: number, n: number): void;
+  tanhArray(dst: number, src: number, n: number): void;
+  packedSize(n: number, k: number): number;
+  packPanels(dst: number, src: number, n: number, k: number): void;
+  gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
+  rnnScratchBytes(plan: number): number;
+  rnnForward(plan: number): void;
+}
+
+export type SimdMode = 'relaxed' | 'baseline';
+
+export interface InitOptions {
+  /** The compiled `.wasm` (required where compiling from bytes is forbidden, e.g. Cloudflare workerd). */
+  module?: WebAssembly.Module | BufferSource;
+  /** Which build to load: 'auto' (default) takes relaxed SIMD where the engine has it. */
+  simd?: 'auto' | SimdMode;
+}
+
+interface Backend {
+  kernels: Kernels;
+  simd: SimdMode;
+  requested: 'auto' | SimdMode;
+}
+
+let backend: Backend | null = null;
+let pending: Promise<void> | null = null;
+
+// The smallest module using f32x4.relaxed_madd: (func (result v128) (relaxed_madd (v128.const 0) ×3)).
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of type 0
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+  0xfd, 0x0c, ...new Array(16).fill(0), 0xfd, 0x0c, ...new Array(16).fill(0), 0xfd, 0x0c, ...new Array(16).fill(0),
+  0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd, end
+]);
+
+let relaxedSupported: boolean | undefined;
+
+/** Whether this engine accepts relaxed SIMD (checked once, cached). */
+export function hasRelaxedSimd(): boolean {
+  relaxedSupported ??= WebAssembly.validate(RELAXED_PROBE);
+  return relaxedSupported;
+}
+
+function chooseSimd(requested: 'auto' | SimdMode): SimdMode {
+  if (requested === 'baseline') return 'baseline';
+  if (requested === 'relaxed') {
+    if (!hasRelaxedSimd()) {
+      throw new InitError("init({ simd: 'relaxed' }): this engine does not support relaxed SIMD (WebAssembly.validate rejected it); use simd: 'auto' or 'baseline'");
+    }
+    return 'relaxed';
+  }
+  return hasRelaxedSimd() ? 'relaxed' : 'baseline';
+}
+
+function checkOptions(opts: InitOptions | undefined): 'auto' | SimdMode {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
+    throw new InitError(`init(): expected an options object, got ${opts === null ? 'null' : typeof opts}`);
+  }
+  const simd = opts?.simd ?? 'auto';
+  if (simd !== 'auto' && simd !== 'relaxed' && simd !== 'baseline') {
+    throw new InitError(`init(): simd must be 'auto', 'relaxed' or 'baseline', got ${JSON.stringify(simd)}`);
+  }
+  return simd;
+}
+
+/** Returns true when already initialized compatibly; throws when asked for a different configuration. */
+function alreadyInitialized(requested: 'auto' | SimdMode, opts: InitOptions | undefined): boolean {
+  if (!backend) return false;
+  if (opts?.module !== undefined || (requested !== 'auto' && requested !== backend.simd)) {
+    throw new InitError(`looptree is already initialized (simd: '${backend.simd}'); init() options cannot change after a successful init`);
+  }
+  return true;
+}
+
+function instantiate(module: WebAssembly.Module): Kernels {
+  const imports = {
+    env: {
+      abort(): never {
+        throw new InitError('the looptree Wasm core aborted (an internal invariant failed)');
+      },
+    },
+  };
+  const instance = new WebAssembly.Instance(module, imports);
+  const kernels = instance.exports as unknown as Kernels;
+  if (typeof kernels.rnnForward !== 'function' || !(kernels.memory instanceof WebAssembly.Memory)) {
+    throw new InitError('the given WebAssembly module is not a looptree core (missing exports rnnForward / memory)');
+  }
+  return kernels;
+}
+
+function compileSync(source: WebAssembly.Module | BufferSource): WebAssembly.Module {
+  if (source instanceof WebAssembly.Module) return source;
+  if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
+    throw new InitError(`init(): module must be a WebAssembly.Module or the .wasm bytes, got ${typeof source}`);
+  }
+  try {
+    return new WebAssembly.Module(source);
+  } catch (error) {
+    throw new InitError(`init(): could not compile the given .wasm bytes: ${(error as Error).message}`);
+  }
+}
+
+function activate(module: WebAssembly.Module, requested: 'auto' | SimdMode): void {
+  const kernels = instantiate(module);
+  const simd: SimdMode = kernels.simdFlavor() === 1 ? 'relaxed' : 'baseline';
+  if (requested !== 'auto' && requested !== simd) {
+    throw new InitError(`init(): simd '${requested}' was requested but the given module is the ${simd} build`);
+  }
+  backend = { kernels, simd, requested };
+}
+
+async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
+  const url = new URL(`./looptree-${simd}.wasm`, import.meta.url);
+  try {
+    if (__NODE__) {
+      const { readFile } = await import('node:fs/promises');
+      return await WebAssembly.compile(await readFile(url));
+    }
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return await WebAssembly.compile(await response.arrayBuffer());
+  } catch (error) {
+    throw new InitError(`init(): could not load ${url.href} (${(error as Error).message}); pass init({ module }) with the .wasm imported or fetched yourself`);
+  }
+}
+
+/**
+ * Loads and instantiates the Wasm core. Idempotent; a failed init can be retried.
+ * Without `module`, Node reads the .wasm from the package and browsers fetch it next to this file.
+ */
+export function init(opts?: InitOptions): Promise<void> {
+  const requested = checkOptions(opts);
+  if (alreadyInitialized(requested, opts)) return Promise.resolve();
+  if (pending) return pending;
+  pending = (async () => {
+    const module = opts?.module !== undefined
+      ? (opts.module instanceof WebAssembly.Module ? opts.module : compileSync(opts.module))
+      : await locateModule(chooseSimd(requested));
+    activate(module, requested);
+  })().finally(() => {
+    pending = null;
+  });
+  return pending;
+}
+
+/** Synchronous init for workers and edge runtimes: `module` is required (a Module or the .wasm bytes). */
+export function initSync(opts: InitOptions & { module: WebAssembly.Module | BufferSource }): void {
+  const requested = checkOptions(opts);
+  if (opts?.module === undefined) {
+    throw new InitError('initSync(): opts.module is required (a WebAssembly.Module or the .wasm bytes)');
+  }
+  if (alreadyInitialized(requested, opts)) return;
+  if (pending) throw new InitError('initSync(): an asynchronous init() is in progress');
+  activate(compileSync(opts.module), requested);
+}
+
+/** Which build is running, how much linear memory it holds, and the package version. */
+export function backendInfo(): { simd: SimdMode; memoryBytes: number; version: string } {
+  const { simd, kernels } = current();
+  return { simd, memoryBytes: kernels.memory.buffer.byteLength, version: __VERSION__ };
+}
+
+function current(): Backend {
+  if (!backend) throw new InitError('looptree is not initialized: call `await init()` (or initSync({ module })) first');
+  return backend;
+}
+
+/** The Wasm exports; throws InitError before init. */
+export function kernels(): Kernels {
+  return current().kernels;
+}
+
+// Views on linear memory: re-derived whenever memory.buffer has changed (after memory.grow).
+let viewBuffer: ArrayBuffer | null = null;
+let f32View = new Float32Array(0);
+let i32View = new Int32Array(0);
+
+function refreshViews(): void {
+  const buffer = kernels().memory.buffer;
+  if (buffer !== viewBuffer) {
+    viewBuffer = buffer;
+    f32View = new Float32Array(buffer);
+    i32View = new Int32Array(buffer);
+  }
+}
+
+/** A float32 view of all of linear memory, valid until the next call that may grow memory. */
+export function heapF32(): Float32Array {
+  refreshViews();
+  return f32View;
+}
+
+/** An int32 view of all of linear memory, valid until the next call that may grow memory. */
+export function heapI32(): Int32Array {
+  refreshViews();
+  return i32View;
+}
+
+/** Copies `values` into linear memory at byte offset `ptr`. */
+export function writeF32(ptr: number, values: ArrayLike<number>): void {
+  heapF32().set(values, ptr >>> 2);
+}
+
+/** Copies `count` floats at byte offset `ptr` out into a new JS-owned array. */
+export function readF32(ptr: number, count: number): Float32Array {
+  return heapF32().slice(ptr >>> 2, (ptr >>> 2) + count);
+}
+
+/** Allocates a 16-byte aligned heap block (may grow memory). */
+export function allocBytes(bytes: number): number {
+  const ptr = kernels().alloc(Math.max(16, bytes));
+  if (ptr === 0) throw new InitError(`out of Wasm memory allocating ${bytes} bytes`);
+  return ptr;
+}
+
+export function freeBytes(ptr: number): void {
+  if (backend && ptr !== 0) backend.kernels.release(ptr);
+}
+
+/**
+ * The per-call scratch arena: one heap block, grown (never shrunk) to the largest call so far. A call
+ * lays out what it needs with `Layout`, reserves it, and is done with it when it returns.
+ */
+let arenaPtr = 0;
+let arenaBytes = 0;
+
+export function reserveArena(bytes: number): number {
+  if (bytes > arenaBytes) {
+    freeBytes(arenaPtr);
+    arenaPtr = 0;
+    arenaBytes = 0;
+    const size = Math.max(bytes, 1 << 16);
+    arenaPtr = allocBytes(size);
+    arenaBytes = size;
+  }
+  return arenaPtr;
+}
+
+/** Byte offsets of the pieces of a block (a call's arena, a module's parameters), each 16-byte aligned. */
+export class Layout {
+  size = 0;
+  /** Reserves `bytes` and returns their offset from the arena start. */
+  take(bytes: number): number {
+    const offset = this.size;
+    this.size += (bytes + 15) & ~15;
+    return offset;
+  }
+}
+
+/** Frees Wasm blocks of objects that were garbage-collected without dispose(). */
+export const leakGuard = new FinalizationRegistry<number[]>((blocks) => {
+  for (const ptr of blocks) freeBytes(ptr);
+});

@@ -1,0 +1,116 @@
+// Tensor: a JS-owned Float32Array with a row-major shape; the only data type crossing the public API.
+
+import { ArgumentError, ShapeError, formatShape } from './errors.js';
+
+/** Nested arrays of numbers, as in `[[1, 2], [3, 4]]`. */
+export type NestedArray = number | readonly NestedArray[];
+
+/** A float32 tensor. `data` is row-major and owned by JS, never a view on Wasm memory. */
+export class Tensor {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+
+  constructor(data: Float32Array, shape: readonly number[]) {
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new ShapeError(`Tensor of shape ${formatShape(shape)} needs ${size} values, got ${data.length}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The values as nested arrays (for printing and tests). */
+  toArray(): NestedArray {
+    const build = (axis: number, offset: number): NestedArray => {
+      if (axis === this.shape.length) return this.data[offset];
+      const stride = shapeSize(this.shape.slice(axis + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < this.shape[axis]; i++) out.push(build(axis + 1, offset + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+}
+
+/** Product of the dimensions; validates that each is a non-negative integer. */
+export function shapeSize(shape: readonly number[]): number {
+  let size = 1;
+  for (const dim of shape) {
+    if (!Number.isInteger(dim) || dim < 0) {
+      throw new ShapeError(`Shape dimensions must be non-negative integers, got ${formatShape(shape)}`);
+    }
+    size *= dim;
+  }
+  return size;
+}
+
+function inferShape(value: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = value;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = (level as readonly NestedArray[])[0];
+  }
+  return shape;
+}
+
+function flattenInto(value: NestedArray, shape: readonly number[], axis: number, out: number[], path: string): void {
+  if (axis === shape.length) {
+    if (typeof value !== 'number') throw new ArgumentError(`Expected a number at ${path || 'top level'}, got ${describe(value)}`);
+    out.push(value);
+    return;
+  }
+  if (!Array.isArray(value) || value.length !== shape[axis]) {
+    throw new ShapeError(`Ragged nested array: expected ${shape[axis]} entries at ${path || 'top level'}, got ${describe(value)}`);
+  }
+  for (let i = 0; i < value.length; i++) flattenInto(value[i], shape, axis + 1, out, `${path}[${i}]`);
+}
+
+function describe(value: unknown): string {
+  return Array.isArray(value) ? `an array of length ${value.length}` : typeof value === 'number' ? 'a number' : typeof value;
+}
+
+/**
+ * Makes a Tensor from flat data with a shape, or from nested arrays (shape inferred).
+ * `tensor([1, 2, 3, 4], [2, 2])`, `tensor([[1, 2], [3, 4]])`. Data is copied as float32.
+ */
+export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly number[]): Tensor {
+  if (typeof data === 'number') return new Tensor(Float32Array.of(data), shape ?? []);
+  const nested = Array.isArray(data) && data.some((entry) => Array.isArray(entry));
+  if (nested) {
+    const inferred = inferShape(data as NestedArray);
+    const flat: number[] = [];
+    flattenInto(data as NestedArray, inferred, 0, flat, '');
+    if (shape && shapeSize(shape) !== flat.length) {
+      throw new ShapeError(`tensor(): shape ${formatShape(shape)} needs ${shapeSize(shape)} values, the nested array holds ${flat.length} (shape ${formatShape(inferred)})`);
+    }
+    return new Tensor(Float32Array.from(flat), shape ?? inferred);
+  }
+  if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+    throw new ArgumentError(`tensor(): expected an array-like of numbers or nested arrays, got ${data === null ? 'null' : typeof data}`);
+  }
+  const flat = Float32Array.from(data as ArrayLike<number>);
+  return new Tensor(flat, shape ?? [flat.length]);
+}
+
+/** A Tensor or the plain `{ shape, data }` form used by JSON state dicts. */
+export type TensorLike = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
+
+/** Accepts a Tensor or `{ shape, data }` and returns a Tensor (copying only when needed). */
+export function toTensor(value: TensorLike, what: string): Tensor {
+  if (value instanceof Tensor) return value;
+  if (value === null || typeof value !== 'object' || !Array.isArray(value.shape) || value.data === undefined || typeof value.data.length !== 'number') {
+    throw new ArgumentError(`${what}: expected a Tensor or { shape, data }, got ${value === null ? 'null' : typeof value}`);
+  }
+  const size = shapeSize(value.shape);
+  if (value.data.length !== size) {
+    throw new ShapeError(`${what}: shape ${formatShape(value.shape)} needs ${size} values, got ${value.data.length}`);
+  }
+  return new Tensor(value.data instanceof Float32Array ? value.data : Float32Array.from(value.data), value.shape);
+}

@@ -1,0 +1,36 @@
+// Builds the package: both Wasm builds (AssemblyScript), the ESM/CJS/browser bundles (esbuild), and .d.ts types.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (command, args) => execFileSync(command, args, { cwd: root, stdio: 'inherit' });
+const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url))).version;
+
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+for (const target of ['baseline', 'relaxed']) {
+  run(process.execPath, ['node_modules/assemblyscript/bin/asc.js', 'assembly/index.ts', '--config', 'asconfig.json', '--target', target]);
+}
+
+const common = {
+  entryPoints: ['bindings/index.ts'],
+  bundle: true,
+  target: 'es2022',
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { __VERSION__: JSON.stringify(version) },
+};
+await Promise.all([
+  // Node: reads the .wasm next to the bundle with node:fs.
+  build({ ...common, outfile: 'dist/index.js', format: 'esm', platform: 'node', define: { ...common.define, __NODE__: 'true' } }),
+  build({
+    ...common, outfile: 'dist/index.cjs', format: 'cjs', platform: 'node',
+    define: { ...common.define, __NODE__: 'true', 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  }),
+  // Browsers, workers and edge runtimes: fetches the .wasm by URL, or takes init({ module }).
+  build({ ...common, outfile: 'dist/browser.js', format: 'esm', platform: 'neutral', define: { ...common.define, __NODE__: 'false' } }),
+]);
+
+run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
