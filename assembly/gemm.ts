@@ -1,6 +1,6 @@
 // GEMM on pre-packed weights: C[M, N] (+)= A[M, K] · Wᵀ (+ bias), W given as a PyTorch weight [N, K].
-// SIMD hot path: 4×8 register-blocked micro-kernel; rows past a multiple of 4 use a 1×8 kernel, and the
-// last panel's columns past N are computed on zero padding and stored lane by lane.
+// SIMD hot path: 4×8 register-blocked micro-kernel; rows past a multiple of 4 take the matrix-vector path
+// (1×8 with K unrolled by four); the last panel's columns past N are computed on zero padding and stored lane by lane.
 // Scalar reference: test/reference/gemm.ts.
 //
 // Packed layout: W is cut into panels of NR = 8 output columns; panel p holds, for k = 0..K-1, the 8
@@ -70,13 +70,13 @@ const tailTile = memory.data(4 * NR * 4, 16);
   while (a0 < end) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    let s = f32x4.splat(load<f32>(a0));
+    let s = v128.load32_splat(a0);
     c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = f32x4.splat(load<f32>(a1));
+    s = v128.load32_splat(a1);
     c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = f32x4.splat(load<f32>(a2));
+    s = v128.load32_splat(a2);
     c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = f32x4.splat(load<f32>(a3));
+    s = v128.load32_splat(a3);
     c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4;
     b += NR << 2;
@@ -88,26 +88,51 @@ const tailTile = memory.data(4 * NR * 4, 16);
   storeRow(c + 3 * ldcBytes, c30, c31, bias, accumulate, columns);
 }
 
-/** 1 row × one panel, K unrolled by two into independent accumulators (the matrix-vector path). */
+/**
+ * 1 row × one panel, K unrolled by four into independent accumulators: enough chains in flight to hide
+ * the madd latency on the matrix-vector path (batch 1), where every weight is used once per call.
+ */
 @inline function kernel1x8(c: usize, a: usize, k: i32, panel: usize, bias: usize, accumulate: bool, columns: i32): void {
   let lo0 = f32x4.splat(0), hi0 = f32x4.splat(0), lo1 = f32x4.splat(0), hi1 = f32x4.splat(0);
+  let lo2 = f32x4.splat(0), hi2 = f32x4.splat(0), lo3 = f32x4.splat(0), hi3 = f32x4.splat(0);
   let b = panel;
-  let kk = 0;
-  for (; kk + 2 <= k; kk += 2) {
-    const s0 = f32x4.splat(load<f32>(a + (<usize>kk << 2)));
-    const s1 = f32x4.splat(load<f32>(a + (<usize>kk << 2), 4));
+  let at = a;
+  const end4 = a + (<usize>(k & ~3) << 2);
+  for (; at < end4; at += 16) {
+    const s0 = v128.load32_splat(at);
+    const s1 = v128.load32_splat(at, 4);
+    const s2 = v128.load32_splat(at, 8);
+    const s3 = v128.load32_splat(at, 12);
     lo0 = madd(s0, v128.load(b), lo0);
     hi0 = madd(s0, v128.load(b, 16), hi0);
     lo1 = madd(s1, v128.load(b, 32), lo1);
     hi1 = madd(s1, v128.load(b, 48), hi1);
-    b += 2 * NR << 2;
+    lo2 = madd(s2, v128.load(b, 64), lo2);
+    hi2 = madd(s2, v128.load(b, 80), hi2);
+    lo3 = madd(s3, v128.load(b, 96), lo3);
+    hi3 = madd(s3, v128.load(b, 112), hi3);
+    b += 4 * NR << 2;
   }
-  if (kk < k) {
-    const s0 = f32x4.splat(load<f32>(a + (<usize>kk << 2)));
+  const end = a + (<usize>k << 2);
+  for (; at < end; at += 4) {
+    const s0 = v128.load32_splat(at);
     lo0 = madd(s0, v128.load(b), lo0);
     hi0 = madd(s0, v128.load(b, 16), hi0);
+    b += NR << 2;
   }
-  storeRow(c, f32x4.add(lo0, lo1), f32x4.add(hi0, hi1), bias, accumulate, columns);
+  const lo = f32x4.add(f32x4.add(lo0, lo1), f32x4.add(lo2, lo3));
+  const hi = f32x4.add(f32x4.add(hi0, hi1), f32x4.add(hi2, hi3));
+  storeRow(c, lo, hi, bias, accumulate, columns);
+}
+
+/** One row of C against every panel. */
+function gemvPacked(c: usize, a: usize, w: usize, bias: usize, n: i32, k: i32, accumulate: bool): void {
+  const panels = (n + NR - 1) / NR;
+  const panelBytes = <usize>k * NR << 2;
+  for (let p = 0; p < panels; p++) {
+    const offset = <usize>(p * NR) << 2;
+    kernel1x8(c + offset, a, k, w + <usize>p * panelBytes, bias == 0 ? <usize>0 : bias + offset, accumulate, min(NR, n - p * NR));
+  }
 }
 
 // Rows of A per block: the block stays in L2 while every panel of W streams past it.
@@ -130,13 +155,13 @@ export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usiz
       const panel = w + <usize>p * panelBytes;
       const panelBias = bias == 0 ? <usize>0 : bias + (<usize>(p * NR) << 2);
       const cColumn = c + (<usize>(p * NR) << 2);
-      let row = rowStart;
-      for (; row + 4 <= rowEnd; row += 4) {
+      for (let row = rowStart; row + 4 <= rowEnd; row += 4) {
         kernel4x8(cColumn + <usize>row * ldcBytes, n, a + <usize>row * rowBytes, k, panel, panelBias, accumulate, columns);
       }
-      for (; row < rowEnd; row++) {
-        kernel1x8(cColumn + <usize>row * ldcBytes, a + <usize>row * rowBytes, k, panel, panelBias, accumulate, columns);
-      }
+    }
+    // Rows past a multiple of 4 (all rows when m < 4): the matrix-vector path.
+    for (let row = rowStart + ((rowEnd - rowStart) & ~3); row < rowEnd; row++) {
+      gemvPacked(c + <usize>row * ldcBytes, a + <usize>row * rowBytes, w, bias, n, k, accumulate);
     }
   }
 }

@@ -80,11 +80,14 @@ function checkOptions(opts: InitOptions | undefined): 'auto' | SimdMode {
   return simd;
 }
 
-/** Returns true when already initialized compatibly; throws when asked for a different configuration. */
-function alreadyInitialized(requested: 'auto' | SimdMode, opts: InitOptions | undefined): boolean {
+/**
+ * After a successful init, later calls are no-ops (so per-request `initSync({ module })` on the edge is
+ * cheap), except an explicit request for the other SIMD build, which throws.
+ */
+function alreadyInitialized(requested: 'auto' | SimdMode): boolean {
   if (!backend) return false;
-  if (opts?.module !== undefined || (requested !== 'auto' && requested !== backend.simd)) {
-    throw new InitError(`looptree is already initialized (simd: '${backend.simd}'); init() options cannot change after a successful init`);
+  if (requested !== 'auto' && requested !== backend.simd) {
+    throw new InitError(`looptree is already initialized with the ${backend.simd} build; init() cannot switch to '${requested}' after a successful init`);
   }
   return true;
 }
@@ -145,13 +148,12 @@ async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
  * Loads and instantiates the Wasm core. Idempotent; a failed init can be retried.
  * Without `module`, Node reads the .wasm from the package and browsers fetch it next to this file.
  */
-export function init(opts?: InitOptions): Promise<void> {
+export async function init(opts?: InitOptions): Promise<void> {
   const requested = checkOptions(opts);
-  if (alreadyInitialized(requested, opts)) return Promise.resolve();
-  if (pending) return pending;
-  pending = (async () => {
+  if (alreadyInitialized(requested)) return;
+  pending ??= (async () => {
     const module = opts?.module !== undefined
-      ? (opts.module instanceof WebAssembly.Module ? opts.module : compileSync(opts.module))
+      ? compileSync(opts.module)
       : await locateModule(chooseSimd(requested));
     activate(module, requested);
   })().finally(() => {
@@ -166,7 +168,7 @@ export function initSync(opts: InitOptions & { module: WebAssembly.Module | Buff
   if (opts?.module === undefined) {
     throw new InitError('initSync(): opts.module is required (a WebAssembly.Module or the .wasm bytes)');
   }
-  if (alreadyInitialized(requested, opts)) return;
+  if (alreadyInitialized(requested)) return;
   if (pending) throw new InitError('initSync(): an asynchronous init() is in progress');
   activate(compileSync(opts.module), requested);
 }

@@ -1,0 +1,44 @@
+// init(): errors before init, option validation, build selection, idempotence and retry after failure.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InitError, LSTM, backendInfo, init, initSync, tensor } from '../dist/index.js';
+import { simdUnderTest } from './helpers/fixtures.js';
+
+const relaxedEngine = simdUnderTest() === 'relaxed'; // the relaxed project runs Node with relaxed SIMD enabled
+
+describe('init', () => {
+  it('everything before init throws InitError', () => {
+    expect(() => backendInfo()).toThrow(InitError);
+    expect(() => new LSTM({ inputSize: 1, hiddenSize: 1 })).toThrow('looptree is not initialized: call `await init()`');
+  });
+
+  it('validates options and fails cleanly on bad modules, then can be retried', async () => {
+    await expect(init({ simd: 'fast' as any })).rejects.toThrow("simd must be 'auto', 'relaxed' or 'baseline', got \"fast\"");
+    await expect(init({ module: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]) })).rejects.toThrow(InitError);
+    await expect(init({ module: 42 as any })).rejects.toThrow('module must be a WebAssembly.Module or the .wasm bytes');
+    expect(() => initSync({} as any)).toThrow('initSync(): opts.module is required');
+    const baseline = readFileSync(new URL('../dist/looptree-baseline.wasm', import.meta.url));
+    if (relaxedEngine) {
+      await expect(init({ module: baseline, simd: 'relaxed' })).rejects.toThrow("simd 'relaxed' was requested but the given module is the baseline build");
+    } else {
+      await expect(init({ simd: 'relaxed' })).rejects.toThrow('this engine does not support relaxed SIMD');
+    }
+    expect(() => backendInfo()).toThrow(InitError);
+  });
+
+  it("'auto' picks relaxed SIMD exactly where the engine validates it, and init is idempotent", async () => {
+    await Promise.all([init(), init()]);
+    const info = backendInfo();
+    expect(info.simd).toBe(relaxedEngine ? 'relaxed' : 'baseline');
+    expect(info.version).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+    expect(info.memoryBytes).toBeGreaterThan(0);
+    await init();
+    await init({ simd: info.simd });
+    const other = info.simd === 'relaxed' ? 'baseline' : 'relaxed';
+    await expect(init({ simd: other })).rejects.toThrow(`cannot switch to '${other}' after a successful init`);
+    const lstm = new LSTM({ inputSize: 1, hiddenSize: 1 });
+    expect(lstm.forward(tensor([1], [1, 1, 1])).output.shape).toEqual([1, 1, 1]);
+    lstm.dispose();
+  });
+});
