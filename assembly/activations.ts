@@ -3,12 +3,16 @@
 // Scalar float64 references live in test/reference/activations.ts.
 
 // exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (Cody–Waite split), e^r by a degree-7
-// polynomial (Cephes expf). x is clamped so that 2^n stays a normal float; NaN propagates.
+// polynomial (Cephes expf). x is clamped so that 2^n stays a normal float; NaN propagates (pmin/pmax
+// return their first operand when a comparison is false). n is rounded by adding 1.5·2^23, which
+// leaves n in the low mantissa bits: no float→int conversion is needed.
 const EXP_HI: f32 = 88.0;
 const EXP_LO: f32 = -87.0;
 const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
+const ROUNDER: f32 = 12582912.0; // 1.5 · 2^23
+const ROUNDER_BITS: i32 = 0x4b400000;
 const P0: f32 = 1.9875691500e-4;
 const P1: f32 = 1.3981999507e-3;
 const P2: f32 = 8.3334519073e-3;
@@ -17,8 +21,9 @@ const P4: f32 = 1.6666665459e-1;
 const P5: f32 = 5.0000001201e-1;
 
 @inline export function expV(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(shifted, f32x4.splat(ROUNDER));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
@@ -27,13 +32,15 @@ const P5: f32 = 5.0000001201e-1;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
   const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, i32x4.splat(ROUNDER_BITS)), i32x4.splat(127)), 23);
   return f32x4.mul(y, scale);
 }
 
 @inline export function expS(x: f32): f32 {
-  x = max(min(x, EXP_HI), EXP_LO);
-  const n = nearest(x * LOG2E);
+  x = x > EXP_HI ? EXP_HI : x; // comparisons with NaN are false: NaN passes through
+  x = x < EXP_LO ? EXP_LO : x;
+  const shifted = x * LOG2E + ROUNDER;
+  const n = shifted - ROUNDER;
   let r = x - n * LN2_HI;
   r = r - n * LN2_LO;
   let p = P0 * r + P1;
@@ -42,7 +49,7 @@ const P5: f32 = 5.0000001201e-1;
   p = p * r + P4;
   p = p * r + P5;
   const y = p * (r * r) + r + 1.0;
-  const scale = reinterpret<f32>((<i32>n + 127) << 23);
+  const scale = reinterpret<f32>((reinterpret<i32>(shifted) - ROUNDER_BITS + 127) << 23);
   return y * scale;
 }
 

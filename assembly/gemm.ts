@@ -1,22 +1,30 @@
 // GEMM on pre-packed weights: C[M, N] (+)= A[M, K] · Wᵀ (+ bias), W given as a PyTorch weight [N, K].
-// SIMD hot path: 4×8 register-blocked micro-kernel; rows past a multiple of 4 take the matrix-vector path
-// (1×8 with K unrolled by four); the last panel's columns past N are computed on zero padding and stored lane by lane.
+// SIMD hot path: a 4×8 register-blocked micro-kernel (broadcast A, panels of W) for blocks of 4 rows,
+// and a matrix-vector kernel (dot products of 8 rows of W with A's row) for the rows left over, i.e.
+// every row when M < 4 (batch 1). Columns past N are computed on zero padding and stored lane by lane.
 // Scalar reference: test/reference/gemm.ts.
 //
-// Packed layout: W is cut into panels of NR = 8 output columns; panel p holds, for k = 0..K-1, the 8
-// values W[p·8 + j, k] (j = 0..7) contiguously, zero past N. Size: ceil(N / 8) · 8 · K floats.
+// Packed layout (one block, both forms):
+// - panels: W cut into panels of NR = 8 output columns; panel p holds, for k = 0..K-1, the 8 values
+//   W[p·8 + j, k] (j = 0..7) contiguously, zero past N. ceil(N/8)·8·K floats.
+// - row groups, after the panels: groups of 8 rows of W; group g holds, for each chunk of 4 k, the 8 rows'
+//   4 values W[g·8 + r, c·4 .. c·4+3] (r = 0..7), zero past N and K. ceil(N/8)·8·ceil(K/4)·4 floats.
 
 import { madd } from './simd';
 
 export const NR: i32 = 8;
 
-/** Floats needed to pack a [n, k] weight. */
-export function packedSize(n: i32, k: i32): i32 {
+@inline function panelFloats(n: i32, k: i32): i32 {
   return ((n + NR - 1) / NR) * NR * k;
 }
 
-/** Packs a row-major PyTorch weight `src` [n, k] into panels (see the layout above). */
-export function packPanels(dst: usize /* packed */, src: usize /* [n, k] */, n: i32, k: i32): void {
+/** Floats needed to pack a [n, k] weight (both forms). */
+export function packedSize(n: i32, k: i32): i32 {
+  return panelFloats(n, k) + ((n + 7) / 8) * 8 * ((k + 3) / 4) * 4;
+}
+
+/** Packs a row-major PyTorch weight `src` [n, k] into panels and row groups (see the layout above). */
+export function packWeight(dst: usize /* packedSize(n, k) */, src: usize /* [n, k] */, n: i32, k: i32): void {
   const panels = (n + NR - 1) / NR;
   let out = dst;
   for (let p = 0; p < panels; p++) {
@@ -28,10 +36,21 @@ export function packPanels(dst: usize /* packed */, src: usize /* [n, k] */, n: 
       }
     }
   }
+  for (let group = 0; group < n; group += 8) {
+    for (let chunk = 0; chunk < k; chunk += 4) {
+      for (let r = 0; r < 8; r++) {
+        for (let j = 0; j < 4; j++) {
+          const row = group + r, column = chunk + j;
+          store<f32>(out, row < n && column < k ? load<f32>(src + ((<usize>row * k + column) << 2)) : 0);
+          out += 4;
+        }
+      }
+    }
+  }
 }
 
 // Staging for a partial panel: the micro-kernels store there, then the valid columns are copied out.
-const tailTile = memory.data(4 * NR * 4, 16);
+const tailTile = memory.data(NR * 4, 16);
 
 /** Writes one row of 8 results (lo, hi) to C, adding C's old value and the bias when asked. */
 @inline function storeRow(c: usize, lo: v128, hi: v128, bias: usize, accumulate: bool, columns: i32): void {
@@ -88,50 +107,60 @@ const tailTile = memory.data(4 * NR * 4, 16);
   storeRow(c + 3 * ldcBytes, c30, c31, bias, accumulate, columns);
 }
 
-/**
- * 1 row × one panel, K unrolled by four into independent accumulators: enough chains in flight to hide
- * the madd latency on the matrix-vector path (batch 1), where every weight is used once per call.
- */
-@inline function kernel1x8(c: usize, a: usize, k: i32, panel: usize, bias: usize, accumulate: bool, columns: i32): void {
-  let lo0 = f32x4.splat(0), hi0 = f32x4.splat(0), lo1 = f32x4.splat(0), hi1 = f32x4.splat(0);
-  let lo2 = f32x4.splat(0), hi2 = f32x4.splat(0), lo3 = f32x4.splat(0), hi3 = f32x4.splat(0);
-  let b = panel;
-  let at = a;
-  const end4 = a + (<usize>(k & ~3) << 2);
-  for (; at < end4; at += 16) {
-    const s0 = v128.load32_splat(at);
-    const s1 = v128.load32_splat(at, 4);
-    const s2 = v128.load32_splat(at, 8);
-    const s3 = v128.load32_splat(at, 12);
-    lo0 = madd(s0, v128.load(b), lo0);
-    hi0 = madd(s0, v128.load(b, 16), hi0);
-    lo1 = madd(s1, v128.load(b, 32), lo1);
-    hi1 = madd(s1, v128.load(b, 48), hi1);
-    lo2 = madd(s2, v128.load(b, 64), lo2);
-    hi2 = madd(s2, v128.load(b, 80), hi2);
-    lo3 = madd(s3, v128.load(b, 96), lo3);
-    hi3 = madd(s3, v128.load(b, 112), hi3);
-    b += 4 * NR << 2;
-  }
-  const end = a + (<usize>k << 2);
-  for (; at < end; at += 4) {
-    const s0 = v128.load32_splat(at);
-    lo0 = madd(s0, v128.load(b), lo0);
-    hi0 = madd(s0, v128.load(b, 16), hi0);
-    b += NR << 2;
-  }
-  const lo = f32x4.add(f32x4.add(lo0, lo1), f32x4.add(lo2, lo3));
-  const hi = f32x4.add(f32x4.add(hi0, hi1), f32x4.add(hi2, hi3));
-  storeRow(c, lo, hi, bias, accumulate, columns);
+/** [Σa, Σb, Σc, Σd]: the horizontal sums of four vectors. */
+@inline function horizontalSums(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
 }
 
-/** One row of C against every panel. */
-function gemvPacked(c: usize, a: usize, w: usize, bias: usize, n: i32, k: i32, accumulate: bool): void {
-  const panels = (n + NR - 1) / NR;
-  const panelBytes = <usize>k * NR << 2;
-  for (let p = 0; p < panels; p++) {
-    const offset = <usize>(p * NR) << 2;
-    kernel1x8(c + offset, a, k, w + <usize>p * panelBytes, bias == 0 ? <usize>0 : bias + offset, accumulate, min(NR, n - p * NR));
+/** The last k % 4 values of a row as a vector, zero past the end (never reads past the row). */
+@inline function partialChunk(at: usize, count: i32): v128 {
+  let x = f32x4.splat(0);
+  x = f32x4.replace_lane(x, 0, load<f32>(at));
+  if (count > 1) x = f32x4.replace_lane(x, 1, load<f32>(at, 4));
+  if (count > 2) x = f32x4.replace_lane(x, 2, load<f32>(at, 8));
+  return x;
+}
+
+/**
+ * One row of C: c[n] (+)= a[k] · Wᵀ (+ bias) from the row groups; 8 rows of W at a time, each a dot
+ * product accumulated in its own register, then summed horizontally.
+ */
+function gemvRows(c: usize /* [n] */, a: usize /* [k] */, rows: usize /* row groups */, bias: usize, n: i32, k: i32, accumulate: bool): void {
+  const fullChunksEnd = a + (<usize>(k & ~3) << 2);
+  const rest = k & 3;
+  let w = rows;
+  for (let group = 0; group < n; group += 8) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+    for (let at = a; at < fullChunksEnd; at += 16) {
+      const x = v128.load(at);
+      s0 = madd(x, v128.load(w), s0);
+      s1 = madd(x, v128.load(w, 16), s1);
+      s2 = madd(x, v128.load(w, 32), s2);
+      s3 = madd(x, v128.load(w, 48), s3);
+      s4 = madd(x, v128.load(w, 64), s4);
+      s5 = madd(x, v128.load(w, 80), s5);
+      s6 = madd(x, v128.load(w, 96), s6);
+      s7 = madd(x, v128.load(w, 112), s7);
+      w += 128;
+    }
+    if (rest != 0) {
+      const x = partialChunk(fullChunksEnd, rest);
+      s0 = madd(x, v128.load(w), s0);
+      s1 = madd(x, v128.load(w, 16), s1);
+      s2 = madd(x, v128.load(w, 32), s2);
+      s3 = madd(x, v128.load(w, 48), s3);
+      s4 = madd(x, v128.load(w, 64), s4);
+      s5 = madd(x, v128.load(w, 80), s5);
+      s6 = madd(x, v128.load(w, 96), s6);
+      s7 = madd(x, v128.load(w, 112), s7);
+      w += 128;
+    }
+    const offset = <usize>group << 2;
+    storeRow(c + offset, horizontalSums(s0, s1, s2, s3), horizontalSums(s4, s5, s6, s7),
+             bias == 0 ? <usize>0 : bias + offset, accumulate, min(8, n - group));
   }
 }
 
@@ -139,10 +168,10 @@ function gemvPacked(c: usize, a: usize, w: usize, bias: usize, n: i32, k: i32, a
 const ROW_BLOCK: i32 = 64;
 
 /**
- * C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), with W packed by `packPanels`.
- * `bias` may be 0 (none) and must then hold ceil(n/8)·8 floats (zero padded).
+ * C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), with W packed by `packWeight`.
+ * `bias` may be 0 (none); otherwise it holds ceil(n/8)·8 floats (zero padded).
  */
-export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packed [n, k] */, bias: usize /* [n8] or 0 */,
+export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packWeight([n, k]) */, bias: usize /* [n8] or 0 */,
                            m: i32, n: i32, k: i32, accumulate: bool): void {
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>k * NR << 2;
@@ -160,8 +189,9 @@ export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usiz
       }
     }
     // Rows past a multiple of 4 (all rows when m < 4): the matrix-vector path.
+    const rows = w + (<usize>panelFloats(n, k) << 2);
     for (let row = rowStart + ((rowEnd - rowStart) & ~3); row < rowEnd; row++) {
-      gemvPacked(c + <usize>row * ldcBytes, a + <usize>row * rowBytes, w, bias, n, k, accumulate);
+      gemvRows(c + <usize>row * ldcBytes, a + <usize>row * rowBytes, rows, bias, n, k, accumulate);
     }
   }
 }

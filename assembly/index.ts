@@ -3,6 +3,6 @@
 export { alloc, release } from './memory';
 export { simdFlavor } from './simd';
 export { expArray, sigmoidArray, tanhArray } from './activations';
-export { gemmPacked, packPanels, packedSize } from './gemm';
+export { gemmPacked, packWeight, packedSize } from './gemm';
 export { commitRows, gruCellForward, lstmCellForward, rnnCellForward } from './cells';
 export { rnnForward, rnnScratchBytes, swapLeadingAxes } from './sequence';

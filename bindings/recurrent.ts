@@ -261,12 +261,12 @@ export abstract class RecurrentModule {
 
   /** Re-derives the packed weights and folded biases from the PyTorch-layout parameters. */
   private repack(): void {
-    const { packPanels } = kernels();
+    const { packWeight } = kernels();
     const H = this.hiddenSize, G = this.gates, P = this.outputSize;
     for (const entry of this.entries) {
-      packPanels(entry.packedIH, entry.weightIH.offset, G * H, entry.inputSize);
-      packPanels(entry.packedHH, entry.weightHH.offset, G * H, P);
-      if (entry.weightHR) packPanels(entry.packedHR, entry.weightHR.offset, P, H);
+      packWeight(entry.packedIH, entry.weightIH.offset, G * H, entry.inputSize);
+      packWeight(entry.packedHH, entry.weightHH.offset, G * H, P);
+      if (entry.weightHR) packWeight(entry.packedHR, entry.weightHR.offset, P, H);
       const heap = heapF32();
       const biasX = entry.biasX >>> 2, biasHN = entry.biasHN >>> 2;
       heap.fill(0, biasX, biasX + G * H);

@@ -16,7 +16,7 @@ export interface Kernels {
   sigmoidArray(dst: number, src: number, n: number): void;
   tanhArray(dst: number, src: number, n: number): void;
   packedSize(n: number, k: number): number;
-  packPanels(dst: number, src: number, n: number, k: number): void;
+  packWeight(dst: number, src: number, n: number, k: number): void;
   gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
   rnnScratchBytes(plan: number): number;
   rnnForward(plan: number): void;
