@@ -1,6 +1,8 @@
-// One time step of each recurrent cell over a batch, after the gate pre-activations are summed:
-// activations, state update and output write fused in one pass. SIMD over the hidden axis with a
-// scalar tail of the same formulas. Scalar references: test/reference/cells.ts.
+// One time step of each recurrent cell over a batch, forward and backward side by side. Forward: after
+// the gate pre-activations are summed, activations, state update and output write fused in one pass;
+// with `save`, the activated gates overwrite the pre-activations for the backward pass. Backward: from
+// the gradient of the new state, the gradients of the gate pre-activations and of the old state.
+// SIMD over the hidden axis with a scalar tail of the same formulas. Scalar references: test/reference/cells.ts.
 //
 // Shapes: B batch, H hidden, G gate rows (RNN 1, LSTM 4 in order i f g o, GRU 3 in order r z n).
 // Rows whose sequence has ended (`lengths`, see rowActive) keep their state and write 0 to `out`.
@@ -15,7 +17,7 @@ import { rowActive } from './simd';
 
 /** Vanilla RNN: h' = act(gates), act = tanh or relu. */
 export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B, outStride] */, gates: usize /* [B, H] */,
-                               lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, relu: bool): void {
+                               lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, relu: bool, save: bool): void {
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
     if (!rowActive(lengths, b, t)) { zeroRow(outRow, hidden); continue; }
@@ -27,6 +29,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
       const pre = v128.load(g + offset);
       const value = relu ? f32x4.max(pre, f32x4.splat(0)) : tanhV(pre);
       v128.store(hRow + offset, value);
+      if (save) v128.store(g + offset, value);
       if (outRow != 0) v128.store(outRow + offset, value);
     }
     for (; j < hidden; j++) {
@@ -34,6 +37,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
       const pre = load<f32>(g + offset);
       const value: f32 = relu ? max(pre, 0) : tanhS(pre);
       store<f32>(hRow + offset, value);
+      if (save) store<f32>(g + offset, value);
       if (outRow != 0) store<f32>(outRow + offset, value);
     }
   }
@@ -41,7 +45,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
 
 /** LSTM: c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'). Writes h' to `h` (row stride H) and `out`. */
 export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, out: usize, gates: usize /* [B, 4H] */,
-                                lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32): void {
+                                lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, save: bool): void {
   const gateBytes = <usize>hidden << 2;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
@@ -53,18 +57,26 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const cNew = f32x4.add(
-        f32x4.mul(sigmoidV(v128.load(gf + o)), v128.load(cRow + o)),
-        f32x4.mul(sigmoidV(v128.load(gi + o)), tanhV(v128.load(gg + o))));
-      const hNew = f32x4.mul(sigmoidV(v128.load(go + o)), tanhV(cNew));
+      const i = sigmoidV(v128.load(gi + o)), f = sigmoidV(v128.load(gf + o));
+      const g = tanhV(v128.load(gg + o)), og = sigmoidV(v128.load(go + o));
+      const cNew = f32x4.add(f32x4.mul(f, v128.load(cRow + o)), f32x4.mul(i, g));
+      const hNew = f32x4.mul(og, tanhV(cNew));
+      if (save) {
+        v128.store(gi + o, i); v128.store(gf + o, f); v128.store(gg + o, g); v128.store(go + o, og);
+      }
       v128.store(cRow + o, cNew);
       v128.store(hRow + o, hNew);
       if (outRow != 0) v128.store(outRow + o, hNew);
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const cNew = sigmoidS(load<f32>(gf + o)) * load<f32>(cRow + o) + sigmoidS(load<f32>(gi + o)) * tanhS(load<f32>(gg + o));
-      const hNew = sigmoidS(load<f32>(go + o)) * tanhS(cNew);
+      const i = sigmoidS(load<f32>(gi + o)), f = sigmoidS(load<f32>(gf + o));
+      const g = tanhS(load<f32>(gg + o)), og = sigmoidS(load<f32>(go + o));
+      const cNew = f * load<f32>(cRow + o) + i * g;
+      const hNew = og * tanhS(cNew);
+      if (save) {
+        store<f32>(gi + o, i); store<f32>(gf + o, f); store<f32>(gg + o, g); store<f32>(go + o, og);
+      }
       store<f32>(cRow + o, cNew);
       store<f32>(hRow + o, hNew);
       if (outRow != 0) store<f32>(outRow + o, hNew);
@@ -77,7 +89,8 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
  * `inputGates` hold W_ih x + b_ih (+ b_hh for r, z); `hiddenGates` hold W_hh h without bias.
  */
 export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: usize /* [B, 3H] */, hiddenGates: usize /* [B, 3H] */,
-                               hiddenBiasN: usize /* [H] */, lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32): void {
+                               hiddenBiasN: usize /* [H] */, lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32,
+                               savedHn: usize /* [B, H]: W_hn h + b_hn, or 0 */): void {
   const gateBytes = <usize>hidden << 2;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
@@ -90,8 +103,13 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
       const o = <usize>j << 2;
       const r = sigmoidV(f32x4.add(v128.load(xr + o), v128.load(hr + o)));
       const z = sigmoidV(f32x4.add(v128.load(xz + o), v128.load(hz + o)));
-      const n = tanhV(f32x4.add(v128.load(xn + o), f32x4.mul(r, f32x4.add(v128.load(hn + o), v128.load(hiddenBiasN + o)))));
+      const hiddenN = f32x4.add(v128.load(hn + o), v128.load(hiddenBiasN + o));
+      const n = tanhV(f32x4.add(v128.load(xn + o), f32x4.mul(r, hiddenN)));
       const hNew = f32x4.add(n, f32x4.mul(z, f32x4.sub(v128.load(hRow + o), n)));
+      if (savedHn != 0) {
+        v128.store(xr + o, r); v128.store(xz + o, z); v128.store(xn + o, n);
+        v128.store(savedHn + (<usize>(b * hidden) << 2) + o, hiddenN);
+      }
       v128.store(hRow + o, hNew);
       if (outRow != 0) v128.store(outRow + o, hNew);
     }
@@ -99,8 +117,13 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
       const o = <usize>j << 2;
       const r = sigmoidS(load<f32>(xr + o) + load<f32>(hr + o));
       const z = sigmoidS(load<f32>(xz + o) + load<f32>(hz + o));
-      const n = tanhS(load<f32>(xn + o) + r * (load<f32>(hn + o) + load<f32>(hiddenBiasN + o)));
+      const hiddenN = load<f32>(hn + o) + load<f32>(hiddenBiasN + o);
+      const n = tanhS(load<f32>(xn + o) + r * hiddenN);
       const hNew = n + z * (load<f32>(hRow + o) - n);
+      if (savedHn != 0) {
+        store<f32>(xr + o, r); store<f32>(xz + o, z); store<f32>(xn + o, n);
+        store<f32>(savedHn + (<usize>(b * hidden) << 2) + o, hiddenN);
+      }
       store<f32>(hRow + o, hNew);
       if (outRow != 0) store<f32>(outRow + o, hNew);
     }
@@ -116,5 +139,144 @@ export function commitRows(h: usize /* [B, width] */, out: usize, src: usize /* 
     if (!rowActive(lengths, b, t)) { zeroRow(outRow, width); continue; }
     memory.copy(h + <usize>b * rowBytes, src + <usize>b * rowBytes, rowBytes);
     if (outRow != 0) memory.copy(outRow, src + <usize>b * rowBytes, rowBytes);
+  }
+}
+
+// ---- Backward ----
+// Rows whose sequence has ended at step t get zero gate gradients and keep their state gradient (the
+// caller passes dh through for them).
+
+/** Vanilla RNN: dPre = dh ⊙ act'(h'), from the saved activation h'. */
+export function rnnCellBackward(dGates: usize /* [B, H] */, dh: usize /* [B, H] */, activated: usize /* [B, H] */,
+                                lengths: usize, t: i32, batch: i32, hidden: i32, relu: bool): void {
+  const rowBytes = <usize>hidden << 2;
+  for (let b = 0; b < batch; b++) {
+    const dg = dGates + <usize>b * rowBytes, dhRow = dh + <usize>b * rowBytes, a = activated + <usize>b * rowBytes;
+    if (!rowActive(lengths, b, t)) { memory.fill(dg, 0, rowBytes); continue; }
+    let j = 0;
+    for (; j + 4 <= hidden; j += 4) {
+      const o = <usize>j << 2;
+      const y = v128.load(a + o), d = v128.load(dhRow + o);
+      const slope = relu
+        ? v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.splat(1.0))
+        : f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y));
+      v128.store(dg + o, f32x4.mul(d, slope));
+    }
+    for (; j < hidden; j++) {
+      const o = <usize>j << 2;
+      const y = load<f32>(a + o);
+      const slope: f32 = relu ? (y > 0 ? 1.0 : 0.0) : 1.0 - y * y;
+      store<f32>(dg + o, load<f32>(dhRow + o) * slope);
+    }
+  }
+}
+
+/**
+ * LSTM, from the saved gates i f g o, c_{t−1} and c_t: with tc = tanh(c_t), dc += dh ⊙ o ⊙ (1 − tc²);
+ * d(pre) = [dc⊙g⊙i(1−i), dc⊙c_{t−1}⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tc⊙o(1−o)]; then dc ← dc ⊙ f (for c_{t−1}).
+ */
+export function lstmCellBackward(dGates: usize /* [B, 4H] */, dc: usize /* [B, H] in/out */, dh: usize /* [B, H] */,
+                                 gates: usize /* [B, 4H] saved i f g o */, cPrev: usize /* [B, H] */, cNew: usize /* [B, H] */,
+                                 lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < batch; b++) {
+    const gi = gates + <usize>b * 4 * gateBytes, gf = gi + gateBytes, gg = gf + gateBytes, go = gg + gateBytes;
+    const di = dGates + <usize>b * 4 * gateBytes, df = di + gateBytes, dg = df + gateBytes, dout = dg + gateBytes;
+    if (!rowActive(lengths, b, t)) { memory.fill(di, 0, 4 * gateBytes); continue; }
+    const row = <usize>b * gateBytes;
+    let j = 0;
+    for (; j + 4 <= hidden; j += 4) {
+      const o = <usize>j << 2;
+      const i = v128.load(gi + o), f = v128.load(gf + o), g = v128.load(gg + o), og = v128.load(go + o);
+      const tc = tanhV(v128.load(cNew + row + o));
+      const dhv = v128.load(dh + row + o);
+      const dcTotal = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+      v128.store(di + o, f32x4.mul(f32x4.mul(dcTotal, g), f32x4.mul(i, f32x4.sub(one, i))));
+      v128.store(df + o, f32x4.mul(f32x4.mul(dcTotal, v128.load(cPrev + row + o)), f32x4.mul(f, f32x4.sub(one, f))));
+      v128.store(dg + o, f32x4.mul(f32x4.mul(dcTotal, i), f32x4.sub(one, f32x4.mul(g, g))));
+      v128.store(dout + o, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(og, f32x4.sub(one, og))));
+      v128.store(dc + row + o, f32x4.mul(dcTotal, f));
+    }
+    for (; j < hidden; j++) {
+      const o = <usize>j << 2;
+      const i = load<f32>(gi + o), f = load<f32>(gf + o), g = load<f32>(gg + o), og = load<f32>(go + o);
+      const tc = tanhS(load<f32>(cNew + row + o));
+      const dhv = load<f32>(dh + row + o);
+      const dcTotal = load<f32>(dc + row + o) + dhv * og * (1.0 - tc * tc);
+      store<f32>(di + o, dcTotal * g * (i * (1.0 - i)));
+      store<f32>(df + o, dcTotal * load<f32>(cPrev + row + o) * (f * (1.0 - f)));
+      store<f32>(dg + o, dcTotal * i * (1.0 - g * g));
+      store<f32>(dout + o, dhv * tc * (og * (1.0 - og)));
+      store<f32>(dc + row + o, dcTotal * f);
+    }
+  }
+}
+
+/**
+ * GRU, from the saved r z n, hn = W_hn h + b_hn and h_{t−1}: dn = dh⊙(1−z)⊙(1−n²), dz = dh⊙(h−n)⊙z(1−z),
+ * dr = dn⊙hn⊙r(1−r). Input-side gradients [dr, dz, dn], hidden-side [dr, dz, dn⊙r], and the direct
+ * part of dh_{t−1}: dh⊙z (the caller adds the hidden-side gradients times W_hh).
+ */
+export function gruCellBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: usize /* [B, 3H] */, dhPrev: usize /* [B, H] */,
+                                dh: usize /* [B, H] */, gates: usize /* [B, 3H] saved r z n */, savedHn: usize /* [B, H] */,
+                                hPrev: usize /* [B, H] */, lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < batch; b++) {
+    const gr = gates + <usize>b * 3 * gateBytes, gz = gr + gateBytes, gn = gz + gateBytes;
+    const xr = dInputGates + <usize>b * 3 * gateBytes, xz = xr + gateBytes, xn = xz + gateBytes;
+    const hr = dHiddenGates + <usize>b * 3 * gateBytes, hz = hr + gateBytes, hn = hz + gateBytes;
+    const row = <usize>b * gateBytes;
+    if (!rowActive(lengths, b, t)) {
+      memory.fill(xr, 0, 3 * gateBytes);
+      memory.fill(hr, 0, 3 * gateBytes);
+      memory.fill(dhPrev + row, 0, gateBytes);
+      continue;
+    }
+    let j = 0;
+    for (; j + 4 <= hidden; j += 4) {
+      const o = <usize>j << 2;
+      const r = v128.load(gr + o), z = v128.load(gz + o), n = v128.load(gn + o);
+      const dhv = v128.load(dh + row + o);
+      const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), f32x4.mul(z, f32x4.sub(one, z)));
+      const dr = f32x4.mul(f32x4.mul(dn, v128.load(savedHn + row + o)), f32x4.mul(r, f32x4.sub(one, r)));
+      v128.store(xr + o, dr); v128.store(xz + o, dz); v128.store(xn + o, dn);
+      v128.store(hr + o, dr); v128.store(hz + o, dz); v128.store(hn + o, f32x4.mul(dn, r));
+      v128.store(dhPrev + row + o, f32x4.mul(dhv, z));
+    }
+    for (; j < hidden; j++) {
+      const o = <usize>j << 2;
+      const r = load<f32>(gr + o), z = load<f32>(gz + o), n = load<f32>(gn + o);
+      const dhv = load<f32>(dh + row + o);
+      const dn = dhv * (1.0 - z) * (1.0 - n * n);
+      const dz = dhv * (load<f32>(hPrev + row + o) - n) * (z * (1.0 - z));
+      const dr = dn * load<f32>(savedHn + row + o) * (r * (1.0 - r));
+      store<f32>(xr + o, dr); store<f32>(xz + o, dz); store<f32>(xn + o, dn);
+      store<f32>(hr + o, dr); store<f32>(hz + o, dz); store<f32>(hn + o, dn * r);
+      store<f32>(dhPrev + row + o, dhv * z);
+    }
+  }
+}
+
+/** Rows whose sequence has ended at step t: dst gets src's row (the state gradient passes through). */
+export function passEndedRows(dst: usize /* [B, width] */, src: usize /* [B, width] */, lengths: usize, t: i32, batch: i32, width: i32): void {
+  if (lengths == 0) return;
+  const rowBytes = <usize>width << 2;
+  for (let b = 0; b < batch; b++) {
+    if (!rowActive(lengths, b, t)) memory.copy(dst + <usize>b * rowBytes, src + <usize>b * rowBytes, rowBytes);
+  }
+}
+
+/** Adds out-gradient rows (stride outStride) into dh for rows active at step t. */
+export function addActiveRows(dh: usize /* [B, width] */, dOut: usize /* row 0 of [B, outStride] */, lengths: usize, t: i32,
+                              batch: i32, width: i32, outStride: i32): void {
+  for (let b = 0; b < batch; b++) {
+    if (!rowActive(lengths, b, t)) continue;
+    const dst = dh + (<usize>(b * width) << 2), src = dOut + (<usize>(b * outStride) << 2);
+    let j = 0;
+    for (; j + 4 <= width; j += 4) v128.store(dst + (<usize>j << 2), f32x4.add(v128.load(dst + (<usize>j << 2)), v128.load(src + (<usize>j << 2))));
+    for (; j < width; j++) store<f32>(dst + (<usize>j << 2), load<f32>(dst + (<usize>j << 2)) + load<f32>(src + (<usize>j << 2)));
   }
 }

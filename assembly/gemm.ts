@@ -25,13 +25,21 @@ export function packedSize(n: i32, k: i32): i32 {
 
 /** Packs a row-major PyTorch weight `src` [n, k] into panels and row groups (see the layout above). */
 export function packWeight(dst: usize /* packedSize(n, k) */, src: usize /* [n, k] */, n: i32, k: i32): void {
+  packWeightStrided(dst, src, n, k, k, 1);
+}
+
+/**
+ * Packs the [n, k] matrix whose element (r, c) is src[r·rowStride + c·colStride] (floats): with
+ * (rowStride, colStride) = (1, n) this packs the transpose of a row-major [k, n] matrix.
+ */
+export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStride: i32, colStride: i32): void {
   const panels = (n + NR - 1) / NR;
   let out = dst;
   for (let p = 0; p < panels; p++) {
     for (let kk = 0; kk < k; kk++) {
       for (let j = 0; j < NR; j++) {
         const row = p * NR + j;
-        store<f32>(out, row < n ? load<f32>(src + ((<usize>row * k + kk) << 2)) : 0);
+        store<f32>(out, row < n ? load<f32>(src + ((<usize>row * rowStride + <usize>kk * colStride) << 2)) : 0);
         out += 4;
       }
     }
@@ -41,7 +49,7 @@ export function packWeight(dst: usize /* packedSize(n, k) */, src: usize /* [n, 
       for (let r = 0; r < 8; r++) {
         for (let j = 0; j < 4; j++) {
           const row = group + r, column = chunk + j;
-          store<f32>(out, row < n && column < k ? load<f32>(src + ((<usize>row * k + column) << 2)) : 0);
+          store<f32>(out, row < n && column < k ? load<f32>(src + ((<usize>row * rowStride + <usize>column * colStride) << 2)) : 0);
           out += 4;
         }
       }

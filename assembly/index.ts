@@ -3,6 +3,10 @@
 export { alloc, release } from './memory';
 export { simdFlavor } from './simd';
 export { expArray, sigmoidArray, tanhArray } from './activations';
-export { gemmPacked, packWeight, packedSize } from './gemm';
-export { commitRows, gruCellForward, lstmCellForward, rnnCellForward } from './cells';
-export { rnnForward, rnnScratchBytes, swapLeadingAxes } from './sequence';
+export { gemmPacked, packWeight, packWeightStrided, packedSize } from './gemm';
+export { accumulateColumnSums, transpose } from './linalg';
+export {
+  addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
+  rnnCellBackward, rnnCellForward,
+} from './cells';
+export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';

@@ -1,14 +1,20 @@
-// Whole-sequence forward of a multi-layer, optionally bidirectional RNN / LSTM / GRU in one call.
-// Per layer and direction: one GEMM projects every timestep's input (biases folded in), then each step
-// runs the recurrent GEMM into that step's gate slice and the fused cell. The plan layout is mirrored
-// in bindings/plan.ts.
+// Whole-sequence forward and backward of a multi-layer, optionally bidirectional RNN / LSTM / GRU, each
+// in one call. Forward, per layer and direction: one GEMM projects every timestep's input (biases folded
+// in), then each step runs the recurrent GEMM into that step's gate slice and the fused cell. A training
+// forward also saves what the backward needs on a tape. Backward: only dh is sequential; dW_ih, dW_hh,
+// the biases and dX are single GEMMs (or sums) after the reverse loop. The plan layout is mirrored in
+// bindings/plan.ts.
 //
 // Shapes: T steps, B batch, I input, H hidden, P = projSize || H (the h width), L layers, D directions,
 // G gate rows per unit (RNN 1, LSTM 4, GRU 3). Sequences are time-major inside; batch-first input and
 // output are transposed at the edges.
 
-import { commitRows, gruCellForward, lstmCellForward, rnnCellForward } from './cells';
-import { gemmPacked } from './gemm';
+import {
+  addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
+  rnnCellBackward, rnnCellForward,
+} from './cells';
+import { gemmPacked, packedSize, packWeightStrided } from './gemm';
+import { accumulateColumnSums, transpose } from './linalg';
 
 // Plan: i32 slots. Pointers are byte offsets in linear memory; 0 means "absent".
 const CELL = 0;         // CELL_RNN_TANH | CELL_RNN_RELU | CELL_LSTM | CELL_GRU
@@ -27,14 +33,29 @@ const C0 = 12;          // [L·D, B, H] or 0 for zeros (LSTM)
 const HN = 13;          // [L·D, B, P]: the working h state, final h on return (may equal H0)
 const CN = 14;          // [L·D, B, H]: the working c state (LSTM; may equal C0)
 const LENGTHS = 15;     // [B] i32 or 0
-const SCRATCH = 16;     // rnnScratchBytes(plan) bytes
-const LAYER_TABLE = 20; // LAYER_SLOTS slots per (layer, direction), index layer·D + direction:
+const SCRATCH = 16;     // rnnScratchBytes / rnnBackwardScratchBytes bytes
+const TAPE = 17;        // rnnTapeBytes bytes: written by a training forward, read by rnnBackward; 0 = inference
+const DY = 18;          // backward: dLoss/dY, laid out like Y, or 0
+const DHN = 19;         // backward: dLoss/dh_n [L·D, B, P] or 0
+const DCN = 20;         // backward: dLoss/dc_n [L·D, B, H] or 0
+const DX = 21;          // backward, out: dLoss/dX, laid out like X
+const DH0 = 22;         // backward, out: dLoss/dh0 [L·D, B, P]
+const DC0 = 23;         // backward, out: dLoss/dc0 [L·D, B, H] (LSTM)
+const LAYER_TABLE = 24; // LAYER_SLOTS slots per (layer, direction), index layer·D + direction:
 const W_IH = 0;         //   packed weight_ih [G·H, in]
 const W_HH = 1;         //   packed weight_hh [G·H, P]
 const W_HR = 2;         //   packed weight_hr [P, H] or 0
 const BIAS_X = 3;       //   bias added to the input projection [G·H padded to 8]: b_ih + b_hh (GRU: b_hh only for r, z)
 const BIAS_HN = 4;      //   GRU: b_hh of the n gate [H]
-const LAYER_SLOTS = 8;
+const RAW_W_IH = 5;     //   weight_ih in PyTorch layout (backward)
+const RAW_W_HH = 6;     //   weight_hh in PyTorch layout (backward)
+const RAW_W_HR = 7;     //   weight_hr in PyTorch layout (backward) or 0
+const GRAD_W_IH = 8;    //   gradient accumulators (backward), PyTorch layouts; biases 0 when bias = false
+const GRAD_W_HH = 9;
+const GRAD_B_IH = 10;
+const GRAD_B_HH = 11;
+const GRAD_W_HR = 12;
+const LAYER_SLOTS = 16;
 
 const CELL_RNN_TANH = 0;
 const CELL_RNN_RELU = 1;
@@ -57,16 +78,81 @@ const CELL_GRU = 3;
   return (bytes + 15) & ~<usize>15;
 }
 
+@inline function floats(count: i32): usize {
+  return align16(<usize>count << 2);
+}
+
+// The structs below are module-level singletons refilled per call (kernels are never re-entrant), so
+// no call allocates.
+
+/** Sizes read from a plan. */
+class Shape {
+  cell: i32 = 0; T: i32 = 0; B: i32 = 0; I: i32 = 0; H: i32 = 0; P: i32 = 0; L: i32 = 0; D: i32 = 0; G: i32 = 0;
+  batchFirst: bool = false; projected: bool = false;
+  read(plan: usize): Shape {
+    this.cell = slot(plan, CELL);
+    this.T = slot(plan, STEPS); this.B = slot(plan, BATCH); this.I = slot(plan, INPUT);
+    this.H = slot(plan, HIDDEN); this.P = slot(plan, HOUT); this.L = slot(plan, LAYERS);
+    this.D = slot(plan, DIRECTIONS); this.G = gateRows(this.cell);
+    this.batchFirst = slot(plan, BATCH_FIRST) != 0;
+    this.projected = this.P != this.H;
+    return this;
+  }
+  @inline get lstm(): bool { return this.cell == CELL_LSTM; }
+  @inline get gru(): bool { return this.cell == CELL_GRU; }
+  @inline get rows(): i32 { return this.T * this.B; }
+  @inline inputSize(layer: i32): i32 { return layer == 0 ? this.I : this.D * this.P; }
+}
+
+// ---- The tape: what a training forward saves for the backward ----
+// xTime [T, B, I]; the output of every layer [T, B, D·P]; per (layer, direction): gates [T, B, G·H]
+// (activated), hPrev [T, B, P] (the state each step started from); LSTM: cPrev and cNew [T, B, H], and
+// with projection hRaw [T, B, H] (o ⊙ tanh c before W_hr); GRU: hn [T, B, H] (W_hn h + b_hn).
+
+@inline function entryTapeBytes(s: Shape): usize {
+  const n = s.rows;
+  let bytes = floats(n * s.G * s.H) + floats(n * s.P);
+  if (s.lstm) bytes += 2 * floats(n * s.H) + (s.projected ? floats(n * s.H) : 0);
+  if (s.gru) bytes += floats(n * s.H);
+  return bytes;
+}
+
+@inline function layerOutputOnTape(tape: usize, s: Shape, layer: i32): usize {
+  return tape + floats(s.rows * s.I) + <usize>layer * floats(s.rows * s.D * s.P);
+}
+
+/** Saved buffers of one (layer, direction). */
+class EntryTape {
+  gates: usize = 0; hPrev: usize = 0; cPrev: usize = 0; cNew: usize = 0; hRaw: usize = 0; hn: usize = 0;
+  locate(tape: usize, s: Shape, entry: i32): EntryTape {
+    const n = s.rows;
+    let at = layerOutputOnTape(tape, s, s.L) + <usize>entry * entryTapeBytes(s);
+    this.gates = at; at += floats(n * s.G * s.H);
+    this.hPrev = at; at += floats(n * s.P);
+    this.cPrev = 0; this.cNew = 0; this.hRaw = 0; this.hn = 0;
+    if (s.lstm) {
+      this.cPrev = at; at += floats(n * s.H);
+      this.cNew = at; at += floats(n * s.H);
+      if (s.projected) { this.hRaw = at; at += floats(n * s.H); }
+    }
+    if (s.gru) this.hn = at;
+    return this;
+  }
+}
+
+/** Bytes of tape a training forward of this plan writes. */
+export function rnnTapeBytes(plan: usize): usize {
+  const s = shape.read(plan);
+  return layerOutputOnTape(0, s, s.L) + <usize>(s.L * s.D) * entryTapeBytes(s);
+}
+
 /** Bytes of scratch `rnnForward` needs for this plan. */
 export function rnnScratchBytes(plan: usize): usize {
-  const T = slot(plan, STEPS), B = slot(plan, BATCH), I = slot(plan, INPUT), H = slot(plan, HIDDEN);
-  const P = slot(plan, HOUT), D = slot(plan, DIRECTIONS), G = gateRows(slot(plan, CELL));
-  const timeMajorInput = slot(plan, BATCH_FIRST) ? align16(<usize>T * B * I * 4) : 0;
-  const layerOutput = align16(<usize>T * B * D * P * 4);
-  const gates = align16(<usize>T * B * G * H * 4);
-  const hiddenGates = align16(<usize>B * G * H * 4);
-  const projection = align16(<usize>B * H * 4) + align16(<usize>B * P * 4);
-  return timeMajorInput + 2 * layerOutput + gates + hiddenGates + projection;
+  const s = shape.read(plan);
+  const n = s.rows;
+  const timeMajorInput = s.batchFirst ? floats(n * s.I) : 0;
+  return timeMajorInput + 2 * floats(n * s.D * s.P) + floats(n * s.G * s.H) + floats(s.B * s.G * s.H)
+    + floats(s.B * s.H) + floats(s.B * s.P);
 }
 
 /** dst [b, a, width] = src [a, b, width]: swaps the first two axes. */
@@ -79,77 +165,242 @@ export function swapLeadingAxes(dst: usize, src: usize, a: i32, b: i32, width: i
   }
 }
 
-/** Runs the plan: fills Y, HN and (LSTM) CN. */
+/** Copies (or, batch-first, transposes) a [T, B, width] sequence between the user's layout and time-major. */
+@inline function toTimeMajor(dst: usize, src: usize, s: Shape, width: i32): void {
+  if (s.batchFirst) swapLeadingAxes(dst, src, s.B, s.T, width);
+  else memory.copy(dst, src, <usize>s.rows * width * 4);
+}
+
+/** Runs the plan: fills Y, HN and (LSTM) CN; with a TAPE, also saves what rnnBackward needs. */
 export function rnnForward(plan: usize): void {
-  const cell = slot(plan, CELL);
-  const T = slot(plan, STEPS), B = slot(plan, BATCH), I = slot(plan, INPUT), H = slot(plan, HIDDEN);
-  const P = slot(plan, HOUT), L = slot(plan, LAYERS), D = slot(plan, DIRECTIONS), G = gateRows(cell);
-  const batchFirst = slot(plan, BATCH_FIRST) != 0;
+  const s = shape.read(plan);
+  const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G;
   const x = <usize>slot(plan, X), y = <usize>slot(plan, Y);
   const h0 = <usize>slot(plan, H0), c0 = <usize>slot(plan, C0);
   const hN = <usize>slot(plan, HN), cN = <usize>slot(plan, CN);
   const lengths = <usize>slot(plan, LENGTHS);
+  const tape = <usize>slot(plan, TAPE);
+  const training = tape != 0;
 
   // Carve the scratch in the order rnnScratchBytes counts it.
   let cursor = <usize>slot(plan, SCRATCH);
   const timeMajorInput = cursor;
-  if (batchFirst) cursor += align16(<usize>T * B * I * 4);
-  const layerOutput0 = cursor; cursor += align16(<usize>T * B * D * P * 4);
-  const layerOutput1 = cursor; cursor += align16(<usize>T * B * D * P * 4);
-  const gates = cursor; cursor += align16(<usize>T * B * G * H * 4);
-  const hiddenGates = cursor; cursor += align16(<usize>B * G * H * 4);
-  const rawHidden = cursor; cursor += align16(<usize>B * H * 4);
+  if (s.batchFirst) cursor += floats(s.rows * s.I);
+  const layerOutput0 = cursor; cursor += floats(s.rows * D * P);
+  const layerOutput1 = cursor; cursor += floats(s.rows * D * P);
+  const scratchGates = cursor; cursor += floats(s.rows * G * H);
+  const hiddenGates = cursor; cursor += floats(B * G * H);
+  const scratchRawHidden = cursor; cursor += floats(B * H);
   const projected = cursor;
 
   const stateBytes = <usize>B * P * 4;
   const cellBytes = <usize>B * H * 4;
   if (h0 == 0) memory.fill(hN, 0, stateBytes * L * D); else if (h0 != hN) memory.copy(hN, h0, stateBytes * L * D);
-  if (cell == CELL_LSTM) {
+  if (s.lstm) {
     if (c0 == 0) memory.fill(cN, 0, cellBytes * L * D); else if (c0 != cN) memory.copy(cN, c0, cellBytes * L * D);
   }
 
   let layerInput = x;
-  if (batchFirst) {
-    swapLeadingAxes(timeMajorInput, x, B, T, I);
+  if (training) {
+    layerInput = tape;
+    toTimeMajor(layerInput, x, s, s.I);
+  } else if (s.batchFirst) {
+    swapLeadingAxes(timeMajorInput, x, B, T, s.I);
     layerInput = timeMajorInput;
   }
   const stepGateBytes = <usize>B * G * H * 4;
   const outStride = D * P;
   for (let layer = 0; layer < L; layer++) {
-    const inputSize = layer == 0 ? I : D * P;
     const lastLayer = layer == L - 1;
-    const layerOutput = lastLayer && !batchFirst ? y : (layer & 1) == 0 ? layerOutput0 : layerOutput1;
+    const layerOutput = training ? layerOutputOnTape(tape, s, layer)
+      : lastLayer && !s.batchFirst ? y : (layer & 1) == 0 ? layerOutput0 : layerOutput1;
     for (let direction = 0; direction < D; direction++) {
       const entry = layer * D + direction;
+      const saved = training ? entryTape.locate(tape, s, entry) : null;
+      const gates = training ? saved!.gates : scratchGates;
       const weightHR = layerSlot(plan, entry, W_HR);
       const h = hN + <usize>entry * stateBytes;
       const c = cN + <usize>entry * cellBytes;
-      gemmPacked(gates, layerInput, layerSlot(plan, entry, W_IH), layerSlot(plan, entry, BIAS_X), T * B, G * H, inputSize, false);
+      gemmPacked(gates, layerInput, layerSlot(plan, entry, W_IH), layerSlot(plan, entry, BIAS_X), s.rows, G * H, s.inputSize(layer), false);
+      // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
+      if (training && weightHR != 0 && lengths != 0) memory.fill(saved!.hRaw, 0, <usize>s.rows * H * 4);
       const weightHH = layerSlot(plan, entry, W_HH);
       for (let step = 0; step < T; step++) {
         const t = direction == 0 ? step : T - 1 - step;
         const stepGates = gates + <usize>t * stepGateBytes;
         const out = layerOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2);
-        if (cell == CELL_GRU) {
+        if (training) {
+          memory.copy(saved!.hPrev + <usize>t * stateBytes, h, stateBytes);
+          if (s.lstm) memory.copy(saved!.cPrev + <usize>t * cellBytes, c, cellBytes);
+        }
+        if (s.gru) {
           gemmPacked(hiddenGates, h, weightHH, 0, B, G * H, P, false);
-          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, BIAS_HN), lengths, t, B, H, outStride);
+          const savedHn = training ? saved!.hn + <usize>t * cellBytes : 0;
+          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, BIAS_HN), lengths, t, B, H, outStride, savedHn);
         } else {
           gemmPacked(stepGates, h, weightHH, 0, B, G * H, P, true);
-          if (cell == CELL_LSTM) {
+          if (s.lstm) {
             if (weightHR == 0) {
-              lstmCellForward(h, c, out, stepGates, lengths, t, B, H, outStride);
+              lstmCellForward(h, c, out, stepGates, lengths, t, B, H, outStride, training);
             } else {
-              lstmCellForward(rawHidden, c, 0, stepGates, lengths, t, B, H, H);
+              const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes : scratchRawHidden;
+              lstmCellForward(rawHidden, c, 0, stepGates, lengths, t, B, H, H, training);
               gemmPacked(projected, rawHidden, weightHR, 0, B, P, H, false);
               commitRows(h, out, projected, lengths, t, B, P, outStride);
             }
+            if (training) memory.copy(saved!.cNew + <usize>t * cellBytes, c, cellBytes);
           } else {
-            rnnCellForward(h, out, stepGates, lengths, t, B, H, outStride, cell == CELL_RNN_RELU);
+            rnnCellForward(h, out, stepGates, lengths, t, B, H, outStride, s.cell == CELL_RNN_RELU, training);
           }
         }
       }
     }
     layerInput = layerOutput;
   }
-  if (batchFirst) swapLeadingAxes(y, layerInput, T, B, D * P);
+  if (training) {
+    if (s.batchFirst) swapLeadingAxes(y, layerInput, T, B, D * P);
+    else memory.copy(y, layerInput, <usize>s.rows * D * P * 4);
+  } else if (s.batchFirst) {
+    swapLeadingAxes(y, layerInput, T, B, D * P);
+  }
+}
+
+// ---- Backward ----
+
+/** Scratch buffers of rnnBackward, carved in one order for both the size and the run. */
+class BackwardScratch {
+  gradOutput: usize = 0;   // [T, B, D·P]: dLoss/d(this layer's output)
+  gradInput: usize = 0;    // [T, B, max(I, D·P)]: dLoss/d(this layer's input), summed over directions
+  dGates: usize = 0;       // [T, B, G·H]: input-side gate gradients
+  dHiddenGates: usize = 0; // [T, B, G·H]: hidden-side gate gradients (GRU; otherwise the same as dGates)
+  transposed: usize = 0;   // [max(G·H, P), T·B]: a transposed gradient, the A of a weight-gradient GEMM
+  packedRows: usize = 0;   // packed [max(in, P, H), T·B]: the transposed activations of a weight-gradient GEMM
+  packedWeight: usize = 0; // packed Wᵀ of weight_ih, or of weight_hh followed by weight_hr, for the data-gradient GEMMs
+  dProjected: usize = 0;   // [T, B, P]: gradient of the projected h at each step (LSTM with projection)
+  dh: usize = 0; dhPrev: usize = 0; dc: usize = 0; dhRaw: usize = 0;
+  bytes: usize = 0;
+  carve(base: usize, s: Shape): BackwardScratch {
+    const n = s.rows, GH = s.G * s.H, widest = max(s.I, s.D * s.P);
+    let at = base;
+    this.gradOutput = at; at += floats(n * s.D * s.P);
+    this.gradInput = at; at += floats(n * widest);
+    this.dGates = at; at += floats(n * GH);
+    this.dHiddenGates = this.dGates;
+    if (s.gru) { this.dHiddenGates = at; at += floats(n * GH); }
+    this.transposed = at; at += floats(n * max(GH, s.P));
+    this.packedRows = at; at += floats(packedSize(max(widest, s.H), n));
+    this.packedWeight = at; at += max(floats(packedSize(widest, GH)), floats(packedSize(s.P, GH)) + floats(packedSize(s.H, s.P)));
+    this.dProjected = at; if (s.projected) at += floats(n * s.P);
+    this.dh = at; at += floats(s.B * s.P);
+    this.dhPrev = at; at += floats(s.B * s.P);
+    this.dc = at; at += floats(s.B * s.H);
+    this.dhRaw = at; at += floats(s.B * s.H);
+    this.bytes = at - base;
+    return this;
+  }
+}
+
+const shape = new Shape();
+const entryTape = new EntryTape();
+const backwardScratch = new BackwardScratch();
+
+/** Bytes of scratch `rnnBackward` needs for this plan. */
+export function rnnBackwardScratchBytes(plan: usize): usize {
+  return backwardScratch.carve(0, shape.read(plan)).bytes;
+}
+
+/** gradient[out, in] += dᵀ · activations, for d [rows, out] and activations [rows, in] (row-major). */
+function accumulateWeightGradient(gradient: usize, d: usize, activations: usize, rows: i32, outSize: i32, inSize: i32,
+                                  scratch: BackwardScratch): void {
+  transpose(scratch.transposed, d, rows, outSize);
+  packWeightStrided(scratch.packedRows, activations, inSize, rows, 1, inSize);
+  gemmPacked(gradient, scratch.transposed, scratch.packedRows, 0, outSize, inSize, rows, true);
+}
+
+/**
+ * Backpropagates through a training forward of the same plan (its TAPE): from DY, DHN, DCN, writes
+ * DX, DH0, DC0 and adds every parameter's gradient into the GRAD_* accumulators.
+ */
+export function rnnBackward(plan: usize): void {
+  const s = shape.read(plan);
+  const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G, GH = G * H;
+  const n = s.rows;
+  const lengths = <usize>slot(plan, LENGTHS);
+  const tape = <usize>slot(plan, TAPE);
+  const dY = <usize>slot(plan, DY), dHN = <usize>slot(plan, DHN), dCN = <usize>slot(plan, DCN);
+  const scratch = backwardScratch.carve(<usize>slot(plan, SCRATCH), s);
+  const stateBytes = <usize>B * P * 4, cellBytes = <usize>B * H * 4;
+  const outStride = D * P;
+
+  if (dY == 0) memory.fill(scratch.gradOutput, 0, <usize>n * outStride * 4);
+  else toTimeMajor(scratch.gradOutput, dY, s, outStride);
+
+  for (let layer = L - 1; layer >= 0; layer--) {
+    const inputSize = s.inputSize(layer);
+    const layerInput = layer == 0 ? tape : layerOutputOnTape(tape, s, layer - 1);
+    memory.fill(scratch.gradInput, 0, <usize>n * inputSize * 4);
+    for (let direction = 0; direction < D; direction++) {
+      const entry = layer * D + direction;
+      const saved = entryTape.locate(tape, s, entry);
+      const dh = scratch.dh, dhPrev = scratch.dhPrev, dc = scratch.dc;
+      if (dHN == 0) memory.fill(dh, 0, stateBytes); else memory.copy(dh, dHN + <usize>entry * stateBytes, stateBytes);
+      if (s.lstm) {
+        if (dCN == 0) memory.fill(dc, 0, cellBytes); else memory.copy(dc, dCN + <usize>entry * cellBytes, cellBytes);
+      }
+      // Wᵀ of the recurrent weight, for dh_{t−1} = dGates · W_hh.
+      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_HH), P, GH, 1, P);
+      const weightHRT = scratch.packedWeight + floats(packedSize(P, GH));
+      if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RAW_W_HR), H, P, 1, H);
+
+      for (let step = 0; step < T; step++) {
+        const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
+        addActiveRows(dh, scratch.gradOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2), lengths, t, B, P, outStride);
+        const dStep = scratch.dGates + <usize>t * B * GH * 4;
+        const gatesStep = saved.gates + <usize>t * B * GH * 4;
+        if (s.lstm) {
+          let dCell = dh;
+          if (s.projected) {
+            memory.copy(scratch.dProjected + <usize>t * stateBytes, dh, stateBytes);
+            gemmPacked(scratch.dhRaw, dh, weightHRT, 0, B, H, P, false);
+            dCell = scratch.dhRaw;
+          }
+          lstmCellBackward(dStep, dc, dCell, gatesStep, saved.cPrev + <usize>t * cellBytes, saved.cNew + <usize>t * cellBytes, lengths, t, B, H);
+          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
+        } else if (s.gru) {
+          const dHiddenStep = scratch.dHiddenGates + <usize>t * B * GH * 4;
+          gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes, saved.hPrev + <usize>t * stateBytes, lengths, t, B, H);
+          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
+        } else {
+          rnnCellBackward(dStep, dh, gatesStep, lengths, t, B, H, s.cell == CELL_RNN_RELU);
+          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
+        }
+        passEndedRows(dhPrev, dh, lengths, t, B, P);
+        memory.copy(dh, dhPrev, stateBytes);
+        if (s.projected && lengths != 0) {
+          // Ended rows contribute nothing to dW_hr.
+          for (let b = 0; b < B; b++) {
+            if (t >= load<i32>(lengths + (<usize>b << 2))) memory.fill(scratch.dProjected + <usize>t * stateBytes + <usize>b * P * 4, 0, <usize>P * 4);
+          }
+        }
+      }
+      memory.copy(<usize>slot(plan, DH0) + <usize>entry * stateBytes, dh, stateBytes);
+      if (s.lstm) memory.copy(<usize>slot(plan, DC0) + <usize>entry * cellBytes, dc, cellBytes);
+
+      // The weight and input gradients: one GEMM (or column sum) each over all timesteps.
+      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_IH), scratch.dGates, layerInput, n, GH, inputSize, scratch);
+      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch);
+      const gradBiasIH = layerSlot(plan, entry, GRAD_B_IH);
+      if (gradBiasIH != 0) {
+        accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH);
+        accumulateColumnSums(layerSlot(plan, entry, GRAD_B_HH), scratch.dHiddenGates, n, GH);
+      }
+      if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch);
+      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_IH), inputSize, GH, 1, inputSize);
+      gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
+    }
+    memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);
+  }
+  const dX = <usize>slot(plan, DX);
+  if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);
+  else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
 }

@@ -5,8 +5,10 @@ export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
 export {
   RNN, LSTM, GRU, Stream, RecurrentModule,
   type RecurrentOptions, type RNNOptions, type LSTMOptions, type ForwardOptions, type ForwardResult, type StreamOptions,
+  type BackwardGradients, type BackwardResult,
 } from './recurrent.js';
 export { manualSeed } from './random.js';
+export { Parameter } from './train/parameter.js';
 export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata } from './io/safetensors.js';
 export {
   LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError,

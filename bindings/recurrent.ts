@@ -8,6 +8,7 @@ import {
   Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, readF32, reserveArena, writeF32,
 } from './runtime.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
+import { Parameter, type ParameterOwner } from './train/parameter.js';
 
 /** Options shared by RNN, LSTM and GRU (PyTorch names and defaults). */
 export interface RecurrentOptions {
@@ -36,6 +37,8 @@ export interface LSTMOptions extends RecurrentOptions {
 }
 
 export interface ForwardOptions {
+  /** Save what backward() needs (like autograd recording in PyTorch); default false. */
+  train?: boolean;
   /** Initial hidden state [L·D, B, P] ([L·D, P] for unbatched input); zeros when absent. */
   h0?: TensorLike;
   /** Initial cell state [L·D, B, H] (LSTM only); zeros when absent. */
@@ -51,6 +54,20 @@ export interface ForwardResult {
   h: Tensor;
   /** Final cell state (LSTM only): [L·D, B, H]. */
   c?: Tensor;
+}
+
+/** Gradients of the loss with respect to forward()'s results; absent ones are zero. */
+export interface BackwardGradients {
+  output?: TensorLike;
+  h?: TensorLike;
+  c?: TensorLike;
+}
+
+/** Gradients with respect to forward()'s inputs (h0 and c0 are returned even when forward had zeros). */
+export interface BackwardResult {
+  input: Tensor;
+  h0: Tensor;
+  c0?: Tensor;
 }
 
 export interface StreamOptions {
@@ -108,8 +125,21 @@ function expectShape(value: Tensor, expected: readonly number[], what: string): 
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
-/** Base of RNN, LSTM and GRU. Owns one Wasm block: the plan, PyTorch-layout parameters and packed copies. */
-export abstract class RecurrentModule {
+/** What a training forward leaves for backward(). */
+interface PendingBackward {
+  T: number;
+  B: number;
+  inputShape: readonly number[];
+  outputShape: readonly number[];
+  unbatched: boolean;
+  lengths?: Int32Array;
+}
+
+/**
+ * Base of RNN, LSTM and GRU. Owns one Wasm block (the plan, PyTorch-layout parameters and packed copies)
+ * and, once training starts, a gradient block mirroring the parameters and a tape for backward().
+ */
+export abstract class RecurrentModule implements ParameterOwner {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -126,6 +156,13 @@ export abstract class RecurrentModule {
   private block: number;
   private readonly plan: number;
   private readonly streams = new Set<Stream>();
+  private gradients = 0;
+  private tape = 0;
+  private tapeBytes = 0;
+  private pending: PendingBackward | null = null;
+  private parameterList: Parameter[] | null = null;
+  /** Every Wasm block this module owns (freed by dispose() or, if forgotten, by the leak guard). */
+  private readonly ownedBlocks: number[] = [];
 
   protected constructor(cell: CellKind, options: RecurrentOptions, projSize: number) {
     if (options === null || typeof options !== 'object') {
@@ -173,7 +210,8 @@ export abstract class RecurrentModule {
       ];
     }
     this.block = allocBytes(layout.size);
-    leakGuard.register(this, [this.block], this);
+    this.ownedBlocks.push(this.block);
+    leakGuard.register(this, this.ownedBlocks, this);
     // Offsets become absolute pointers; the block never moves.
     for (const slot of this.slots) slot.offset += this.block;
     this.plan = this.block + planOffset;
@@ -185,7 +223,7 @@ export abstract class RecurrentModule {
       });
     }
     heapF32().fill(0, this.block >>> 2, (this.block + layout.size) >>> 2);
-    writeLayerTable(this.plan, this.entries);
+    this.writeLayerTable(this.plan);
     this.resetParameters();
   }
 
@@ -203,7 +241,7 @@ export abstract class RecurrentModule {
       fillUniform(values, bound);
       writeF32(slot.offset, values);
     }
-    this.repack();
+    this.parametersChanged();
   }
 
   /** Names and shapes of the parameters, in PyTorch's state_dict order. */
@@ -245,7 +283,7 @@ export abstract class RecurrentModule {
       updates.push([slot, value.data]);
     }
     for (const [slot, values] of updates) writeF32(slot.offset, values);
-    this.repack();
+    this.parametersChanged();
     return { missingKeys, unexpectedKeys };
   }
 
@@ -309,6 +347,8 @@ export abstract class RecurrentModule {
       expectShape(c0, stateShape(H), 'c0');
     }
     const lengths = opts.lengths === undefined ? undefined : checkLengths(opts.lengths, B, T, unbatched, name);
+    const train = opts.train ?? false;
+    if (typeof train !== 'boolean') throw new ArgumentError(`${name}.forward: train must be a boolean, got ${String(train)}`);
 
     const lstm = this.cell === 'lstm';
     const layout = new Layout();
@@ -319,6 +359,8 @@ export abstract class RecurrentModule {
     const lengthsAt = lengths ? layout.take(B * 4) : -1;
     this.writeHeader(this.plan, T, B);
     const scratchAt = layout.take(kernels().rnnScratchBytes(this.plan));
+    // Every allocation (may grow memory) comes before the views below.
+    const tape = train ? this.reserveTape() : 0;
     const base = reserveArena(layout.size);
     writeF32(base + xAt, x.data);
     if (h0) writeF32(base + hAt, h0.data);
@@ -333,6 +375,7 @@ export abstract class RecurrentModule {
     plan[p + PLAN.CN] = lstm ? base + cAt : 0;
     plan[p + PLAN.LENGTHS] = lengths ? base + lengthsAt : 0;
     plan[p + PLAN.SCRATCH] = base + scratchAt;
+    plan[p + PLAN.TAPE] = tape;
     kernels().rnnForward(this.plan);
 
     const outputShape = unbatched ? [T, D * P] : this.batchFirst ? [B, T, D * P] : [T, B, D * P];
@@ -341,7 +384,142 @@ export abstract class RecurrentModule {
       h: new Tensor(readF32(base + hAt, L * D * B * P), stateShape(P)),
     };
     if (lstm) result.c = new Tensor(readF32(base + cAt, L * D * B * H), stateShape(H));
+    if (train) this.pending = { T, B, inputShape: x.shape, outputShape, unbatched, lengths };
     return result;
+  }
+
+  /** Grows the module's tape to what the plan in this.plan needs; returns its pointer. */
+  private reserveTape(): number {
+    this.ensureGradients();
+    const bytes = kernels().rnnTapeBytes(this.plan);
+    if (bytes > this.tapeBytes) {
+      this.releaseBlock(this.tape);
+      this.tape = allocBytes(bytes);
+      this.ownedBlocks.push(this.tape);
+      this.tapeBytes = bytes;
+    }
+    return this.tape;
+  }
+
+  private releaseBlock(ptr: number): void {
+    const index = this.ownedBlocks.indexOf(ptr);
+    if (index >= 0) {
+      this.ownedBlocks.splice(index, 1);
+      freeBytes(ptr);
+    }
+  }
+
+  /**
+   * Backpropagates through the last `forward(x, { train: true })`: takes the loss gradients with respect
+   * to its output, h and c, adds every parameter's gradient into grads() (accumulating like PyTorch until
+   * zeroGrad()), and returns the gradients with respect to the input, h0 and c0. One backward per
+   * training forward; changing the parameters in between invalidates it.
+   */
+  backward(gradients: BackwardGradients = {}): BackwardResult {
+    this.checkAlive();
+    const name = this.constructor.name;
+    const pending = this.pending;
+    if (!pending) {
+      throw new ArgumentError(`${name}.backward(): call forward(input, { train: true }) first (one backward per training forward, and none after the parameters changed)`);
+    }
+    const { T, B, unbatched } = pending;
+    const H = this.hiddenSize, P = this.outputSize, L = this.numLayers, D = this.directions, I = this.inputSize;
+    const stateShape = (width: number) => (unbatched ? [L * D, width] : [L * D, B, width]);
+    const given = (value: TensorLike | undefined, shape: readonly number[], what: string): Tensor | undefined => {
+      if (value === undefined) return undefined;
+      const t = toTensor(value, `${name}.backward: ${what}`);
+      expectShape(t, shape, `gradient of ${what}`);
+      return t;
+    };
+    const dOutput = given(gradients.output, pending.outputShape, 'output');
+    const dH = given(gradients.h, stateShape(P), 'h');
+    if (gradients.c !== undefined && this.cell !== 'lstm') throw new ArgumentError(`${name}.backward: c is only for LSTM`);
+    const dC = given(gradients.c, stateShape(H), 'c');
+    const lstm = this.cell === 'lstm';
+
+    const layout = new Layout();
+    const dyAt = layout.take(T * B * D * P * 4);
+    const dhnAt = layout.take(L * D * B * P * 4);
+    const dcnAt = layout.take(L * D * B * H * 4);
+    const dxAt = layout.take(T * B * I * 4);
+    const dh0At = layout.take(L * D * B * P * 4);
+    const dc0At = layout.take(L * D * B * H * 4);
+    const lengthsAt = pending.lengths ? layout.take(B * 4) : -1;
+    this.writeHeader(this.plan, T, B);
+    const scratchAt = layout.take(kernels().rnnBackwardScratchBytes(this.plan));
+    const base = reserveArena(layout.size);
+    if (dOutput) writeF32(base + dyAt, dOutput.data);
+    if (dH) writeF32(base + dhnAt, dH.data);
+    if (dC) writeF32(base + dcnAt, dC.data);
+    if (pending.lengths) heapI32().set(pending.lengths, (base + lengthsAt) >>> 2);
+    const plan = heapI32(), p = this.plan >>> 2;
+    plan[p + PLAN.DY] = dOutput ? base + dyAt : 0;
+    plan[p + PLAN.DHN] = dH ? base + dhnAt : 0;
+    plan[p + PLAN.DCN] = dC ? base + dcnAt : 0;
+    plan[p + PLAN.DX] = base + dxAt;
+    plan[p + PLAN.DH0] = base + dh0At;
+    plan[p + PLAN.DC0] = base + dc0At;
+    plan[p + PLAN.LENGTHS] = pending.lengths ? base + lengthsAt : 0;
+    plan[p + PLAN.SCRATCH] = base + scratchAt;
+    plan[p + PLAN.TAPE] = this.tape;
+    kernels().rnnBackward(this.plan);
+    this.pending = null;
+
+    const result: BackwardResult = {
+      input: new Tensor(readF32(base + dxAt, T * B * I), pending.inputShape),
+      h0: new Tensor(readF32(base + dh0At, L * D * B * P), stateShape(P)),
+    };
+    if (lstm) result.c0 = new Tensor(readF32(base + dc0At, L * D * B * H), stateShape(H));
+    return result;
+  }
+
+  /** Allocates the gradient block (zeros) on first use and points the layer table at it. */
+  private ensureGradients(): void {
+    if (this.gradients !== 0) return;
+    const first = this.slots[0].offset;
+    const last = this.slots[this.slots.length - 1];
+    const bytes = last.offset + last.shape.reduce((a, b) => a * b, 1) * 4 - first;
+    this.gradients = allocBytes(bytes);
+    this.ownedBlocks.push(this.gradients);
+    heapF32().fill(0, this.gradients >>> 2, (this.gradients + bytes) >>> 2);
+    this.writeLayerTable(this.plan);
+  }
+
+  private gradientOf(slot: ParameterSlot): number {
+    return this.gradients + (slot.offset - this.slots[0].offset);
+  }
+
+  /** The trainable parameters, in state_dict order, for optimizers and clipping. */
+  parameters(): Parameter[] {
+    this.checkAlive();
+    this.ensureGradients();
+    this.parameterList ??= this.slots.map((slot) => new Parameter(slot.name, slot.shape, slot.offset, this.gradientOf(slot), this));
+    return this.parameterList;
+  }
+
+  /** Copies of the accumulated gradients, keyed like stateDict(). */
+  grads(): Record<string, Tensor> {
+    this.checkAlive();
+    this.ensureGradients();
+    const dict: Record<string, Tensor> = {};
+    for (const slot of this.slots) {
+      dict[slot.name] = new Tensor(readF32(this.gradientOf(slot), slot.shape.reduce((a, b) => a * b, 1)), slot.shape);
+    }
+    return dict;
+  }
+
+  /** Sets every gradient to zero. */
+  zeroGrad(): void {
+    this.checkAlive();
+    if (this.gradients === 0) return;
+    const last = this.slots[this.slots.length - 1];
+    heapF32().fill(0, this.gradients >>> 2, this.gradientOf(last) / 4 + last.shape.reduce((a, b) => a * b, 1));
+  }
+
+  /** @internal Called after parameters changed in place (loading, optimizers): re-derive packed weights. */
+  parametersChanged(): void {
+    this.repack();
+    this.pending = null;
   }
 
   /** Writes the size fields of a plan (pointers are filled by the caller). */
@@ -414,8 +592,30 @@ export abstract class RecurrentModule {
     view[p + PLAN.C0] = block + cAt;
     view[p + PLAN.CN] = block + cAt;
     view[p + PLAN.SCRATCH] = block + scratchAt;
-    writeLayerTable(plan, this.entries);
+    this.writeLayerTable(plan);
     return { block, plan, x: block + xAt, y: block + yAt, h: block + hAt, c: block + cAt };
+  }
+
+  /** Points a plan's layer table at this module's packed weights, raw weights and (if any) gradients. */
+  private writeLayerTable(plan: number): void {
+    const view = heapI32();
+    const gradient = (slot: ParameterSlot | undefined) => (slot && this.gradients !== 0 ? this.gradientOf(slot) : 0);
+    this.entries.forEach((entry, index) => {
+      const at = (plan >>> 2) + PLAN.LAYER_TABLE + index * LAYER_ENTRY.SLOTS;
+      view[at + LAYER_ENTRY.W_IH] = entry.packedIH;
+      view[at + LAYER_ENTRY.W_HH] = entry.packedHH;
+      view[at + LAYER_ENTRY.W_HR] = entry.packedHR;
+      view[at + LAYER_ENTRY.BIAS_X] = entry.biasX;
+      view[at + LAYER_ENTRY.BIAS_HN] = entry.biasHN;
+      view[at + LAYER_ENTRY.RAW_W_IH] = entry.weightIH.offset;
+      view[at + LAYER_ENTRY.RAW_W_HH] = entry.weightHH.offset;
+      view[at + LAYER_ENTRY.RAW_W_HR] = entry.weightHR?.offset ?? 0;
+      view[at + LAYER_ENTRY.GRAD_W_IH] = gradient(entry.weightIH);
+      view[at + LAYER_ENTRY.GRAD_W_HH] = gradient(entry.weightHH);
+      view[at + LAYER_ENTRY.GRAD_B_IH] = gradient(entry.biasIH);
+      view[at + LAYER_ENTRY.GRAD_B_HH] = gradient(entry.biasHH);
+      view[at + LAYER_ENTRY.GRAD_W_HR] = gradient(entry.weightHR);
+    });
   }
 
   /** @internal */
@@ -438,25 +638,15 @@ export abstract class RecurrentModule {
     if (this.block === 0) return;
     for (const stream of [...this.streams]) stream.dispose();
     leakGuard.unregister(this);
-    freeBytes(this.block);
+    for (const ptr of this.ownedBlocks) freeBytes(ptr);
+    this.ownedBlocks.length = 0;
     this.block = 0;
+    this.pending = null;
   }
 
   [Symbol.dispose](): void {
     this.dispose();
   }
-}
-
-function writeLayerTable(plan: number, entries: readonly LayerDirection[]): void {
-  const view = heapI32();
-  entries.forEach((entry, index) => {
-    const at = (plan >>> 2) + PLAN.LAYER_TABLE + index * LAYER_ENTRY.SLOTS;
-    view[at + LAYER_ENTRY.W_IH] = entry.packedIH;
-    view[at + LAYER_ENTRY.W_HH] = entry.packedHH;
-    view[at + LAYER_ENTRY.W_HR] = entry.packedHR;
-    view[at + LAYER_ENTRY.BIAS_X] = entry.biasX;
-    view[at + LAYER_ENTRY.BIAS_HN] = entry.biasHN;
-  });
 }
 
 function checkLengths(lengths: ArrayLike<number>, B: number, T: number, unbatched: boolean, name: string): Int32Array {

@@ -1,0 +1,52 @@
+// Small dense helpers for the backward passes: transpose and column sums. SIMD where rows allow, scalar
+// tails of the same arithmetic. Scalar references: test/reference/linalg.ts.
+
+/** dst [cols, rows] = srcᵀ, src [rows, cols] row-major. 4×4 blocks go through registers. */
+export function transpose(dst: usize /* [cols, rows] */, src: usize /* [rows, cols] */, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2, dstRowBytes = <usize>rows << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const at = src + <usize>r * rowBytes + (<usize>c << 2);
+      const a = v128.load(at), b = v128.load(at + rowBytes), e = v128.load(at + 2 * rowBytes), f = v128.load(at + 3 * rowBytes);
+      const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const ef01 = v128.shuffle<f32>(e, f, 0, 4, 1, 5), ef23 = v128.shuffle<f32>(e, f, 2, 6, 3, 7);
+      const out = dst + <usize>c * dstRowBytes + (<usize>r << 2);
+      v128.store(out, v128.shuffle<f32>(ab01, ef01, 0, 1, 4, 5));
+      v128.store(out + dstRowBytes, v128.shuffle<f32>(ab01, ef01, 2, 3, 6, 7));
+      v128.store(out + 2 * dstRowBytes, v128.shuffle<f32>(ab23, ef23, 0, 1, 4, 5));
+      v128.store(out + 3 * dstRowBytes, v128.shuffle<f32>(ab23, ef23, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++) {
+      for (let i = 0; i < 4; i++) {
+        store<f32>(dst + <usize>c * dstRowBytes + (<usize>(r + i) << 2), load<f32>(src + <usize>(r + i) * rowBytes + (<usize>c << 2)));
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      store<f32>(dst + <usize>c * dstRowBytes + (<usize>r << 2), load<f32>(src + <usize>r * rowBytes + (<usize>c << 2)));
+    }
+  }
+}
+
+/** dst[j] += Σ_r src[r, j]. */
+export function accumulateColumnSums(dst: usize /* [cols] */, src: usize /* [rows, cols] */, rows: i32, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    let sum = f32x4.splat(0);
+    let at = src + (<usize>c << 2);
+    for (let r = 0; r < rows; r++) {
+      sum = f32x4.add(sum, v128.load(at));
+      at += rowBytes;
+    }
+    v128.store(dst + (<usize>c << 2), f32x4.add(v128.load(dst + (<usize>c << 2)), sum));
+  }
+  for (; c < cols; c++) {
+    let sum: f32 = 0;
+    for (let r = 0; r < rows; r++) sum += load<f32>(src + <usize>r * rowBytes + (<usize>c << 2));
+    store<f32>(dst + (<usize>c << 2), load<f32>(dst + (<usize>c << 2)) + sum);
+  }
+}
