@@ -1,14 +1,14 @@
 // RNN, LSTM and GRU: PyTorch's options, parameter names, layouts and semantics over the Wasm core.
 // One base class; the cell kind (gate count G) is the only difference it needs to know.
 
-import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from './errors.js';
+import { ArgumentError, DisposedError, ShapeError, formatShape } from './errors.js';
 import { CELL_CODE, LAYER_ENTRY, PLAN, planBytes, type CellKind } from './plan.js';
-import { fillUniform } from './random.js';
+import { ParameterStore, type ParameterSlot } from './parameters.js';
 import {
   Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, readF32, reserveArena, writeF32,
 } from './runtime.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
-import { Parameter, type ParameterOwner } from './train/parameter.js';
+import type { Parameter, ParameterOwner } from './train/parameter.js';
 
 /** Options shared by RNN, LSTM and GRU (PyTorch names and defaults). */
 export interface RecurrentOptions {
@@ -79,13 +79,6 @@ export interface StreamOptions {
   c0?: TensorLike;
 }
 
-interface ParameterSlot {
-  name: string;
-  shape: number[];
-  /** Byte offset in the module's block. */
-  offset: number;
-}
-
 interface LayerDirection {
   inputSize: number;
   weightIH: ParameterSlot;
@@ -152,15 +145,13 @@ export abstract class RecurrentModule implements ParameterOwner {
   protected readonly cell: CellKind;
   private readonly gates: number;
   private readonly entries: LayerDirection[] = [];
-  private readonly slots: ParameterSlot[] = [];
+  private readonly store: ParameterStore;
   private block: number;
   private readonly plan: number;
   private readonly streams = new Set<Stream>();
-  private gradients = 0;
   private tape = 0;
   private tapeBytes = 0;
   private pending: PendingBackward | null = null;
-  private parameterList: Parameter[] | null = null;
   /** Every Wasm block this module owns (freed by dispose() or, if forgotten, by the leak guard). */
   private readonly ownedBlocks: number[] = [];
 
@@ -179,50 +170,46 @@ export abstract class RecurrentModule implements ParameterOwner {
     this.outputSize = projSize > 0 ? projSize : this.hiddenSize;
 
     const H = this.hiddenSize, P = this.outputSize, G = this.gates;
-    const packedSize = kernels().packedSize;
-    const layout = new Layout();
-    const planOffset = layout.take(planBytes(this.numLayers * this.directions));
-    const addSlot = (name: string, shape: number[]): ParameterSlot => {
-      const slot = { name, shape, offset: layout.take(shape.reduce((a, b) => a * b, 1) * 4) };
-      this.slots.push(slot);
-      return slot;
-    };
-    const entryOffsets: Array<Omit<LayerDirection, 'packedIH' | 'packedHH' | 'packedHR' | 'biasX' | 'biasHN'> & { offsets: number[] }> = [];
+    const specs: Array<{ name: string; shape: number[] }> = [];
+    const shapes: Array<{ inputSize: number; suffix: string }> = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let direction = 0; direction < this.directions; direction++) {
         const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
         const inputSize = layer === 0 ? this.inputSize : this.directions * P;
-        const weightIH = addSlot(`weight_ih${suffix}`, [G * H, inputSize]);
-        const weightHH = addSlot(`weight_hh${suffix}`, [G * H, P]);
-        const biasIH = this.bias ? addSlot(`bias_ih${suffix}`, [G * H]) : undefined;
-        const biasHH = this.bias ? addSlot(`bias_hh${suffix}`, [G * H]) : undefined;
-        const weightHR = projSize > 0 ? addSlot(`weight_hr${suffix}`, [P, H]) : undefined;
-        entryOffsets.push({ inputSize, weightIH, weightHH, biasIH, biasHH, weightHR, offsets: [] });
+        shapes.push({ inputSize, suffix });
+        specs.push({ name: `weight_ih${suffix}`, shape: [G * H, inputSize] }, { name: `weight_hh${suffix}`, shape: [G * H, P] });
+        if (this.bias) specs.push({ name: `bias_ih${suffix}`, shape: [G * H] }, { name: `bias_hh${suffix}`, shape: [G * H] });
+        if (projSize > 0) specs.push({ name: `weight_hr${suffix}`, shape: [P, H] });
       }
     }
-    for (const entry of entryOffsets) {
-      entry.offsets = [
-        layout.take(packedSize(G * H, entry.inputSize) * 4),
-        layout.take(packedSize(G * H, P) * 4),
-        entry.weightHR ? layout.take(packedSize(P, H) * 4) : -1,
-        layout.take(align8(G * H) * 4),
-        layout.take(align8(H) * 4),
-      ];
-    }
+    this.store = new ParameterStore(new.target.name, specs, this, this.ownedBlocks);
+    // The second block: the plan, then per (layer, direction) the packed weights and folded biases.
+    const packedSize = kernels().packedSize;
+    const layout = new Layout();
+    const planOffset = layout.take(planBytes(this.numLayers * this.directions));
+    const offsets = shapes.map(({ inputSize }) => [
+      layout.take(packedSize(G * H, inputSize) * 4),
+      layout.take(packedSize(G * H, P) * 4),
+      projSize > 0 ? layout.take(packedSize(P, H) * 4) : -1,
+      layout.take(align8(G * H) * 4),
+      layout.take(align8(H) * 4),
+    ]);
     this.block = allocBytes(layout.size);
     this.ownedBlocks.push(this.block);
     leakGuard.register(this, this.ownedBlocks, this);
-    // Offsets become absolute pointers; the block never moves.
-    for (const slot of this.slots) slot.offset += this.block;
+    heapF32().fill(0, this.block >>> 2, (this.block + layout.size) >>> 2);
     this.plan = this.block + planOffset;
-    for (const { offsets, ...entry } of entryOffsets) {
-      const [ih, hh, hr, bx, bhn] = offsets;
+    const optional = (name: string) => (this.store.slots.some((slot) => slot.name === name) ? this.store.get(name) : undefined);
+    shapes.forEach(({ inputSize, suffix }, index) => {
+      const [ih, hh, hr, bx, bhn] = offsets[index];
       this.entries.push({
-        ...entry, packedIH: this.block + ih, packedHH: this.block + hh, packedHR: hr < 0 ? 0 : this.block + hr,
+        inputSize,
+        weightIH: this.store.get(`weight_ih${suffix}`), weightHH: this.store.get(`weight_hh${suffix}`),
+        biasIH: optional(`bias_ih${suffix}`), biasHH: optional(`bias_hh${suffix}`), weightHR: optional(`weight_hr${suffix}`),
+        packedIH: this.block + ih, packedHH: this.block + hh, packedHR: hr < 0 ? 0 : this.block + hr,
         biasX: this.block + bx, biasHN: this.block + bhn,
       });
-    }
-    heapF32().fill(0, this.block >>> 2, (this.block + layout.size) >>> 2);
+    });
     this.writeLayerTable(this.plan);
     this.resetParameters();
   }
@@ -236,17 +223,13 @@ export abstract class RecurrentModule implements ParameterOwner {
   resetParameters(): void {
     this.checkAlive();
     const bound = 1 / Math.sqrt(this.hiddenSize);
-    for (const slot of this.slots) {
-      const values = new Float32Array(slot.shape.reduce((a, b) => a * b, 1));
-      fillUniform(values, bound);
-      writeF32(slot.offset, values);
-    }
+    this.store.initUniform(() => bound);
     this.parametersChanged();
   }
 
   /** Names and shapes of the parameters, in PyTorch's state_dict order. */
   parameterShapes(): Record<string, number[]> {
-    return Object.fromEntries(this.slots.map((slot) => [slot.name, [...slot.shape]]));
+    return Object.fromEntries(this.store.slots.map((slot) => [slot.name, [...slot.shape]]));
   }
 
   /**
@@ -255,46 +238,15 @@ export abstract class RecurrentModule implements ParameterOwner {
    */
   loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     this.checkAlive();
-    const module = this.constructor.name;
-    if (dict === null || typeof dict !== 'object') {
-      throw new StateDictError(`${module}.loadStateDict: expected an object of tensors, got ${dict === null ? 'null' : typeof dict}`);
-    }
-    const strict = opts.strict ?? true;
-    const known = new Map(this.slots.map((slot) => [slot.name, slot]));
-    const unexpectedKeys = Object.keys(dict).filter((key) => !known.has(key));
-    const missingKeys = this.slots.map((slot) => slot.name).filter((name) => !(name in dict));
-    if (strict && unexpectedKeys.length > 0) {
-      throw new StateDictError(`${module}.loadStateDict: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${[...known.keys()].join(', ')}`);
-    }
-    if (strict && missingKeys.length > 0) {
-      throw new StateDictError(`${module}.loadStateDict: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
-    }
-    const updates: Array<[ParameterSlot, Float32Array]> = [];
-    for (const slot of this.slots) {
-      if (!(slot.name in dict)) continue;
-      const value = toTensor(dict[slot.name], `${module}.loadStateDict: "${slot.name}"`);
-      if (!sameShape(value.shape, slot.shape)) {
-        throw new StateDictError(`${module}.loadStateDict: size mismatch for "${slot.name}": expected ${formatShape(slot.shape)}, got ${formatShape(value.shape)}`);
-      }
-      const bad = value.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) {
-        throw new StateDictError(`${module}.loadStateDict: "${slot.name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
-      }
-      updates.push([slot, value.data]);
-    }
-    for (const [slot, values] of updates) writeF32(slot.offset, values);
+    const report = this.store.load(dict, opts.strict ?? true);
     this.parametersChanged();
-    return { missingKeys, unexpectedKeys };
+    return report;
   }
 
   /** Copies of the parameters in PyTorch names and layouts. */
   stateDict(): Record<string, Tensor> {
     this.checkAlive();
-    const dict: Record<string, Tensor> = {};
-    for (const slot of this.slots) {
-      dict[slot.name] = new Tensor(readF32(slot.offset, slot.shape.reduce((a, b) => a * b, 1)), slot.shape);
-    }
-    return dict;
+    return this.store.stateDict();
   }
 
   /** Re-derives the packed weights and folded biases from the PyTorch-layout parameters. */
@@ -302,15 +254,15 @@ export abstract class RecurrentModule implements ParameterOwner {
     const { packWeight } = kernels();
     const H = this.hiddenSize, G = this.gates, P = this.outputSize;
     for (const entry of this.entries) {
-      packWeight(entry.packedIH, entry.weightIH.offset, G * H, entry.inputSize);
-      packWeight(entry.packedHH, entry.weightHH.offset, G * H, P);
-      if (entry.weightHR) packWeight(entry.packedHR, entry.weightHR.offset, P, H);
+      packWeight(entry.packedIH, entry.weightIH.ptr, G * H, entry.inputSize);
+      packWeight(entry.packedHH, entry.weightHH.ptr, G * H, P);
+      if (entry.weightHR) packWeight(entry.packedHR, entry.weightHR.ptr, P, H);
       const heap = heapF32();
       const biasX = entry.biasX >>> 2, biasHN = entry.biasHN >>> 2;
       heap.fill(0, biasX, biasX + G * H);
       heap.fill(0, biasHN, biasHN + H);
       if (!entry.biasIH || !entry.biasHH) continue;
-      const ih = entry.biasIH.offset >>> 2, hh = entry.biasHH.offset >>> 2;
+      const ih = entry.biasIH.ptr >>> 2, hh = entry.biasHH.ptr >>> 2;
       // The recurrent bias of the GRU's n gate sits inside r ⊙ (W_hn h + b_hn), so it cannot be folded.
       const foldedRows = this.cell === 'gru' ? 2 * H : G * H;
       for (let j = 0; j < G * H; j++) heap[biasX + j] = heap[ih + j] + (j < foldedRows ? heap[hh + j] : 0);
@@ -473,47 +425,31 @@ export abstract class RecurrentModule implements ParameterOwner {
     return result;
   }
 
-  /** Allocates the gradient block (zeros) on first use and points the layer table at it. */
+  /** Allocates the gradients (zeros) on first use and points the layer table at them. */
   private ensureGradients(): void {
-    if (this.gradients !== 0) return;
-    const first = this.slots[0].offset;
-    const last = this.slots[this.slots.length - 1];
-    const bytes = last.offset + last.shape.reduce((a, b) => a * b, 1) * 4 - first;
-    this.gradients = allocBytes(bytes);
-    this.ownedBlocks.push(this.gradients);
-    heapF32().fill(0, this.gradients >>> 2, (this.gradients + bytes) >>> 2);
+    if (this.store.hasGradients) return;
+    this.store.gradientPtr(this.store.slots[0]);
     this.writeLayerTable(this.plan);
-  }
-
-  private gradientOf(slot: ParameterSlot): number {
-    return this.gradients + (slot.offset - this.slots[0].offset);
   }
 
   /** The trainable parameters, in state_dict order, for optimizers and clipping. */
   parameters(): Parameter[] {
     this.checkAlive();
     this.ensureGradients();
-    this.parameterList ??= this.slots.map((slot) => new Parameter(slot.name, slot.shape, slot.offset, this.gradientOf(slot), this));
-    return this.parameterList;
+    return this.store.parameters();
   }
 
   /** Copies of the accumulated gradients, keyed like stateDict(). */
   grads(): Record<string, Tensor> {
     this.checkAlive();
     this.ensureGradients();
-    const dict: Record<string, Tensor> = {};
-    for (const slot of this.slots) {
-      dict[slot.name] = new Tensor(readF32(this.gradientOf(slot), slot.shape.reduce((a, b) => a * b, 1)), slot.shape);
-    }
-    return dict;
+    return this.store.grads();
   }
 
   /** Sets every gradient to zero. */
   zeroGrad(): void {
     this.checkAlive();
-    if (this.gradients === 0) return;
-    const last = this.slots[this.slots.length - 1];
-    heapF32().fill(0, this.gradients >>> 2, this.gradientOf(last) / 4 + last.shape.reduce((a, b) => a * b, 1));
+    this.store.zeroGrad();
   }
 
   /** @internal Called after parameters changed in place (loading, optimizers): re-derive packed weights. */
@@ -598,8 +534,8 @@ export abstract class RecurrentModule implements ParameterOwner {
 
   /** Points a plan's layer table at this module's packed weights, raw weights and (if any) gradients. */
   private writeLayerTable(plan: number): void {
+    const gradient = (slot: ParameterSlot | undefined) => (slot && this.store.hasGradients ? this.store.gradientPtr(slot) : 0);
     const view = heapI32();
-    const gradient = (slot: ParameterSlot | undefined) => (slot && this.gradients !== 0 ? this.gradientOf(slot) : 0);
     this.entries.forEach((entry, index) => {
       const at = (plan >>> 2) + PLAN.LAYER_TABLE + index * LAYER_ENTRY.SLOTS;
       view[at + LAYER_ENTRY.W_IH] = entry.packedIH;
@@ -607,9 +543,9 @@ export abstract class RecurrentModule implements ParameterOwner {
       view[at + LAYER_ENTRY.W_HR] = entry.packedHR;
       view[at + LAYER_ENTRY.BIAS_X] = entry.biasX;
       view[at + LAYER_ENTRY.BIAS_HN] = entry.biasHN;
-      view[at + LAYER_ENTRY.RAW_W_IH] = entry.weightIH.offset;
-      view[at + LAYER_ENTRY.RAW_W_HH] = entry.weightHH.offset;
-      view[at + LAYER_ENTRY.RAW_W_HR] = entry.weightHR?.offset ?? 0;
+      view[at + LAYER_ENTRY.RAW_W_IH] = entry.weightIH.ptr;
+      view[at + LAYER_ENTRY.RAW_W_HH] = entry.weightHH.ptr;
+      view[at + LAYER_ENTRY.RAW_W_HR] = entry.weightHR?.ptr ?? 0;
       view[at + LAYER_ENTRY.GRAD_W_IH] = gradient(entry.weightIH);
       view[at + LAYER_ENTRY.GRAD_W_HH] = gradient(entry.weightHH);
       view[at + LAYER_ENTRY.GRAD_B_IH] = gradient(entry.biasIH);

@@ -1,0 +1,132 @@
+// ParameterStore: a module's named parameters in Wasm memory (PyTorch layouts), their gradients, and
+// state-dict loading with PyTorch's strictness and precise errors. Shared by every module.
+
+import { StateDictError, formatShape } from './errors.js';
+import { fillUniform } from './random.js';
+import { Layout, allocBytes, heapF32, readF32, writeF32 } from './runtime.js';
+import { Tensor, shapeSize, toTensor, type TensorLike } from './tensor.js';
+import { Parameter, type ParameterOwner } from './train/parameter.js';
+
+export interface ParameterSpec {
+  name: string;
+  shape: number[];
+}
+
+/** A parameter's place in memory: `ptr` is the byte offset of its `size` floats. */
+export interface ParameterSlot {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly ptr: number;
+}
+
+export class ParameterStore {
+  readonly slots: readonly ParameterSlot[];
+  private readonly byName: Map<string, ParameterSlot>;
+  private readonly values: number;
+  private readonly bytes: number;
+  private gradients = 0;
+  private parameterList: Parameter[] | null = null;
+
+  /**
+   * Allocates the values (zeros) of `specs`, in order. Allocated blocks are pushed onto `ownedBlocks`,
+   * which the owning module frees on dispose().
+   */
+  constructor(private readonly moduleName: string, specs: readonly ParameterSpec[], private readonly owner: ParameterOwner,
+              private readonly ownedBlocks: number[]) {
+    const layout = new Layout();
+    const offsets = specs.map((spec) => layout.take(shapeSize(spec.shape) * 4));
+    this.bytes = layout.size;
+    this.values = allocBytes(this.bytes);
+    ownedBlocks.push(this.values);
+    heapF32().fill(0, this.values >>> 2, (this.values + this.bytes) >>> 2);
+    this.slots = specs.map((spec, i) => ({ name: spec.name, shape: [...spec.shape], size: shapeSize(spec.shape), ptr: this.values + offsets[i] }));
+    this.byName = new Map(this.slots.map((slot) => [slot.name, slot]));
+  }
+
+  get(name: string): ParameterSlot {
+    const slot = this.byName.get(name);
+    if (!slot) throw new Error(`internal: no parameter ${name}`);
+    return slot;
+  }
+
+  /** Fills every parameter with U(−bound, bound) from the seeded generator (PyTorch's default inits). */
+  initUniform(bound: (slot: ParameterSlot) => number): void {
+    for (const slot of this.slots) {
+      const values = new Float32Array(slot.size);
+      fillUniform(values, bound(slot));
+      writeF32(slot.ptr, values);
+    }
+  }
+
+  /**
+   * Validates a state dict completely, then writes it. With `strict`, missing or unexpected keys are
+   * errors; wrong shapes and non-finite values always are.
+   */
+  load(dict: Record<string, TensorLike>, strict: boolean): { missingKeys: string[]; unexpectedKeys: string[] } {
+    const where = `${this.moduleName}.loadStateDict`;
+    if (dict === null || typeof dict !== 'object') {
+      throw new StateDictError(`${where}: expected an object of tensors, got ${dict === null ? 'null' : typeof dict}`);
+    }
+    const unexpectedKeys = Object.keys(dict).filter((key) => !this.byName.has(key));
+    const missingKeys = this.slots.map((slot) => slot.name).filter((name) => !Object.hasOwn(dict, name));
+    if (strict && unexpectedKeys.length > 0) {
+      throw new StateDictError(`${where}: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${[...this.byName.keys()].join(', ')}`);
+    }
+    if (strict && missingKeys.length > 0) {
+      throw new StateDictError(`${where}: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
+    }
+    const updates: Array<[ParameterSlot, Float32Array]> = [];
+    for (const slot of this.slots) {
+      if (!Object.hasOwn(dict, slot.name)) continue;
+      const value = toTensor(dict[slot.name], `${where}: "${slot.name}"`);
+      if (value.shape.length !== slot.shape.length || value.shape.some((d, i) => d !== slot.shape[i])) {
+        throw new StateDictError(`${where}: size mismatch for "${slot.name}": expected ${formatShape(slot.shape)}, got ${formatShape(value.shape)}`);
+      }
+      const bad = value.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new StateDictError(`${where}: "${slot.name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
+      }
+      updates.push([slot, value.data]);
+    }
+    for (const [slot, values] of updates) writeF32(slot.ptr, values);
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Copies of the values, keyed by name in order. */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.slots.map((slot) => [slot.name, new Tensor(readF32(slot.ptr, slot.size), slot.shape)]));
+  }
+
+  /** Byte offset of a parameter's gradient, allocating the gradient block (zeros) on first use. */
+  gradientPtr(slot: ParameterSlot): number {
+    this.ensureGradients();
+    return this.gradients + (slot.ptr - this.values);
+  }
+
+  get hasGradients(): boolean {
+    return this.gradients !== 0;
+  }
+
+  private ensureGradients(): void {
+    if (this.gradients !== 0) return;
+    this.gradients = allocBytes(this.bytes);
+    this.ownedBlocks.push(this.gradients);
+    heapF32().fill(0, this.gradients >>> 2, (this.gradients + this.bytes) >>> 2);
+  }
+
+  /** The parameters as optimizer handles, in order. */
+  parameters(): Parameter[] {
+    this.parameterList ??= this.slots.map((slot) => new Parameter(slot.name, slot.shape, slot.ptr, this.gradientPtr(slot), this.owner));
+    return this.parameterList;
+  }
+
+  /** Copies of the accumulated gradients, keyed by name. */
+  grads(): Record<string, Tensor> {
+    return Object.fromEntries(this.slots.map((slot) => [slot.name, new Tensor(readF32(this.gradientPtr(slot), slot.size), slot.shape)]));
+  }
+
+  zeroGrad(): void {
+    if (this.gradients !== 0) heapF32().fill(0, this.gradients >>> 2, (this.gradients + this.bytes) >>> 2);
+  }
+}
