@@ -4,9 +4,12 @@ export { alloc, release } from './memory';
 export { simdFlavor } from './simd';
 export { expArray, sigmoidArray, tanhArray } from './activations';
 export { gemmPacked, packWeight, packWeightStrided, packedSize } from './gemm';
-export { accumulateColumnSums, transpose } from './linalg';
+export { accumulateColumnSums, accumulateWeightGradient, linearBackward, transpose } from './linalg';
+export { adamStep, clampArray, scaleArray, sgdStep, sumOfSquares } from './optim';
 export {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
   rnnCellBackward, rnnCellForward,
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
+export { columnSumsAccumulate, gemmTransposedAccumulate } from './gemm-backward';
+export { treeBackward, treeForward } from './tree';

@@ -1,5 +1,8 @@
-// Small dense helpers for the backward passes: transpose and column sums. SIMD where rows allow, scalar
-// tails of the same arithmetic. Scalar references: test/reference/linalg.ts.
+// Dense helpers for backward passes: transpose, column sums, weight gradients (dW += dᵀ·x) and the
+// Linear layer's backward. SIMD where rows allow, scalar tails of the same arithmetic.
+// Scalar references: test/reference/linalg.ts.
+
+import { gemmPacked, packWeightStrided } from './gemm';
 
 /** dst [cols, rows] = srcᵀ, src [rows, cols] row-major. 4×4 blocks go through registers. */
 export function transpose(dst: usize /* [cols, rows] */, src: usize /* [rows, cols] */, rows: i32, cols: i32): void {
@@ -48,5 +51,31 @@ export function accumulateColumnSums(dst: usize /* [cols] */, src: usize /* [row
     let sum: f32 = 0;
     for (let r = 0; r < rows; r++) sum += load<f32>(src + <usize>r * rowBytes + (<usize>c << 2));
     store<f32>(dst + (<usize>c << 2), load<f32>(dst + (<usize>c << 2)) + sum);
+  }
+}
+
+/**
+ * gradient[out, in] += dᵀ · activations, for d [rows, out] and activations [rows, in] (row-major), via a
+ * transpose of d into `transposed` [out, rows] and a pack of activationsᵀ into `packed` (packedSize(in, rows)).
+ */
+export function accumulateWeightGradient(gradient: usize /* [out, in] */, d: usize /* [rows, out] */, activations: usize /* [rows, in] */,
+                                         rows: i32, outSize: i32, inSize: i32, transposed: usize, packed: usize): void {
+  transpose(transposed, d, rows, outSize);
+  packWeightStrided(packed, activations, inSize, rows, 1, inSize);
+  gemmPacked(gradient, transposed, packed, 0, outSize, inSize, rows, true);
+}
+
+/**
+ * Linear layer backward for y = x·Wᵀ + b: dW += dYᵀ·x, db += Σ dY (when gradBias ≠ 0), dX = dY·W (when
+ * dX ≠ 0). Scratch: [out, rows] floats at `transposed`, then packedSize(max(in, ·), rows) at `packed`.
+ */
+export function linearBackward(dX: usize /* [rows, in] or 0 */, gradWeight: usize /* [out, in] */, gradBias: usize /* [out] or 0 */,
+                               dY: usize /* [rows, out] */, x: usize /* [rows, in] */, weight: usize /* [out, in] */,
+                               rows: i32, inSize: i32, outSize: i32, transposed: usize, packed: usize): void {
+  accumulateWeightGradient(gradWeight, dY, x, rows, outSize, inSize, transposed, packed);
+  if (gradBias != 0) accumulateColumnSums(gradBias, dY, rows, outSize);
+  if (dX != 0) {
+    packWeightStrided(packed, weight, inSize, outSize, 1, inSize);
+    gemmPacked(dX, dY, packed, 0, rows, inSize, outSize, false);
   }
 }

@@ -14,7 +14,7 @@ import {
   rnnCellBackward, rnnCellForward,
 } from './cells';
 import { gemmPacked, packedSize, packWeightStrided } from './gemm';
-import { accumulateColumnSums, transpose } from './linalg';
+import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 
 // Plan: i32 slots. Pointers are byte offsets in linear memory; 0 means "absent".
 const CELL = 0;         // CELL_RNN_TANH | CELL_RNN_RELU | CELL_LSTM | CELL_GRU
@@ -309,14 +309,6 @@ export function rnnBackwardScratchBytes(plan: usize): usize {
   return backwardScratch.carve(0, shape.read(plan)).bytes;
 }
 
-/** gradient[out, in] += dᵀ · activations, for d [rows, out] and activations [rows, in] (row-major). */
-function accumulateWeightGradient(gradient: usize, d: usize, activations: usize, rows: i32, outSize: i32, inSize: i32,
-                                  scratch: BackwardScratch): void {
-  transpose(scratch.transposed, d, rows, outSize);
-  packWeightStrided(scratch.packedRows, activations, inSize, rows, 1, inSize);
-  gemmPacked(gradient, scratch.transposed, scratch.packedRows, 0, outSize, inSize, rows, true);
-}
-
 /**
  * Backpropagates through a training forward of the same plan (its TAPE): from DY, DHN, DCN, writes
  * DX, DH0, DC0 and adds every parameter's gradient into the GRAD_* accumulators.
@@ -387,14 +379,14 @@ export function rnnBackward(plan: usize): void {
       if (s.lstm) memory.copy(<usize>slot(plan, DC0) + <usize>entry * cellBytes, dc, cellBytes);
 
       // The weight and input gradients: one GEMM (or column sum) each over all timesteps.
-      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_IH), scratch.dGates, layerInput, n, GH, inputSize, scratch);
-      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch);
+      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_IH), scratch.dGates, layerInput, n, GH, inputSize, scratch.transposed, scratch.packedRows);
+      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch.transposed, scratch.packedRows);
       const gradBiasIH = layerSlot(plan, entry, GRAD_B_IH);
       if (gradBiasIH != 0) {
         accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH);
         accumulateColumnSums(layerSlot(plan, entry, GRAD_B_HH), scratch.dHiddenGates, n, GH);
       }
-      if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch);
+      if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch.transposed, scratch.packedRows);
       packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_IH), inputSize, GH, 1, inputSize);
       gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
     }

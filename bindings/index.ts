@@ -8,7 +8,7 @@ export {
   type BackwardGradients, type BackwardResult,
 } from './recurrent.js';
 export { manualSeed } from './random.js';
-export { Parameter } from './train/parameter.js';
+export * from './train/index.js';
 export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata } from './io/safetensors.js';
 export {
   LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError,

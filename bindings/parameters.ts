@@ -1,9 +1,9 @@
 // ParameterStore: a module's named parameters in Wasm memory (PyTorch layouts), their gradients, and
 // state-dict loading with PyTorch's strictness and precise errors. Shared by every module.
 
-import { StateDictError, formatShape } from './errors.js';
+import { DisposedError, StateDictError, formatShape } from './errors.js';
 import { fillUniform } from './random.js';
-import { Layout, allocBytes, heapF32, readF32, writeF32 } from './runtime.js';
+import { Layout, allocBytes, freeBytes, heapF32, leakGuard, readF32, writeF32 } from './runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from './tensor.js';
 import { Parameter, type ParameterOwner } from './train/parameter.js';
 
@@ -128,5 +128,88 @@ export class ParameterStore {
 
   zeroGrad(): void {
     if (this.gradients !== 0) heapF32().fill(0, this.gradients >>> 2, (this.gradients + this.bytes) >>> 2);
+  }
+}
+
+/**
+ * Base of the modules with parameters: owns their Wasm blocks and gives the PyTorch-style surface
+ * (parameters, grads, zeroGrad, loadStateDict, stateDict, dispose). Subclasses re-derive whatever they
+ * pack from the values in parametersChanged().
+ */
+export abstract class ParameterizedModule implements ParameterOwner {
+  protected readonly ownedBlocks: number[] = [];
+  protected readonly store: ParameterStore;
+  private disposed = false;
+
+  protected constructor(specs: readonly ParameterSpec[]) {
+    this.store = new ParameterStore(new.target.name, specs, this, this.ownedBlocks);
+    leakGuard.register(this, this.ownedBlocks, this);
+  }
+
+  /** @internal Throws DisposedError after dispose(). */
+  checkAlive(): void {
+    if (this.disposed) throw new DisposedError(this.constructor.name);
+  }
+
+  /** @internal Called after the values changed in place (loading, optimizers). */
+  abstract parametersChanged(): void;
+
+  /** The trainable parameters in state_dict order, for optimizers and clipping. */
+  parameters(): Parameter[] {
+    this.checkAlive();
+    return this.store.parameters();
+  }
+
+  /** Copies of the accumulated gradients, keyed like stateDict(). */
+  grads(): Record<string, Tensor> {
+    this.checkAlive();
+    return this.store.grads();
+  }
+
+  zeroGrad(): void {
+    this.checkAlive();
+    this.store.zeroGrad();
+  }
+
+  /** PyTorch's load_state_dict: see ParameterStore.load. */
+  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    this.checkAlive();
+    const report = this.store.load(dict, opts.strict ?? true);
+    this.parametersChanged();
+    return report;
+  }
+
+  /** Copies of the parameters in PyTorch names and layouts. */
+  stateDict(): Record<string, Tensor> {
+    this.checkAlive();
+    return this.store.stateDict();
+  }
+
+  /** Allocates a block this module frees on dispose(). */
+  protected allocOwned(bytes: number): number {
+    const ptr = allocBytes(bytes);
+    this.ownedBlocks.push(ptr);
+    return ptr;
+  }
+
+  /** Frees one owned block early (e.g. to regrow it). */
+  protected freeOwned(ptr: number): void {
+    const index = this.ownedBlocks.indexOf(ptr);
+    if (index < 0) return;
+    this.ownedBlocks.splice(index, 1);
+    freeBytes(ptr);
+  }
+
+  /** Frees the Wasm memory of this module. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    leakGuard.unregister(this);
+    for (const ptr of this.ownedBlocks) freeBytes(ptr);
+    this.ownedBlocks.length = 0;
+    this.disposed = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

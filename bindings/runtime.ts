@@ -26,6 +26,15 @@ export interface Kernels {
   rnnForward(plan: number): void;
   rnnBackwardScratchBytes(plan: number): number;
   rnnBackward(plan: number): void;
+  linearBackward(dX: number, gradWeight: number, gradBias: number, dY: number, x: number, weight: number,
+                 rows: number, inSize: number, outSize: number, transposed: number, packed: number): void;
+  sgdStep(value: number, grad: number, buffer: number, n: number, lr: number, momentum: number, dampening: number,
+          nesterov: boolean, weightDecay: number, firstStep: boolean): void;
+  adamStep(value: number, grad: number, m: number, v: number, n: number, stepSize: number, beta1: number, beta2: number,
+           eps: number, biasCorrection2Sqrt: number, l2: number, decay: number): void;
+  sumOfSquares(x: number, n: number): number;
+  scaleArray(x: number, n: number, factor: number): void;
+  clampArray(x: number, n: number, limit: number): void;
 }
 
 export type SimdMode = 'relaxed' | 'baseline';

@@ -1,0 +1,123 @@
+// Linear layer y = x·Wᵀ + b (PyTorch nn.Linear names, layout and init), forward and backward in Wasm.
+
+import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { ParameterizedModule } from '../parameters.js';
+import { Layout, heapF32, kernels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** Learn an additive bias, default true. */
+  bias?: boolean;
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+function positiveInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ArgumentError(`${what} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * y = x·Wᵀ + b over the last axis: [..., in] → [..., out]. Parameters `weight` [out, in] and `bias` [out],
+ * initialized like PyTorch, U(−1/√in, 1/√in).
+ * @example const head = new Linear({ inFeatures: 256, outFeatures: 10 }); const logits = head.forward(h);
+ */
+export class Linear extends ParameterizedModule {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias: boolean;
+  /** Packed weight (packedSize(out, in) floats), then the bias padded to a multiple of 8. */
+  private readonly packed: number;
+  private readonly packedBias: number;
+  private saved = 0;
+  private savedBytes = 0;
+  private savedRows = -1;
+
+  constructor(options: LinearOptions) {
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`Linear: expected an options object, got ${options === null ? 'null' : typeof options}`);
+    const inFeatures = positiveInteger(options.inFeatures, 'inFeatures');
+    const outFeatures = positiveInteger(options.outFeatures, 'outFeatures');
+    if (options.bias !== undefined && typeof options.bias !== 'boolean') throw new ArgumentError(`Linear: bias must be a boolean, got ${String(options.bias)}`);
+    const bias = options.bias ?? true;
+    super(bias ? [{ name: 'weight', shape: [outFeatures, inFeatures] }, { name: 'bias', shape: [outFeatures] }]
+      : [{ name: 'weight', shape: [outFeatures, inFeatures] }]);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.bias = bias;
+    const weightFloats = kernels().packedSize(outFeatures, inFeatures);
+    this.packed = this.allocOwned((weightFloats + align8(outFeatures)) * 4);
+    this.packedBias = this.packed + weightFloats * 4;
+    this.resetParameters();
+  }
+
+  /** PyTorch's init: weight and bias ~ U(−1/√in, 1/√in), from the seeded generator. */
+  resetParameters(): void {
+    this.checkAlive();
+    const bound = 1 / Math.sqrt(this.inFeatures);
+    this.store.initUniform(() => bound);
+    this.parametersChanged();
+  }
+
+  /** @internal Re-packs the weight after its values changed. */
+  parametersChanged(): void {
+    kernels().packWeight(this.packed, this.store.get('weight').ptr, this.outFeatures, this.inFeatures);
+    const heap = heapF32(), bias = this.packedBias >>> 2;
+    heap.fill(0, bias, bias + align8(this.outFeatures));
+    if (this.bias) heap.set(heap.subarray(this.store.get('bias').ptr >>> 2, (this.store.get('bias').ptr >>> 2) + this.outFeatures), bias);
+    this.savedRows = -1;
+  }
+
+  /** [..., in] → [..., out]. With `train`, keeps the input for backward(). */
+  forward(input: TensorLike, opts: { train?: boolean } = {}): Tensor {
+    this.checkAlive();
+    const x = toTensor(input, 'Linear.forward: input');
+    if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== this.inFeatures) {
+      throw new ShapeError(`Linear.forward: expected input of shape [..., ${this.inFeatures}], got ${formatShape(x.shape)}`);
+    }
+    const rows = x.data.length / this.inFeatures;
+    if (opts.train) {
+      const bytes = x.data.length * 4;
+      if (bytes > this.savedBytes) {
+        this.freeOwned(this.saved);
+        this.saved = this.allocOwned(bytes);
+        this.savedBytes = bytes;
+      }
+      writeF32(this.saved, x.data);
+      this.savedRows = rows;
+    }
+    const layout = new Layout();
+    const xAt = layout.take(x.data.length * 4);
+    const yAt = layout.take(rows * this.outFeatures * 4);
+    const base = reserveArena(layout.size);
+    writeF32(base + xAt, x.data);
+    kernels().gemmPacked(base + yAt, base + xAt, this.packed, this.packedBias, rows, this.outFeatures, this.inFeatures, false);
+    return new Tensor(readF32(base + yAt, rows * this.outFeatures), [...x.shape.slice(0, -1), this.outFeatures]);
+  }
+
+  /** From dLoss/dy [..., out] of the last training forward: accumulates dW, db and returns dLoss/dx [..., in]. */
+  backward(gradOutput: TensorLike): Tensor {
+    this.checkAlive();
+    const dY = toTensor(gradOutput, 'Linear.backward: gradient');
+    const rows = this.savedRows;
+    if (rows < 0) throw new ArgumentError('Linear.backward(): call forward(x, { train: true }) first (and not after the parameters changed)');
+    if (dY.shape[dY.shape.length - 1] !== this.outFeatures || dY.data.length !== rows * this.outFeatures) {
+      throw new ShapeError(`Linear.backward: expected a gradient of ${rows} rows of ${this.outFeatures}, got shape ${formatShape(dY.shape)}`);
+    }
+    const gradWeight = this.store.gradientPtr(this.store.get('weight'));
+    const gradBias = this.bias ? this.store.gradientPtr(this.store.get('bias')) : 0;
+    const { packedSize } = kernels();
+    const layout = new Layout();
+    const dyAt = layout.take(dY.data.length * 4);
+    const dxAt = layout.take(rows * this.inFeatures * 4);
+    const transposedAt = layout.take(rows * this.outFeatures * 4);
+    const packedAt = layout.take(Math.max(packedSize(this.inFeatures, rows), packedSize(this.inFeatures, this.outFeatures)) * 4);
+    const base = reserveArena(layout.size);
+    writeF32(base + dyAt, dY.data);
+    kernels().linearBackward(base + dxAt, gradWeight, gradBias, base + dyAt, this.saved, this.store.get('weight').ptr,
+      rows, this.inFeatures, this.outFeatures, base + transposedAt, base + packedAt);
+    this.savedRows = -1;
+    return new Tensor(readF32(base + dxAt, rows * this.inFeatures), [...dY.shape.slice(0, -1), this.inFeatures]);
+  }
+}
