@@ -12,4 +12,3 @@ export {
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
 export { columnSumsAccumulate, gemmTransposedAccumulate } from './gemm-backward';
-export { treeBackward, treeForward } from './tree';
