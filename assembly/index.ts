@@ -11,4 +11,3 @@ export {
   rnnCellBackward, rnnCellForward,
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
-export { columnSumsAccumulate, gemmTransposedAccumulate } from './gemm-backward';
