@@ -85,15 +85,14 @@ const tailTile = memory.data(NR * 4, 16);
 }
 
 /** 4 rows × one panel: 8 accumulators held in registers across the whole K loop. */
-@inline function kernel4x8(c: usize, ldc: i32, a: usize, k: i32, panel: usize, bias: usize, accumulate: bool, columns: i32): void {
+@inline function kernel4x8(c: usize, ldc: i32, a: usize, lda: usize, k: i32, panel: usize, bias: usize, accumulate: bool, columns: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const rowBytes = <usize>k << 2;
-  let a0 = a, a1 = a + rowBytes, a2 = a + 2 * rowBytes, a3 = a + 3 * rowBytes;
+  let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
   let b = panel;
-  const end = a + rowBytes;
+  const end = a + (<usize>k << 2);
   while (a0 < end) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
@@ -172,7 +171,9 @@ function gemvRows(c: usize /* [n] */, a: usize /* [k] */, rows: usize /* row gro
   }
 }
 
-// Rows of A per block: the block stays in L2 while every panel of W streams past it.
+// Cache blocking: K in slices of K_BLOCK (a 4-row slice of A and a panel slice stay in L1), rows of A in
+// blocks of ROW_BLOCK (the block's K slice stays in L2 while every panel slice streams past it).
+const K_BLOCK: i32 = 256;
 const ROW_BLOCK: i32 = 64;
 
 /**
@@ -185,21 +186,27 @@ export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usiz
   const panelBytes = <usize>k * NR << 2;
   const rowBytes = <usize>k << 2;
   const ldcBytes = <usize>n << 2;
-  for (let rowStart = 0; rowStart < m; rowStart += ROW_BLOCK) {
-    const rowEnd = min(rowStart + ROW_BLOCK, m);
-    for (let p = 0; p < panels; p++) {
-      const columns = min(NR, n - p * NR);
-      const panel = w + <usize>p * panelBytes;
-      const panelBias = bias == 0 ? <usize>0 : bias + (<usize>(p * NR) << 2);
-      const cColumn = c + (<usize>(p * NR) << 2);
-      for (let row = rowStart; row + 4 <= rowEnd; row += 4) {
-        kernel4x8(cColumn + <usize>row * ldcBytes, n, a + <usize>row * rowBytes, k, panel, panelBias, accumulate, columns);
+  const tiledRows = m & ~3;
+  for (let kStart = 0; kStart < k; kStart += K_BLOCK) {
+    const kCount = min(K_BLOCK, k - kStart);
+    const first = kStart == 0;
+    for (let rowStart = 0; rowStart < tiledRows; rowStart += ROW_BLOCK) {
+      const rowEnd = min(rowStart + ROW_BLOCK, tiledRows);
+      for (let p = 0; p < panels; p++) {
+        const columns = min(NR, n - p * NR);
+        const panel = w + <usize>p * panelBytes + (<usize>kStart * NR << 2);
+        const panelBias = bias == 0 || !first ? <usize>0 : bias + (<usize>(p * NR) << 2);
+        const cColumn = c + (<usize>(p * NR) << 2);
+        for (let row = rowStart; row < rowEnd; row += 4) {
+          kernel4x8(cColumn + <usize>row * ldcBytes, n, a + <usize>row * rowBytes + (<usize>kStart << 2), rowBytes, kCount,
+                    panel, panelBias, accumulate || !first, columns);
+        }
       }
     }
-    // Rows past a multiple of 4 (all rows when m < 4): the matrix-vector path.
-    const rows = w + (<usize>panelFloats(n, k) << 2);
-    for (let row = rowStart + ((rowEnd - rowStart) & ~3); row < rowEnd; row++) {
-      gemvRows(c + <usize>row * ldcBytes, a + <usize>row * rowBytes, rows, bias, n, k, accumulate);
-    }
+  }
+  // Rows past a multiple of 4 (all rows when m < 4): the matrix-vector path.
+  const rows = w + (<usize>panelFloats(n, k) << 2);
+  for (let row = tiledRows; row < m; row++) {
+    gemvRows(c + <usize>row * ldcBytes, a + <usize>row * rowBytes, rows, bias, n, k, accumulate);
   }
 }

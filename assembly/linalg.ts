@@ -34,23 +34,15 @@ export function transpose(dst: usize /* [cols, rows] */, src: usize /* [rows, co
   }
 }
 
-/** dst[j] += Σ_r src[r, j]. */
+/** dst[j] += Σ_r src[r, j]: rows stream through once, the sums stay in dst. */
 export function accumulateColumnSums(dst: usize /* [cols] */, src: usize /* [rows, cols] */, rows: i32, cols: i32): void {
   const rowBytes = <usize>cols << 2;
-  let c = 0;
-  for (; c + 4 <= cols; c += 4) {
-    let sum = f32x4.splat(0);
-    let at = src + (<usize>c << 2);
-    for (let r = 0; r < rows; r++) {
-      sum = f32x4.add(sum, v128.load(at));
-      at += rowBytes;
-    }
-    v128.store(dst + (<usize>c << 2), f32x4.add(v128.load(dst + (<usize>c << 2)), sum));
-  }
-  for (; c < cols; c++) {
-    let sum: f32 = 0;
-    for (let r = 0; r < rows; r++) sum += load<f32>(src + <usize>r * rowBytes + (<usize>c << 2));
-    store<f32>(dst + (<usize>c << 2), load<f32>(dst + (<usize>c << 2)) + sum);
+  const vectorEnd = <usize>(cols & ~3) << 2;
+  for (let r = 0; r < rows; r++) {
+    const row = src + <usize>r * rowBytes;
+    let at: usize = 0;
+    for (; at < vectorEnd; at += 16) v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(row + at)));
+    for (; at < rowBytes; at += 4) store<f32>(dst + at, load<f32>(dst + at) + load<f32>(row + at));
   }
 }
 
