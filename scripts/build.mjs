@@ -1,7 +1,7 @@
 // Builds the package: both Wasm builds (AssemblyScript), the ESM/CJS/browser bundles (esbuild), and .d.ts types.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -34,3 +34,5 @@ await Promise.all([
 ]);
 
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
+// One declaration entry beside the bundles, so `dist/index.js` (and `.cjs`) resolve their types.
+writeFileSync(new URL('../dist/index.d.ts', import.meta.url), "export * from './types/index.js';\n");

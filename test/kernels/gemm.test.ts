@@ -1,0 +1,125 @@
+// packWeight + gemmPacked against the float64 reference (test/reference/gemm.ts): every m, n, k in
+// {1, 3, 5, 17, 33} (m < 4 and m % 4 rows take the matrix-vector path, the rest the 4×8 kernel), larger
+// shapes across the 64-row block, with and without bias, overwrite and accumulate.
+// Bound: |diff| ≤ 1e-5·(1 + Σ_k |a·w|). Guard floats around C catch writes outside it.
+
+import { describe, it, expect } from 'vitest';
+import { expectClose } from '../helpers/compare.js';
+import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from '../helpers/kernels.js';
+import { seededRandom, uniformArray } from '../helpers/random.js';
+import { gemm } from '../reference/gemm.js';
+
+const NR = 8; // output columns per panel and rows per row group of the packed weight (assembly/gemm.ts)
+const SIZES = [1, 3, 5, 17, 33];
+const LARGE_SHAPES: Array<[m: number, n: number, k: number]> = [[70, 100, 64], [130, 20, 9], [64, 8, 1], [65, 33, 40]];
+const SENTINEL = -777.5;
+const GUARD = 8;
+
+const panelRows = (n: number) => Math.ceil(n / NR) * NR;
+const paddedK = (k: number) => Math.ceil(k / 4) * 4;
+
+/** packWeight(W) read back: `packedSize(n, k)` floats plus the GUARD floats after them. */
+function pack(w: Float32Array, n: number, k: number): { packed: number; floats: Float32Array } {
+  const size = core.packedSize(n, k);
+  const src = writeF32(w);
+  const packed = allocF32(size + GUARD, SENTINEL);
+  core.packWeight(packed, src, n, k);
+  free(src);
+  return { packed, floats: readF32(packed, size + GUARD) };
+}
+
+/** Runs gemmPacked on seeded data and checks C against the reference and the guards around C. */
+function checkGemm(m: number, n: number, k: number, withBias: boolean, accumulate: boolean): void {
+  const label = `m=${m} n=${n} k=${k} bias=${withBias} accumulate=${accumulate}`;
+  const random = seededRandom(m * 1_000_003 + n * 1009 + k * 7 + (withBias ? 1 : 0) + (accumulate ? 2 : 0));
+  const a = uniformArray(random, m * k);
+  const w = uniformArray(random, n * k);
+  const bias = withBias ? uniformArray(random, n) : null;
+  // Without accumulate the old C must not be read: NaN there would show.
+  const oldC = accumulate ? uniformArray(random, m * n) : new Float32Array(m * n).fill(NaN);
+
+  const { packed } = pack(w, n, k);
+  const aPtr = writeF32(a);
+  const paddedBias = new Float32Array(panelRows(n));
+  if (bias) paddedBias.set(bias);
+  const biasPtr = bias ? writeF32(paddedBias) : 0;
+  const block = allocF32(GUARD + m * n + GUARD, SENTINEL);
+  new Float32Array(core.memory.buffer, block + 4 * GUARD, m * n).set(oldC);
+  core.gemmPacked(block + 4 * GUARD, aPtr, packed, biasPtr, m, n, k, accumulate);
+  const result = readF32(block, GUARD + m * n + GUARD);
+  free(packed, aPtr, biasPtr, block);
+
+  const expected = accumulate ? Float64Array.from(oldC) : new Float64Array(m * n);
+  gemm(expected, a, w, bias, m, n, k, accumulate);
+  const magnitude = (i: number) => {
+    const row = Math.floor(i / n), column = i % n;
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.abs(a[row * k + j] * w[column * k + j]);
+    return sum;
+  };
+  expectClose(`C (${label})`, result.subarray(GUARD, GUARD + m * n), expected, (i) => 1e-5 * (1 + magnitude(i)));
+  const guards = [...result.subarray(0, GUARD), ...result.subarray(GUARD + m * n)];
+  expect(guards, `guard floats around C (${label})`).toEqual(new Array(2 * GUARD).fill(SENTINEL));
+}
+
+describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
+  it('runs the build named by LOOPTREE_SIMD', () => {
+    expectRequestedBuild();
+  });
+
+  it('packedSize(n, k) = ceil(n/8)·8·k (panels) + ceil(n/8)·8·ceil(k/4)·4 (row groups)', () => {
+    for (const n of [1, 7, 8, 9, 16, 17, 33, 100]) {
+      for (const k of [1, 3, 4, 5, 64]) {
+        expect(core.packedSize(n, k), `n=${n} k=${k}`).toBe(panelRows(n) * k + panelRows(n) * paddedK(k));
+      }
+    }
+  });
+
+  it('packWeight writes the panels, then the row groups (0 past n and k), and nothing after', () => {
+    for (const n of SIZES) {
+      for (const k of SIZES) {
+        const w = uniformArray(seededRandom(n * 100 + k), n * k);
+        const { packed, floats } = pack(w, n, k);
+        free(packed);
+        const weight = (row: number, column: number) => (row < n && column < k ? w[row * k + column] : 0);
+        const expected: number[] = [];
+        // Panel p, column kk, lane j: W[8p + j, kk].
+        for (let p = 0; p < panelRows(n) / NR; p++) {
+          for (let kk = 0; kk < k; kk++) {
+            for (let j = 0; j < NR; j++) expected.push(weight(p * NR + j, kk));
+          }
+        }
+        // Row group g, chunk c, row r, lane j: W[8g + r, 4c + j].
+        for (let g = 0; g < panelRows(n) / NR; g++) {
+          for (let c = 0; c < paddedK(k) / 4; c++) {
+            for (let r = 0; r < NR; r++) {
+              for (let j = 0; j < 4; j++) expected.push(weight(g * NR + r, c * 4 + j));
+            }
+          }
+        }
+        expected.push(...new Array(GUARD).fill(SENTINEL));
+        expect(Array.from(floats), `packed W for n=${n} k=${k}`).toEqual(expected);
+      }
+    }
+  });
+
+  for (const m of SIZES) {
+    for (const n of SIZES) {
+      for (const k of SIZES) {
+        it(`m=${m} n=${n} k=${k}: with and without bias, overwrite and accumulate`, () => {
+          for (const withBias of [false, true]) {
+            for (const accumulate of [false, true]) checkGemm(m, n, k, withBias, accumulate);
+          }
+        });
+      }
+    }
+  }
+
+  for (const [m, n, k] of LARGE_SHAPES) {
+    it(`m=${m} n=${n} k=${k} (across the 64-row block): with and without bias, overwrite and accumulate`, () => {
+      for (const withBias of [false, true]) {
+        for (const accumulate of [false, true]) checkGemm(m, n, k, withBias, accumulate);
+      }
+    });
+  }
+});
