@@ -1,0 +1,257 @@
+// Benchmarks looptree against its peers inside this engine: checks every output against looptree's, times the workloads round-robin, prints the tables and writes bench/results/node<major>.json.
+// Usage: node bench/workloads.mjs [--quick] [--only=W1,W7]   (bench/run.mjs runs it once per engine)
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { RUNNERS, packageVersion } from './peers.mjs';
+import { measureSimdPeak } from './simd-peak.mjs';
+import { WORKLOADS, flops, makeCase } from './spec.mjs';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const QUICK = args.quick;
+const REPETITIONS = QUICK ? 3 : 11;
+// Warm-up goes on past WARMUP_MS while runs keep getting faster: engines tier up big Wasm modules
+// (onnxruntime-web's 14 MB) in the background, for seconds on a busy machine.
+const WARMUP_MS = QUICK ? 300 : 1000;
+const WARMUP_MAX_MS = 10_000;
+const WARMUP_CHUNK_MS = 50;
+const WARMUP_PATIENCE = 6;
+const SAMPLE_MS = QUICK ? 5 : 20; // fast runs are repeated inside a sample up to about this long
+const TOLERANCE = 1e-3;
+const RESULTS_DIR = path.join(import.meta.dirname, 'results');
+
+const progress = (...parts) => console.error(...parts); // stdout carries only the tables
+
+// ---- measuring ----
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function maxAbsDiff(a, b) {
+  if (a.length !== b.length) return Infinity;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+// Mean ms per run over `runs` back-to-back runs.
+async function sample(prepared, runs) {
+  await prepared.activate?.();
+  const start = performance.now();
+  if (prepared.async) for (let i = 0; i < runs; i++) await prepared.run();
+  else for (let i = 0; i < runs; i++) prepared.run();
+  return (performance.now() - start) / runs;
+}
+
+// Runs until runs stop getting faster: at least WARMUP_MS, then until WARMUP_PATIENCE chunks in a
+// row bring no new best, at most WARMUP_MAX_MS (a single run longer than WARMUP_MS is warm-up
+// enough). Returns the best ms per run.
+async function warmUp(prepared) {
+  const start = performance.now();
+  let best = await sample(prepared, 1);
+  if (best >= WARMUP_MS) return best;
+  for (let sinceBest = 0; ; sinceBest++) {
+    const current = await sample(prepared, Math.max(1, Math.round(WARMUP_CHUNK_MS / best)));
+    if (current < 0.95 * best) sinceBest = 0;
+    best = Math.min(best, current);
+    const elapsed = performance.now() - start;
+    if ((elapsed >= WARMUP_MS && sinceBest >= WARMUP_PATIENCE) || elapsed >= WARMUP_MAX_MS) return best;
+  }
+}
+
+// Warm-up, then REPETITIONS rounds in which every runner takes one sample, starting each round
+// one runner further on, so that drift and order effects fall on all runners alike.
+async function time(entries) {
+  for (const e of entries) {
+    e.runsPerSample = Math.max(1, Math.round(SAMPLE_MS / (await warmUp(e.prepared))));
+    e.samples = [];
+  }
+  for (let round = 0; round < REPETITIONS; round++) {
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[(round + k) % entries.length];
+      e.samples.push(await sample(e.prepared, e.runsPerSample));
+    }
+  }
+}
+
+async function loadRunners() {
+  const loaded = [];
+  for (const runner of RUNNERS) {
+    try {
+      loaded.push({ runner, lib: await runner.load() });
+    } catch (error) {
+      progress(`${runner.name}: unavailable (${error.message})`);
+      loaded.push({ runner, unavailable: error.message });
+    }
+  }
+  return loaded;
+}
+
+async function runWorkload(w, runners, peakInUse) {
+  const gflop = flops(w) / 1e9;
+  const results = {};
+  const entries = [];
+  let reference;
+  const c = makeCase(w);
+  for (const { runner, lib, unavailable } of runners) {
+    if (unavailable) {
+      results[runner.name] = { status: 'unavailable', note: unavailable };
+      continue;
+    }
+    let prepared;
+    try {
+      prepared = await runner.prepare(lib, w, c, runner.offline?.(w, c));
+    } catch (error) {
+      progress(`${w.id} ${runner.name}: failed (${error.message})`);
+      results[runner.name] = { status: 'failed', note: error.message };
+      continue;
+    }
+    const result = { status: 'ok' };
+    if (runner.compares === false) {
+      Object.assign(result, { status: 'not compared', note: runner.note });
+    } else if (!reference) {
+      reference = { name: runner.name, output: prepared.output };
+    } else {
+      result.maxDiff = maxAbsDiff(reference.output, prepared.output);
+      if (!(result.maxDiff <= TOLERANCE)) result.status = 'mismatch';
+    }
+    const verdict = result.maxDiff === undefined
+      ? (reference?.name === runner.name ? 'reference output' : result.status)
+      : `max |Δ| ${result.maxDiff.toExponential(1)} vs ${reference.name}${result.status === 'mismatch' ? ' MISMATCH' : ''}`;
+    progress(`${w.id} ${runner.name}: ${verdict}`);
+    results[runner.name] = result;
+    entries.push({ name: runner.name, prepared });
+  }
+  await time(entries);
+  for (const e of entries) {
+    const ms = median(e.samples);
+    Object.assign(results[e.name], { ms, gflops: gflop / ms * 1e3, samples: e.samples });
+    e.prepared.dispose?.();
+  }
+  if (results.looptree?.ms) results.looptree.fractionOfPeak = results.looptree.gflops / peakInUse;
+  progress(`${w.id} timed: ${entries.map((e) => `${e.name} ${formatMs(results[e.name].ms)} ms`).join(', ')}`);
+  return { id: w.id, title: w.title, gflop, reference: reference?.name, pytorchMs: w.pytorchMs, results };
+}
+
+// ---- reporting ----
+
+function formatMs(ms) {
+  return ms >= 100 ? String(Math.round(ms)) : ms.toPrecision(3);
+}
+
+const formatRatio = (x) => (x >= 10 ? String(Math.round(x)) : x.toPrecision(2));
+
+function peerCell(result, looptreeMs) {
+  if (!result) return '';
+  if (result.ms === undefined) return result.status;
+  const speedup = looptreeMs ? ` (${formatRatio(result.ms / looptreeMs)}×)` : '';
+  const flag = { mismatch: ' MISMATCH', 'not compared': ' †' }[result.status] ?? '';
+  return `${formatMs(result.ms)}${speedup}${flag}`;
+}
+
+function markdownTable(header, rows) {
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+function report(doc) {
+  const peers = doc.runners.filter((r) => r.name !== 'looptree');
+  const lines = [
+    `## ${doc.engine} — looptree ${doc.versions.looptree ?? '(not built)'}${doc.looptree ? `, ${doc.looptree.simd} SIMD build` : ''}`,
+    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms`,
+    `Wasm SIMD peak (1 core): f32x4 mul+add ${doc.peak.baseline.toFixed(1)} GFLOP/s; relaxed madd ${doc.peak.relaxed ? `${doc.peak.relaxed.toFixed(1)} GFLOP/s` : 'not in this engine'}`,
+    '',
+  ];
+  const header = ['workload', 'GFLOP', 'looptree ms', 'GFLOP/s', 'of peak', ...peers.map((r) => r.label), 'PyTorch 1.13.1 ‡'];
+  const rows = doc.workloads.map((w) => {
+    if (w.pending) return [`${w.id} ${w.title}`, '', 'pending', '', '', ...peers.map(() => ''), ''];
+    const lt = w.results.looptree;
+    const ltMs = lt?.ms;
+    return [
+      `${w.id} ${w.title}`,
+      w.gflop.toPrecision(3),
+      ltMs ? formatMs(ltMs) : lt?.status ?? '',
+      ltMs ? lt.gflops.toFixed(1) : '',
+      ltMs ? `${Math.round(100 * lt.fractionOfPeak)}%` : '',
+      ...peers.map((r) => peerCell(w.results[r.name], ltMs)),
+      w.pytorchMs ? `${formatMs(w.pytorchMs)}${ltMs ? ` (${formatRatio(w.pytorchMs / ltMs)}×)` : ''}` : '',
+    ];
+  });
+  lines.push(markdownTable(header, rows), '');
+  lines.push('(n×) = peer time / looptree time: above 1, looptree is faster. "of peak": looptree GFLOP/s over the peak of the SIMD build it runs.');
+  for (const r of peers.filter((p) => p.note)) lines.push(`† ${r.label}: ${r.note}.`);
+  lines.push('‡ PyTorch 1.13.1, 1 thread: figures recorded in issue 3, not rerun here.');
+  for (const r of doc.runners.filter((p) => p.unavailable)) lines.push(`${r.label} unavailable: ${r.unavailable}`);
+  for (const w of doc.workloads.filter((x) => x.pending)) lines.push(`${w.id} pending: ${w.pending}.`);
+
+  const compared = doc.workloads.filter((w) => !w.pending);
+  lines.push('', 'Max |peer − reference| before timing (> 1e-3: MISMATCH):', '');
+  lines.push(markdownTable(['workload', 'reference', ...peers.map((r) => r.label)], compared.map((w) => [
+    w.id,
+    w.reference ?? '',
+    ...peers.map((r) => {
+      const res = w.results[r.name];
+      if (res?.maxDiff === undefined) return res?.status === 'ok' ? 'reference' : res?.status ?? '';
+      return `${res.maxDiff.toExponential(1)}${res.status === 'mismatch' ? ' MISMATCH' : ''}`;
+    }),
+  ])));
+  return lines.join('\n');
+}
+
+// ---- main ----
+
+const only = args.only?.split(',').map((s) => s.trim().toUpperCase());
+const selected = WORKLOADS.filter((w) => !only || only.includes(w.id));
+const node = process.versions.node;
+const file = path.join(RESULTS_DIR, `node${node.split('.')[0]}.json`);
+
+progress(`Node ${node}: measuring the Wasm SIMD peak…`);
+const peak = measureSimdPeak({ quick: QUICK });
+const runners = await loadRunners();
+const looptreeLib = runners.find((r) => r.runner.name === 'looptree').lib;
+const peakInUse = peak[looptreeLib?.backendInfo().simd ?? 'baseline'];
+
+const workloads = [];
+for (const w of selected) {
+  workloads.push(w.pending ? { id: w.id, title: w.title, pending: w.pending } : await runWorkload(w, runners, peakInUse));
+}
+
+// With --only, the other workloads keep their results from the previous run of this engine.
+const previous = only && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).workloads : [];
+const merged = WORKLOADS.map((w) => workloads.find((r) => r.id === w.id) ?? previous.find((r) => r.id === w.id)).filter(Boolean);
+
+const version = (name) => {
+  try {
+    return packageVersion(name);
+  } catch {
+    return undefined;
+  }
+};
+const doc = {
+  engine: `Node ${node}`,
+  date: new Date().toISOString(),
+  quick: QUICK,
+  repetitions: REPETITIONS,
+  machine: {
+    cpu: os.cpus()[0]?.model.trim(),
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  },
+  versions: {
+    node, v8: process.versions.v8,
+    ...Object.fromEntries(RUNNERS.map((r) => [r.name, version(r.versionOf ?? r.name)])),
+  },
+  looptree: looptreeLib?.backendInfo(),
+  peak,
+  runners: runners.map(({ runner, unavailable }) => ({ name: runner.name, label: runner.label, note: runner.note, unavailable })),
+  workloads: merged,
+};
+mkdirSync(RESULTS_DIR, { recursive: true });
+writeFileSync(file, `${JSON.stringify(doc, null, 1)}\n`);
+console.log(report(doc));
+progress(`wrote ${path.relative(process.cwd(), file)}`);
