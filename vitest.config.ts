@@ -6,6 +6,7 @@ const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts'];
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       {
         test: {
