@@ -13,3 +13,10 @@ export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata } from 
 export {
   LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError,
 } from './errors.js';
+export { LastStep, type LastStepOptions } from './train/last-step.js';
+export {
+  Sequential,
+  type Layer, type LossName, type LossFunction, type OptimizerConfig, type CompileOptions, type Samples, type RecurrentState,
+  type PredictOptions, type FitOptions, type FitCallbacks, type EarlyStoppingOptions, type BatchLogs, type EpochLogs, type History,
+  type LayerConfig, type SequentialConfig, type SavedSequential,
+} from './train/sequential.js';

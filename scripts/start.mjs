@@ -1,6 +1,8 @@
 // `npm start`: the main job on built-in data. Loads a bundled PyTorch model (safetensors), checks it
-// against PyTorch's output, then times workloads W1–W5 and W7 with looptree beside this machine's Wasm SIMD peak.
+// against PyTorch's output, times workloads W1–W5 and W7 beside this machine's Wasm SIMD peak, then runs
+// short versions of the training examples.
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { LSTM, GRU, RNN, backendInfo, init, parseSafetensors, tensor } from '../dist/index.js';
 import { WORKLOADS, flops, makeCase } from '../bench/spec.mjs';
@@ -66,3 +68,9 @@ for (const w of WORKLOADS.filter((entry) => !entry.pending)) {
   module.dispose();
 }
 console.log('\n`npm run bench` runs the same workloads against onnxruntime, TensorFlow.js and brain.js.');
+
+// 4. Short runs of the training examples (`npm run example:<name>` for the full ones).
+for (const example of ['sentiment', 'tagging', 'charlm']) {
+  console.log(`\n--- example: ${example} (quick) ---`);
+  execFileSync(process.execPath, [new URL('example.mjs', import.meta.url).pathname, example, '--quick'], { stdio: 'inherit' });
+}

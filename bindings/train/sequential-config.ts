@@ -1,0 +1,128 @@
+// Sequential's JSON-able configuration: one entry per layer with its constructor options, and rebuilding the
+// layers from it (Sequential.load).
+
+import { ArgumentError } from '../errors.js';
+import { readSafetensorsMetadata } from '../io/safetensors.js';
+import { GRU, LSTM, RNN, RecurrentModule, type LSTMOptions, type RNNOptions, type RecurrentOptions } from '../recurrent.js';
+import { describe } from './checks.js';
+import { Embedding, type EmbeddingOptions } from './embedding.js';
+import { LastStep } from './last-step.js';
+import { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh } from './layers.js';
+import { Linear, type LinearOptions } from './linear.js';
+
+/** The layers a Sequential accepts. */
+export type Layer = Embedding | Linear | RNN | LSTM | GRU | Dropout | ReLU | Tanh | Sigmoid | LogSoftmax | LastStep;
+
+export type LayerConfig =
+  | ({ type: 'Embedding' } & EmbeddingOptions)
+  | ({ type: 'Linear' } & Required<LinearOptions>)
+  | ({ type: 'RNN' } & Required<RNNOptions>)
+  | ({ type: 'LSTM' } & Required<LSTMOptions>)
+  | ({ type: 'GRU' } & Required<RecurrentOptions>)
+  | { type: 'Dropout'; p: number }
+  | { type: 'ReLU' | 'Tanh' | 'Sigmoid' | 'LogSoftmax' | 'LastStep' };
+
+/** The JSON-able description save() writes; Sequential.load() rebuilds the layers from it. */
+export interface SequentialConfig {
+  format: 'looptree.Sequential';
+  version: 1;
+  layers: LayerConfig[];
+}
+
+/** A layer's class name, as in its config. */
+export type LayerType = LayerConfig['type'];
+
+export const LAYER_TYPES: readonly LayerType[] = ['Embedding', 'Linear', 'RNN', 'LSTM', 'GRU', 'Dropout', 'ReLU', 'Tanh', 'Sigmoid', 'LogSoftmax', 'LastStep'];
+
+/** SequentialConfig.format. */
+export const CONFIG_FORMAT = 'looptree.Sequential';
+/** The safetensors metadata key save() stores the config under. */
+export const CONFIG_METADATA_KEY = 'looptree.config';
+
+/** The type of a layer Sequential accepts, else undefined. */
+export function layerType(layer: unknown): LayerType | undefined {
+  if (layer instanceof Embedding) return 'Embedding';
+  if (layer instanceof Linear) return 'Linear';
+  if (layer instanceof LSTM) return 'LSTM';
+  if (layer instanceof GRU) return 'GRU';
+  if (layer instanceof RNN) return 'RNN';
+  if (layer instanceof Dropout) return 'Dropout';
+  if (layer instanceof ReLU) return 'ReLU';
+  if (layer instanceof Tanh) return 'Tanh';
+  if (layer instanceof Sigmoid) return 'Sigmoid';
+  if (layer instanceof LogSoftmax) return 'LogSoftmax';
+  if (layer instanceof LastStep) return 'LastStep';
+  return undefined;
+}
+
+/** A layer's constructor options as its config entry. */
+export function layerConfig(layer: Layer): LayerConfig {
+  const recurrent = (module: RecurrentModule) => ({
+    inputSize: module.inputSize, hiddenSize: module.hiddenSize, numLayers: module.numLayers, bias: module.bias,
+    batchFirst: module.batchFirst, bidirectional: module.bidirectional,
+  });
+  if (layer instanceof Embedding) {
+    const config: { type: 'Embedding' } & EmbeddingOptions = { type: 'Embedding', numEmbeddings: layer.numEmbeddings, embeddingDim: layer.embeddingDim };
+    if (layer.paddingIdx !== undefined) config.paddingIdx = layer.paddingIdx;
+    return config;
+  }
+  if (layer instanceof Linear) return { type: 'Linear', inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, bias: layer.bias };
+  if (layer instanceof LSTM) return { type: 'LSTM', ...recurrent(layer), projSize: layer.projSize };
+  if (layer instanceof GRU) return { type: 'GRU', ...recurrent(layer) };
+  if (layer instanceof RNN) return { type: 'RNN', ...recurrent(layer), nonlinearity: layer.nonlinearity };
+  if (layer instanceof Dropout) return { type: 'Dropout', p: layer.p };
+  return { type: layerType(layer) as 'ReLU' | 'Tanh' | 'Sigmoid' | 'LogSoftmax' | 'LastStep' };
+}
+
+/** The config save() wrote into the safetensors metadata. */
+export function configFromMetadata(weights: Uint8Array, where: string): SequentialConfig {
+  const text = readSafetensorsMetadata(weights)[CONFIG_METADATA_KEY];
+  if (text === undefined) throw new ArgumentError(`${where}: no config given, and the weights have no "${CONFIG_METADATA_KEY}" metadata (pass { config, weights } from save())`);
+  try {
+    return JSON.parse(text) as SequentialConfig;
+  } catch {
+    throw new ArgumentError(`${where}: the "${CONFIG_METADATA_KEY}" metadata is not valid JSON`);
+  }
+}
+
+/** Constructs the layers of a config; the layer constructors validate their options. */
+export function buildLayers(config: SequentialConfig, where: string): Layer[] {
+  if (config === null || typeof config !== 'object' || config.format !== CONFIG_FORMAT || config.version !== 1) {
+    throw new ArgumentError(`${where}: expected a config with format '${CONFIG_FORMAT}' and version 1, got ${config !== null && typeof config === 'object' ? `format ${describe(config.format)}, version ${describe(config.version)}` : describe(config)}`);
+  }
+  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new ArgumentError(`${where}: config.layers must be a non-empty array, got ${describe(config.layers)}`);
+  const layers: Layer[] = [];
+  try {
+    config.layers.forEach((layer, i) => {
+      if (layer === null || typeof layer !== 'object' || !LAYER_TYPES.includes(layer.type)) {
+        throw new ArgumentError(`${where}: config.layers[${i}].type must be one of ${LAYER_TYPES.join(', ')}, got ${describe(layer?.type)}`);
+      }
+      layers.push(buildLayer(layer));
+    });
+  } catch (error) {
+    for (const layer of layers) disposeLayer(layer);
+    throw error;
+  }
+  return layers;
+}
+
+function buildLayer(config: LayerConfig): Layer {
+  switch (config.type) {
+    case 'Embedding': return new Embedding(config);
+    case 'Linear': return new Linear(config);
+    case 'RNN': return new RNN(config);
+    case 'LSTM': return new LSTM(config);
+    case 'GRU': return new GRU(config);
+    case 'Dropout': return new Dropout({ p: config.p });
+    case 'ReLU': return new ReLU();
+    case 'Tanh': return new Tanh();
+    case 'Sigmoid': return new Sigmoid();
+    case 'LogSoftmax': return new LogSoftmax();
+    case 'LastStep': return new LastStep();
+  }
+}
+
+/** Frees a layer's Wasm memory (parameter-free layers have none). */
+export function disposeLayer(layer: Layer): void {
+  if (layer instanceof Embedding || layer instanceof Linear || layer instanceof RecurrentModule) layer.dispose();
+}

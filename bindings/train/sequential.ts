@@ -1,0 +1,698 @@
+// Sequential: a Keras-style stack of layers (Embedding, RNN/LSTM/GRU, LastStep, Linear, Dropout, activations)
+// with compile / fit / evaluate / predict, truncated BPTT, and save / load as safetensors with PyTorch keys.
+//
+// Shapes: N samples, B batch, T steps, F features, C classes. Data is batch-first, like Keras: x is [N, T]
+// token ids (first layer Embedding), [N, T, F] features, or [N, F] without recurrent layers; outputs are
+// [N, C] after a LastStep, or per step [N, T, C].
+
+import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from '../errors.js';
+import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { RecurrentModule } from '../recurrent.js';
+import { Tensor, shapeSize, tensor, toTensor, type NestedArray, type TensorLike } from '../tensor.js';
+import {
+  gatherSteps, permutation, range, scatterSteps, takeDataset, takeSamples, timeChunk, validSteps, type Dataset,
+} from './batches.js';
+import { booleanOption, checkKeys, describe, positiveInteger } from './checks.js';
+import { Embedding } from './embedding.js';
+import { LastStep } from './last-step.js';
+import { Linear } from './linear.js';
+import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from './losses.js';
+import { EarlyStopping, MetricTotals, type LossEvaluation } from './metrics.js';
+import { Adam, AdamW, SGD, clipGradNorm, type AdamOptions, type SGDOptions } from './optim.js';
+import type { Parameter } from './parameter.js';
+import { ProgressReporter, type EpochLogs } from './progress.js';
+import {
+  CONFIG_FORMAT, CONFIG_METADATA_KEY, LAYER_TYPES, buildLayers, configFromMetadata, disposeLayer, layerConfig, layerType,
+  type Layer, type LayerType, type SequentialConfig,
+} from './sequential-config.js';
+
+export type { EpochLogs } from './progress.js';
+export type { Layer, LayerConfig, SequentialConfig } from './sequential-config.js';
+
+/** Built-in losses, with PyTorch's semantics and mean reduction (see losses.ts). */
+export type LossName = 'crossEntropy' | 'nllLoss' | 'mse' | 'bceWithLogits';
+
+/**
+ * A custom loss: the model's output and the targets (padded steps already removed when `lengths` are given),
+ * returning the loss and dLoss/d(output) shaped like the output.
+ */
+export type LossFunction = (output: Tensor, target: Tensor) => LossResult;
+
+/** The optimizer compile() creates over the model's parameters, with PyTorch's update rules. */
+export type OptimizerConfig = ({ type: 'sgd' } & SGDOptions) | ({ type: 'adam' } & AdamOptions) | ({ type: 'adamw' } & AdamOptions);
+
+export interface CompileOptions {
+  loss: LossName | LossFunction;
+  optimizer: OptimizerConfig;
+  /** Clip the total L2 norm of all gradients to this before each step (clipGradNorm); none by default. */
+  clipGradNorm?: number;
+  /** Class id that crossEntropy / nllLoss skip (PyTorch's ignore_index), default −100. */
+  ignoreIndex?: number;
+}
+
+/** Samples: a Tensor, `{ shape, data }`, or nested arrays; the first axis is the sample axis N. */
+export type Samples = TensorLike | NestedArray;
+
+/** A recurrent layer's state between calls: h [L·D, B, P] and, for LSTM, c [L·D, B, H]. */
+export interface RecurrentState {
+  h: Tensor;
+  c?: Tensor;
+}
+
+export interface PredictOptions {
+  /** Samples per forward, default 32. */
+  batchSize?: number;
+  /** Valid steps of each sample (1..T) of right-padded sequences, passed to every recurrent layer. */
+  lengths?: ArrayLike<number>;
+}
+
+export interface EarlyStoppingOptions {
+  /** The metric to watch, default 'valLoss' with validation data, else 'loss'. Losses must fall, accuracies rise. */
+  monitor?: keyof EpochLogs;
+  /** Stop after this many epochs in a row without improvement, default 1. */
+  patience?: number;
+  /** The smallest change that counts as an improvement, default 0. */
+  minDelta?: number;
+  /** At the end of fit, put back the weights of the best epoch, default false. */
+  restoreBest?: boolean;
+}
+
+/** Metrics of one optimizer step: its loss, accuracy (crossEntropy, nllLoss, bceWithLogits) and sample count. */
+export interface BatchLogs {
+  loss: number;
+  accuracy?: number;
+  size: number;
+}
+
+export interface FitCallbacks {
+  /** After each epoch (0-based), with its metrics. */
+  onEpochEnd?(epoch: number, logs: EpochLogs): void;
+  /** After each optimizer step (0-based within the epoch). */
+  onBatchEnd?(batch: number, logs: BatchLogs): void;
+}
+
+export interface FitOptions extends PredictOptions {
+  /** Passes over the training data, default 1. */
+  epochs?: number;
+  /** Reshuffle the training samples every epoch, with the generator seeded by manualSeed(); default true. */
+  shuffle?: boolean;
+  /** Hold out this fraction (0 ≤ v < 1) of the samples, taken from the end before shuffling, for validation. */
+  validationSplit?: number;
+  /** Validation samples given separately (not with validationSplit). */
+  validationData?: { x: Samples; y: Samples; lengths?: ArrayLike<number> };
+  earlyStopping?: EarlyStoppingOptions;
+  callbacks?: FitCallbacks;
+  /** Report progress: a bar on a TTY, one line per epoch otherwise; default true. */
+  verbose?: boolean;
+  /**
+   * Truncated BPTT: cut each batch of sequences [B, T] into chunks of this many steps, one optimizer step per
+   * chunk; each chunk starts from the recurrent state the previous chunk ended with, as a constant (carried and
+   * detached: no gradient flows into earlier chunks). The state is zero at the start of each batch.
+   */
+  tbptt?: number;
+}
+
+/** Per-epoch metrics of fit(), like Keras's History.history. */
+export interface History {
+  loss: number[];
+  accuracy?: number[];
+  valLoss?: number[];
+  valAccuracy?: number[];
+  /** Epochs run (fewer than asked when early stopping ended training). */
+  epochs: number;
+  stoppedEarly: boolean;
+  /** With earlyStopping: the (0-based) epoch with the best monitored value. */
+  bestEpoch?: number;
+}
+
+export interface SavedSequential {
+  config: SequentialConfig;
+  /** safetensors (F32) with PyTorch nn.Sequential keys `0.weight`, `1.weight_ih_l0`, …; the config is in its metadata too. */
+  weights: Uint8Array;
+}
+
+const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'nllLoss', 'mse', 'bceWithLogits'];
+const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'lengths', 'validationSplit', 'validationData', 'earlyStopping', 'callbacks', 'verbose', 'tbptt'];
+const DEFAULT_BATCH_SIZE = 32;
+
+function asTensor(value: Samples, what: string): Tensor {
+  if (value instanceof Tensor) return value;
+  if (ArrayBuffer.isView(value) || Array.isArray(value)) return tensor(value as ArrayLike<number> | NestedArray);
+  if (value !== null && typeof value === 'object') return toTensor(value as TensorLike, what);
+  throw new ArgumentError(`${what}: expected a Tensor, { shape, data } or nested arrays, got ${describe(value)}`);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+interface Stage {
+  layer: Layer;
+  type: LayerType;
+  /** For a LastStep: the directions of the recurrent layer it reduces. */
+  directions?: 1 | 2;
+}
+
+interface Compiled {
+  loss: LossName | LossFunction;
+  optimizer: SGD | Adam;
+  clipGradNorm?: number;
+  ignoreIndex: number;
+}
+
+/**
+ * A stack of layers run in order, trained Keras-style. Recurrent layers need `batchFirst: true` and give
+ * their whole output sequence; put a `LastStep` after one for many-to-one models. Give `lengths` for
+ * right-padded batches: every recurrent layer and LastStep use them, and with per-step outputs the loss
+ * skips the padded steps. State-dict keys are PyTorch nn.Sequential's (`0.weight`, `1.weight_ih_l0`, …).
+ * The model owns its layers: dispose() frees them.
+ * @example
+ * const model = new Sequential([
+ *   new Embedding({ numEmbeddings: 1000, embeddingDim: 32, paddingIdx: 0 }),
+ *   new LSTM({ inputSize: 32, hiddenSize: 64, batchFirst: true }),
+ *   new LastStep(),
+ *   new Linear({ inFeatures: 64, outFeatures: 2 }),
+ * ]);
+ * model.compile({ loss: 'crossEntropy', optimizer: { type: 'adam', lr: 1e-2 }, clipGradNorm: 1 });
+ * const history = model.fit(ids, labels, { lengths, epochs: 5, batchSize: 32, validationSplit: 0.1 });
+ */
+export class Sequential {
+  readonly layers: readonly Layer[];
+  private readonly stages: readonly Stage[];
+  private readonly recurrentLayers: readonly RecurrentModule[];
+  /** The output keeps the time axis ([N, T, ...]): there is a recurrent layer and no LastStep after it. */
+  private readonly perStepOutput: boolean;
+  private compiled: Compiled | null = null;
+  private disposed = false;
+
+  constructor(layers: readonly Layer[]) {
+    if (!Array.isArray(layers) || layers.length === 0) {
+      throw new ArgumentError(`Sequential: expected a non-empty array of layers, got ${describe(layers)}`);
+    }
+    const stages: Stage[] = [];
+    let width: { features: number; from: string } | undefined;
+    let sequenceSource: RecurrentModule | undefined;
+    let reducedBy: string | undefined;
+    const checkWidth = (expected: number, at: string) => {
+      if (width && width.features !== expected) throw new ShapeError(`Sequential: ${at} expects ${expected} input features, but ${width.from} gives ${width.features}`);
+    };
+    layers.forEach((layer, i) => {
+      const type = layerType(layer);
+      if (!type) throw new ArgumentError(`Sequential: layers[${i}] is ${describe(layer)}; expected one of ${LAYER_TYPES.join(', ')}`);
+      const at = `layers[${i}] (${type})`;
+      if (layers.indexOf(layer) !== i) throw new ArgumentError(`Sequential: ${at} is the same object as layers[${layers.indexOf(layer)}]; each layer can appear once`);
+      const stage: Stage = { layer, type };
+      if (layer instanceof Embedding) {
+        if (i !== 0) throw new ArgumentError(`Sequential: ${at} takes token ids, so it must be the first layer`);
+        width = { features: layer.embeddingDim, from: at };
+      } else if (layer instanceof RecurrentModule) {
+        if (!layer.batchFirst) throw new ArgumentError(`Sequential: ${at} needs batchFirst: true (Sequential batches along the first axis), got batchFirst: false`);
+        if (reducedBy) throw new ArgumentError(`Sequential: ${at} needs a sequence, but ${reducedBy} already reduced each sequence to its last step`);
+        checkWidth(layer.inputSize, at);
+        width = { features: layer.directions * layer.outputSize, from: at };
+        sequenceSource = layer;
+      } else if (layer instanceof LastStep) {
+        if (!sequenceSource) throw new ArgumentError(`Sequential: ${at} must follow a recurrent layer (RNN, LSTM or GRU), with only Dropout or activations in between`);
+        stage.directions = sequenceSource.directions as 1 | 2;
+        sequenceSource = undefined;
+        reducedBy = at;
+      } else if (layer instanceof Linear) {
+        checkWidth(layer.inFeatures, at);
+        width = { features: layer.outFeatures, from: at };
+        sequenceSource = undefined;
+      }
+      stages.push(stage);
+    });
+    this.layers = Object.freeze([...layers]);
+    this.stages = stages;
+    this.recurrentLayers = layers.filter((layer): layer is RecurrentModule => layer instanceof RecurrentModule);
+    this.perStepOutput = this.recurrentLayers.length > 0 && !reducedBy;
+  }
+
+  /** Sets the loss, creates the optimizer over parameters() and sets gradient clipping. Needed by fit and evaluate. */
+  compile(options: CompileOptions): void {
+    this.checkAlive();
+    const where = 'Sequential.compile';
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: expected { loss, optimizer, clipGradNorm?, ignoreIndex? }, got ${describe(options)}`);
+    checkKeys(options, ['loss', 'optimizer', 'clipGradNorm', 'ignoreIndex'], where);
+    const { loss, optimizer, clipGradNorm: maxNorm, ignoreIndex = -100 } = options;
+    if (typeof loss !== 'function' && !LOSS_NAMES.includes(loss)) {
+      throw new ArgumentError(`${where}: loss must be ${LOSS_NAMES.map((name) => `'${name}'`).join(', ')} or a function (output, target) → { loss, grad }, got ${describe(loss)}`);
+    }
+    if (maxNorm !== undefined && (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm))) {
+      throw new ArgumentError(`${where}: clipGradNorm must be a finite number > 0, got ${describe(maxNorm)}`);
+    }
+    if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`${where}: ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
+    if (options.ignoreIndex !== undefined && loss !== 'crossEntropy' && loss !== 'nllLoss') {
+      throw new ArgumentError(`${where}: ignoreIndex applies to crossEntropy and nllLoss, not to ${typeof loss === 'function' ? 'a custom loss' : `'${loss}'`}`);
+    }
+    const created = this.createOptimizer(optimizer, where);
+    this.compiled?.optimizer.dispose();
+    this.compiled = { loss, optimizer: created, clipGradNorm: maxNorm, ignoreIndex };
+  }
+
+  private createOptimizer(config: OptimizerConfig, where: string): SGD | Adam {
+    if (config === null || typeof config !== 'object') throw new ArgumentError(`${where}: optimizer must be { type: 'sgd' | 'adam' | 'adamw', ...options }, got ${describe(config)}`);
+    const { type, ...options } = config;
+    if (type === 'sgd') return new SGD(this.parameters(), options as SGDOptions);
+    if (type === 'adam') return new Adam(this.parameters(), options);
+    if (type === 'adamw') return new AdamW(this.parameters(), options);
+    throw new ArgumentError(`${where}: optimizer.type must be 'sgd', 'adam' or 'adamw', got ${describe(type)}`);
+  }
+
+  /**
+   * Trains on x [N, ...] and targets y [N, ...] (class ids for crossEntropy/nllLoss, shaped like the output
+   * without its class axis; values shaped like the output for mse/bceWithLogits). Returns per-epoch metrics.
+   */
+  fit(x: Samples, y: Samples, options: FitOptions = {}): History {
+    this.checkAlive();
+    const where = 'Sequential.fit';
+    const compiled = this.requireCompiled(where);
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(options, FIT_OPTIONS, where);
+    const epochs = positiveInteger(options.epochs ?? 1, 'epochs', where);
+    const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', where);
+    const shuffle = booleanOption(options.shuffle ?? true, 'shuffle', where);
+    const verbose = booleanOption(options.verbose ?? true, 'verbose', where);
+    const tbptt = options.tbptt === undefined ? undefined : positiveInteger(options.tbptt, 'tbptt', where);
+    const data = this.dataset(x, y, options.lengths, where);
+    if (tbptt !== undefined) this.checkTruncatedBptt(data, where);
+    const { train, validation } = this.splitValidation(data, options, where);
+    const withAccuracy = this.reportsAccuracy();
+    const stopping = options.earlyStopping === undefined ? undefined : this.earlyStopping(options.earlyStopping, validation !== undefined, withAccuracy, where);
+    const callbacks = checkCallbacks(options.callbacks, where);
+
+    const chunksPerBatch = tbptt === undefined ? 1 : Math.ceil(data.x.shape[1] / tbptt);
+    const progress = new ProgressReporter(epochs, Math.ceil(train.size / batchSize) * chunksPerBatch, verbose);
+    const history: History = {
+      loss: [], ...(withAccuracy && { accuracy: [] }), ...(validation && { valLoss: [] }), ...(validation && withAccuracy && { valAccuracy: [] }),
+      epochs: 0, stoppedEarly: false,
+    };
+
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      progress.startEpoch();
+      const order = shuffle ? permutation(train.size) : range(0, train.size);
+      const totals = new MetricTotals(withAccuracy);
+      let step = 0;
+      for (let start = 0; start < train.size; start += batchSize) {
+        const batch = takeDataset(train, order.subarray(start, start + batchSize));
+        let state: RecurrentState[] | undefined;
+        for (let chunk = 0; chunk < chunksPerBatch; chunk++) {
+          const part = tbptt === undefined ? batch : timeChunk(batch, chunk * tbptt, tbptt);
+          const result = this.trainStep(part, state, compiled);
+          state = result.state;
+          totals.add(result);
+          callbacks.onBatchEnd?.(step, batchLogs(result, part.size, withAccuracy));
+          step++;
+          progress.batchEnd(epoch, step, totals.logs());
+        }
+      }
+      const logs: EpochLogs = totals.logs();
+      if (validation) {
+        const measured = this.evaluateDataset(validation, batchSize, where);
+        logs.valLoss = measured.loss;
+        if (measured.accuracy !== undefined) logs.valAccuracy = measured.accuracy;
+      }
+      history.loss.push(logs.loss);
+      history.accuracy?.push(logs.accuracy!);
+      history.valLoss?.push(logs.valLoss!);
+      history.valAccuracy?.push(logs.valAccuracy!);
+      history.epochs = epoch + 1;
+      progress.epochEnd(epoch, logs);
+      callbacks.onEpochEnd?.(epoch, logs);
+      if (stopping?.update(epoch, logs, () => this.stateDict())) {
+        history.stoppedEarly = true;
+        progress.note(`Early stopping after epoch ${epoch + 1}: ${stopping.monitor} has not improved since epoch ${stopping.bestEpoch + 1}`);
+        break;
+      }
+    }
+    if (stopping) {
+      history.bestEpoch = stopping.bestEpoch;
+      if (stopping.bestWeights) {
+        this.loadStateDict(stopping.bestWeights);
+        progress.note(`Restored the weights of epoch ${stopping.bestEpoch + 1}`);
+      }
+    }
+    return history;
+  }
+
+  /** Loss (and accuracy for crossEntropy, nllLoss, bceWithLogits) over all samples, in inference mode. */
+  evaluate(x: Samples, y: Samples, options: PredictOptions = {}): { loss: number; accuracy?: number } {
+    this.checkAlive();
+    const where = 'Sequential.evaluate';
+    this.requireCompiled(where);
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(options, ['batchSize', 'lengths'], where);
+    const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', where);
+    return this.evaluateDataset(this.dataset(x, y, options.lengths, where), batchSize, where);
+  }
+
+  /** The outputs for x [N, ...] in inference mode: [N, C], or [N, T, C] per step (padded steps not zeroed). */
+  predict(x: Samples, options: PredictOptions = {}): Tensor {
+    this.checkAlive();
+    const where = 'Sequential.predict';
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(options, ['batchSize', 'lengths'], where);
+    const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', where);
+    const samples = this.samples(x, where);
+    const lengths = this.sampleLengths(options.lengths, samples, where);
+    const parts: Tensor[] = [];
+    for (let start = 0; start < samples.shape[0]; start += batchSize) {
+      const indices = range(start, Math.min(start + batchSize, samples.shape[0]));
+      parts.push(this.run(takeSamples(samples, indices), lengths?.subarray(start, start + batchSize), false, undefined, where).output);
+    }
+    const rowSize = shapeSize(parts[0].shape.slice(1));
+    const out = new Float32Array(samples.shape[0] * rowSize);
+    parts.forEach((part, i) => out.set(part.data, i * batchSize * rowSize));
+    return new Tensor(out, [samples.shape[0], ...parts[0].shape.slice(1)]);
+  }
+
+  /**
+   * One inference pass over a batch, starting each recurrent layer from `state` (zeros when absent) and
+   * returning the state it ends in — for generation step by step or streaming long inputs in pieces.
+   * @example let state; for (const id of prompt) ({ state } = model.forward(tensor([id], [1, 1]), { state }));
+   */
+  forward(x: Samples, options: { lengths?: ArrayLike<number>; state?: readonly RecurrentState[] } = {}): { output: Tensor; state: RecurrentState[] } {
+    this.checkAlive();
+    const where = 'Sequential.forward';
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(options, ['lengths', 'state'], where);
+    const samples = this.samples(x, where);
+    const { state } = options;
+    if (state !== undefined && (!Array.isArray(state) || state.length !== this.recurrentLayers.length)) {
+      throw new ArgumentError(`${where}: state must be an array of ${this.recurrentLayers.length} { h, c? } (one per recurrent layer), got ${describe(state)}`);
+    }
+    return this.run(samples, this.sampleLengths(options.lengths, samples, where), false, state, where);
+  }
+
+  /** The trainable parameters of every layer, in state-dict order. */
+  parameters(): Parameter[] {
+    this.checkAlive();
+    return this.parameterLayers().flatMap(([, layer]) => layer.parameters());
+  }
+
+  /** Copies of the parameters keyed like PyTorch's nn.Sequential: `${index}.${name}`. */
+  stateDict(): Record<string, Tensor> {
+    this.checkAlive();
+    return Object.fromEntries(this.parameterLayers().flatMap(([index, layer]) =>
+      Object.entries(layer.stateDict()).map(([name, value]) => [`${index}.${name}`, value])));
+  }
+
+  /**
+   * Loads `${index}.${name}` keys. With `strict` (default) missing or unexpected keys are errors; wrong shapes
+   * and non-finite values always are. Nothing is written unless everything is valid.
+   */
+  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    this.checkAlive();
+    const where = 'Sequential.loadStateDict';
+    if (dict === null || typeof dict !== 'object') throw new StateDictError(`${where}: expected an object of tensors, got ${describe(dict)}`);
+    const strict = booleanOption(opts.strict ?? true, 'strict', where);
+    const expected = new Map<string, readonly number[]>(this.parameterLayers().flatMap(([index, layer]) =>
+      layer.parameters().map((p) => [`${index}.${p.name}`, p.shape] as const)));
+    const unexpectedKeys = Object.keys(dict).filter((key) => !expected.has(key));
+    const missingKeys = [...expected.keys()].filter((key) => !Object.hasOwn(dict, key));
+    if (strict && unexpectedKeys.length > 0) {
+      throw new StateDictError(`${where}: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${[...expected.keys()].join(', ')}`);
+    }
+    if (strict && missingKeys.length > 0) throw new StateDictError(`${where}: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
+    const perLayer = new Map<number, Record<string, Tensor>>();
+    for (const [key, shape] of expected) {
+      if (!Object.hasOwn(dict, key)) continue;
+      const value = toTensor(dict[key], `${where}: "${key}"`);
+      if (!sameShape(value.shape, shape)) throw new StateDictError(`${where}: size mismatch for "${key}": expected ${formatShape(shape)}, got ${formatShape(value.shape)}`);
+      const bad = value.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new StateDictError(`${where}: "${key}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
+      const index = Number(key.slice(0, key.indexOf('.')));
+      perLayer.set(index, { ...perLayer.get(index), [key.slice(key.indexOf('.') + 1)]: value });
+    }
+    for (const [index, layer] of this.parameterLayers()) {
+      const own = perLayer.get(index);
+      if (own) layer.loadStateDict(own, { strict: false });
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** The JSON-able layer configuration that load() rebuilds the model from. */
+  config(): SequentialConfig {
+    this.checkAlive();
+    return { format: CONFIG_FORMAT, version: 1, layers: this.layers.map(layerConfig) };
+  }
+
+  /** The config and the weights as safetensors bytes (PyTorch keys; the config is also in the file's metadata). */
+  save(): SavedSequential {
+    const config = this.config();
+    return { config, weights: serializeSafetensors(this.stateDict(), { [CONFIG_METADATA_KEY]: JSON.stringify(config) }) };
+  }
+
+  /** Rebuilds a saved model: `{ config, weights }` from save(), or `{ weights }` alone (the config is read from its metadata). */
+  static load(saved: { config?: SequentialConfig; weights: Uint8Array }): Sequential {
+    const where = 'Sequential.load';
+    if (saved === null || typeof saved !== 'object') throw new ArgumentError(`${where}: expected { config?, weights }, got ${describe(saved)}`);
+    const tensors = parseSafetensors(saved.weights);
+    const config = saved.config ?? configFromMetadata(saved.weights, where);
+    const layers = buildLayers(config, where);
+    let model: Sequential | undefined;
+    try {
+      model = new Sequential(layers);
+      model.loadStateDict(tensors);
+      return model;
+    } catch (error) {
+      if (model) model.dispose();
+      else for (const layer of layers) disposeLayer(layer);
+      throw error;
+    }
+  }
+
+  /** Frees every layer's Wasm memory and the optimizer state. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const layer of this.layers) disposeLayer(layer);
+    this.compiled?.optimizer.dispose();
+    this.compiled = null;
+    this.disposed = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Forward, backward and loss of one batch
+
+  private run(x: Tensor, lengths: Int32Array | undefined, train: boolean, initial: readonly RecurrentState[] | undefined, where: string): { output: Tensor; state: RecurrentState[] } {
+    let current = x;
+    const state: RecurrentState[] = [];
+    this.stages.forEach((stage, i) => {
+      const { layer } = stage;
+      if (layer instanceof Embedding) {
+        current = layer.forward(x.data, x.shape, { train });
+      } else if (layer instanceof RecurrentModule) {
+        if (current.shape.length !== 3) {
+          throw new ShapeError(`${where}: layers[${i}] (${stage.type}) expects a batch-first sequence [B, T, ${layer.inputSize}], got ${formatShape(current.shape)}`);
+        }
+        const start = initial?.[state.length];
+        const result = layer.forward(current, { train, lengths, h0: start?.h, c0: start?.c });
+        state.push(result.c ? { h: result.h, c: result.c } : { h: result.h });
+        current = result.output;
+      } else if (layer instanceof LastStep) {
+        current = layer.forward(current, { lengths, directions: stage.directions, train });
+      } else {
+        current = layer.forward(current, { train });
+      }
+    });
+    return { output: current, state };
+  }
+
+  private backward(gradOutput: Tensor): void {
+    let grad = gradOutput;
+    for (let i = this.stages.length - 1; i >= 0; i--) {
+      const { layer } = this.stages[i];
+      if (layer instanceof Embedding) layer.backward(grad);
+      else if (layer instanceof RecurrentModule) grad = layer.backward({ output: grad }).input;
+      else grad = layer.backward(grad);
+    }
+  }
+
+  private trainStep(batch: Dataset, initial: RecurrentState[] | undefined, compiled: Compiled): LossEvaluation & { state: RecurrentState[] } {
+    compiled.optimizer.zeroGrad();
+    const { output, state } = this.run(batch.x, batch.lengths, true, initial, 'Sequential.fit');
+    const result = this.lossOf(output, batch.y, batch.lengths, compiled, 'Sequential.fit');
+    this.backward(result.grad);
+    if (compiled.clipGradNorm !== undefined) clipGradNorm(this.parameters(), compiled.clipGradNorm);
+    compiled.optimizer.step();
+    return { ...result, state };
+  }
+
+  /** The loss of a batch's output against its targets; with lengths and per-step outputs, padded steps are left out. */
+  private lossOf(output: Tensor, target: Tensor, lengths: Int32Array | undefined, compiled: Compiled, where: string): LossEvaluation {
+    const { loss } = compiled;
+    const classIds = loss === 'crossEntropy' || loss === 'nllLoss';
+    if (classIds && !sameShape(target.shape, output.shape.slice(0, -1))) {
+      throw new ShapeError(`${where}: with ${loss}, outputs of shape ${formatShape(output.shape)} need class ids of shape ${formatShape(output.shape.slice(0, -1))}, got ${formatShape(target.shape)}`);
+    }
+    if ((loss === 'mse' || loss === 'bceWithLogits') && !sameShape(target.shape, output.shape)) {
+      throw new ShapeError(`${where}: with ${loss}, targets must have the output's shape ${formatShape(output.shape)}, got ${formatShape(target.shape)}`);
+    }
+    const steps = lengths && this.perStepOutput ? validSteps(lengths, output.shape[1]) : undefined;
+    if (steps && (target.shape.length < 2 || target.shape[1] !== output.shape[1])) {
+      throw new ShapeError(`${where}: per-step outputs ${formatShape(output.shape)} with lengths need per-step targets [N, ${output.shape[1]}, ...], got ${formatShape(target.shape)}`);
+    }
+    const out = steps ? gatherSteps(output, steps) : output;
+    const expected = steps ? gatherSteps(target, steps) : target;
+    const result = this.lossOfRows(out, expected, compiled, where);
+    return steps ? { ...result, grad: scatterSteps(result.grad, steps, output.shape) } : result;
+  }
+
+  private lossOfRows(output: Tensor, target: Tensor, compiled: Compiled, where: string): LossEvaluation {
+    const { loss, ignoreIndex } = compiled;
+    if (loss === 'crossEntropy' || loss === 'nllLoss') {
+      const C = output.shape[output.shape.length - 1];
+      const rows = new Tensor(output.data, [output.data.length / C, C]);
+      const { loss: value, grad } = (loss === 'crossEntropy' ? crossEntropy : nllLoss)(rows, target.data, { ignoreIndex });
+      let counted = 0;
+      let correct = 0;
+      target.data.forEach((id, row) => {
+        if (id === ignoreIndex) return;
+        counted++;
+        let best = 0;
+        for (let j = 1; j < C; j++) if (output.data[row * C + j] > output.data[row * C + best]) best = j;
+        if (best === id) correct++;
+      });
+      return { loss: value, grad: new Tensor(grad.data, output.shape), counted, correct };
+    }
+    if (loss === 'mse') return { ...mse(output, target), counted: output.size };
+    if (loss === 'bceWithLogits') {
+      const correct = output.data.reduce((sum, logit, i) => sum + (logit > 0 === target.data[i] > 0.5 ? 1 : 0), 0);
+      return { ...bceWithLogits(output, target), counted: output.size, correct };
+    }
+    const result = loss(output, target);
+    if (result === null || typeof result !== 'object' || typeof result.loss !== 'number' || !(result.grad instanceof Tensor) || !sameShape(result.grad.shape, output.shape)) {
+      throw new ArgumentError(`${where}: the custom loss must return { loss: number, grad: Tensor of shape ${formatShape(output.shape)} }, got ${describe(result)}${result?.grad instanceof Tensor ? ` with grad ${formatShape(result.grad.shape)}` : ''}`);
+    }
+    return { loss: result.loss, grad: result.grad, counted: output.shape[0] };
+  }
+
+  private evaluateDataset(data: Dataset, batchSize: number, where: string): { loss: number; accuracy?: number } {
+    const compiled = this.requireCompiled(where);
+    const totals = new MetricTotals(this.reportsAccuracy());
+    for (let start = 0; start < data.size; start += batchSize) {
+      const batch = takeDataset(data, range(start, Math.min(start + batchSize, data.size)));
+      const { output } = this.run(batch.x, batch.lengths, false, undefined, where);
+      totals.add(this.lossOf(output, batch.y, batch.lengths, compiled, where));
+    }
+    return totals.logs();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Validation of data and options
+
+  private samples(x: Samples, where: string): Tensor {
+    const samples = asTensor(x, `${where}: x`);
+    if (samples.shape.length < 1 || samples.shape[0] < 1) throw new ShapeError(`${where}: expected x with at least one sample on its first axis, got shape ${formatShape(samples.shape)}`);
+    return samples;
+  }
+
+  private sampleLengths(lengths: ArrayLike<number> | undefined, x: Tensor, where: string): Int32Array | undefined {
+    if (lengths === undefined) return undefined;
+    if (this.recurrentLayers.length === 0) throw new ArgumentError(`${where}: lengths apply to recurrent layers, and this model has none`);
+    if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
+      throw new ArgumentError(`${where}: lengths must be an array of ${x.shape[0]} integers, got ${describe(lengths)}`);
+    }
+    if (lengths.length !== x.shape[0]) throw new ShapeError(`${where}: expected ${x.shape[0]} lengths (one per sample of x ${formatShape(x.shape)}), got ${lengths.length}`);
+    const T = x.shape[1];
+    const out = new Int32Array(lengths.length);
+    for (let n = 0; n < lengths.length; n++) {
+      const length = lengths[n];
+      if (!Number.isInteger(length) || length < 1 || !(length <= T)) throw new ArgumentError(`${where}: lengths[${n}] must be an integer in 1..${T}, got ${length}`);
+      out[n] = length;
+    }
+    return out;
+  }
+
+  private dataset(x: Samples, y: Samples, lengths: ArrayLike<number> | undefined, where: string): Dataset {
+    const samples = this.samples(x, where);
+    const targets = asTensor(y, `${where}: y`);
+    if (targets.shape[0] !== samples.shape[0]) {
+      throw new ShapeError(`${where}: x holds ${samples.shape[0]} samples (shape ${formatShape(samples.shape)}) but y holds ${targets.shape[0] ?? 0} (shape ${formatShape(targets.shape)})`);
+    }
+    return { x: samples, y: targets, lengths: this.sampleLengths(lengths, samples, where), size: samples.shape[0] };
+  }
+
+  private splitValidation(data: Dataset, options: FitOptions, where: string): { train: Dataset; validation?: Dataset } {
+    const { validationSplit, validationData } = options;
+    if (validationSplit !== undefined && validationData !== undefined) throw new ArgumentError(`${where}: give validationSplit or validationData, not both`);
+    if (validationData !== undefined) {
+      if (validationData === null || typeof validationData !== 'object') throw new ArgumentError(`${where}: validationData must be { x, y, lengths? }, got ${describe(validationData)}`);
+      return { train: data, validation: this.dataset(validationData.x, validationData.y, validationData.lengths, `${where}: validationData`) };
+    }
+    if (validationSplit === undefined || validationSplit === 0) return { train: data };
+    if (typeof validationSplit !== 'number' || !(validationSplit > 0 && validationSplit < 1)) {
+      throw new ArgumentError(`${where}: validationSplit must be a number in [0, 1), got ${describe(validationSplit)}`);
+    }
+    const cut = Math.floor(data.size * (1 - validationSplit));
+    if (cut < 1) {
+      throw new ArgumentError(`${where}: validationSplit ${validationSplit} of ${data.size} samples leaves ${cut} for training; at least one is needed`);
+    }
+    return { train: takeDataset(data, range(0, cut)), validation: takeDataset(data, range(cut, data.size)) };
+  }
+
+  private checkTruncatedBptt(data: Dataset, where: string): void {
+    if (!this.perStepOutput) throw new ArgumentError(`${where}: tbptt trains on per-step outputs; this model ${this.recurrentLayers.length === 0 ? 'has no recurrent layer' : 'reduces sequences with LastStep'}`);
+    if (this.recurrentLayers.some((layer) => layer.bidirectional)) throw new ArgumentError(`${where}: tbptt carries state forward in time, which a bidirectional layer cannot use`);
+    if (data.lengths) throw new ArgumentError(`${where}: tbptt needs sequences of equal length; lengths are not supported with it`);
+    if (data.x.shape.length < 2 || data.y.shape.length < 2 || data.y.shape[1] !== data.x.shape[1]) {
+      throw new ShapeError(`${where}: tbptt needs x and y with a time axis of the same length, got x ${formatShape(data.x.shape)} and y ${formatShape(data.y.shape)}`);
+    }
+  }
+
+  private earlyStopping(options: EarlyStoppingOptions, hasValidation: boolean, withAccuracy: boolean, where: string): EarlyStopping {
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: earlyStopping must be { monitor?, patience?, minDelta?, restoreBest? }, got ${describe(options)}`);
+    checkKeys(options, ['monitor', 'patience', 'minDelta', 'restoreBest'], `${where}: earlyStopping`);
+    const available: Array<keyof EpochLogs> = ['loss'];
+    if (withAccuracy) available.push('accuracy');
+    if (hasValidation) available.push('valLoss');
+    if (hasValidation && withAccuracy) available.push('valAccuracy');
+    const monitor = options.monitor ?? (hasValidation ? 'valLoss' : 'loss');
+    if (!available.includes(monitor)) {
+      throw new ArgumentError(`${where}: earlyStopping.monitor must be one of the metrics this fit reports (${available.join(', ')}), got ${describe(monitor)}`);
+    }
+    const minDelta = options.minDelta ?? 0;
+    if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) throw new ArgumentError(`${where}: earlyStopping.minDelta must be a finite number ≥ 0, got ${describe(minDelta)}`);
+    return new EarlyStopping(monitor, positiveInteger(options.patience ?? 1, 'earlyStopping.patience', where), minDelta,
+      booleanOption(options.restoreBest ?? false, 'earlyStopping.restoreBest', where));
+  }
+
+  private reportsAccuracy(): boolean {
+    const loss = this.compiled?.loss;
+    return loss === 'crossEntropy' || loss === 'nllLoss' || loss === 'bceWithLogits';
+  }
+
+  private requireCompiled(where: string): Compiled {
+    if (!this.compiled) throw new ArgumentError(`${where}(): call compile({ loss, optimizer }) first`);
+    return this.compiled;
+  }
+
+  private parameterLayers(): Array<[number, Embedding | Linear | RecurrentModule]> {
+    return this.layers.flatMap((layer, index) =>
+      (layer instanceof Embedding || layer instanceof Linear || layer instanceof RecurrentModule ? [[index, layer] as [number, Embedding | Linear | RecurrentModule]] : []));
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new DisposedError('Sequential');
+  }
+}
+
+function checkCallbacks(callbacks: FitCallbacks | undefined, where: string): FitCallbacks {
+  if (callbacks === undefined) return {};
+  if (callbacks === null || typeof callbacks !== 'object') throw new ArgumentError(`${where}: callbacks must be { onEpochEnd?, onBatchEnd? }, got ${describe(callbacks)}`);
+  checkKeys(callbacks, ['onEpochEnd', 'onBatchEnd'], `${where}: callbacks`);
+  for (const [name, callback] of Object.entries(callbacks)) {
+    if (typeof callback !== 'function') throw new ArgumentError(`${where}: callbacks.${name} must be a function, got ${describe(callback)}`);
+  }
+  return callbacks;
+}
+
+function batchLogs(result: LossEvaluation, size: number, withAccuracy: boolean): BatchLogs {
+  return withAccuracy ? { loss: result.loss, accuracy: result.correct! / result.counted, size } : { loss: result.loss, size };
+}
+
