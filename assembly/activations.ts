@@ -20,19 +20,41 @@ const P3: f32 = 4.1665795894e-2;
 const P4: f32 = 1.6666665459e-1;
 const P5: f32 = 5.0000001201e-1;
 
+// The SIMD constants live in memory, 4 lanes each: V8 would otherwise rebuild every v128.const inside the
+// loop with three instructions; a load is one (and often folds into the arithmetic).
+const EXP_CONSTANTS = memory.data<f32>([
+  EXP_HI, EXP_HI, EXP_HI, EXP_HI, EXP_LO, EXP_LO, EXP_LO, EXP_LO, LOG2E, LOG2E, LOG2E, LOG2E,
+  ROUNDER, ROUNDER, ROUNDER, ROUNDER, LN2_HI, LN2_HI, LN2_HI, LN2_HI, LN2_LO, LN2_LO, LN2_LO, LN2_LO,
+  P0, P0, P0, P0, P1, P1, P1, P1, P2, P2, P2, P2, P3, P3, P3, P3, P4, P4, P4, P4, P5, P5, P5, P5,
+  1, 1, 1, 1, -2, -2, -2, -2,
+]);
+const INTEGER_CONSTANTS = memory.data<i32>([
+  127, 127, 127, 127, ROUNDER_BITS, ROUNDER_BITS, ROUNDER_BITS, ROUNDER_BITS,
+  0x80000000, 0x80000000, 0x80000000, 0x80000000, // the sign bit
+]);
+
+@inline function constant(index: i32): v128 {
+  return v128.load(EXP_CONSTANTS + (<usize>index << 4));
+}
+
+/** 1.0 in every lane (from the constant table). */
+@inline export function onesV(): v128 {
+  return constant(12);
+}
+
 @inline export function expV(x: v128): v128 {
-  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
-  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
-  const n = f32x4.sub(shifted, f32x4.splat(ROUNDER));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, i32x4.splat(ROUNDER_BITS)), i32x4.splat(127)), 23);
+  x = f32x4.pmax(f32x4.pmin(x, constant(0)), constant(1));
+  const shifted = f32x4.add(f32x4.mul(x, constant(2)), constant(3));
+  const n = f32x4.sub(shifted, constant(3));
+  let r = f32x4.sub(x, f32x4.mul(n, constant(4)));
+  r = f32x4.sub(r, f32x4.mul(n, constant(5)));
+  let p = f32x4.add(f32x4.mul(constant(6), r), constant(7));
+  p = f32x4.add(f32x4.mul(p, r), constant(8));
+  p = f32x4.add(f32x4.mul(p, r), constant(9));
+  p = f32x4.add(f32x4.mul(p, r), constant(10));
+  p = f32x4.add(f32x4.mul(p, r), constant(11));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), onesV());
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, v128.load(INTEGER_CONSTANTS, 16)), v128.load(INTEGER_CONSTANTS)), 23);
   return f32x4.mul(y, scale);
 }
 
@@ -55,8 +77,7 @@ const P5: f32 = 5.0000001201e-1;
 
 /** σ(x) = 1 / (1 + e^−x). */
 @inline export function sigmoidV(x: v128): v128 {
-  const one = f32x4.splat(1.0);
-  return f32x4.div(one, f32x4.add(one, expV(f32x4.neg(x))));
+  return f32x4.div(onesV(), f32x4.add(onesV(), expV(f32x4.neg(x))));
 }
 
 @inline export function sigmoidS(x: f32): f32 {
@@ -65,10 +86,9 @@ const P5: f32 = 5.0000001201e-1;
 
 /** tanh(x) = sign(x) · (1 − e^−2|x|) / (1 + e^−2|x|): no cancellation beyond one rounding near 0. */
 @inline export function tanhV(x: v128): v128 {
-  const one = f32x4.splat(1.0);
-  const e = expV(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
-  const magnitude = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
-  return v128.bitselect(x, magnitude, i32x4.splat(0x80000000));
+  const e = expV(f32x4.mul(f32x4.abs(x), constant(13)));
+  const magnitude = f32x4.div(f32x4.sub(onesV(), e), f32x4.add(onesV(), e));
+  return v128.or(magnitude, v128.and(x, v128.load(INTEGER_CONSTANTS, 32)));
 }
 
 @inline export function tanhS(x: f32): f32 {
