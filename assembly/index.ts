@@ -6,6 +6,7 @@ export { expArray, sigmoidArray, tanhArray } from './activations';
 export { gemmPacked, packWeight, packWeightStrided, packedSize } from './gemm';
 export { accumulateColumnSums, accumulateWeightGradient, linearBackward, transpose } from './linalg';
 export { adamStep, clampArray, scaleArray, sgdStep, sumOfSquares } from './optim';
+export { fillUniform } from './random';
 export {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
   rnnCellBackward, rnnCellForward,

@@ -2,7 +2,7 @@
 // state-dict loading with PyTorch's strictness and precise errors. Shared by every module.
 
 import { DisposedError, StateDictError, formatShape } from './errors.js';
-import { fillUniform } from './random.js';
+import { fillUniformAt } from './random.js';
 import { Layout, allocBytes, freeBytes, heapF32, leakGuard, readF32, writeF32 } from './runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from './tensor.js';
 import { Parameter, type ParameterOwner } from './train/parameter.js';
@@ -52,11 +52,7 @@ export class ParameterStore {
 
   /** Fills every parameter with U(−bound, bound) from the seeded generator (PyTorch's default inits). */
   initUniform(bound: (slot: ParameterSlot) => number): void {
-    for (const slot of this.slots) {
-      const values = new Float32Array(slot.size);
-      fillUniform(values, bound(slot));
-      writeF32(slot.ptr, values);
-    }
+    for (const slot of this.slots) fillUniformAt(slot.ptr, slot.size, bound(slot));
   }
 
   /**

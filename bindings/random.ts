@@ -1,4 +1,7 @@
-// Seeded pseudo-random numbers for parameter initialization (mulberry32): reproducible like torch.manual_seed.
+// Seeded pseudo-random numbers for initialization and shuffling (mulberry32): reproducible like torch.manual_seed.
+// assembly/random.ts draws the same sequence from the same state.
+
+import { kernels } from './runtime.js';
 
 let state = 0x9e3779b9;
 
@@ -16,7 +19,7 @@ export function random(): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
-/** Fills `out` with uniform values in [-bound, bound). */
-export function fillUniform(out: Float32Array, bound: number): void {
-  for (let i = 0; i < out.length; i++) out[i] = (random() * 2 - 1) * bound;
+/** Fills `count` floats of linear memory at `ptr` with uniform values in [-bound, bound), in Wasm. */
+export function fillUniformAt(ptr: number, count: number, bound: number): void {
+  state = kernels().fillUniform(ptr, count, bound, state) >>> 0;
 }

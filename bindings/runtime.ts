@@ -35,6 +35,7 @@ export interface Kernels {
   sumOfSquares(x: number, n: number): number;
   scaleArray(x: number, n: number, factor: number): void;
   clampArray(x: number, n: number, limit: number): void;
+  fillUniform(dst: number, n: number, bound: number, state: number): number;
 }
 
 export type SimdMode = 'relaxed' | 'baseline';
