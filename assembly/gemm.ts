@@ -135,26 +135,15 @@ const tailTile = memory.data(NR * 4, 16);
  * product accumulated in its own register, then summed horizontally.
  */
 function gemvRows(c: usize /* [n] */, a: usize /* [k] */, rows: usize /* row groups */, bias: usize, n: i32, k: i32, accumulate: bool): void {
-  const fullChunksEnd = a + (<usize>(k & ~3) << 2);
-  const rest = k & 3;
+  const chunks = (k + 3) >> 2;
+  const fullChunks = k >> 2;
   let w = rows;
   for (let group = 0; group < n; group += 8) {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
-    for (let at = a; at < fullChunksEnd; at += 16) {
-      const x = v128.load(at);
-      s0 = madd(x, v128.load(w), s0);
-      s1 = madd(x, v128.load(w, 16), s1);
-      s2 = madd(x, v128.load(w, 32), s2);
-      s3 = madd(x, v128.load(w, 48), s3);
-      s4 = madd(x, v128.load(w, 64), s4);
-      s5 = madd(x, v128.load(w, 80), s5);
-      s6 = madd(x, v128.load(w, 96), s6);
-      s7 = madd(x, v128.load(w, 112), s7);
-      w += 128;
-    }
-    if (rest != 0) {
-      const x = partialChunk(fullChunksEnd, rest);
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const at = a + (<usize>chunk << 4);
+      const x = chunk < fullChunks ? v128.load(at) : partialChunk(at, k & 3);
       s0 = madd(x, v128.load(w), s0);
       s1 = madd(x, v128.load(w, 16), s1);
       s2 = madd(x, v128.load(w, 32), s2);

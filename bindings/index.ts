@@ -7,12 +7,13 @@ export {
   type RecurrentOptions, type RNNOptions, type LSTMOptions, type ForwardOptions, type ForwardResult, type StreamOptions,
   type BackwardGradients, type BackwardResult,
 } from './recurrent.js';
-export { manualSeed } from './random.js';
+export { manualSeed, seededRandom } from './random.js';
 export * from './train/index.js';
 export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata } from './io/safetensors.js';
 export {
   LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError,
 } from './errors.js';
+// Keras-style training (issue 4)
 export { LastStep, type LastStepOptions } from './train/last-step.js';
 export {
   Sequential,

@@ -33,7 +33,7 @@ export class ParameterStore {
    * which the owning module frees on dispose().
    */
   constructor(private readonly moduleName: string, specs: readonly ParameterSpec[], private readonly owner: ParameterOwner,
-              private readonly ownedBlocks: number[]) {
+              private readonly ownedBlocks: number[], private readonly onGradientsAllocated: () => void = () => {}) {
     const layout = new Layout();
     const offsets = specs.map((spec) => layout.take(shapeSize(spec.shape) * 4));
     this.bytes = layout.size;
@@ -109,6 +109,7 @@ export class ParameterStore {
     this.gradients = allocBytes(this.bytes);
     this.ownedBlocks.push(this.gradients);
     heapF32().fill(0, this.gradients >>> 2, (this.gradients + this.bytes) >>> 2);
+    this.onGradientsAllocated();
   }
 
   /** The parameters as optimizer handles, in order. */
@@ -138,9 +139,12 @@ export abstract class ParameterizedModule implements ParameterOwner {
   private disposed = false;
 
   protected constructor(specs: readonly ParameterSpec[]) {
-    this.store = new ParameterStore(new.target.name, specs, this, this.ownedBlocks);
+    this.store = new ParameterStore(new.target.name, specs, this, this.ownedBlocks, () => this.gradientsAllocated());
     leakGuard.register(this, this.ownedBlocks, this);
   }
+
+  /** Called once the gradient block exists (it may have grown memory); subclasses point plans at it. */
+  protected gradientsAllocated(): void {}
 
   /** @internal Throws DisposedError after dispose(). */
   checkAlive(): void {

@@ -10,13 +10,26 @@ export function manualSeed(seed: number): void {
   state = seed >>> 0;
 }
 
-/** A uniform float in [0, 1). */
-export function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
+/** The mulberry32 output for a state: a uniform float in [0, 1). */
+function draw(t: number): number {
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** A uniform float in [0, 1) from the generator that manualSeed() seeds. */
+export function random(): number {
+  state = (state + 0x6d2b79f5) >>> 0;
+  return draw(state);
+}
+
+/** An independent seeded generator of uniform floats in [0, 1) (the same mulberry32 sequence for a seed). */
+export function seededRandom(seed: number): () => number {
+  let own = seed >>> 0;
+  return () => {
+    own = (own + 0x6d2b79f5) >>> 0;
+    return draw(own);
+  };
 }
 
 /** Fills `count` floats of linear memory at `ptr` with uniform values in [-bound, bound), in Wasm. */

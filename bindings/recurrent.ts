@@ -3,12 +3,11 @@
 
 import { ArgumentError, DisposedError, ShapeError, formatShape } from './errors.js';
 import { CELL_CODE, LAYER_ENTRY, PLAN, planBytes, type CellKind } from './plan.js';
-import { ParameterStore, type ParameterSlot } from './parameters.js';
+import { ParameterizedModule, type ParameterSlot, type ParameterSpec } from './parameters.js';
 import {
   Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, readF32, reserveArena, writeF32,
 } from './runtime.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
-import type { Parameter, ParameterOwner } from './train/parameter.js';
 
 /** Options shared by RNN, LSTM and GRU (PyTorch names and defaults). */
 export interface RecurrentOptions {
@@ -118,6 +117,35 @@ function expectShape(value: Tensor, expected: readonly number[], what: string): 
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
+/** Validated options, the parameter specs in PyTorch's state_dict order, and each (layer, direction)'s input. */
+function recurrentConfig(name: string, cell: CellKind, options: RecurrentOptions, projSize: number) {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(`${name}: expected an options object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const inputSize = positiveInteger(options.inputSize, 'inputSize');
+  const hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize');
+  const numLayers = positiveInteger(options.numLayers ?? 1, 'numLayers');
+  const bias = booleanOption(options.bias, 'bias', true);
+  const batchFirst = booleanOption(options.batchFirst, 'batchFirst', false);
+  const bidirectional = booleanOption(options.bidirectional, 'bidirectional', false);
+  const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const outputSize = projSize > 0 ? projSize : hiddenSize;
+  const H = hiddenSize, P = outputSize, G = gates, D = bidirectional ? 2 : 1;
+  const specs: ParameterSpec[] = [];
+  const entries: Array<{ inputSize: number; suffix: string }> = [];
+  for (let layer = 0; layer < numLayers; layer++) {
+    for (let direction = 0; direction < D; direction++) {
+      const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+      const layerInput = layer === 0 ? inputSize : D * P;
+      entries.push({ inputSize: layerInput, suffix });
+      specs.push({ name: `weight_ih${suffix}`, shape: [G * H, layerInput] }, { name: `weight_hh${suffix}`, shape: [G * H, P] });
+      if (bias) specs.push({ name: `bias_ih${suffix}`, shape: [G * H] }, { name: `bias_hh${suffix}`, shape: [G * H] });
+      if (projSize > 0) specs.push({ name: `weight_hr${suffix}`, shape: [P, H] });
+    }
+  }
+  return { inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, gates, outputSize, specs, entries };
+}
+
 /** What a training forward leaves for backward(). */
 interface PendingBackward {
   T: number;
@@ -132,7 +160,7 @@ interface PendingBackward {
  * Base of RNN, LSTM and GRU. Owns one Wasm block (the plan, PyTorch-layout parameters and packed copies)
  * and, once training starts, a gradient block mirroring the parameters and a tape for backward().
  */
-export abstract class RecurrentModule implements ParameterOwner {
+export abstract class RecurrentModule extends ParameterizedModule {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -145,44 +173,20 @@ export abstract class RecurrentModule implements ParameterOwner {
   protected readonly cell: CellKind;
   private readonly gates: number;
   private readonly entries: LayerDirection[] = [];
-  private readonly store: ParameterStore;
-  private block: number;
   private readonly plan: number;
   private readonly streams = new Set<Stream>();
   private tape = 0;
   private tapeBytes = 0;
   private pending: PendingBackward | null = null;
-  /** Every Wasm block this module owns (freed by dispose() or, if forgotten, by the leak guard). */
-  private readonly ownedBlocks: number[] = [];
 
   protected constructor(cell: CellKind, options: RecurrentOptions, projSize: number) {
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError(`${new.target.name}: expected an options object, got ${options === null ? 'null' : typeof options}`);
-    }
+    const config = recurrentConfig(new.target.name, cell, options, projSize);
+    super(config.specs);
     this.cell = cell;
-    this.inputSize = positiveInteger(options.inputSize, 'inputSize');
-    this.hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize');
-    this.numLayers = positiveInteger(options.numLayers ?? 1, 'numLayers');
-    this.bias = booleanOption(options.bias, 'bias', true);
-    this.batchFirst = booleanOption(options.batchFirst, 'batchFirst', false);
-    this.bidirectional = booleanOption(options.bidirectional, 'bidirectional', false);
-    this.gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-    this.outputSize = projSize > 0 ? projSize : this.hiddenSize;
-
+    ({ inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, bias: this.bias,
+      batchFirst: this.batchFirst, bidirectional: this.bidirectional, gates: this.gates, outputSize: this.outputSize } = config);
     const H = this.hiddenSize, P = this.outputSize, G = this.gates;
-    const specs: Array<{ name: string; shape: number[] }> = [];
-    const shapes: Array<{ inputSize: number; suffix: string }> = [];
-    for (let layer = 0; layer < this.numLayers; layer++) {
-      for (let direction = 0; direction < this.directions; direction++) {
-        const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-        const inputSize = layer === 0 ? this.inputSize : this.directions * P;
-        shapes.push({ inputSize, suffix });
-        specs.push({ name: `weight_ih${suffix}`, shape: [G * H, inputSize] }, { name: `weight_hh${suffix}`, shape: [G * H, P] });
-        if (this.bias) specs.push({ name: `bias_ih${suffix}`, shape: [G * H] }, { name: `bias_hh${suffix}`, shape: [G * H] });
-        if (projSize > 0) specs.push({ name: `weight_hr${suffix}`, shape: [P, H] });
-      }
-    }
-    this.store = new ParameterStore(new.target.name, specs, this, this.ownedBlocks);
+    const shapes = config.entries;
     // The second block: the plan, then per (layer, direction) the packed weights and folded biases.
     const packedSize = kernels().packedSize;
     const layout = new Layout();
@@ -194,11 +198,9 @@ export abstract class RecurrentModule implements ParameterOwner {
       layout.take(align8(G * H) * 4),
       layout.take(align8(H) * 4),
     ]);
-    this.block = allocBytes(layout.size);
-    this.ownedBlocks.push(this.block);
-    leakGuard.register(this, this.ownedBlocks, this);
-    heapF32().fill(0, this.block >>> 2, (this.block + layout.size) >>> 2);
-    this.plan = this.block + planOffset;
+    const block = this.allocOwned(layout.size);
+    heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);
+    this.plan = block + planOffset;
     const optional = (name: string) => (this.store.slots.some((slot) => slot.name === name) ? this.store.get(name) : undefined);
     shapes.forEach(({ inputSize, suffix }, index) => {
       const [ih, hh, hr, bx, bhn] = offsets[index];
@@ -206,8 +208,8 @@ export abstract class RecurrentModule implements ParameterOwner {
         inputSize,
         weightIH: this.store.get(`weight_ih${suffix}`), weightHH: this.store.get(`weight_hh${suffix}`),
         biasIH: optional(`bias_ih${suffix}`), biasHH: optional(`bias_hh${suffix}`), weightHR: optional(`weight_hr${suffix}`),
-        packedIH: this.block + ih, packedHH: this.block + hh, packedHR: hr < 0 ? 0 : this.block + hr,
-        biasX: this.block + bx, biasHN: this.block + bhn,
+        packedIH: block + ih, packedHH: block + hh, packedHR: hr < 0 ? 0 : block + hr,
+        biasX: block + bx, biasHN: block + bhn,
       });
     });
     this.writeLayerTable(this.plan);
@@ -230,23 +232,6 @@ export abstract class RecurrentModule implements ParameterOwner {
   /** Names and shapes of the parameters, in PyTorch's state_dict order. */
   parameterShapes(): Record<string, number[]> {
     return Object.fromEntries(this.store.slots.map((slot) => [slot.name, [...slot.shape]]));
-  }
-
-  /**
-   * Loads PyTorch-named parameters. With `strict` (default), a missing or unexpected key is an error;
-   * a wrongly shaped or non-finite value always is. Nothing is written unless everything is valid.
-   */
-  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
-    this.checkAlive();
-    const report = this.store.load(dict, opts.strict ?? true);
-    this.parametersChanged();
-    return report;
-  }
-
-  /** Copies of the parameters in PyTorch names and layouts. */
-  stateDict(): Record<string, Tensor> {
-    this.checkAlive();
-    return this.store.stateDict();
   }
 
   /** Re-derives the packed weights and folded biases from the PyTorch-layout parameters. */
@@ -345,20 +330,11 @@ export abstract class RecurrentModule implements ParameterOwner {
     this.ensureGradients();
     const bytes = kernels().rnnTapeBytes(this.plan);
     if (bytes > this.tapeBytes) {
-      this.releaseBlock(this.tape);
-      this.tape = allocBytes(bytes);
-      this.ownedBlocks.push(this.tape);
+      this.freeOwned(this.tape);
+      this.tape = this.allocOwned(bytes);
       this.tapeBytes = bytes;
     }
     return this.tape;
-  }
-
-  private releaseBlock(ptr: number): void {
-    const index = this.ownedBlocks.indexOf(ptr);
-    if (index >= 0) {
-      this.ownedBlocks.splice(index, 1);
-      freeBytes(ptr);
-    }
   }
 
   /**
@@ -425,31 +401,13 @@ export abstract class RecurrentModule implements ParameterOwner {
     return result;
   }
 
-  /** Allocates the gradients (zeros) on first use and points the layer table at them. */
+  /** Allocates the gradients (zeros) on first use; the layer table then points at them. */
   private ensureGradients(): void {
-    if (this.store.hasGradients) return;
-    this.store.gradientPtr(this.store.slots[0]);
+    if (!this.store.hasGradients) this.store.gradientPtr(this.store.slots[0]);
+  }
+
+  protected gradientsAllocated(): void {
     this.writeLayerTable(this.plan);
-  }
-
-  /** The trainable parameters, in state_dict order, for optimizers and clipping. */
-  parameters(): Parameter[] {
-    this.checkAlive();
-    this.ensureGradients();
-    return this.store.parameters();
-  }
-
-  /** Copies of the accumulated gradients, keyed like stateDict(). */
-  grads(): Record<string, Tensor> {
-    this.checkAlive();
-    this.ensureGradients();
-    return this.store.grads();
-  }
-
-  /** Sets every gradient to zero. */
-  zeroGrad(): void {
-    this.checkAlive();
-    this.store.zeroGrad();
   }
 
   /** @internal Called after parameters changed in place (loading, optimizers): re-derive packed weights. */
@@ -559,29 +517,16 @@ export abstract class RecurrentModule implements ParameterOwner {
     this.streams.delete(stream);
   }
 
-  /** @internal Throws DisposedError after dispose(). */
-  checkAlive(): void {
-    if (this.block === 0) throw new DisposedError(this.constructor.name);
-  }
-
   /** @internal */
   get cellKind(): CellKind {
     return this.cell;
   }
 
   /** Frees the Wasm memory of this module and of its streams. Idempotent. */
-  dispose(): void {
-    if (this.block === 0) return;
+  override dispose(): void {
     for (const stream of [...this.streams]) stream.dispose();
-    leakGuard.unregister(this);
-    for (const ptr of this.ownedBlocks) freeBytes(ptr);
-    this.ownedBlocks.length = 0;
-    this.block = 0;
     this.pending = null;
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    super.dispose();
   }
 }
 

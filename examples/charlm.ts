@@ -8,21 +8,10 @@
 // Sequential.forward, carrying the state.
 
 import { readFileSync } from 'node:fs';
-import { Dropout, Embedding, LSTM, Linear, Sequential, init, manualSeed, tensor, type RecurrentState } from 'looptree';
+import { Dropout, Embedding, LSTM, Linear, Sequential, init, manualSeed, tensor, type RecurrentState, seededRandom } from 'looptree';
 
 const quick = process.argv.includes('--quick');
 
-/** mulberry32: the examples' seeded generator. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const text = readFileSync(new URL('./data/pride-and-prejudice-ch1-2.txt', import.meta.url), 'utf8').replace(/\n+/g, '\n');
 const alphabet = [...new Set(text)].sort();

@@ -8,7 +8,7 @@
 // the sign of the sum. Bag-of-words cannot solve it: "not bad" and "bad", "good but dull" and "dull but good"
 // hold the same words.
 
-import { Embedding, LSTM, LastStep, Linear, RNN, Sequential, init, manualSeed, tensor } from 'looptree';
+import { Embedding, LSTM, LastStep, Linear, RNN, Sequential, init, manualSeed, tensor, seededRandom } from 'looptree';
 
 const cell = process.argv.includes('rnn') ? 'rnn' : 'lstm';
 const quick = process.argv.includes('--quick');
@@ -16,17 +16,6 @@ const quick = process.argv.includes('--quick');
 // ---------------------------------------------------------------------------------------------
 // The corpus
 
-/** mulberry32: the examples' seeded generator. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SUBJECTS = ['the movie', 'this film', 'the plot', 'the acting', 'the script', 'the soundtrack', 'the ending', 'the cast', 'the dialogue', 'the pacing', 'the story', 'the camera work', 'it'];
 const POSITIVE = ['good', 'great', 'brilliant', 'wonderful', 'enjoyable', 'moving', 'funny', 'clever', 'charming', 'gripping', 'beautiful', 'superb'];

@@ -7,21 +7,10 @@
 // either side — so a tagger must read the sentence, not look words up: the most-frequent-tag baseline is
 // printed next to the model's accuracy.
 
-import { Embedding, GRU, Linear, Sequential, init, manualSeed, tensor } from 'looptree';
+import { Embedding, GRU, Linear, Sequential, init, manualSeed, tensor, seededRandom } from 'looptree';
 
 const quick = process.argv.includes('--quick');
 
-/** mulberry32: the examples' seeded generator. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TAGS = ['DET', 'NOUN', 'VERB', 'ADJ', 'ADV', 'PRON', 'PREP', 'AUX', 'CONJ', 'PUNCT'] as const;
 type Tag = (typeof TAGS)[number];

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
+import { seededRandom } from './helpers/random.js';
 import { parseSafetensors, readSafetensorsMetadata, serializeSafetensors } from '../bindings/io/safetensors.js';
 import { ArgumentError, SafetensorsError } from '../bindings/errors.js';
 import { Tensor, tensor } from '../bindings/tensor.js';
@@ -78,17 +79,6 @@ function expectArgumentError(run: () => unknown, ...fragments: string[]): void {
   for (const fragment of fragments) expect((caught as Error).message).toContain(fragment);
 }
 
-/** Deterministic PRNG (mulberry32) returning floats in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('parseSafetensors on the torch fixtures', () => {
   for (const name of FIXTURE_NAMES) {

@@ -1,6 +1,7 @@
 // Parameter-free layers with forward and backward: Dropout (inverted, seeded), ReLU, Tanh, Sigmoid, LogSoftmax.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { seededRandom } from '../random.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
 /** A layer without parameters that remembers what its backward needs from the last training forward. */
@@ -73,22 +74,14 @@ export class Sigmoid extends ElementwiseLayer {
  */
 export class Dropout extends ElementwiseLayer {
   readonly p: number;
-  private state: number;
+  private readonly uniform: () => number;
 
   constructor(options: { p?: number; seed?: number } = {}) {
     super();
     const p = options.p ?? 0.5;
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`Dropout: p must be in [0, 1), got ${String(p)}`);
     this.p = p;
-    this.state = (options.seed ?? 0x2545f491) >>> 0;
-  }
-
-  private uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.uniform = seededRandom(options.seed ?? 0x2545f491);
   }
 
   protected compute(x: Tensor, train: boolean): Tensor {

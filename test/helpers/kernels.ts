@@ -4,22 +4,13 @@
 
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { Kernels } from '../../bindings/runtime.js';
 
 /**
- * The exports of assembly/index.ts that these tests call (the forward kernels). Pointers and sizes are
- * plain numbers; `0` is a null pointer.
+ * The exports of assembly/index.ts: the bindings' Kernels, plus the cell kernels these tests call directly.
+ * Pointers and sizes are plain numbers; `0` is a null pointer.
  */
-export interface Core {
-  memory: WebAssembly.Memory;
-  alloc(bytes: number): number;
-  release(ptr: number): void;
-  simdFlavor(): number;
-  expArray(dst: number, src: number, n: number): void;
-  sigmoidArray(dst: number, src: number, n: number): void;
-  tanhArray(dst: number, src: number, n: number): void;
-  packedSize(n: number, k: number): number;
-  packWeight(dst: number, src: number, n: number, k: number): void;
-  gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
+export interface Core extends Kernels {
   rnnCellForward(h: number, out: number, gates: number, lengths: number, t: number, batch: number, hidden: number,
                  outStride: number, relu: boolean, save: boolean): void;
   lstmCellForward(h: number, c: number, out: number, gates: number, lengths: number, t: number, batch: number,
