@@ -76,14 +76,30 @@ function logScale(docs) {
   return Object.assign(scale, { min, max });
 }
 
+// "median of N runs", per group of workloads when some were kept from an earlier run (workloads.mjs --only).
+function runSettings(doc) {
+  const groups = new Map();
+  for (const w of doc.workloads.filter((x) => !x.pending)) {
+    const key = `median of ${w.repetitions ?? doc.repetitions} runs${(w.quick ?? doc.quick) ? ' (--quick)' : ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), w.id]);
+  }
+  if (groups.size <= 1) return `median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}`;
+  return [...groups].map(([key, ids]) => `${ids.join(', ')}: ${key}`).join('; ');
+}
+
 function chart(docs) {
   const first = docs[0];
   const pending = first.workloads.filter((w) => w.pending).map((w) => w.id);
+  // Per workload, the runners that cannot express it (no bar).
+  const notApplicable = first.workloads.filter((w) => !w.pending).map((w) => [w.id, first.runners.filter((r) => w.results[r.name]?.status === 'n/a').map((r) => r.label)]).filter(([, labels]) => labels.length);
+  const training = first.workloads.filter((w) => w.kind === 'train').map((w) => w.id);
   const notes = [
-    `${first.machine.cpu}, 1 thread; median of ${first.repetitions} runs${first.quick ? ' (--quick)' : ''}; ${first.date.slice(0, 10)}.`,
+    `${first.machine.cpu}, 1 thread; ${runSettings(first)}; ${first.date.slice(0, 10)}.`,
     ...first.runners.filter((r) => r.note).map((r) => `† ${r.label}: ${r.note}.`),
+    ...(notApplicable.length ? [`Not applicable (no bar): ${notApplicable.map(([id, labels]) => `${id}: ${labels.join(', ')}`).join('; ')}.`] : []),
     ...(pending.length ? [`${pending.join(', ')}: pending.`] : []),
   ];
+  const kinds = training.length ? `forward pass (${training.join(', ')}: one training step)` : 'forward pass';
   const top = 32 + notes.length * 11 + 24;
   const scale = logScale(docs);
   const panels = docs.map((doc, i) => panel(doc, 10 + i * (PANEL_WIDTH + 20), top, scale));
@@ -92,7 +108,7 @@ function chart(docs) {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11" fill="#222">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    text(10, 18, 'looptree vs. JS/Wasm peers and native onnxruntime — forward pass, median ms', 'font-weight="bold" font-size="14"'),
+    text(10, 18, `looptree vs. JS/Wasm peers and native onnxruntime — ${kinds}, median ms`, 'font-weight="bold" font-size="14"'),
     ...notes.map((n, i) => text(10, 32 + i * 11, n, 'font-size="9" fill="#555"')),
     ...panels.map((p) => p.svg),
     '</svg>',

@@ -3,8 +3,11 @@
 // Runner: { name, label, versionOf?: package whose version is reported, load() → lib,
 // offline?(w, c) → what a user would build ahead of time (an .onnx file),
 // prepare(lib, w, c, offline) → { output, run(), async?, activate?(), dispose?() },
+// notApplicable?(w) → why it cannot run workload w (undefined: it can),
 // compares?: false and note when its math is not PyTorch's }.
-// prepare() runs the workload once (its output is the one compared); run() runs it again.
+// prepare() picks the adapter for the workload's kind (spec.mjs) and runs the workload once: its output,
+// a Float32Array or a record of named Float32Arrays compared part by part, is the one checked against
+// the reference; run() runs it again (for 'train': one more optimizer step).
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -45,35 +48,124 @@ const looptree = {
     await lt.init();
     return lt;
   },
-  async prepare(lt, w, c) {
-    const Model = { lstm: lt.LSTM, gru: lt.GRU, rnn: lt.RNN }[w.cell];
-    const model = new Model({
-      inputSize: w.I, hiddenSize: w.H, numLayers: w.layers, bidirectional: w.bidirectional,
-      ...(w.cell === 'rnn' && { nonlinearity: 'tanh' }),
-    });
-    model.loadStateDict(c.stateDict);
-    const dispose = () => model.dispose();
-    if (w.kind === 'step') {
-      const stream = model.stream({
-        batch: w.B,
-        h0: lt.tensor(c.h0, c.stateShape),
-        ...(c.c0 && { c0: lt.tensor(c.c0, c.stateShape) }),
-      });
-      const x = lt.tensor(c.x, [w.B, w.I]);
-      return { output: stream.step(x).data, run: () => stream.step(x), dispose };
-    }
-    const x = lt.tensor(c.x, [w.T, w.B, w.I]);
-    return { output: model.forward(x).output.data, run: () => model.forward(x), dispose };
-  },
+  prepare: (lt, w, c) => LOOPTREE_ADAPTERS[w.kind](lt, w, c),
 };
+
+function looptreeRecurrent(lt, w, c) {
+  const Model = { lstm: lt.LSTM, gru: lt.GRU, rnn: lt.RNN }[w.cell];
+  const model = new Model({
+    inputSize: w.I, hiddenSize: w.H, numLayers: w.layers, bidirectional: w.bidirectional,
+    ...(w.cell === 'rnn' && { nonlinearity: 'tanh' }),
+  });
+  model.loadStateDict(c.stateDict);
+  const dispose = () => model.dispose();
+  if (w.kind === 'step') {
+    const stream = model.stream({
+      batch: w.B,
+      h0: lt.tensor(c.h0, c.stateShape),
+      ...(c.c0 && { c0: lt.tensor(c.c0, c.stateShape) }),
+    });
+    const x = lt.tensor(c.x, [w.B, w.I]);
+    return { output: stream.step(x).data, run: () => stream.step(x), dispose };
+  }
+  const x = lt.tensor(c.x, [w.T, w.B, w.I]);
+  return { output: model.forward(x).output.data, run: () => model.forward(x), dispose };
+}
+
+// W6: every tree of the batch in one forward(trees, xs) (merged and level-batched inside looptree).
+function looptreeTree(lt, w, c) {
+  const model = new lt.ChildSumTreeLSTM({ inputSize: w.X, hiddenSize: w.H });
+  model.loadStateDict(c.stateDict);
+  const trees = c.trees.map((parents) => lt.Tree.fromParents(parents));
+  const xs = c.xs.map((x, b) => lt.tensor(x, [trees[b].size, w.X]));
+  const run = () => model.forward(trees, xs);
+  const { h, c: cell } = run();
+  const roots = trees.map((tree) => tree.root);
+  return {
+    output: { h: rowsOf(h.map((t) => t.data), roots, w.H), c: rowsOf(cell.map((t) => t.data), roots, w.H) },
+    run,
+    dispose: () => model.dispose(),
+  };
+}
+
+// W8: the low-level training API (README, issue 4): LSTM → Linear on every step → cross-entropy → Adam.
+function looptreeTrain(lt, w, c) {
+  const lstm = new lt.LSTM({ inputSize: w.I, hiddenSize: w.H });
+  lstm.loadStateDict(c.stateDict);
+  const linear = new lt.Linear({ inFeatures: w.H, outFeatures: w.classes });
+  linear.loadStateDict(c.linear);
+  const params = [...lstm.parameters(), ...linear.parameters()];
+  const optimizer = new lt.Adam(params, { lr: w.lr, betas: [0.9, 0.999], eps: 1e-8 });
+  const x = lt.tensor(c.x, [w.T, w.B, w.I]);
+  const run = () => {
+    optimizer.zeroGrad();
+    const { output } = lstm.forward(x, { train: true });
+    const logits = linear.forward(new lt.Tensor(output.data, [w.T * w.B, w.H]), { train: true });
+    const { loss, grad } = lt.crossEntropy(logits, c.labels);
+    const dOutput = linear.backward(grad);
+    lstm.backward({ output: new lt.Tensor(dOutput.data, [w.T, w.B, w.H]) });
+    optimizer.step();
+    return loss;
+  };
+  const loss = run();
+  return {
+    output: trainCheck(loss, params.map((p) => p.value().data), params.map((p) => p.grad().data)),
+    run,
+    dispose: () => {
+      optimizer.dispose?.();
+      lstm.dispose();
+      linear.dispose();
+    },
+  };
+}
+
+const LOOPTREE_ADAPTERS = { sequence: looptreeRecurrent, step: looptreeRecurrent, tree: looptreeTree, train: looptreeTrain };
+
+// Rows `rows[b]` of width `width` out of per-tree matrices, concatenated: the roots' states.
+function rowsOf(perTree, rows, width) {
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((r, b) => out.set(perTree[b].subarray(r * width, (r + 1) * width), b * width));
+  return out;
+}
+
+const concatAll = (arrays) => {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) {
+    out.set(a, offset);
+    offset += a.length;
+  }
+  return out;
+};
+
+// What W8 compares after the first step: its loss, every parameter after the Adam update (PyTorch order
+// and layouts), every gradient divided by its tensor's max |g|, and ln max |g| of each tensor (so 1e-3
+// means 0.1% on the gradients' scale). Adam's update is ±lr wherever |g| ≫ eps and blind to a gradient's
+// scale, so the parameters alone would check little more than signs.
+function trainCheck(loss, values, grads) {
+  const maxima = grads.map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+  const scaled = grads.map((g, i) => g.map((v) => v / (maxima[i] || 1)));
+  return {
+    loss: Float32Array.of(loss),
+    params: concatAll(values),
+    grads: concatAll(scaled),
+    gradScale: Float32Array.from(maxima, Math.log),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // onnxruntime (node: native CPU; web: its wasm build), on ONNX models written from the same weights
+
+const ONNX_NOT_APPLICABLE = {
+  tree: 'no tree-structured recurrence in ONNX: a level-batched graph would be specific to one batch of tree shapes',
+  train: 'inference sessions only: these packages have no training (ONNX Runtime training needs artifacts made by the Python onnxruntime-training package)',
+};
 
 function onnxRunner({ name, label, setup, sessionOptions }) {
   return {
     name,
     label,
+    notApplicable: (w) => ONNX_NOT_APPLICABLE[w.kind],
     async load() {
       const ort = await import(name);
       setup?.(ort);
@@ -184,6 +276,175 @@ function tfForward(tf, w, P, x) {
   });
 }
 
+// W6, level-batched by hand: nodes laid out level by level (leaves first, then by height), all input
+// projections in one matMul, then per level one gather of the children's h and c from the states so far,
+// the child sum, the gates and per-child forget gates as batched ops, and the new level appended.
+
+// Level schedule of a batch of trees (parents arrays; trees concatenated into global node ids): `order`
+// lists the nodes level by level, `levelStart` where each level begins in it; each level above the
+// leaves gives `children` [K·n]: the level-order positions of its n nodes' children, child slot k
+// (ascending node index) by slot. Every internal node must have the same number K of children.
+function levelSchedule(parentsList) {
+  const offsets = [0];
+  for (const p of parentsList) offsets.push(offsets.at(-1) + p.length);
+  const N = offsets.at(-1);
+  const parent = new Int32Array(N);
+  const roots = [];
+  parentsList.forEach((p, b) => p.forEach((q, j) => {
+    parent[offsets[b] + j] = q < 0 ? -1 : offsets[b] + q;
+    if (q < 0) roots.push(offsets[b] + j);
+  }));
+  const childStart = new Int32Array(N + 1);
+  for (let j = 0; j < N; j++) if (parent[j] >= 0) childStart[parent[j] + 1]++;
+  for (let j = 0; j < N; j++) childStart[j + 1] += childStart[j];
+  const childList = new Int32Array(N - roots.length);
+  const fill = childStart.slice(0, N);
+  for (let j = 0; j < N; j++) if (parent[j] >= 0) childList[fill[parent[j]]++] = j;
+  // Heights: leaves 0, else 1 + the tallest child; visited root-first, filled in reverse.
+  const visit = Int32Array.from(roots);
+  const all = new Int32Array(N);
+  all.set(visit);
+  let reached = roots.length;
+  for (let at = 0; at < reached; at++) {
+    const node = all[at];
+    for (let e = childStart[node]; e < childStart[node + 1]; e++) all[reached++] = childList[e];
+  }
+  const height = new Int32Array(N);
+  for (let at = N - 1; at >= 0; at--) {
+    const node = all[at];
+    if (parent[node] >= 0) height[parent[node]] = Math.max(height[parent[node]], height[node] + 1);
+  }
+  const levels = Math.max(...height) + 1;
+  const levelStart = new Int32Array(levels + 1);
+  for (let j = 0; j < N; j++) levelStart[height[j] + 1]++;
+  for (let l = 0; l < levels; l++) levelStart[l + 1] += levelStart[l];
+  const order = new Int32Array(N);
+  const position = new Int32Array(N);
+  const next = levelStart.slice(0, levels);
+  for (let j = 0; j < N; j++) {
+    position[j] = next[height[j]]++;
+    order[position[j]] = j;
+  }
+  const K = childStart[order[levelStart[1]] + 1] - childStart[order[levelStart[1]]];
+  const levelChildren = [];
+  for (let l = 1; l < levels; l++) {
+    const n = levelStart[l + 1] - levelStart[l];
+    const children = new Int32Array(K * n);
+    for (let m = 0; m < n; m++) {
+      const node = order[levelStart[l] + m];
+      if (childStart[node + 1] - childStart[node] !== K) throw new Error(`level-batched tfjs Tree-LSTM: node ${node} has ${childStart[node + 1] - childStart[node]} children, others ${K}`);
+      for (let k = 0; k < K; k++) children[k * n + m] = position[childList[childStart[node] + k]];
+    }
+    levelChildren.push(children);
+  }
+  return { order, levelStart, levelChildren, K, rootPositions: Int32Array.from(roots, (r) => position[r]) };
+}
+
+function tfTree(tf, w, c) {
+  const H = w.H;
+  const d = c.stateDict;
+  const P = tf.tidy(() => ({
+    // [W_iou; W_f]ᵀ [X, 4H] and [b_iou; b_f]: one projection gives i, o, u and the forget gates' W_f x + b_f.
+    wx: tf.keep(tf.transpose(tf.concat([tf.tensor2d(d.W_iou.data, d.W_iou.shape), tf.tensor2d(d.W_f.data, d.W_f.shape)], 0))),
+    bx: tf.keep(tf.concat([tf.tensor1d(d.b_iou.data), tf.tensor1d(d.b_f.data)])),
+    uiou: tf.keep(tf.transpose(tf.tensor2d(d.U_iou.data, d.U_iou.shape))),
+    uf: tf.keep(tf.transpose(tf.tensor2d(d.U_f.data, d.U_f.shape))),
+  }));
+  const xs = c.xs.map((x, b) => tf.tensor2d(x, [c.trees[b].length, w.X]));
+  // forward(trees, xs): the schedule is made on every call, as looptree makes its own.
+  const forward = () => {
+    const s = levelSchedule(c.trees);
+    return tf.tidy(() => {
+      const x = tf.gather(tf.concat(xs, 0), tf.tensor1d(s.order, 'int32'));
+      const projection = tf.add(tf.matMul(x, P.wx), P.bx); // [N, 4H], level order
+      const leaves = s.levelStart[1];
+      const [i0, o0, u0] = tf.split(tf.slice(projection, [0, 0], [leaves, 3 * H]), 3, 1);
+      let cell = tf.mul(tf.sigmoid(i0), tf.tanh(u0));
+      let hAll = tf.mul(tf.sigmoid(o0), tf.tanh(cell));
+      let cAll = cell;
+      s.levelChildren.forEach((children, l) => {
+        const start = s.levelStart[l + 1];
+        const n = s.levelStart[l + 2] - start;
+        const kids = tf.tensor1d(children, 'int32');
+        const hk = tf.gather(hAll, kids); // [K·n, H], child slot by slot
+        const ck = tf.gather(cAll, kids);
+        const [xiou, xf] = tf.split(tf.slice(projection, [start, 0], [n, 4 * H]), [3 * H, H], 1);
+        const hSum = tf.addN(tf.split(hk, s.K, 0));
+        const [i, o, u] = tf.split(tf.add(xiou, tf.matMul(hSum, P.uiou)), 3, 1);
+        // W_f x + b_f once per child slot (concat: tfjs wasm's Tile is many times slower).
+        const f = tf.sigmoid(tf.add(tf.concat(Array(s.K).fill(xf), 0), tf.matMul(hk, P.uf)));
+        cell = tf.add(tf.mul(tf.sigmoid(i), tf.tanh(u)), tf.addN(tf.split(tf.mul(f, ck), s.K, 0)));
+        hAll = tf.concat([hAll, tf.mul(tf.sigmoid(o), tf.tanh(cell))]);
+        cAll = tf.concat([cAll, cell]);
+      });
+      const roots = tf.tensor1d(s.rootPositions, 'int32');
+      return [tf.gather(hAll, roots), tf.gather(cAll, roots)];
+    });
+  };
+  const run = () => {
+    const roots = forward();
+    const [h, cell] = roots.map((t) => t.dataSync());
+    tf.dispose(roots);
+    return { h, c: cell };
+  };
+  return { output: run(), run, dispose: () => tf.dispose([...Object.values(P), ...xs]) };
+}
+
+// W8: the LSTM of tfForward's step with its parameters as tf.variables (input-major layout x·W; PyTorch's
+// two biases kept apart, so that Adam moves each as PyTorch does), Linear and cross-entropy with tf ops,
+// gradients from tf.variableGrads, and tf.train.adam with PyTorch's betas and eps (tfjs' default eps is 1e-7).
+function tfTrain(tf, w, c) {
+  const { wih, whh, bih, bhh } = weightsOf(c.stateDict, 0, 0);
+  const GH = 4 * w.H;
+  const initial = [
+    [tf.tensor2d(wih, [GH, w.I]), true], [tf.tensor2d(whh, [GH, w.H]), true], [tf.tensor1d(bih), false], [tf.tensor1d(bhh), false],
+    [tf.tensor2d(c.linear.weight.data, c.linear.weight.shape), true], [tf.tensor1d(c.linear.bias.data), false],
+  ];
+  // PyTorch's order: weight_ih, weight_hh, bias_ih, bias_hh, linear weight, linear bias (matrices transposed).
+  const vars = initial.map(([t, transposed]) => {
+    const value = transposed ? tf.transpose(t) : t;
+    const v = tf.variable(value);
+    tf.dispose([t, value]);
+    return v;
+  });
+  const [wihT, whhT, bIh, bHh, linearW, linearB] = vars;
+  const x = tf.tensor2d(c.x, [w.T * w.B, w.I]);
+  const targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(c.labels, 'int32'), w.classes), 'float32'));
+  const optimizer = tf.train.adam(w.lr, 0.9, 0.999, 1e-8);
+  const loss = () => {
+    const xp = tf.unstack(tf.reshape(tf.add(tf.matMul(x, wihT), tf.add(bIh, bHh)), [w.T, w.B, GH]));
+    let h = tf.zeros([w.B, w.H]);
+    let cell = h;
+    const ys = [];
+    for (let t = 0; t < w.T; t++) {
+      [h, cell] = tfCellStep(tf, 'lstm', xp[t], h, cell, { whh: whhT });
+      ys.push(h);
+    }
+    const logits = tf.add(tf.matMul(tf.concat(ys, 0), linearW), linearB); // [T·B, C], time-major like the labels
+    return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1)));
+  };
+  let lastGrads;
+  const run = () => {
+    const { value, grads } = tf.variableGrads(loss, vars);
+    optimizer.applyGradients(grads);
+    const result = value.dataSync()[0];
+    tf.dispose([value, ...(lastGrads ? Object.values(lastGrads) : [])]);
+    lastGrads = grads;
+    return result;
+  };
+  const first = run();
+  const pytorchLayout = (t, i) => tf.tidy(() => (initial[i][1] ? tf.transpose(t) : t.clone()).dataSync());
+  const output = trainCheck(first, vars.map(pytorchLayout), vars.map((v, i) => pytorchLayout(lastGrads[v.name], i)));
+  return {
+    output,
+    run,
+    dispose: () => {
+      tf.dispose([...vars, x, targets, ...Object.values(lastGrads)]);
+      optimizer.dispose();
+    },
+  };
+}
+
 function tfjsRunner(backend) {
   return {
     name: `tfjs-${backend}`,
@@ -205,6 +466,8 @@ function tfjsRunner(backend) {
     async prepare(tf, w, c) {
       const activate = () => tf.setBackend(backend);
       await activate();
+      if (w.kind === 'tree') return { ...tfTree(tf, w, c), activate };
+      if (w.kind === 'train') return { ...tfTrain(tf, w, c), activate };
       const P = tfWeights(tf, w, c.stateDict);
       const disposeWeights = () => P.flat().forEach((p) => tf.dispose(Object.values(p)));
       if (w.kind === 'step') {
@@ -278,6 +541,10 @@ const brainjs = {
   name: 'brain.js',
   label: 'brain.js',
   compares: false,
+  notApplicable: (w) => ({
+    tree: 'no tree-structured (recursive) networks in brain.js',
+    train: 'cannot express it: brain.js trains one sequence at a time with its own RMSProp-style update (no Adam, no batches, no per-step Linear + cross-entropy head)',
+  })[w.kind],
   note: 'own cell math (LSTM without cell state, GRU reset before matmul, ReLU RNN): same weights, output not compared',
   async load() {
     const mod = await import('brain.js');

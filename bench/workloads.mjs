@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RUNNERS, packageVersion } from './peers.mjs';
 import { measureSimdPeak } from './simd-peak.mjs';
-import { WORKLOADS, flops, makeCase } from './spec.mjs';
+import { ALL_WORKLOADS as WORKLOADS, flops, makeCase } from './spec.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const QUICK = args.quick;
@@ -33,11 +33,21 @@ const median = (xs) => {
 };
 
 function maxAbsDiff(a, b) {
-  if (a.length !== b.length) return Infinity;
+  if (!b || a.length !== b.length) return Infinity;
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
 }
+
+// Max |output − reference|: outputs are Float32Arrays, or records of named ones (W6: the roots' h and c;
+// W8: loss, parameters, gradients), compared part by part; `parts` gives each part's max.
+function compare(reference, output) {
+  if (ArrayBuffer.isView(reference)) return { maxDiff: maxAbsDiff(reference, output) };
+  const parts = Object.fromEntries(Object.keys(reference).map((k) => [k, maxAbsDiff(reference[k], output?.[k])]));
+  return { maxDiff: Math.max(...Object.values(parts)), parts };
+}
+
+const formatParts = (parts) => (parts ? ` (${Object.entries(parts).map(([k, d]) => `${k} ${d.toExponential(1)}`).join(', ')})` : '');
 
 // Mean ms per run over `runs` back-to-back runs.
 async function sample(prepared, runs) {
@@ -99,6 +109,12 @@ async function runWorkload(w, runners, peakInUse) {
   let reference;
   const c = makeCase(w);
   for (const { runner, lib, unavailable } of runners) {
+    const notApplicable = runner.notApplicable?.(w);
+    if (notApplicable) {
+      progress(`${w.id} ${runner.name}: not applicable (${notApplicable})`);
+      results[runner.name] = { status: 'n/a', note: notApplicable };
+      continue;
+    }
     if (unavailable) {
       results[runner.name] = { status: 'unavailable', note: unavailable };
       continue;
@@ -117,12 +133,12 @@ async function runWorkload(w, runners, peakInUse) {
     } else if (!reference) {
       reference = { name: runner.name, output: prepared.output };
     } else {
-      result.maxDiff = maxAbsDiff(reference.output, prepared.output);
+      Object.assign(result, compare(reference.output, prepared.output));
       if (!(result.maxDiff <= TOLERANCE)) result.status = 'mismatch';
     }
     const verdict = result.maxDiff === undefined
       ? (reference?.name === runner.name ? 'reference output' : result.status)
-      : `max |Δ| ${result.maxDiff.toExponential(1)} vs ${reference.name}${result.status === 'mismatch' ? ' MISMATCH' : ''}`;
+      : `max |Δ| ${result.maxDiff.toExponential(1)}${formatParts(result.parts)} vs ${reference.name}${result.status === 'mismatch' ? ' MISMATCH' : ''}`;
     progress(`${w.id} ${runner.name}: ${verdict}`);
     results[runner.name] = result;
     entries.push({ name: runner.name, prepared });
@@ -135,7 +151,10 @@ async function runWorkload(w, runners, peakInUse) {
   }
   if (results.looptree?.ms) results.looptree.fractionOfPeak = results.looptree.gflops / peakInUse;
   progress(`${w.id} timed: ${entries.map((e) => `${e.name} ${formatMs(results[e.name].ms)} ms`).join(', ')}`);
-  return { id: w.id, title: w.title, gflop, reference: reference?.name, pytorchMs: w.pytorchMs, results };
+  return {
+    id: w.id, title: w.title, kind: w.kind, gflop, reference: reference?.name, pytorchMs: w.pytorchMs, pytorchNote: w.pytorchNote,
+    quick: QUICK, repetitions: REPETITIONS, date: new Date().toISOString(), results,
+  };
 }
 
 // ---- reporting ----
@@ -148,7 +167,7 @@ const formatRatio = (x) => (x >= 10 ? String(Math.round(x)) : x.toPrecision(2));
 
 function peerCell(result, looptreeMs) {
   if (!result) return '';
-  if (result.ms === undefined) return result.status;
+  if (result.ms === undefined) return result.status === 'n/a' ? 'n/a ◦' : result.status;
   const speedup = looptreeMs ? ` (${formatRatio(result.ms / looptreeMs)}×)` : '';
   const flag = { mismatch: ' MISMATCH', 'not compared': ' †' }[result.status] ?? '';
   return `${formatMs(result.ms)}${speedup}${flag}`;
@@ -160,9 +179,12 @@ function markdownTable(header, rows) {
 
 function report(doc) {
   const peers = doc.runners.filter((r) => r.name !== 'looptree');
+  // With --only, rows kept from an earlier run may have been measured with other settings.
+  const earlier = doc.workloads.filter((w) => !w.pending && (w.repetitions !== doc.repetitions || w.quick !== doc.quick));
   const lines = [
     `## ${doc.engine} — looptree ${doc.versions.looptree ?? '(not built)'}${doc.looptree ? `, ${doc.looptree.simd} SIMD build` : ''}`,
-    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms`,
+    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms` +
+      (earlier.length ? `; ${earlier.map((w) => w.id).join(', ')} kept from an earlier run (${[...new Set(earlier.map((w) => `median of ${w.repetitions ?? '?'}${w.quick ? ' (--quick)' : ''}`))].join('; ')})` : ''),
     `Wasm SIMD peak (1 core): f32x4 mul+add ${doc.peak.baseline.toFixed(1)} GFLOP/s; relaxed madd ${doc.peak.relaxed ? `${doc.peak.relaxed.toFixed(1)} GFLOP/s` : 'not in this engine'}`,
     '',
   ];
@@ -178,25 +200,44 @@ function report(doc) {
       ltMs ? lt.gflops.toFixed(1) : '',
       ltMs ? `${Math.round(100 * lt.fractionOfPeak)}%` : '',
       ...peers.map((r) => peerCell(w.results[r.name], ltMs)),
-      w.pytorchMs ? `${formatMs(w.pytorchMs)}${ltMs ? ` (${formatRatio(w.pytorchMs / ltMs)}×)` : ''}` : '',
+      w.pytorchMs ? `${formatMs(w.pytorchMs)}${ltMs ? ` (${formatRatio(w.pytorchMs / ltMs)}×)` : ''}${w.pytorchNote ? ' ‡‡' : ''}` : '',
     ];
   });
   lines.push(markdownTable(header, rows), '');
   lines.push('(n×) = peer time / looptree time: above 1, looptree is faster. "of peak": looptree GFLOP/s over the peak of the SIMD build it runs.');
+  if (doc.workloads.some((w) => w.kind === 'train')) lines.push('A training row times one optimizer step (forward, backward through time, Adam); every other row a forward pass.');
   for (const r of peers.filter((p) => p.note)) lines.push(`† ${r.label}: ${r.note}.`);
-  lines.push('‡ PyTorch 1.13.1, 1 thread: figures recorded in issue 3, not rerun here.');
+  lines.push('‡ PyTorch 1.13.1, 1 thread: figures recorded in issues 3, 4 and 5, not rerun here.');
+  for (const w of doc.workloads.filter((x) => x.pytorchNote)) lines.push(`‡‡ ${w.id} PyTorch: ${w.pytorchNote}.`);
+  for (const w of doc.workloads.filter((x) => !x.pending)) {
+    // Runners that cannot run this workload, grouped by reason.
+    const reasons = new Map();
+    for (const r of peers.filter((p) => w.results[p.name]?.status === 'n/a')) {
+      const note = w.results[r.name].note;
+      reasons.set(note, [...(reasons.get(note) ?? []), r.label]);
+    }
+    if (reasons.size) lines.push(`◦ ${w.id} not applicable — ${[...reasons].map(([note, labels]) => `${labels.join(', ')}: ${note}`).join('; ')}.`);
+  }
   for (const r of doc.runners.filter((p) => p.unavailable)) lines.push(`${r.label} unavailable: ${r.unavailable}`);
   for (const w of doc.workloads.filter((x) => x.pending)) lines.push(`${w.id} pending: ${w.pending}.`);
 
   const compared = doc.workloads.filter((w) => !w.pending);
   lines.push('', 'Max |peer − reference| before timing (> 1e-3: MISMATCH):', '');
+  const comparedParts = {
+    tree: 'the roots\' h and c',
+    train: 'after the first step: its loss, every parameter after the Adam update, the gradients ÷ max |g| of each tensor (grads) and ln max |g| (gradScale)',
+  };
+  const described = compared.filter((w) => comparedParts[w.kind]);
+  if (described.length) lines.push(`Compared: ${described.map((w) => `${w.id}, ${comparedParts[w.kind]}`).join('; ')}; the others, the whole output.`, '');
   lines.push(markdownTable(['workload', 'reference', ...peers.map((r) => r.label)], compared.map((w) => [
     w.id,
     w.reference ?? '',
     ...peers.map((r) => {
       const res = w.results[r.name];
       if (res?.maxDiff === undefined) return res?.status === 'ok' ? 'reference' : res?.status ?? '';
-      return `${res.maxDiff.toExponential(1)}${res.status === 'mismatch' ? ' MISMATCH' : ''}`;
+      // JSON keeps an Infinity (outputs of different sizes) as null.
+      const partDiffs = res.parts && Object.fromEntries(Object.entries(res.parts).map(([k, d]) => [k, d ?? Infinity]));
+      return `${(res.maxDiff ?? Infinity).toExponential(1)}${formatParts(partDiffs)}${res.status === 'mismatch' ? ' MISMATCH' : ''}`;
     }),
   ])));
   return lines.join('\n');
@@ -221,7 +262,8 @@ for (const w of selected) {
 }
 
 // With --only, the other workloads keep their results from the previous run of this engine.
-const previous = only && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).workloads : [];
+const previousDoc = only && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+const previous = (previousDoc?.workloads ?? []).map((w) => ({ quick: previousDoc.quick, repetitions: previousDoc.repetitions, ...w }));
 const merged = WORKLOADS.map((w) => workloads.find((r) => r.id === w.id) ?? previous.find((r) => r.id === w.id)).filter(Boolean);
 
 const version = (name) => {
