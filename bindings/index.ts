@@ -13,6 +13,12 @@ export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata } from 
 export {
   LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError,
 } from './errors.js';
+// Recursive networks (issue 5)
+export {
+  Tree, parseTree, treeToJSON, TreeModule, TreeRNN, ChildSumTreeLSTM, BinaryTreeLSTM, TreeClassifier, TreeError, TreeParseError,
+  type ParsedTree, type TreeJSON, type TreeModelKind, type TreeModuleOptions, type TreeForwardOptions, type TreeForwardResult,
+  type TreeClassifierOptions, type TreeClassifierForwardOptions, type TreeClassifierResult,
+} from './tree.js';
 // Keras-style training (issue 4)
 export { LastStep, type LastStepOptions } from './train/last-step.js';
 export {
