@@ -1,8 +1,9 @@
 // Recursive networks over a batch of trees, forward and backward, each in one call from an i32 plan:
 // TreeRNN (Socher), Child-Sum Tree-LSTM and binary (N-ary, N = 2) Tree-LSTM (Tai et al. 2015).
 // All trees of a call are merged and run level by level, a level being every node of one height (leaves
-// are height 0): one GEMM projects every node's input, then per level the children's states are gathered,
-// one GEMM applies the recurrent weights, and a fused SIMD pass computes the gates and the new state.
+// are height 0): one GEMM projects every node's input (child-sum: a second one projects W_f x, which only
+// internal nodes use), then per level the children's states are gathered, one GEMM applies the recurrent
+// weights, and fused SIMD passes compute the gates and the new state.
 // Backward mirrors it from the top level down; weight gradients are single GEMMs after the level loop.
 // SIMD over the hidden axis with scalar tails of the same formulas (sigmoidS/tanhS).
 // Scalar float64 reference: test/reference/tree.ts. The plan layout is mirrored in bindings/tree.ts.

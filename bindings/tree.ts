@@ -616,8 +616,12 @@ export abstract class TreeModule extends ParameterizedModule {
     return Object.fromEntries(this.store.slots.map((slot) => [slot.name, [...slot.shape]]));
   }
 
-  /** @internal Re-derives the packed weights and biases after the parameter values changed. */
+  /**
+   * @internal Re-derives the packed weights and biases after the parameter values changed; a pending
+   * backward would mix old activations with new weights, so it is dropped.
+   */
   parametersChanged(): void {
+    this.pending = null;
     const { packWeightStrided } = kernels();
     for (const { spec, ptr, rows, columns } of this.packedTargets) {
       // A single part is packed where it lies; stacked parts are copied one after another first.
@@ -729,7 +733,9 @@ export abstract class TreeModule extends ParameterizedModule {
     const method = `${this.constructor.name}.backward`;
     if (grad === null || typeof grad !== 'object') throw new ArgumentError(`${method}: expected { h, c? }, got ${grad === null ? 'null' : typeof grad}`);
     const pending = this.pending;
-    if (!pending) throw new ArgumentError(`${method}: no training forward to go back through; call forward(trees, x, { train: true }) first (each backward uses up its forward)`);
+    if (!pending) {
+      throw new ArgumentError(`${method}: no training forward to go back through; call forward(trees, x, { train: true }) first (each backward uses up its forward, and changing the parameters drops it)`);
+    }
     const { plan, trees, schedule } = pending;
     const H = this.hiddenSize;
     const dh = perTreeTensors(grad.h, trees, H, 'h', method);
@@ -1071,6 +1077,7 @@ export class TreeClassifier {
       if (bad >= 0) throw new StateDictError(`${where}: "${name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
       values[name] = value;
     }
+    this.pending = null;
     const { embedding, W_cls, b_cls, ...treeValues } = values;
     if (embedding) this.embedding.loadStateDict({ weight: embedding });
     this.tree.loadStateDict(treeValues, { strict: false });

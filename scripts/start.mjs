@@ -70,7 +70,7 @@ for (const w of WORKLOADS.filter((entry) => !entry.pending)) {
 console.log('\n`npm run bench` runs the same workloads against onnxruntime, TensorFlow.js and brain.js.');
 
 // 4. Short runs of the training examples (`npm run example:<name>` for the full ones).
-for (const example of ['sentiment', 'tagging', 'charlm']) {
+for (const example of ['sentiment', 'tagging', 'charlm', 'listops']) {
   console.log(`\n--- example: ${example} (quick) ---`);
   execFileSync(process.execPath, [new URL('example.mjs', import.meta.url).pathname, example, '--quick'], { stdio: 'inherit' });
 }

@@ -336,6 +336,33 @@ describe(`training semantics (${process.env.LOOPTREE_SIMD} build)`, () => {
   }
 });
 
+describe(`TreeClassifier training (${process.env.LOOPTREE_SIMD} build)`, () => {
+  it('an SGD step over parameters() moves every parameter (embedding and classifier included) by −lr·grad, and forward sees it', () => {
+    const model = new TreeClassifier({ model: 'BinaryTreeLSTM', inputSize: 3, hiddenSize: 4, numClasses: 3, vocabSize: 5 });
+    const trees = [Tree.fromParents([-1, 0, 0, 2, 2]), Tree.fromParents([-1])];
+    const tokens = [[-1, 1, -1, 4, 0], [3]];
+    const labels = [[2, 0, -1, 1, 1], [0]];
+    const first = model.forward(trees, tokens, { labels, train: true });
+    model.backward();
+    const grads = model.grads();
+    const before = model.stateDict();
+    const lr = 0.1;
+    new SGD(model.parameters(), { lr }).step();
+    const after = model.stateDict();
+    for (const name of Object.keys(before)) {
+      expectClose(`${name} after the step`, after[name].data, before[name].data.map((v, i) => v - lr * grads[name].data[i]), 1e-7);
+    }
+    const fresh = new TreeClassifier({ model: 'BinaryTreeLSTM', inputSize: 3, hiddenSize: 4, numClasses: 3, vocabSize: 5 });
+    fresh.loadStateDict(after);
+    const expected = fresh.forward(trees, tokens, { labels });
+    const actual = model.forward(trees, tokens, { labels });
+    expect(actual.loss).toBe(expected.loss);
+    expect(actual.loss!).toBeLessThan(first.loss!);
+    fresh.dispose();
+    model.dispose();
+  });
+});
+
 describe(`TreeClassifier vs the float64 reference (${process.env.LOOPTREE_SIMD} build)`, () => {
   for (const kind of KINDS) {
     it(`${kind}: log-probs, loss, and gradients of every parameter (labels −1 left out of the loss)`, () => {

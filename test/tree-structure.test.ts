@@ -202,6 +202,9 @@ describe(`tree modules at the boundary (${process.env.LOOPTREE_SIMD} build)`, ()
     expect(() => module.backward({ h: dh, c: [] })).toThrow(/expected c as an array of 1 tensors \(one per tree\), got 0/);
     expect(module.backward({ h: dh }).x[0].shape).toEqual([3, 4]);
     expect(() => module.backward({ h: dh })).toThrow(/each backward uses up its forward/);
+    module.forward([tree], [x], { train: true });
+    module.loadStateDict(module.stateDict());
+    expect(() => module.backward({ h: dh })).toThrow(/changing the parameters drops it/);
     module.dispose();
 
     const rnn = new TreeRNN({ inputSize: 4, hiddenSize: 3 });
