@@ -1,5 +1,6 @@
-// Weight- and bias-gradient GEMMs of the backward passes: dW[n, k] += dYᵀ · X and db[n] += Σ_rows dY.
-// Both read row-strided inputs, so a column block of a wider gate-gradient matrix is used in place.
+// Weight-gradient GEMM of the tree backward passes: dW[n, k] += dYᵀ · X, reading row-strided inputs so that
+// a column block of a wider gate-gradient matrix is used in place. (linalg.accumulateWeightGradient, which
+// transposes and packs first, is faster on the long contiguous sequences of the recurrent backward.)
 // SIMD hot path: a 4×8 register-blocked micro-kernel (4 rows of dW × 8 columns, accumulated over a block
 // of M rows); the n % 4 rows and k % 8 columns left over take the scalar twin of the same sum.
 // (dX = dY · W needs no kernel of its own: it is gemmPacked on the packed transpose of W.)
@@ -76,22 +77,5 @@ export function gemmTransposedAccumulate(dw: usize /* [n, k] */, dy: usize /* [m
       if (fullColumns < k) blockScalar(dw, k, dyBlock, ldy, xBlock, ldx, rows, o, o + 4, fullColumns, k);
     }
     if (fullRows < n) blockScalar(dw, k, dyBlock, ldy, xBlock, ldx, rows, fullRows, n, 0, k);
-  }
-}
-
-/** db[n] += Σ_r dY[r, 0..n−1], dY read at row stride ldy: rows in order, four columns per vector. */
-export function columnSumsAccumulate(db: usize /* [n] */, dy: usize /* [m, ldy] */, m: i32, n: i32, ldy: i32): void {
-  const fullColumns = n & ~3;
-  for (let r = 0; r < m; r++) {
-    const row = dy + ((<usize>r * ldy) << 2);
-    let j = 0;
-    for (; j < fullColumns; j += 4) {
-      const at = db + (<usize>j << 2);
-      v128.store(at, f32x4.add(v128.load(at), v128.load(row + (<usize>j << 2))));
-    }
-    for (; j < n; j++) {
-      const at = db + (<usize>j << 2);
-      store<f32>(at, load<f32>(at) + load<f32>(row + (<usize>j << 2)));
-    }
   }
 }

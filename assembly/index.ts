@@ -12,5 +12,5 @@ export {
   rnnCellBackward, rnnCellForward,
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
-export { columnSumsAccumulate, gemmTransposedAccumulate } from './gemm-backward';
+export { gemmTransposedAccumulate } from './gemm-backward';
 export { treeBackward, treeForward } from './tree';

@@ -34,12 +34,12 @@ export function transpose(dst: usize /* [cols, rows] */, src: usize /* [rows, co
   }
 }
 
-/** dst[j] += Σ_r src[r, j]: rows stream through once, the sums stay in dst. */
-export function accumulateColumnSums(dst: usize /* [cols] */, src: usize /* [rows, cols] */, rows: i32, cols: i32): void {
-  const rowBytes = <usize>cols << 2;
+/** dst[j] += Σ_r src[r, j], src rows `stride` floats apart: rows stream through once, the sums stay in dst. */
+export function accumulateColumnSums(dst: usize /* [cols] */, src: usize /* [rows, stride] */, rows: i32, cols: i32, stride: i32): void {
+  const rowBytes = <usize>cols << 2, strideBytes = <usize>stride << 2;
   const vectorEnd = <usize>(cols & ~3) << 2;
   for (let r = 0; r < rows; r++) {
-    const row = src + <usize>r * rowBytes;
+    const row = src + <usize>r * strideBytes;
     let at: usize = 0;
     for (; at < vectorEnd; at += 16) v128.store(dst + at, f32x4.add(v128.load(dst + at), v128.load(row + at)));
     for (; at < rowBytes; at += 4) store<f32>(dst + at, load<f32>(dst + at) + load<f32>(row + at));
@@ -65,7 +65,7 @@ export function linearBackward(dX: usize /* [rows, in] or 0 */, gradWeight: usiz
                                dY: usize /* [rows, out] */, x: usize /* [rows, in] */, weight: usize /* [out, in] */,
                                rows: i32, inSize: i32, outSize: i32, transposed: usize, packed: usize): void {
   accumulateWeightGradient(gradWeight, dY, x, rows, outSize, inSize, transposed, packed);
-  if (gradBias != 0) accumulateColumnSums(gradBias, dY, rows, outSize);
+  if (gradBias != 0) accumulateColumnSums(gradBias, dY, rows, outSize, outSize);
   if (dX != 0) {
     packWeightStrided(packed, weight, inSize, outSize, 1, inSize);
     gemmPacked(dX, dY, packed, 0, rows, inSize, outSize, false);

@@ -383,8 +383,8 @@ export function rnnBackward(plan: usize): void {
       accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch.transposed, scratch.packedRows);
       const gradBiasIH = layerSlot(plan, entry, GRAD_B_IH);
       if (gradBiasIH != 0) {
-        accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH);
-        accumulateColumnSums(layerSlot(plan, entry, GRAD_B_HH), scratch.dHiddenGates, n, GH);
+        accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH, GH);
+        accumulateColumnSums(layerSlot(plan, entry, GRAD_B_HH), scratch.dHiddenGates, n, GH, GH);
       }
       if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch.transposed, scratch.packedRows);
       packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_IH), inputSize, GH, 1, inputSize);

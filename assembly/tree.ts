@@ -15,7 +15,8 @@
 
 import { sigmoidS, sigmoidV, tanhArray, tanhS, tanhV } from './activations';
 import { gemmPacked } from './gemm';
-import { columnSumsAccumulate, gemmTransposedAccumulate } from './gemm-backward';
+import { gemmTransposedAccumulate } from './gemm-backward';
+import { accumulateColumnSums } from './linalg';
 
 // Plan: i32 slots. Pointers are byte offsets in linear memory; 0 means "absent".
 // Sizes
@@ -491,13 +492,13 @@ function childSumBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, inp
     }
   }
   gemmTransposedAccumulate(pointer(plan, G_IN), dGates, xs, nodes, G, input, G, input);
-  columnSumsAccumulate(pointer(plan, G_B_IN), dGates, nodes, G, G);
+  accumulateColumnSums(pointer(plan, G_B_IN), dGates, nodes, G, G);
   const dxs = pointer(plan, DXS);
   gemmPacked(dxs, dGates, pointer(plan, WT_IN), 0, nodes, input, G, false);
   if (internal > 0) {
     const internalX = rowAt(xs, leaves, input);
     gemmTransposedAccumulate(pointer(plan, G_IN_F), dInputForget, internalX, internal, hidden, input, hidden, input);
-    columnSumsAccumulate(pointer(plan, G_B_IN_F), dInputForget, internal, hidden, hidden);
+    accumulateColumnSums(pointer(plan, G_B_IN_F), dInputForget, internal, hidden, hidden);
     gemmTransposedAccumulate(pointer(plan, G_REC), rowAt(dGates, leaves, G), childSums, internal, G, hidden, G, hidden);
     gemmTransposedAccumulate(pointer(plan, G_REC_F), dForget, h, nodes, hidden, hidden, hidden, hidden);
     gemmPacked(rowAt(dxs, leaves, input), dInputForget, pointer(plan, WT_IN_F), 0, internal, input, hidden, true);
@@ -537,13 +538,13 @@ function binaryBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, input
   // Gate columns: i o u (W_iou, U_iou, b_iou) at 0, f_L at 3H and f_R at 4H (both W_f, b_f; U_f rows 0..H, H..2H).
   const fLeftColumn = <usize>(3 * hidden) << 2, fRightColumn = <usize>(4 * hidden) << 2;
   gemmTransposedAccumulate(pointer(plan, G_IN), dGates, xs, nodes, 3 * hidden, input, G, input);
-  columnSumsAccumulate(pointer(plan, G_B_IN), dGates, nodes, 3 * hidden, G);
+  accumulateColumnSums(pointer(plan, G_B_IN), dGates, nodes, 3 * hidden, G);
   if (internal > 0) {
     const dInternal = rowAt(dGates, leaves, G), internalX = rowAt(xs, leaves, input);
     gemmTransposedAccumulate(pointer(plan, G_IN_F), dInternal + fLeftColumn, internalX, internal, hidden, input, G, input);
     gemmTransposedAccumulate(pointer(plan, G_IN_F), dInternal + fRightColumn, internalX, internal, hidden, input, G, input);
-    columnSumsAccumulate(pointer(plan, G_B_IN_F), dInternal + fLeftColumn, internal, hidden, G);
-    columnSumsAccumulate(pointer(plan, G_B_IN_F), dInternal + fRightColumn, internal, hidden, G);
+    accumulateColumnSums(pointer(plan, G_B_IN_F), dInternal + fLeftColumn, internal, hidden, G);
+    accumulateColumnSums(pointer(plan, G_B_IN_F), dInternal + fRightColumn, internal, hidden, G);
     gemmTransposedAccumulate(pointer(plan, G_REC), dInternal, childPairs, internal, 3 * hidden, 2 * hidden, G, 2 * hidden);
     gemmTransposedAccumulate(pointer(plan, G_REC_F), dInternal + fLeftColumn, childPairs, internal, 2 * hidden, 2 * hidden, G, 2 * hidden);
   }
@@ -580,12 +581,12 @@ function treeRnnBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, inpu
   }
   // dh now holds the pre-activation gradients: leaves' of W_leaf x + b_leaf, internal nodes' of W [h_L; h_R] + b.
   gemmTransposedAccumulate(pointer(plan, G_IN), dh, xs, leaves, hidden, input, hidden, input);
-  columnSumsAccumulate(pointer(plan, G_B_IN), dh, leaves, hidden, hidden);
+  accumulateColumnSums(pointer(plan, G_B_IN), dh, leaves, hidden, hidden);
   gemmPacked(dxs, dh, pointer(plan, WT_IN), 0, leaves, input, hidden, false);
   if (internal > 0) {
     const dInternal = rowAt(dh, leaves, hidden);
     gemmTransposedAccumulate(pointer(plan, G_REC), dInternal, childPairs, internal, hidden, 2 * hidden, hidden, 2 * hidden);
-    columnSumsAccumulate(pointer(plan, G_B_REC), dInternal, internal, hidden, hidden);
+    accumulateColumnSums(pointer(plan, G_B_REC), dInternal, internal, hidden, hidden);
     memory.fill(rowAt(dxs, leaves, input), 0, <usize>internal * input * 4); // internal nodes' x is not used
   }
 }

@@ -20,7 +20,7 @@ export interface Kernels {
   packWeightStrided(dst: number, src: number, n: number, k: number, rowStride: number, colStride: number): void;
   gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
-  accumulateColumnSums(dst: number, src: number, rows: number, cols: number): void;
+  accumulateColumnSums(dst: number, src: number, rows: number, cols: number, stride: number): void;
   rnnScratchBytes(plan: number): number;
   rnnTapeBytes(plan: number): number;
   rnnForward(plan: number): void;

@@ -1,4 +1,4 @@
-// gemmTransposedAccumulate (dW += dYᵀ·X) and columnSumsAccumulate (db += Σ rows of dY) against the float64
+// gemmTransposedAccumulate (dW += dYᵀ·X) and accumulateColumnSums (db += Σ rows of dY) against the float64
 // references of test/reference/gemm-backward.ts: dW rows n % 4 and columns k % 8 left over (scalar tails),
 // M across the 128-row block, row strides wider than the rows read, accumulation onto existing values.
 // Bound: |diff| ≤ 1e-5·(1 + |old| + Σ_r |dy·x|). Guard floats around dW / db catch writes outside them.
@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { expectClose } from './helpers/compare.js';
 import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from './helpers/kernels.js';
 import { seededRandom, uniformArray } from './helpers/random.js';
-import { columnSumsAccumulate, gemmTransposedAccumulate } from './reference/gemm-backward.js';
+import { accumulateColumnSums, gemmTransposedAccumulate } from './reference/gemm-backward.js';
 
 const kernels = core as typeof core & {
   gemmTransposedAccumulate(dw: number, dy: number, x: number, m: number, n: number, k: number, ldy: number, ldx: number): void;
-  columnSumsAccumulate(db: number, dy: number, m: number, n: number, ldy: number): void;
+  accumulateColumnSums(db: number, dy: number, m: number, n: number, ldy: number): void;
 };
 
 const SENTINEL = -321.5;
@@ -69,7 +69,7 @@ describe(`gemm-backward (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, 
     expect(Array.from(result)).toEqual(Array.from(old));
   });
 
-  it('columnSumsAccumulate: n in {1, 3, 4, 7, 16, 33}, m in {1, 6, 200}, dense and strided rows', () => {
+  it('accumulateColumnSums: n in {1, 3, 4, 7, 16, 33}, m in {1, 6, 200}, dense and strided rows', () => {
     for (const m of [1, 6, 200]) {
       for (const n of [1, 3, 4, 7, 16, 33]) {
         for (const ldy of [n, n + 5]) {
@@ -77,10 +77,10 @@ describe(`gemm-backward (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, 
           const dy = uniformArray(random, m * ldy);
           const old = uniformArray(random, n);
           const dyPtr = writeF32(dy);
-          const { result, guards } = guarded(old, (db) => kernels.columnSumsAccumulate(db, dyPtr, m, n, ldy));
+          const { result, guards } = guarded(old, (db) => kernels.accumulateColumnSums(db, dyPtr, m, n, ldy));
           free(dyPtr);
           const expected = Float64Array.from(old);
-          columnSumsAccumulate(expected, dy, m, n, ldy);
+          accumulateColumnSums(expected, dy, m, n, ldy);
           expectClose(`db (m=${m} n=${n} ldy=${ldy})`, result, expected, 1e-5 * (1 + m));
           expect(guards, 'guard floats around db').toEqual(new Array(2 * GUARD).fill(SENTINEL));
         }

@@ -14,6 +14,6 @@ export function gemmTransposedAccumulate(dw: Float64Array /* [n, k] */, dy: Arra
 }
 
 /** db[n] += Σ_r dY[r, 0..n−1]. */
-export function columnSumsAccumulate(db: Float64Array /* [n] */, dy: ArrayLike<number>, m: number, n: number, ldy: number): void {
+export function accumulateColumnSums(db: Float64Array /* [n] */, dy: ArrayLike<number>, m: number, n: number, ldy: number): void {
   for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) db[j] += dy[r * ldy + j];
 }
