@@ -160,6 +160,18 @@ export abstract class ParameterizedModule implements ParameterOwner {
     return this.store.parameters();
   }
 
+  /** Names and shapes of the parameters, in state_dict order. */
+  parameterShapes(): Record<string, number[]> {
+    return Object.fromEntries(this.store.slots.map((slot) => [slot.name, [...slot.shape]]));
+  }
+
+  /** Re-initializes every parameter ~ U(−bound, bound) from the seeded generator. */
+  protected resetUniform(bound: number): void {
+    this.checkAlive();
+    this.store.initUniform(() => bound);
+    this.parametersChanged();
+  }
+
   /** Copies of the accumulated gradients, keyed like stateDict(). */
   grads(): Record<string, Tensor> {
     this.checkAlive();

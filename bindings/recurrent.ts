@@ -223,15 +223,7 @@ export abstract class RecurrentModule extends ParameterizedModule {
 
   /** PyTorch's default initialization: every parameter ~ U(−1/√H, 1/√H), from the seeded generator. */
   resetParameters(): void {
-    this.checkAlive();
-    const bound = 1 / Math.sqrt(this.hiddenSize);
-    this.store.initUniform(() => bound);
-    this.parametersChanged();
-  }
-
-  /** Names and shapes of the parameters, in PyTorch's state_dict order. */
-  parameterShapes(): Record<string, number[]> {
-    return Object.fromEntries(this.store.slots.map((slot) => [slot.name, [...slot.shape]]));
+    this.resetUniform(1 / Math.sqrt(this.hiddenSize));
   }
 
   /** Re-derives the packed weights and folded biases from the PyTorch-layout parameters. */

@@ -605,15 +605,7 @@ export abstract class TreeModule extends ParameterizedModule {
 
   /** The default initialization: every parameter ~ U(−1/√H, 1/√H), from the seeded generator. */
   resetParameters(): void {
-    this.checkAlive();
-    const bound = 1 / Math.sqrt(this.hiddenSize);
-    this.store.initUniform(() => bound);
-    this.parametersChanged();
-  }
-
-  /** Names and shapes of the parameters, in state-dict order. */
-  parameterShapes(): Record<string, number[]> {
-    return Object.fromEntries(this.store.slots.map((slot) => [slot.name, [...slot.shape]]));
+    this.resetUniform(1 / Math.sqrt(this.hiddenSize));
   }
 
   /**

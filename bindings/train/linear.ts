@@ -54,10 +54,7 @@ export class Linear extends ParameterizedModule {
 
   /** PyTorch's init: weight and bias ~ U(−1/√in, 1/√in), from the seeded generator. */
   resetParameters(): void {
-    this.checkAlive();
-    const bound = 1 / Math.sqrt(this.inFeatures);
-    this.store.initUniform(() => bound);
-    this.parametersChanged();
+    this.resetUniform(1 / Math.sqrt(this.inFeatures));
   }
 
   /** @internal Re-packs the weight after its values changed. */
