@@ -25,25 +25,34 @@ export function packedSize(n: i32, k: i32): i32 {
 
 /** Packs a row-major PyTorch weight `src` [n, k] into panels and row groups (see the layout above). */
 export function packWeight(dst: usize /* packedSize(n, k) */, src: usize /* [n, k] */, n: i32, k: i32): void {
-  packWeightStrided(dst, src, n, k, k, 1);
+  packWeightStrided(dst, src, n, k, k, 1, true);
 }
 
 /**
  * Packs the [n, k] matrix whose element (r, c) is src[r·rowStride + c·colStride] (floats): with
- * (rowStride, colStride) = (1, n) this packs the transpose of a row-major [k, n] matrix.
+ * (rowStride, colStride) = (1, n) this packs the transpose of a row-major [k, n] matrix. The row groups
+ * (used only for rows of A past a multiple of 4) are skipped when `withRowGroups` is false.
  */
-export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStride: i32, colStride: i32): void {
+export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStride: i32, colStride: i32, withRowGroups: bool): void {
   const panels = (n + NR - 1) / NR;
   let out = dst;
   for (let p = 0; p < panels; p++) {
+    const firstRow = p * NR;
+    const fullContiguous = rowStride == 1 && firstRow + NR <= n;
     for (let kk = 0; kk < k; kk++) {
-      for (let j = 0; j < NR; j++) {
-        const row = p * NR + j;
-        store<f32>(out, row < n ? load<f32>(src + ((<usize>row * rowStride + <usize>kk * colStride) << 2)) : 0);
-        out += 4;
+      const at = src + ((<usize>firstRow * rowStride + <usize>kk * colStride) << 2);
+      if (fullContiguous) {
+        v128.store(out, v128.load(at));
+        v128.store(out, v128.load(at, 16), 16);
+      } else {
+        for (let j = 0; j < NR; j++) {
+          store<f32>(out + (<usize>j << 2), firstRow + j < n ? load<f32>(at + (<usize>(j * rowStride) << 2)) : 0);
+        }
       }
+      out += NR << 2;
     }
   }
+  if (!withRowGroups) return;
   for (let group = 0; group < n; group += 8) {
     for (let chunk = 0; chunk < k; chunk += 4) {
       for (let r = 0; r < 8; r++) {

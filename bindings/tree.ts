@@ -628,8 +628,8 @@ export abstract class TreeModule extends ParameterizedModule {
         }
         source = this.staging;
       }
-      if (spec.transposed) packWeightStrided(ptr, source, columns, rows, 1, columns);
-      else packWeightStrided(ptr, source, rows, columns, columns, 1);
+      if (spec.transposed) packWeightStrided(ptr, source, columns, rows, 1, columns, true);
+      else packWeightStrided(ptr, source, rows, columns, columns, 1, true);
     }
     const heap = heapF32();
     for (const { spec, ptr } of this.biasTargets) {
