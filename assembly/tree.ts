@@ -186,6 +186,42 @@ function spreadToChildPairs(dh: usize /* [N, H] */, dPairs: usize /* [end − st
 // ---------------------------------------------------------------------------------------------------
 // Fused cells: one level's gates and state update (forward), and their gradients (backward).
 
+/** First pass of a Tree-LSTM node: i = σ(i), u = tanh(u) (kept for backward), c = i ⊙ u. */
+@inline function inputAndCandidatePass(gi: usize /* [H] */, gu: usize /* [H] */, cRow: usize /* [H] */, hidden: i32): void {
+  const vectorEnd = hidden & ~3;
+  let j = 0;
+  for (; j < vectorEnd; j += 4) {
+    const o = <usize>j << 2;
+    const i = sigmoidV(v128.load(gi + o)), u = tanhV(v128.load(gu + o));
+    v128.store(gi + o, i); v128.store(gu + o, u);
+    v128.store(cRow + o, f32x4.mul(i, u));
+  }
+  for (; j < hidden; j++) {
+    const o = <usize>j << 2;
+    const i = sigmoidS(load<f32>(gi + o)), u = tanhS(load<f32>(gu + o));
+    store<f32>(gi + o, i); store<f32>(gu + o, u);
+    store<f32>(cRow + o, i * u);
+  }
+}
+
+/** Last pass of a Tree-LSTM node: o = σ(o) (kept for backward), h = o ⊙ tanh(c). */
+@inline function outputPass(go: usize /* [H] */, hRow: usize /* [H] */, cRow: usize /* [H] */, hidden: i32): void {
+  const vectorEnd = hidden & ~3;
+  let j = 0;
+  for (; j < vectorEnd; j += 4) {
+    const o = <usize>j << 2;
+    const out = sigmoidV(v128.load(go + o));
+    v128.store(go + o, out);
+    v128.store(hRow + o, f32x4.mul(out, tanhV(v128.load(cRow + o))));
+  }
+  for (; j < hidden; j++) {
+    const o = <usize>j << 2;
+    const out = sigmoidS(load<f32>(go + o));
+    store<f32>(go + o, out);
+    store<f32>(hRow + o, out * tanhS(load<f32>(cRow + o)));
+  }
+}
+
 /**
  * Child-Sum Tree-LSTM, positions [start, end): gates hold W_iou x + b_iou + U_iou h̃ and become σ(i), σ(o),
  * tanh(u); f_k = σ(W_f x + b_f + U_f h_k) for each child k (kept in `forget` at k's row);
@@ -202,19 +238,8 @@ function childSumCellForward(h: usize /* [N, H] */, c: usize /* [N, H] */, forge
     const gi = rowAt(gates, p, 3 * hidden), go = gi + gateBytes, gu = go + gateBytes;
     const hRow = rowAt(h, p, hidden), cRow = rowAt(c, p, hidden);
     const xf: usize = p >= leaves ? rowAt(inputForget, p - leaves, hidden) : 0;
+    inputAndCandidatePass(gi, gu, cRow, hidden);
     let j = 0;
-    for (; j < vectorEnd; j += 4) {
-      const o = <usize>j << 2;
-      const i = sigmoidV(v128.load(gi + o)), u = tanhV(v128.load(gu + o));
-      v128.store(gi + o, i); v128.store(gu + o, u);
-      v128.store(cRow + o, f32x4.mul(i, u));
-    }
-    for (; j < hidden; j++) {
-      const o = <usize>j << 2;
-      const i = sigmoidS(load<f32>(gi + o)), u = tanhS(load<f32>(gu + o));
-      store<f32>(gi + o, i); store<f32>(gu + o, u);
-      store<f32>(cRow + o, i * u);
-    }
     for (let e = entry(childStart, p); e < entry(childStart, p + 1); e++) {
       const k = entry(children, e);
       const hf = rowAt(hiddenForget, k, hidden), f = rowAt(forget, k, hidden), cChild = rowAt(c, k, hidden);
@@ -232,20 +257,37 @@ function childSumCellForward(h: usize /* [N, H] */, c: usize /* [N, H] */, forge
         store<f32>(cRow + o, load<f32>(cRow + o) + fk * load<f32>(cChild + o));
       }
     }
-    j = 0;
-    for (; j < vectorEnd; j += 4) {
-      const o = <usize>j << 2;
-      const out = sigmoidV(v128.load(go + o));
-      v128.store(go + o, out);
-      v128.store(hRow + o, f32x4.mul(out, tanhV(v128.load(cRow + o))));
-    }
-    for (; j < hidden; j++) {
-      const o = <usize>j << 2;
-      const out = sigmoidS(load<f32>(go + o));
-      store<f32>(go + o, out);
-      store<f32>(hRow + o, out * tanhS(load<f32>(cRow + o)));
-    }
+    outputPass(go, hRow, cRow, hidden);
   }
+}
+
+/**
+ * Backward of a Tree-LSTM node's i, o, u (4 lanes at byte offset o): from dh and the saved σ(i), σ(o),
+ * tanh(u) and c, stores d(pre-activation) of i, o, u and returns dc + dh ⊙ o ⊙ (1 − tanh²c).
+ */
+@inline function iouGradientsV(di: usize, dO: usize, du: usize, gi: usize, go: usize, gu: usize,
+                               cRow: usize, dcRow: usize, dhRow: usize, o: usize, one: v128): v128 {
+  const i = v128.load(gi + o), out = v128.load(go + o), u = v128.load(gu + o);
+  const tc = tanhV(v128.load(cRow + o));
+  const dhv = v128.load(dhRow + o);
+  const dcv = f32x4.add(v128.load(dcRow + o), f32x4.mul(f32x4.mul(dhv, out), f32x4.sub(one, f32x4.mul(tc, tc))));
+  v128.store(di + o, f32x4.mul(f32x4.mul(dcv, u), f32x4.mul(i, f32x4.sub(one, i))));
+  v128.store(dO + o, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(out, f32x4.sub(one, out))));
+  v128.store(du + o, f32x4.mul(f32x4.mul(dcv, i), f32x4.sub(one, f32x4.mul(u, u))));
+  return dcv;
+}
+
+/** Scalar twin of iouGradientsV for the tail. */
+@inline function iouGradientsS(di: usize, dO: usize, du: usize, gi: usize, go: usize, gu: usize,
+                               cRow: usize, dcRow: usize, dhRow: usize, o: usize): f32 {
+  const i = load<f32>(gi + o), out = load<f32>(go + o), u = load<f32>(gu + o);
+  const tc = tanhS(load<f32>(cRow + o));
+  const dhv = load<f32>(dhRow + o);
+  const dcv = load<f32>(dcRow + o) + dhv * out * (1 - tc * tc);
+  store<f32>(di + o, dcv * u * (i * (1 - i)));
+  store<f32>(dO + o, dhv * tc * (out * (1 - out)));
+  store<f32>(du + o, dcv * i * (1 - u * u));
+  return dcv;
 }
 
 /**
@@ -268,13 +310,7 @@ function childSumCellBackward(dGates: usize /* [N, 3H] */, dInputForget: usize /
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const i = v128.load(gi + o), out = v128.load(go + o), u = v128.load(gu + o);
-      const tc = tanhV(v128.load(cRow + o));
-      const dhv = v128.load(dhRow + o);
-      const dcv = f32x4.add(v128.load(dcRow + o), f32x4.mul(f32x4.mul(dhv, out), f32x4.sub(one, f32x4.mul(tc, tc))));
-      v128.store(di + o, f32x4.mul(f32x4.mul(dcv, u), f32x4.mul(i, f32x4.sub(one, i))));
-      v128.store(dO + o, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(out, f32x4.sub(one, out))));
-      v128.store(du + o, f32x4.mul(f32x4.mul(dcv, i), f32x4.sub(one, f32x4.mul(u, u))));
+      const dcv = iouGradientsV(di, dO, du, gi, go, gu, cRow, dcRow, dhRow, o, one);
       let dxfSum = f32x4.splat(0);
       for (let e = first; e < last; e++) {
         const k = entry(children, e);
@@ -289,13 +325,7 @@ function childSumCellBackward(dGates: usize /* [N, 3H] */, dInputForget: usize /
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const i = load<f32>(gi + o), out = load<f32>(go + o), u = load<f32>(gu + o);
-      const tc = tanhS(load<f32>(cRow + o));
-      const dhv = load<f32>(dhRow + o);
-      const dcv = load<f32>(dcRow + o) + dhv * out * (1 - tc * tc);
-      store<f32>(di + o, dcv * u * (i * (1 - i)));
-      store<f32>(dO + o, dhv * tc * (out * (1 - out)));
-      store<f32>(du + o, dcv * i * (1 - u * u));
+      const dcv = iouGradientsS(di, dO, du, gi, go, gu, cRow, dcRow, dhRow, o);
       let dxfSum: f32 = 0;
       for (let e = first; e < last; e++) {
         const k = entry(children, e);
@@ -323,19 +353,8 @@ function binaryCellForward(h: usize /* [N, H] */, c: usize /* [N, H] */, gates: 
   for (let p = start; p < end; p++) {
     const gi = rowAt(gates, p, 5 * hidden), go = gi + gateBytes, gu = go + gateBytes, gfl = gu + gateBytes, gfr = gfl + gateBytes;
     const hRow = rowAt(h, p, hidden), cRow = rowAt(c, p, hidden);
+    inputAndCandidatePass(gi, gu, cRow, hidden);
     let j = 0;
-    for (; j < vectorEnd; j += 4) {
-      const o = <usize>j << 2;
-      const i = sigmoidV(v128.load(gi + o)), u = tanhV(v128.load(gu + o));
-      v128.store(gi + o, i); v128.store(gu + o, u);
-      v128.store(cRow + o, f32x4.mul(i, u));
-    }
-    for (; j < hidden; j++) {
-      const o = <usize>j << 2;
-      const i = sigmoidS(load<f32>(gi + o)), u = tanhS(load<f32>(gu + o));
-      store<f32>(gi + o, i); store<f32>(gu + o, u);
-      store<f32>(cRow + o, i * u);
-    }
     const first = entry(childStart, p);
     if (first != entry(childStart, p + 1)) {
       const cl = rowAt(c, entry(children, first), hidden), cr = rowAt(c, entry(children, first + 1), hidden);
@@ -354,19 +373,7 @@ function binaryCellForward(h: usize /* [N, H] */, c: usize /* [N, H] */, gates: 
         store<f32>(cRow + o, load<f32>(cRow + o) + (fl * load<f32>(cl + o) + fr * load<f32>(cr + o)));
       }
     }
-    j = 0;
-    for (; j < vectorEnd; j += 4) {
-      const o = <usize>j << 2;
-      const out = sigmoidV(v128.load(go + o));
-      v128.store(go + o, out);
-      v128.store(hRow + o, f32x4.mul(out, tanhV(v128.load(cRow + o))));
-    }
-    for (; j < hidden; j++) {
-      const o = <usize>j << 2;
-      const out = sigmoidS(load<f32>(go + o));
-      store<f32>(go + o, out);
-      store<f32>(hRow + o, out * tanhS(load<f32>(cRow + o)));
-    }
+    outputPass(go, hRow, cRow, hidden);
   }
 }
 
@@ -393,13 +400,7 @@ function binaryCellBackward(dGates: usize /* [N, 5H] */, dc: usize /* [N, H] */,
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const i = v128.load(gi + o), out = v128.load(go + o), u = v128.load(gu + o);
-      const tc = tanhV(v128.load(cRow + o));
-      const dhv = v128.load(dhRow + o);
-      const dcv = f32x4.add(v128.load(dcRow + o), f32x4.mul(f32x4.mul(dhv, out), f32x4.sub(one, f32x4.mul(tc, tc))));
-      v128.store(di + o, f32x4.mul(f32x4.mul(dcv, u), f32x4.mul(i, f32x4.sub(one, i))));
-      v128.store(dO + o, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(out, f32x4.sub(one, out))));
-      v128.store(du + o, f32x4.mul(f32x4.mul(dcv, i), f32x4.sub(one, f32x4.mul(u, u))));
+      const dcv = iouGradientsV(di, dO, du, gi, go, gu, cRow, dcRow, dhRow, o, one);
       if (!leaf) {
         const fl = v128.load(gfl + o), fr = v128.load(gfr + o);
         v128.store(dfl + o, f32x4.mul(f32x4.mul(dcv, v128.load(cl + o)), f32x4.mul(fl, f32x4.sub(one, fl))));
@@ -410,13 +411,7 @@ function binaryCellBackward(dGates: usize /* [N, 5H] */, dc: usize /* [N, H] */,
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const i = load<f32>(gi + o), out = load<f32>(go + o), u = load<f32>(gu + o);
-      const tc = tanhS(load<f32>(cRow + o));
-      const dhv = load<f32>(dhRow + o);
-      const dcv = load<f32>(dcRow + o) + dhv * out * (1 - tc * tc);
-      store<f32>(di + o, dcv * u * (i * (1 - i)));
-      store<f32>(dO + o, dhv * tc * (out * (1 - out)));
-      store<f32>(du + o, dcv * i * (1 - u * u));
+      const dcv = iouGradientsS(di, dO, du, gi, go, gu, cRow, dcRow, dhRow, o);
       if (!leaf) {
         const fl = load<f32>(gfl + o), fr = load<f32>(gfr + o);
         store<f32>(dfl + o, dcv * load<f32>(cl + o) * (fl * (1 - fl)));
