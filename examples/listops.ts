@@ -11,22 +11,11 @@
 // node (a per-node classifier, as for sentiment), the sequence model at the list's closing "]".
 
 import {
-  Adam, Embedding, LSTM, Linear, Tensor, Tree, TreeClassifier, clipGradNorm, crossEntropy, init, manualSeed, type Parameter,
+  Adam, Embedding, LSTM, Linear, Tensor, Tree, TreeClassifier, clipGradNorm, crossEntropy, init, manualSeed, seededRandom,
+  type Parameter,
 } from 'looptree';
 
 const quick = process.argv.includes('--quick');
-
-/** mulberry32: the examples' seeded generator. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The data
