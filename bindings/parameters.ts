@@ -2,6 +2,7 @@
 // state-dict loading with PyTorch's strictness and precise errors. Shared by every module.
 
 import { DisposedError, StateDictError, formatShape } from './errors.js';
+import { sameShape } from './options.js';
 import { fillUniformAt } from './random.js';
 import { Layout, allocBytes, freeBytes, heapF32, leakGuard, readF32, writeF32 } from './runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from './tensor.js';
@@ -76,7 +77,7 @@ export class ParameterStore {
     for (const slot of this.slots) {
       if (!Object.hasOwn(dict, slot.name)) continue;
       const value = toTensor(dict[slot.name], `${where}: "${slot.name}"`);
-      if (value.shape.length !== slot.shape.length || value.shape.some((d, i) => d !== slot.shape[i])) {
+      if (!sameShape(value.shape, slot.shape)) {
         throw new StateDictError(`${where}: size mismatch for "${slot.name}": expected ${formatShape(slot.shape)}, got ${formatShape(value.shape)}`);
       }
       const bad = value.data.findIndex((v) => !Number.isFinite(v));

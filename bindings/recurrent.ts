@@ -2,6 +2,7 @@
 // One base class; the cell kind (gate count G) is the only difference it needs to know.
 
 import { ArgumentError, DisposedError, ShapeError, formatShape } from './errors.js';
+import { align8, booleanOption, expectShape, positiveInteger } from './options.js';
 import { CELL_CODE, LAYER_ENTRY, PLAN, planBytes, type CellKind } from './plan.js';
 import { ParameterizedModule, type ParameterSlot, type ParameterSpec } from './parameters.js';
 import {
@@ -91,31 +92,6 @@ interface LayerDirection {
   biasX: number;
   biasHN: number;
 }
-
-function positiveInteger(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ArgumentError(`${what} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function booleanOption(value: unknown, what: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ArgumentError(`${what} must be a boolean, got ${String(value)}`);
-  return value;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((dim, i) => dim === b[i]);
-}
-
-function expectShape(value: Tensor, expected: readonly number[], what: string): void {
-  if (!sameShape(value.shape, expected)) {
-    throw new ShapeError(`Expected ${what} of shape ${formatShape(expected)}, got ${formatShape(value.shape)}`);
-  }
-}
-
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** Validated options, the parameter specs in PyTorch's state_dict order, and each (layer, direction)'s input. */
 function recurrentConfig(name: string, cell: CellKind, options: RecurrentOptions, projSize: number) {

@@ -5,6 +5,7 @@
 
 import { ArgumentError, DisposedError, LooptreeError, ShapeError, StateDictError, formatShape } from './errors.js';
 import { ParameterizedModule } from './parameters.js';
+import { align8, positiveInteger } from './options.js';
 import { Layout, heapF32, heapI32, kernels, readF32, reserveArena, writeF32, type Kernels } from './runtime.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Embedding } from './train/embedding.js';
@@ -507,15 +508,6 @@ function perTreeTensors(values: readonly TensorLike[], trees: readonly Tree[], w
     return tensor;
   });
 }
-
-function positiveInteger(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ArgumentError(`${what} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 // ---------------------------------------------------------------------------------------------------
 // Public modules

@@ -1,6 +1,7 @@
 // Linear layer y = x·Wᵀ + b (PyTorch nn.Linear names, layout and init), forward and backward in Wasm.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { align8, positiveInteger } from '../options.js';
 import { ParameterizedModule } from '../parameters.js';
 import { Layout, heapF32, kernels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
@@ -10,13 +11,6 @@ export interface LinearOptions {
   outFeatures: number;
   /** Learn an additive bias, default true. */
   bias?: boolean;
-}
-
-const align8 = (n: number): number => Math.ceil(n / 8) * 8;
-
-function positiveInteger(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ArgumentError(`${what} must be a positive integer, got ${String(value)}`);
-  return value;
 }
 
 /**

@@ -12,6 +12,7 @@ import { Tensor, shapeSize, tensor, toTensor, type NestedArray, type TensorLike 
 import {
   gatherSteps, permutation, range, scatterSteps, takeDataset, takeSamples, timeChunk, validSteps, type Dataset,
 } from './batches.js';
+import { sameShape } from '../options.js';
 import { booleanOption, checkKeys, describe, positiveInteger } from './checks.js';
 import { Embedding } from './embedding.js';
 import { LastStep } from './last-step.js';
@@ -140,10 +141,6 @@ function asTensor(value: Samples, what: string): Tensor {
   if (ArrayBuffer.isView(value) || Array.isArray(value)) return tensor(value as ArrayLike<number> | NestedArray);
   if (value !== null && typeof value === 'object') return toTensor(value as TensorLike, what);
   throw new ArgumentError(`${what}: expected a Tensor, { shape, data } or nested arrays, got ${describe(value)}`);
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 interface Stage {
