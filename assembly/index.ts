@@ -7,6 +7,7 @@ export { gemmPacked, packWeight, packWeightStrided, packedSize } from './gemm';
 export { accumulateColumnSums, accumulateWeightGradient, linearBackward, transpose } from './linalg';
 export { adamStep, clampArray, scaleArray, sgdStep, sumOfSquares } from './optim';
 export { fillUniform } from './random';
+export { firstNonFinite } from './checks';
 export {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
   rnnCellBackward, rnnCellForward,

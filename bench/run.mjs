@@ -66,6 +66,6 @@ installPeers();
 buildLooptreeIfMissing();
 const nodes = engines();
 const forwarded = [...(args.quick ? ['--quick'] : []), ...(args.only ? [`--only=${args.only}`] : [])];
-for (const node of nodes) run(node, [path.join(BENCH_DIR, 'workloads.mjs'), ...forwarded]);
+for (const node of nodes) run(node, ['--expose-gc', path.join(BENCH_DIR, 'workloads.mjs'), ...forwarded]);
 if (!args.only) run(process.execPath, [path.join(BENCH_DIR, 'size.mjs'), ...(args.quick ? ['--quick'] : []), ...nodes.map((n) => `--node=${n}`)]);
 run(process.execPath, [path.join(BENCH_DIR, 'chart.mjs')]);

@@ -49,9 +49,11 @@ function compare(reference, output) {
 
 const formatParts = (parts) => (parts ? ` (${Object.entries(parts).map(([k, d]) => `${k} ${d.toExponential(1)}`).join(', ')})` : '');
 
-// Mean ms per run over `runs` back-to-back runs.
+// Mean ms per run over `runs` back-to-back runs. Each sample starts on a collected heap (run.mjs passes
+// --expose-gc), so that no runner pays for collecting the garbage the one before it left.
 async function sample(prepared, runs) {
   await prepared.activate?.();
+  globalThis.gc?.();
   const start = performance.now();
   if (prepared.async) for (let i = 0; i < runs; i++) await prepared.run();
   else for (let i = 0; i < runs; i++) prepared.run();

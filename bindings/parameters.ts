@@ -4,7 +4,7 @@
 import { DisposedError, StateDictError, formatShape } from './errors.js';
 import { sameShape } from './options.js';
 import { fillUniformAt } from './random.js';
-import { Layout, allocBytes, freeBytes, heapF32, leakGuard, readF32, writeF32 } from './runtime.js';
+import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from './runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from './tensor.js';
 import { Parameter, type ParameterOwner } from './train/parameter.js';
 
@@ -19,6 +19,20 @@ export interface ParameterSlot {
   readonly shape: readonly number[];
   readonly size: number;
   readonly ptr: number;
+}
+
+/**
+ * One entry of a state dict, as a Tensor of the expected shape with finite values, or a StateDictError
+ * naming the key and what is wrong (size mismatch, or the first NaN/±Infinity and its flat index).
+ */
+export function checkedStateValue(where: string, name: string, raw: TensorLike, shape: readonly number[]): Tensor {
+  const value = toTensor(raw, `${where}: "${name}"`);
+  if (!sameShape(value.shape, shape)) {
+    throw new StateDictError(`${where}: size mismatch for "${name}": expected ${formatShape(shape)}, got ${formatShape(value.shape)}`);
+  }
+  const bad = firstNonFinite(value.data);
+  if (bad >= 0) throw new StateDictError(`${where}: "${name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
+  return value;
 }
 
 export class ParameterStore {
@@ -76,15 +90,7 @@ export class ParameterStore {
     const updates: Array<[ParameterSlot, Float32Array]> = [];
     for (const slot of this.slots) {
       if (!Object.hasOwn(dict, slot.name)) continue;
-      const value = toTensor(dict[slot.name], `${where}: "${slot.name}"`);
-      if (!sameShape(value.shape, slot.shape)) {
-        throw new StateDictError(`${where}: size mismatch for "${slot.name}": expected ${formatShape(slot.shape)}, got ${formatShape(value.shape)}`);
-      }
-      const bad = value.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) {
-        throw new StateDictError(`${where}: "${slot.name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
-      }
-      updates.push([slot, value.data]);
+      updates.push([slot, checkedStateValue(where, slot.name, dict[slot.name], slot.shape).data]);
     }
     for (const [slot, values] of updates) writeF32(slot.ptr, values);
     return { missingKeys, unexpectedKeys };

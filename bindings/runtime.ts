@@ -36,6 +36,7 @@ export interface Kernels {
   scaleArray(x: number, n: number, factor: number): void;
   clampArray(x: number, n: number, limit: number): void;
   fillUniform(dst: number, n: number, bound: number, state: number): number;
+  firstNonFinite(src: number, n: number): number;
 }
 
 export type SimdMode = 'relaxed' | 'baseline';
@@ -149,8 +150,9 @@ async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
   const url = new URL(`./looptree-${simd}.wasm`, import.meta.url);
   try {
     if (__NODE__) {
-      const { readFile } = await import('node:fs/promises');
-      return await WebAssembly.compile(await readFile(url));
+      // node:fs is loaded with Node itself; node:fs/promises would load the streams modules (~2 ms).
+      const { readFileSync } = await import('node:fs');
+      return await WebAssembly.compile(readFileSync(url));
     }
     const response = await fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -239,6 +241,16 @@ export function writeF32(ptr: number, values: ArrayLike<number>): void {
 /** Copies `count` floats at byte offset `ptr` out into a new JS-owned array. */
 export function readF32(ptr: number, count: number): Float32Array {
   return heapF32().slice(ptr >>> 2, (ptr >>> 2) + count);
+}
+
+/**
+ * Index of the first NaN or ±Infinity in `values`, or −1: checked in Wasm on a copy in the arena, which
+ * is fast even in a cold process (a JS loop over a large weight runs interpreted the first time).
+ */
+export function firstNonFinite(values: Float32Array): number {
+  const at = reserveArena(values.length * 4);
+  writeF32(at, values);
+  return kernels().firstNonFinite(at, values.length);
 }
 
 /** Allocates a 16-byte aligned heap block (may grow memory). */

@@ -4,7 +4,7 @@
 // nodes by height (index arrays built once per call), and runs forward, or backward, in one Wasm call.
 
 import { ArgumentError, DisposedError, LooptreeError, ShapeError, StateDictError, formatShape } from './errors.js';
-import { ParameterizedModule } from './parameters.js';
+import { ParameterizedModule, checkedStateValue } from './parameters.js';
 import { align8, positiveInteger } from './options.js';
 import { Layout, heapF32, heapI32, kernels, readF32, reserveArena, writeF32, type Kernels } from './runtime.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
@@ -697,11 +697,10 @@ export abstract class TreeModule extends ParameterizedModule {
     treeKernels().treeForward(plan);
     if (train) this.pending = { plan, trees, schedule };
 
-    // One copy out of Wasm memory per output; each tree's tensor is a view of its rows.
-    const perTree = (ptr: number): Tensor[] => {
-      const all = readF32(ptr, N * H);
-      return trees.map((tree, b) => new Tensor(all.subarray(schedule.offsets[b] * H, schedule.offsets[b + 1] * H), [tree.size, H]));
-    };
+    // One copy out of Wasm memory per tree and output: many small buffers come from the allocator's free
+    // lists, where one large one is fresh pages on every call (page faults cost more than the copy).
+    const perTree = (ptr: number): Tensor[] =>
+      trees.map((tree, b) => new Tensor(readF32(ptr + schedule.offsets[b] * H * 4, tree.size * H), [tree.size, H]));
     const result: TreeForwardResult = { h: perTree(base + hOutAt) };
     if (this.spec.cell) result.c = perTree(base + cOutAt);
     return result;
@@ -1053,13 +1052,7 @@ export class TreeClassifier {
     const values: Record<string, Tensor> = {};
     for (const [name, shape] of Object.entries(shapes)) {
       if (!Object.hasOwn(dict, name)) continue;
-      const value = toTensor(dict[name], `${where}: "${name}"`);
-      if (value.shape.length !== shape.length || value.shape.some((dim, i) => dim !== shape[i])) {
-        throw new StateDictError(`${where}: size mismatch for "${name}": expected ${formatShape(shape)}, got ${formatShape(value.shape)}`);
-      }
-      const bad = value.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw new StateDictError(`${where}: "${name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
-      values[name] = value;
+      values[name] = checkedStateValue(where, name, dict[name], shape);
     }
     this.pending = null;
     const { embedding, W_cls, b_cls, ...treeValues } = values;

@@ -7,6 +7,7 @@
 
 import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from '../errors.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { checkedStateValue } from '../parameters.js';
 import { RecurrentModule } from '../recurrent.js';
 import { Tensor, shapeSize, tensor, toTensor, type NestedArray, type TensorLike } from '../tensor.js';
 import {
@@ -415,10 +416,7 @@ export class Sequential {
     const perLayer = new Map<number, Record<string, Tensor>>();
     for (const [key, shape] of expected) {
       if (!Object.hasOwn(dict, key)) continue;
-      const value = toTensor(dict[key], `${where}: "${key}"`);
-      if (!sameShape(value.shape, shape)) throw new StateDictError(`${where}: size mismatch for "${key}": expected ${formatShape(shape)}, got ${formatShape(value.shape)}`);
-      const bad = value.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw new StateDictError(`${where}: "${key}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
+      const value = checkedStateValue(where, key, dict[key], shape);
       const index = Number(key.slice(0, key.indexOf('.')));
       perLayer.set(index, { ...perLayer.get(index), [key.slice(key.indexOf('.') + 1)]: value });
     }
