@@ -1,39 +1,34 @@
 // GEMM on pre-packed weights: C[M, N] (+)= A[M, K] · Wᵀ (+ bias), W given as a PyTorch weight [N, K].
 // SIMD hot path: a 4×8 register-blocked micro-kernel (broadcast A, panels of W) for blocks of 4 rows,
-// and a matrix-vector kernel (dot products of 8 rows of W with A's row) for the rows left over, i.e.
-// every row when M < 4 (batch 1). Columns past N are computed on zero padding and stored lane by lane.
+// and a matrix-vector kernel over the same panels (three at a time) for the rows left over, i.e. every
+// row when M < 4 (batch 1). Columns past N are computed on zero padding and stored lane by lane.
+// Both kernels keep every operand in registers: V8 gives Wasm 15 xmm registers and loads a loop's
+// operands before its multiply-adds, so 8 accumulators + 6 operands (4×8) and 6 + 7 (three panels) fit
+// where wider blocks spill.
 // Scalar reference: test/reference/gemm.ts.
 //
-// Packed layout (one block, both forms):
-// - panels: W cut into panels of NR = 8 output columns; panel p holds, for k = 0..K-1, the 8 values
-//   W[p·8 + j, k] (j = 0..7) contiguously, zero past N. ceil(N/8)·8·K floats.
-// - row groups, after the panels: groups of 8 rows of W; group g holds, for each chunk of 4 k, the 8 rows'
-//   4 values W[g·8 + r, c·4 .. c·4+3] (r = 0..7), zero past N and K. ceil(N/8)·8·ceil(K/4)·4 floats.
+// Packed layout: W cut into panels of NR = 8 output columns; panel p holds, for k = 0..K-1, the 8 values
+// W[p·8 + j, k] (j = 0..7) contiguously, zero past N. ceil(N/8)·8·K floats.
 
 import { madd } from './simd';
 
 export const NR: i32 = 8;
 
-@inline function panelFloats(n: i32, k: i32): i32 {
+/** Floats needed to pack a [n, k] weight: ceil(n/8)·8·k. */
+export function packedSize(n: i32, k: i32): i32 {
   return ((n + NR - 1) / NR) * NR * k;
 }
 
-/** Floats needed to pack a [n, k] weight (both forms). */
-export function packedSize(n: i32, k: i32): i32 {
-  return panelFloats(n, k) + ((n + 7) / 8) * 8 * ((k + 3) / 4) * 4;
-}
-
-/** Packs a row-major PyTorch weight `src` [n, k] into panels and row groups (see the layout above). */
+/** Packs a row-major PyTorch weight `src` [n, k] into panels (see the layout above). */
 export function packWeight(dst: usize /* packedSize(n, k) */, src: usize /* [n, k] */, n: i32, k: i32): void {
-  packWeightStrided(dst, src, n, k, k, 1, true);
+  packWeightStrided(dst, src, n, k, k, 1);
 }
 
 /**
  * Packs the [n, k] matrix whose element (r, c) is src[r·rowStride + c·colStride] (floats): with
- * (rowStride, colStride) = (1, n) this packs the transpose of a row-major [k, n] matrix. The row groups
- * (used only for rows of A past a multiple of 4) are skipped when `withRowGroups` is false.
+ * (rowStride, colStride) = (1, n) this packs the transpose of a row-major [k, n] matrix.
  */
-export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStride: i32, colStride: i32, withRowGroups: bool): void {
+export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStride: i32, colStride: i32): void {
   const panels = (n + NR - 1) / NR;
   let out = dst;
   for (let p = 0; p < panels; p++) {
@@ -50,18 +45,6 @@ export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStr
         }
       }
       out += NR << 2;
-    }
-  }
-  if (!withRowGroups) return;
-  for (let group = 0; group < n; group += 8) {
-    for (let chunk = 0; chunk < k; chunk += 4) {
-      for (let r = 0; r < 8; r++) {
-        for (let j = 0; j < 4; j++) {
-          const row = group + r, column = chunk + j;
-          store<f32>(out, row < n && column < k ? load<f32>(src + ((<usize>row * rowStride + <usize>column * colStride) << 2)) : 0);
-          out += 4;
-        }
-      }
     }
   }
 }
@@ -123,49 +106,61 @@ const tailTile = memory.data(NR * 4, 16);
   storeRow(c + 3 * ldcBytes, c30, c31, bias, accumulate, columns);
 }
 
-/** [Σa, Σb, Σc, Σd]: the horizontal sums of four vectors. */
-@inline function horizontalSums(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
-  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
-  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
-}
-
-/** The last k % 4 values of a row as a vector, zero past the end (never reads past the row). */
-@inline function partialChunk(at: usize, count: i32): v128 {
-  let x = f32x4.splat(0);
-  x = f32x4.replace_lane(x, 0, load<f32>(at));
-  if (count > 1) x = f32x4.replace_lane(x, 1, load<f32>(at, 4));
-  if (count > 2) x = f32x4.replace_lane(x, 2, load<f32>(at, 8));
-  return x;
+/** Two accumulators (8 outputs) to C at output column `column`, adding the bias and C's old value when asked. */
+@inline function storePanel(c: usize, column: i32, lo: v128, hi: v128, bias: usize, accumulate: bool, n: i32): void {
+  const offset = <usize>column << 2;
+  storeRow(c + offset, lo, hi, bias == 0 ? <usize>0 : bias + offset, accumulate, min(NR, n - column));
 }
 
 /**
- * One row of C: c[n] (+)= a[k] · Wᵀ (+ bias) from the row groups; 8 rows of W at a time, each a dot
- * product accumulated in its own register, then summed horizontally.
+ * One row of C: c[n] (+)= a[k] · Wᵀ (+ bias) from the panels, three panels (24 outputs) at a time: six
+ * accumulator chains cover the multiply-add latency and, with A's broadcast value and the six panel
+ * vectors, fit in registers. The last one or two panels go together.
  */
-function gemvRows(c: usize /* [n] */, a: usize /* [k] */, rows: usize /* row groups */, bias: usize, n: i32, k: i32, accumulate: bool): void {
-  const chunks = (k + 3) >> 2;
-  const fullChunks = k >> 2;
-  let w = rows;
-  for (let group = 0; group < n; group += 8) {
-    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-    let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      const at = a + (<usize>chunk << 4);
-      const x = chunk < fullChunks ? v128.load(at) : partialChunk(at, k & 3);
-      s0 = madd(x, v128.load(w), s0);
-      s1 = madd(x, v128.load(w, 16), s1);
-      s2 = madd(x, v128.load(w, 32), s2);
-      s3 = madd(x, v128.load(w, 48), s3);
-      s4 = madd(x, v128.load(w, 64), s4);
-      s5 = madd(x, v128.load(w, 80), s5);
-      s6 = madd(x, v128.load(w, 96), s6);
-      s7 = madd(x, v128.load(w, 112), s7);
-      w += 128;
+function gemvPanels(c: usize /* [n] */, a: usize /* [k] */, w: usize /* packed */, bias: usize, n: i32, k: i32, accumulate: bool): void {
+  const panels = (n + NR - 1) / NR;
+  const panelBytes = <usize>k * NR << 2;
+  const aEnd = a + (<usize>k << 2);
+  let p = 0;
+  for (; p + 3 <= panels; p += 3) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let w0 = w + <usize>p * panelBytes;
+    let w1 = w0 + panelBytes, w2 = w1 + panelBytes;
+    for (let x = a; x < aEnd; x += 4) {
+      const s = v128.load32_splat(x);
+      c00 = madd(s, v128.load(w0), c00); c01 = madd(s, v128.load(w0, 16), c01);
+      c10 = madd(s, v128.load(w1), c10); c11 = madd(s, v128.load(w1, 16), c11);
+      c20 = madd(s, v128.load(w2), c20); c21 = madd(s, v128.load(w2, 16), c21);
+      w0 += NR << 2; w1 += NR << 2; w2 += NR << 2;
     }
-    const offset = <usize>group << 2;
-    storeRow(c + offset, horizontalSums(s0, s1, s2, s3), horizontalSums(s4, s5, s6, s7),
-             bias == 0 ? <usize>0 : bias + offset, accumulate, min(8, n - group));
+    storePanel(c, p * NR, c00, c01, bias, accumulate, n);
+    storePanel(c, (p + 1) * NR, c10, c11, bias, accumulate, n);
+    storePanel(c, (p + 2) * NR, c20, c21, bias, accumulate, n);
+  }
+  if (p + 2 == panels) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let w0 = w + <usize>p * panelBytes;
+    let w1 = w0 + panelBytes;
+    for (let x = a; x < aEnd; x += 4) {
+      const s = v128.load32_splat(x);
+      c00 = madd(s, v128.load(w0), c00); c01 = madd(s, v128.load(w0, 16), c01);
+      c10 = madd(s, v128.load(w1), c10); c11 = madd(s, v128.load(w1, 16), c11);
+      w0 += NR << 2; w1 += NR << 2;
+    }
+    storePanel(c, p * NR, c00, c01, bias, accumulate, n);
+    storePanel(c, (p + 1) * NR, c10, c11, bias, accumulate, n);
+  } else if (p + 1 == panels) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let w0 = w + <usize>p * panelBytes;
+    for (let x = a; x < aEnd; x += 4) {
+      const s = v128.load32_splat(x);
+      c00 = madd(s, v128.load(w0), c00); c01 = madd(s, v128.load(w0, 16), c01);
+      w0 += NR << 2;
+    }
+    storePanel(c, p * NR, c00, c01, bias, accumulate, n);
   }
 }
 
@@ -203,8 +198,7 @@ export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usiz
     }
   }
   // Rows past a multiple of 4 (all rows when m < 4): the matrix-vector path.
-  const rows = w + (<usize>panelFloats(n, k) << 2);
   for (let row = tiledRows; row < m; row++) {
-    gemvRows(c + <usize>row * ldcBytes, a + <usize>row * rowBytes, rows, bias, n, k, accumulate);
+    gemvPanels(c + <usize>row * ldcBytes, a + <usize>row * rowBytes, w, bias, n, k, accumulate);
   }
 }

@@ -53,7 +53,7 @@ export function accumulateColumnSums(dst: usize /* [cols] */, src: usize /* [row
 export function accumulateWeightGradient(gradient: usize /* [out, in] */, d: usize /* [rows, out] */, activations: usize /* [rows, in] */,
                                          rows: i32, outSize: i32, inSize: i32, transposed: usize, packed: usize): void {
   transpose(transposed, d, rows, outSize);
-  packWeightStrided(packed, activations, inSize, rows, 1, inSize, (outSize & 3) != 0);
+  packWeightStrided(packed, activations, inSize, rows, 1, inSize);
   gemmPacked(gradient, transposed, packed, 0, outSize, inSize, rows, true);
 }
 
@@ -67,7 +67,7 @@ export function linearBackward(dX: usize /* [rows, in] or 0 */, gradWeight: usiz
   accumulateWeightGradient(gradWeight, dY, x, rows, outSize, inSize, transposed, packed);
   if (gradBias != 0) accumulateColumnSums(gradBias, dY, rows, outSize, outSize);
   if (dX != 0) {
-    packWeightStrided(packed, weight, inSize, outSize, 1, inSize, (rows & 3) != 0);
+    packWeightStrided(packed, weight, inSize, outSize, 1, inSize);
     gemmPacked(dX, dY, packed, 0, rows, inSize, outSize, false);
   }
 }

@@ -340,9 +340,9 @@ export function rnnBackward(plan: usize): void {
         if (dCN == 0) memory.fill(dc, 0, cellBytes); else memory.copy(dc, dCN + <usize>entry * cellBytes, cellBytes);
       }
       // Wᵀ of the recurrent weight, for dh_{t−1} = dGates · W_hh.
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_HH), P, GH, 1, P, (B & 3) != 0);
+      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_HH), P, GH, 1, P);
       const weightHRT = scratch.packedWeight + floats(packedSize(P, GH));
-      if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RAW_W_HR), H, P, 1, H, (B & 3) != 0);
+      if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RAW_W_HR), H, P, 1, H);
 
       for (let step = 0; step < T; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
@@ -387,7 +387,7 @@ export function rnnBackward(plan: usize): void {
         accumulateColumnSums(layerSlot(plan, entry, GRAD_B_HH), scratch.dHiddenGates, n, GH, GH);
       }
       if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch.transposed, scratch.packedRows);
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_IH), inputSize, GH, 1, inputSize, (n & 3) != 0);
+      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_IH), inputSize, GH, 1, inputSize);
       gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
     }
     memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);

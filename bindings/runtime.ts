@@ -17,7 +17,7 @@ export interface Kernels {
   tanhArray(dst: number, src: number, n: number): void;
   packedSize(n: number, k: number): number;
   packWeight(dst: number, src: number, n: number, k: number): void;
-  packWeightStrided(dst: number, src: number, n: number, k: number, rowStride: number, colStride: number, withRowGroups: boolean): void;
+  packWeightStrided(dst: number, src: number, n: number, k: number, rowStride: number, colStride: number): void;
   gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
   accumulateColumnSums(dst: number, src: number, rows: number, cols: number, stride: number): void;

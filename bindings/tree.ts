@@ -620,8 +620,8 @@ export abstract class TreeModule extends ParameterizedModule {
         }
         source = this.staging;
       }
-      if (spec.transposed) packWeightStrided(ptr, source, columns, rows, 1, columns, true);
-      else packWeightStrided(ptr, source, rows, columns, columns, 1, true);
+      if (spec.transposed) packWeightStrided(ptr, source, columns, rows, 1, columns);
+      else packWeightStrided(ptr, source, rows, columns, columns, 1);
     }
     const heap = heapF32();
     for (const { spec, ptr } of this.biasTargets) {

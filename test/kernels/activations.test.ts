@@ -19,6 +19,7 @@ const EXP_LO = -87;
 const EXP_HI = 88;
 const SENTINEL = -123.25;
 const GUARD = 8;
+const RELAXED_TAIL_ULPS = 8;
 
 interface Activation {
   name: 'exp' | 'sigmoid' | 'tanh';
@@ -122,10 +123,13 @@ describe(`activations (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, ()
         expectAccurate(activation, allInputs, runKernel(kernel, allInputs));
       });
 
-      it('is within bounds of float64 through the scalar tail, bitwise equal to the SIMD lanes', () => {
+      // The baseline build's tails repeat the SIMD formulas operation for operation; the relaxed build
+      // fuses the SIMD multiply-adds (Wasm has no scalar fused multiply-add), a few ulps of difference.
+      const ulps = core.simdFlavor() ? RELAXED_TAIL_ULPS : 0;
+      it(`is within bounds of float64 through the scalar tail, within ${ulps} ulp of the SIMD lanes`, () => {
         const scalar = runScalarTail(kernel, sparseInputs);
         expectAccurate(activation, sparseInputs, scalar);
-        expectClose(`${name} bits, scalar tail vs SIMD body`, floatBits(scalar), floatBits(runKernel(kernel, sparseInputs)), 0);
+        expectClose(`${name} bits, scalar tail vs SIMD body`, floatBits(scalar), floatBits(runKernel(kernel, sparseInputs)), ulps);
       });
 
       for (const n of [1, 3, 5, 17, 33]) {

@@ -1,5 +1,6 @@
 // packWeight + gemmPacked against the float64 reference (test/reference/gemm.ts): every m, n, k in
-// {1, 3, 5, 17, 33} (m < 4 and m % 4 rows take the matrix-vector path, the rest the 4×8 kernel), larger
+// {1, 3, 5, 17, 33} (m < 4 and m % 4 rows take the matrix-vector path, three panels at a time, then the
+// last one or two together; the rest the 4×8 kernel), larger
 // shapes across the 64-row block, with and without bias, overwrite and accumulate.
 // Bound: |diff| ≤ 1e-5·(1 + Σ_k |a·w|). Guard floats around C catch writes outside it.
 
@@ -9,14 +10,13 @@ import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from '.
 import { seededRandom, uniformArray } from '../helpers/random.js';
 import { gemm } from '../reference/gemm.js';
 
-const NR = 8; // output columns per panel and rows per row group of the packed weight (assembly/gemm.ts)
+const NR = 8; // output columns per panel of the packed weight (assembly/gemm.ts)
 const SIZES = [1, 3, 5, 17, 33];
 const LARGE_SHAPES: Array<[m: number, n: number, k: number]> = [[70, 100, 64], [130, 20, 9], [64, 8, 1], [65, 33, 40]];
 const SENTINEL = -777.5;
 const GUARD = 8;
 
 const panelRows = (n: number) => Math.ceil(n / NR) * NR;
-const paddedK = (k: number) => Math.ceil(k / 4) * 4;
 
 /** packWeight(W) read back: `packedSize(n, k)` floats plus the GUARD floats after them. */
 function pack(w: Float32Array, n: number, k: number): { packed: number; floats: Float32Array } {
@@ -67,15 +67,15 @@ describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
     expectRequestedBuild();
   });
 
-  it('packedSize(n, k) = ceil(n/8)·8·k (panels) + ceil(n/8)·8·ceil(k/4)·4 (row groups)', () => {
+  it('packedSize(n, k) = ceil(n/8)·8·k (panels)', () => {
     for (const n of [1, 7, 8, 9, 16, 17, 33, 100]) {
       for (const k of [1, 3, 4, 5, 64]) {
-        expect(core.packedSize(n, k), `n=${n} k=${k}`).toBe(panelRows(n) * k + panelRows(n) * paddedK(k));
+        expect(core.packedSize(n, k), `n=${n} k=${k}`).toBe(panelRows(n) * k);
       }
     }
   });
 
-  it('packWeight writes the panels, then the row groups (0 past n and k), and nothing after', () => {
+  it('packWeight writes the panels (0 past n), and nothing after', () => {
     for (const n of SIZES) {
       for (const k of SIZES) {
         const w = uniformArray(seededRandom(n * 100 + k), n * k);
@@ -87,14 +87,6 @@ describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
         for (let p = 0; p < panelRows(n) / NR; p++) {
           for (let kk = 0; kk < k; kk++) {
             for (let j = 0; j < NR; j++) expected.push(weight(p * NR + j, kk));
-          }
-        }
-        // Row group g, chunk c, row r, lane j: W[8g + r, 4c + j].
-        for (let g = 0; g < panelRows(n) / NR; g++) {
-          for (let c = 0; c < paddedK(k) / 4; c++) {
-            for (let r = 0; r < NR; r++) {
-              for (let j = 0; j < 4; j++) expected.push(weight(g * NR + r, c * 4 + j));
-            }
           }
         }
         expected.push(...new Array(GUARD).fill(SENTINEL));
