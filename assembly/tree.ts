@@ -33,8 +33,8 @@ const CHILD_START = 8;      // [N + 1] i32: the children of position p are CHILD
 const CHILDREN = 9;         // [N − trees] i32: positions
 // Caller order
 const X = 10;               // [N, X] inputs
-const H_OUT = 11;           // [N, H] h of every node
-const C_OUT = 12;           // [N, H] c of every node (LSTMs)
+const H_OUT = 11;           // [N, H] h of every node, or 0: not wanted (the caller reads the roots from HS)
+const C_OUT = 12;           // [N, H] c of every node (LSTMs), or 0 likewise (roots from CS)
 // Schedule order, kept from a training forward for its backward
 const XS = 13;              // [N, X] inputs
 const HS = 14;              // [N, H] h
@@ -589,7 +589,7 @@ function treeRnnBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, inpu
 // ---------------------------------------------------------------------------------------------------
 // Entry points.
 
-/** Runs the plan forward: fills H_OUT, C_OUT (LSTMs) and the schedule-order state. */
+/** Runs the plan forward: fills the schedule-order state and, where given, H_OUT and C_OUT (LSTMs). */
 export function treeForward(plan: usize): void {
   const model = slot(plan, MODEL);
   const nodes = slot(plan, NODES), leaves = slot(plan, LEAVES), levels = slot(plan, LEVELS);
@@ -599,8 +599,9 @@ export function treeForward(plan: usize): void {
   if (model == MODEL_CHILD_SUM) childSumForward(plan, nodes, leaves, levels, input, hidden);
   else if (model == MODEL_BINARY) binaryForward(plan, nodes, leaves, levels, input, hidden);
   else treeRnnForward(plan, leaves, levels, input, hidden);
-  scatterRows(pointer(plan, H_OUT), pointer(plan, HS), order, nodes, hidden);
-  if (model != MODEL_TREE_RNN) scatterRows(pointer(plan, C_OUT), pointer(plan, CS), order, nodes, hidden);
+  const hOut = pointer(plan, H_OUT), cOut = pointer(plan, C_OUT);
+  if (hOut != 0) scatterRows(hOut, pointer(plan, HS), order, nodes, hidden);
+  if (cOut != 0) scatterRows(cOut, pointer(plan, CS), order, nodes, hidden);
 }
 
 /**

@@ -72,17 +72,18 @@ function looptreeRecurrent(lt, w, c) {
   return { output: model.forward(x).output.data, run: () => model.forward(x), dispose };
 }
 
-// W6: every tree of the batch in one forward(trees, xs) (merged and level-batched inside looptree).
+// W6: every tree of the batch in one forward(trees, xs) (merged and level-batched inside looptree). Like
+// the tfjs runner, which downloads the roots' states only, it returns the roots (output: 'roots'); every
+// node is computed either way.
 function looptreeTree(lt, w, c) {
   const model = new lt.ChildSumTreeLSTM({ inputSize: w.X, hiddenSize: w.H });
   model.loadStateDict(c.stateDict);
   const trees = c.trees.map((parents) => lt.Tree.fromParents(parents));
   const xs = c.xs.map((x, b) => lt.tensor(x, [trees[b].size, w.X]));
-  const run = () => model.forward(trees, xs);
+  const run = () => model.forward(trees, xs, { output: 'roots' });
   const { h, c: cell } = run();
-  const roots = trees.map((tree) => tree.root);
   return {
-    output: { h: rowsOf(h.map((t) => t.data), roots, w.H), c: rowsOf(cell.map((t) => t.data), roots, w.H) },
+    output: { h: concatAll(h.map((t) => t.data)), c: concatAll(cell.map((t) => t.data)) },
     run,
     dispose: () => model.dispose(),
   };
@@ -120,13 +121,6 @@ function looptreeTrain(lt, w, c) {
 }
 
 const LOOPTREE_ADAPTERS = { sequence: looptreeRecurrent, step: looptreeRecurrent, tree: looptreeTree, train: looptreeTrain };
-
-// Rows `rows[b]` of width `width` out of per-tree matrices, concatenated: the roots' states.
-function rowsOf(perTree, rows, width) {
-  const out = new Float32Array(rows.length * width);
-  rows.forEach((r, b) => out.set(perTree[b].subarray(r * width, (r + 1) * width), b * width));
-  return out;
-}
 
 const concatAll = (arrays) => {
   const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));

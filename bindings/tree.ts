@@ -347,6 +347,8 @@ interface Schedule {
   largestLevel: number;
   /** First node of each tree in caller order (trees concatenated), plus the total. */
   offsets: Int32Array;
+  /** Position of each tree's root in schedule order. */
+  rootPositions: Int32Array;
   order: Int32Array;
   levelStart: Int32Array;
   childStart: Int32Array;
@@ -391,7 +393,8 @@ function buildSchedule(trees: readonly Tree[]): Schedule {
       for (let e = tree.childStart[j]; e < tree.childStart[j + 1]; e++) children[at++] = position[offsets[b] + tree.childList[e]];
     }
   });
-  return { nodes, leaves: levelStart[1], levels, largestLevel, offsets, order, levelStart, childStart, children };
+  const rootPositions = Int32Array.from(trees, (tree, b) => position[offsets[b] + tree.root]);
+  return { nodes, leaves: levelStart[1], levels, largestLevel, offsets, rootPositions, order, levelStart, childStart, children };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -523,12 +526,17 @@ export interface TreeModuleOptions {
 export interface TreeForwardOptions {
   /** Keep what backward() needs (default false). */
   train?: boolean;
+  /**
+   * What comes back: 'nodes' (default), every node's state; 'roots', only each root's (Keras'
+   * `return_sequences: false` for trees): every node is still computed, and kept for backward().
+   */
+  output?: 'nodes' | 'roots';
 }
 
 export interface TreeForwardResult {
-  /** Per tree, h of every node: [n_b, H] in that tree's node order. */
+  /** Per tree, h of every node: [n_b, H] in that tree's node order (output 'roots': [1, H], the root's). */
   h: Tensor[];
-  /** Per tree, c of every node (LSTMs): [n_b, H]. */
+  /** Per tree, c of every node (LSTMs): [n_b, H] (output 'roots': [1, H]). */
   c?: Tensor[];
 }
 
@@ -644,6 +652,10 @@ export abstract class TreeModule extends ParameterizedModule {
     checkTrees(trees, this.spec.kind, method);
     const inputs = perTreeTensors(x, trees, this.inputSize, 'x', method);
     const train = opts?.train === true;
+    const output = opts?.output ?? 'nodes';
+    if (output !== 'nodes' && output !== 'roots') {
+      throw new ArgumentError(`${method}: output must be 'nodes' or 'roots', got ${JSON.stringify(output)}`);
+    }
     const schedule = buildSchedule(trees);
     const { nodes: N, leaves: N0, levels: L } = schedule;
     const X = this.inputSize, H = this.hiddenSize, G = this.spec.gates;
@@ -660,12 +672,14 @@ export abstract class TreeModule extends ParameterizedModule {
     const childStartAt = take(PLAN.CHILD_START, (N + 1) * 4);
     const childrenAt = take(PLAN.CHILDREN, schedule.children.length * 4);
     const xAt = take(PLAN.X, N * X * 4);
-    const hOutAt = take(PLAN.H_OUT, N * H * 4);
-    const cOutAt = this.spec.cell ? take(PLAN.C_OUT, N * H * 4) : -1;
+    const allNodes = output === 'nodes';
+    const hOutAt = allNodes ? take(PLAN.H_OUT, N * H * 4) : -1;
+    const cOutAt = allNodes && this.spec.cell ? take(PLAN.C_OUT, N * H * 4) : -1;
     take(PLAN.XS, N * X * 4);
-    take(PLAN.HS, N * H * 4);
+    const hsAt = take(PLAN.HS, N * H * 4);
+    let csAt = -1;
     if (this.spec.cell) {
-      take(PLAN.CS, N * H * 4);
+      csAt = take(PLAN.CS, N * H * 4);
       take(PLAN.GATES, N * G * 4);
     }
     if (this.spec.kind === 'ChildSumTreeLSTM') {
@@ -699,10 +713,12 @@ export abstract class TreeModule extends ParameterizedModule {
 
     // One copy out of Wasm memory per tree and output: many small buffers come from the allocator's free
     // lists, where one large one is fresh pages on every call (page faults cost more than the copy).
-    const perTree = (ptr: number): Tensor[] =>
-      trees.map((tree, b) => new Tensor(readF32(ptr + schedule.offsets[b] * H * 4, tree.size * H), [tree.size, H]));
-    const result: TreeForwardResult = { h: perTree(base + hOutAt) };
-    if (this.spec.cell) result.c = perTree(base + cOutAt);
+    // Roots are read straight from the schedule-order state.
+    const perTree = (callerOrderAt: number, scheduleOrderAt: number): Tensor[] => (allNodes
+      ? trees.map((tree, b) => new Tensor(readF32(base + callerOrderAt + schedule.offsets[b] * H * 4, tree.size * H), [tree.size, H]))
+      : trees.map((_, b) => new Tensor(readF32(base + scheduleOrderAt + schedule.rootPositions[b] * H * 4, H), [1, H])));
+    const result: TreeForwardResult = { h: perTree(hOutAt, hsAt) };
+    if (this.spec.cell) result.c = perTree(cOutAt, csAt);
     return result;
   }
 
@@ -839,7 +855,8 @@ export interface TreeClassifierOptions extends TreeModuleOptions {
   numClasses: number;
 }
 
-export interface TreeClassifierForwardOptions extends TreeForwardOptions {
+/** The classifier labels every node, so it always takes every node's state (no `output` choice). */
+export interface TreeClassifierForwardOptions extends Omit<TreeForwardOptions, 'output'> {
   /** Per tree, the class of every node (−1: not in the loss); needed for `loss` and backward(). */
   labels?: readonly ArrayLike<number>[];
 }

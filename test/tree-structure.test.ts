@@ -191,6 +191,31 @@ describe(`tree modules at the boundary (${process.env.LOOPTREE_SIMD} build)`, ()
     module.dispose();
   });
 
+  it("output 'roots' gives each root's row of the all-nodes output, bitwise, and trains the same", () => {
+    // Trees of different heights, roots at different levels and node orders (root not always node 0).
+    const trees = [Tree.fromParents([-1, 0, 0, 1, 1]), Tree.fromParents([2, 2, -1]), Tree.fromParents([-1]), Tree.fromParents([-1, 0, 0, 2, 2, 4, 4])];
+    const xs = trees.map((t, b) => new Tensor(Float32Array.from({ length: t.size * 4 }, (_, i) => Math.sin(i * 1.7 + b)), [t.size, 4]));
+    for (const Module of [TreeRNN, ChildSumTreeLSTM, BinaryTreeLSTM]) {
+      const module = new Module({ inputSize: 4, hiddenSize: 3 });
+      const all = module.forward(trees, xs);
+      const roots = module.forward(trees, xs, { output: 'roots', train: true });
+      trees.forEach((t, b) => {
+        expect(roots.h[b].shape).toEqual([1, 3]);
+        expect(Array.from(roots.h[b].data)).toEqual(Array.from(all.h[b].data.subarray(t.root * 3, t.root * 3 + 3)));
+        if (all.c) expect(Array.from(roots.c![b].data)).toEqual(Array.from(all.c[b].data.subarray(t.root * 3, t.root * 3 + 3)));
+      });
+      expect(roots.c === undefined).toBe(Module === TreeRNN);
+      // backward after a roots-only training forward equals backward after an all-nodes one.
+      const dh = trees.map((t) => new Tensor(Float32Array.from({ length: t.size * 3 }, (_, i) => Math.cos(i)), [t.size, 3]));
+      const fromRoots = module.backward({ h: dh }).x;
+      module.forward(trees, xs, { train: true });
+      const fromNodes = module.backward({ h: dh }).x;
+      fromRoots.forEach((dx, b) => expect(Array.from(dx.data)).toEqual(Array.from(fromNodes[b].data)));
+      expect(() => module.forward(trees, xs, { output: 'root' as never })).toThrow(/output must be 'nodes' or 'roots', got "root"/);
+      module.dispose();
+    }
+  });
+
   it('backward: needs its own training forward, once; dh and dc are shape-checked; TreeRNN has no c', () => {
     const module = new ChildSumTreeLSTM({ inputSize: 4, hiddenSize: 3 });
     const dh = [new Tensor(new Float32Array(9), [3, 3])];
