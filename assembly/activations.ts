@@ -3,7 +3,7 @@
 // from the tails by a rounding) used for tails. Absolute error ≤ 2e-7 against float64 on all floats.
 // Scalar float64 references live in test/reference/activations.ts.
 
-import { madd } from './simd';
+import { madd, nmadd } from './simd';
 
 // exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (Cody–Waite split), e^r by a degree-7
 // polynomial (Cephes expf). x is clamped so that 2^n stays a normal float; NaN propagates (pmin/pmax
@@ -45,13 +45,13 @@ const INTEGER_CONSTANTS = memory.data<i32>([
   return constant(12);
 }
 
-/** e^x on four lanes. The multiply-adds are `madd`: fused in the relaxed build (one instruction, one rounding). */
+/** e^x on four lanes. The multiply-adds are `madd`/`nmadd`: fused in the relaxed build (one instruction, one rounding). */
 @inline export function expV(x: v128): v128 {
   x = f32x4.pmax(f32x4.pmin(x, constant(0)), constant(1));
   const shifted = madd(x, constant(2), constant(3));
   const n = f32x4.sub(shifted, constant(3));
-  let r = f32x4.sub(x, f32x4.mul(n, constant(4)));
-  r = f32x4.sub(r, f32x4.mul(n, constant(5)));
+  let r = nmadd(n, constant(4), x);
+  r = nmadd(n, constant(5), r);
   let p = madd(constant(6), r, constant(7));
   p = madd(p, r, constant(8));
   p = madd(p, r, constant(9));
