@@ -1,6 +1,6 @@
 // Input checks run in Wasm, where they cost little even before the engine has tiered up: the index of
 // the first non-finite float of an array (the NaN/±Infinity policy of state dicts and weight files).
-// Scalar reference: the tail loop below, and test/checks.test.ts against JS's Number.isFinite.
+// Scalar reference: the tail loop below; test/kernels/checks.test.ts checks both against Number.isFinite.
 
 /** Index of the first NaN or ±Infinity among `n` floats at `src`, or −1 when all are finite. */
 export function firstNonFinite(src: usize /* [n] */, n: i32): i32 {
