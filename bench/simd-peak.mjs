@@ -71,6 +71,24 @@ function measure(bytes, { calls, ms }) {
   return (iterations * UNROLL * CHAINS * FLOPS_PER_CHAIN_STEP) / best / 1e9;
 }
 
+/**
+ * The peak loop of one build as a bench runner: `run()` takes about `ms` milliseconds and does `flops`
+ * floating-point operations, so a sample's GFLOP/s is flops / its time. bench/workloads.mjs times it in
+ * every round beside the runners of a workload: "of peak" then compares medians taken in the same minutes.
+ */
+export function peakRunner(build, { ms = 10 } = {}) {
+  const { run } = new WebAssembly.Instance(new WebAssembly.Module(peakModule(build === 'relaxed'))).exports;
+  for (let i = 0; i < 200; i++) run(1000);
+  let iterations = 1000;
+  for (;;) {
+    const start = performance.now();
+    run(iterations);
+    if (performance.now() - start >= ms) break;
+    iterations *= 2;
+  }
+  return { flops: iterations * UNROLL * CHAINS * FLOPS_PER_CHAIN_STEP, run: () => run(iterations) };
+}
+
 // { baseline: GFLOP/s, relaxed: GFLOP/s or null where the engine lacks relaxed SIMD }.
 export function measureSimdPeak({ quick = false } = {}) {
   const options = quick ? { calls: 3, ms: 50 } : { calls: 7, ms: 100 };
