@@ -44,7 +44,7 @@ const INPUT_FORGET = 17;    // child-sum [N − N0, H]: W_f x + b_f of the inter
 const HIDDEN_FORGET = 18;   // child-sum [N, H]: U_f h of every node (its term in its parent's forget gate)
 const FORGET = 19;          // child-sum [N, H]: f of every node as a child (the gate its parent applies to its c)
 const CHILD_STATE = 20;     // internal nodes' recurrent input: child-sum [N − N0, H] Σ_k h_k; others [N − N0, 2H] [h_L; h_R]
-// Weights, packed by packWeight (biases zero-padded to a multiple of 8 floats):
+// Weights, packed by packWeight (biases zero-padded to whole panels, gemm.ts):
 //            TreeRNN          child-sum          binary
 // W_IN       W_leaf [H, X]    W_iou [3H, X]      [W_iou; W_f; W_f] [5H, X]
 // B_IN       b_leaf           b_iou              [b_iou; b_f; b_f]

@@ -26,6 +26,3 @@ export function expectShape(value: Tensor, expected: readonly number[], what: st
     throw new ShapeError(`Expected ${what} of shape ${formatShape(expected)}, got ${formatShape(value.shape)}`);
   }
 }
-
-/** n rounded up to a multiple of 8 (the packed panel width). */
-export const align8 = (n: number): number => Math.ceil(n / 8) * 8;

@@ -2,11 +2,11 @@
 // One base class; the cell kind (gate count G) is the only difference it needs to know.
 
 import { ArgumentError, DisposedError, ShapeError, formatShape } from './errors.js';
-import { align8, booleanOption, expectShape, positiveInteger } from './options.js';
+import { booleanOption, expectShape, positiveInteger } from './options.js';
 import { CELL_CODE, LAYER_ENTRY, PLAN, planBytes, type CellKind } from './plan.js';
 import { ParameterizedModule, type ParameterSlot, type ParameterSpec } from './parameters.js';
 import {
-  Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, readF32, reserveArena, writeF32,
+  Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, padToPanels, readF32, reserveArena, writeF32,
 } from './runtime.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 
@@ -171,8 +171,8 @@ export abstract class RecurrentModule extends ParameterizedModule {
       layout.take(packedSize(G * H, inputSize) * 4),
       layout.take(packedSize(G * H, P) * 4),
       projSize > 0 ? layout.take(packedSize(P, H) * 4) : -1,
-      layout.take(align8(G * H) * 4),
-      layout.take(align8(H) * 4),
+      layout.take(padToPanels(G * H) * 4),
+      layout.take(padToPanels(H) * 4),
     ]);
     const block = this.allocOwned(layout.size);
     heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);

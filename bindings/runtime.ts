@@ -16,6 +16,7 @@ export interface Kernels {
   sigmoidArray(dst: number, src: number, n: number): void;
   tanhArray(dst: number, src: number, n: number): void;
   packedSize(n: number, k: number): number;
+  panelWidth(): number;
   packWeight(dst: number, src: number, n: number, k: number): void;
   packWeightStrided(dst: number, src: number, n: number, k: number, rowStride: number, colStride: number): void;
   gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
@@ -206,6 +207,12 @@ function current(): Backend {
 /** The Wasm exports; throws InitError before init. */
 export function kernels(): Kernels {
   return current().kernels;
+}
+
+/** n rounded up to a multiple of the packed panel width of the build in use: the floats of a bias gemmPacked reads. */
+export function padToPanels(n: number): number {
+  const width = kernels().panelWidth();
+  return Math.ceil(n / width) * width;
 }
 
 // Views on linear memory: re-derived whenever memory.buffer has changed (after memory.grow).

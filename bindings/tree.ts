@@ -5,8 +5,8 @@
 
 import { ArgumentError, DisposedError, LooptreeError, ShapeError, StateDictError, formatShape } from './errors.js';
 import { ParameterizedModule, checkedStateValue } from './parameters.js';
-import { align8, positiveInteger } from './options.js';
-import { Layout, heapF32, heapI32, kernels, readF32, reserveArena, writeF32, type Kernels } from './runtime.js';
+import { positiveInteger } from './options.js';
+import { Layout, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32, type Kernels } from './runtime.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Embedding } from './train/embedding.js';
 import { logSoftmax } from './train/layers.js';
@@ -418,7 +418,7 @@ interface PackedSpec {
   transposed: boolean;
 }
 
-/** A bias the kernels read: the named vectors concatenated, zero-padded to a multiple of 8. */
+/** A bias the kernels read: the named vectors concatenated, zero-padded to whole panels (padToPanels). */
 interface BiasSpec {
   slot: number;
   parts: string[];
@@ -587,7 +587,7 @@ export abstract class TreeModule extends ParameterizedModule {
       const [n, k] = target.transposed ? [columns, rows] : [rows, columns];
       return { spec: target, offset: layout.take(packedSize(n, k) * 4), rows, columns };
     });
-    const biases = spec.biases.map((target) => ({ spec: target, offset: layout.take(align8(rowsOf(target.parts)) * 4) }));
+    const biases = spec.biases.map((target) => ({ spec: target, offset: layout.take(padToPanels(rowsOf(target.parts)) * 4) }));
     const stagingOffset = layout.take(largestStacked * 4);
     const block = this.allocOwned(layout.size);
     heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);

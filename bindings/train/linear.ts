@@ -1,9 +1,9 @@
 // Linear layer y = x·Wᵀ + b (PyTorch nn.Linear names, layout and init), forward and backward in Wasm.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { align8, positiveInteger } from '../options.js';
+import { positiveInteger } from '../options.js';
 import { ParameterizedModule } from '../parameters.js';
-import { Layout, heapF32, kernels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Layout, heapF32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
 export interface LinearOptions {
@@ -22,7 +22,7 @@ export class Linear extends ParameterizedModule {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
-  /** Packed weight (packedSize(out, in) floats), then the bias padded to a multiple of 8. */
+  /** Packed weight (packedSize(out, in) floats), then the bias padded to whole panels (padToPanels). */
   private readonly packed: number;
   private readonly packedBias: number;
   private saved = 0;
@@ -41,7 +41,7 @@ export class Linear extends ParameterizedModule {
     this.outFeatures = outFeatures;
     this.bias = bias;
     const weightFloats = kernels().packedSize(outFeatures, inFeatures);
-    this.packed = this.allocOwned((weightFloats + align8(outFeatures)) * 4);
+    this.packed = this.allocOwned((weightFloats + padToPanels(outFeatures)) * 4);
     this.packedBias = this.packed + weightFloats * 4;
     this.resetParameters();
   }
@@ -55,7 +55,7 @@ export class Linear extends ParameterizedModule {
   parametersChanged(): void {
     kernels().packWeight(this.packed, this.store.get('weight').ptr, this.outFeatures, this.inFeatures);
     const heap = heapF32(), bias = this.packedBias >>> 2;
-    heap.fill(0, bias, bias + align8(this.outFeatures));
+    heap.fill(0, bias, bias + padToPanels(this.outFeatures));
     if (this.bias) heap.set(heap.subarray(this.store.get('bias').ptr >>> 2, (this.store.get('bias').ptr >>> 2) + this.outFeatures), bias);
     this.savedRows = -1;
   }

@@ -1,7 +1,9 @@
 // packWeight + gemmPacked against the float64 reference (test/reference/gemm.ts): every m, n, k in
-// {1, 3, 5, 17, 33} (m < 4 and m % 4 rows take the matrix-vector path, three panels at a time, then the
-// last one or two together; the rest the 4×8 kernel), larger
-// shapes across the 64-row block, with and without bias, overwrite and accumulate.
+// {1, 3, 5, 7, 17, 33}, larger shapes across the row blocks, with and without bias, overwrite and
+// accumulate. The panel width and row block differ per build (assembly/gemm.ts): baseline 4×8 blocks,
+// m % 4 rows on the matrix-vector path (three 8-wide panels at a time, then the last one or two);
+// relaxed 3×12 blocks, two rows left over as a 2×12 block, one on the matrix-vector path (two 12-wide
+// panels at a time, then the last one). These sizes reach every one of those paths in both builds.
 // Bound: |diff| ≤ 1e-5·(1 + Σ_k |a·w|). Guard floats around C catch writes outside it.
 
 import { describe, it, expect } from 'vitest';
@@ -10,9 +12,9 @@ import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from '.
 import { seededRandom, uniformArray } from '../helpers/random.js';
 import { gemm } from '../reference/gemm.js';
 
-const NR = 8; // output columns per panel of the packed weight (assembly/gemm.ts)
-const SIZES = [1, 3, 5, 17, 33];
-const LARGE_SHAPES: Array<[m: number, n: number, k: number]> = [[70, 100, 64], [130, 20, 9], [64, 8, 1], [65, 33, 40]];
+const NR = core.panelWidth(); // output columns per panel of the packed weight: 8 baseline, 12 relaxed
+const SIZES = [1, 3, 5, 7, 17, 33];
+const LARGE_SHAPES: Array<[m: number, n: number, k: number]> = [[70, 100, 64], [130, 20, 9], [64, 8, 1], [65, 33, 40], [50, 25, 300], [98, 37, 5]];
 const SENTINEL = -777.5;
 const GUARD = 8;
 
@@ -67,8 +69,9 @@ describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
     expectRequestedBuild();
   });
 
-  it('packedSize(n, k) = ceil(n/8)·8·k (panels)', () => {
-    for (const n of [1, 7, 8, 9, 16, 17, 33, 100]) {
+  it(`packedSize(n, k) = ceil(n/${NR})·${NR}·k (panels)`, () => {
+    expect(NR).toBe(core.simdFlavor() ? 12 : 8);
+    for (const n of [1, 7, 8, 9, 12, 13, 16, 17, 24, 33, 100]) {
       for (const k of [1, 3, 4, 5, 64]) {
         expect(core.packedSize(n, k), `n=${n} k=${k}`).toBe(panelRows(n) * k);
       }
@@ -83,7 +86,7 @@ describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
         free(packed);
         const weight = (row: number, column: number) => (row < n && column < k ? w[row * k + column] : 0);
         const expected: number[] = [];
-        // Panel p, column kk, lane j: W[8p + j, kk].
+        // Panel p, column kk, lane j: W[NR·p + j, kk].
         for (let p = 0; p < panelRows(n) / NR; p++) {
           for (let kk = 0; kk < k; kk++) {
             for (let j = 0; j < NR; j++) expected.push(weight(p * NR + j, kk));
@@ -108,7 +111,7 @@ describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
   }
 
   for (const [m, n, k] of LARGE_SHAPES) {
-    it(`m=${m} n=${n} k=${k} (across the 64-row block): with and without bias, overwrite and accumulate`, () => {
+    it(`m=${m} n=${n} k=${k} (across row blocks and the 256-wide K slice): with and without bias, overwrite and accumulate`, () => {
       for (const withBias of [false, true]) {
         for (const accumulate of [false, true]) checkGemm(m, n, k, withBias, accumulate);
       }
