@@ -193,7 +193,9 @@ function report(doc) {
   const earlier = doc.workloads.filter((w) => !w.pending && (w.repetitions !== doc.repetitions || w.quick !== doc.quick));
   const lines = [
     `## ${doc.engine} — looptree ${doc.versions.looptree ?? '(not built)'}${doc.looptree ? `, ${doc.looptree.simd} SIMD build` : ''}`,
-    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms` +
+    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere` +
+      (doc.machine.pinned ? ` (pinned to CPU ${doc.machine.pinned.cpu}, the quietest of ${doc.machine.cores}: L2 pass ${doc.machine.pinned.probes.map((p) => `${p.l2PassUs.toFixed(0)}`).join(' / ')} µs)` : '') +
+      `; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms` +
       (earlier.length ? `; ${earlier.map((w) => w.id).join(', ')} kept from an earlier run (${[...new Set(earlier.map((w) => `median of ${w.repetitions ?? '?'}${w.quick ? ' (--quick)' : ''}`))].join('; ')})` : ''),
     `Wasm SIMD peak (1 core), best of 7 at the start: f32x4 mul+add ${doc.peak.baseline.toFixed(1)} GFLOP/s; relaxed madd ${doc.peak.relaxed ? `${doc.peak.relaxed.toFixed(1)} GFLOP/s` : 'not in this engine'}`,
     '',
@@ -294,6 +296,8 @@ const doc = {
     cores: os.availableParallelism(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
+    // Set by bench/run.mjs: the CPU this run was pinned to and what bench/cpu-probe.mjs measured on each.
+    pinned: process.env.LOOPTREE_BENCH_CPU ? JSON.parse(process.env.LOOPTREE_BENCH_CPU) : undefined,
   },
   versions: {
     node, v8: process.versions.v8,
