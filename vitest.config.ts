@@ -1,8 +1,10 @@
-// Test projects: every Wasm-touching test runs once per SIMD build; pure-JS tests run once.
+// Test projects: every Wasm-touching test runs once per SIMD build; pure-JS tests run once; the runtime
+// tests (headless Chromium, workerd) run once and choose their builds themselves.
 
 import { defineConfig } from 'vitest/config';
 
 const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts'];
+const runtimes = 'test/runtimes';
 
 export default defineConfig({
   test: {
@@ -12,6 +14,7 @@ export default defineConfig({
         test: {
           name: 'baseline',
           include: ['test/**/*.test.ts'],
+          exclude: [`${runtimes}/**`],
           env: { LOOPTREE_SIMD: 'baseline' },
         },
       },
@@ -19,10 +22,16 @@ export default defineConfig({
         test: {
           name: 'relaxed',
           include: ['test/**/*.test.ts'],
-          exclude: pureJs,
+          exclude: [...pureJs, `${runtimes}/**`],
           env: { LOOPTREE_SIMD: 'relaxed' },
           // Node 20 runs relaxed SIMD only behind this V8 flag (Node 22 has it on by default).
           execArgv: ['--experimental-wasm-relaxed-simd'],
+        },
+      },
+      {
+        test: {
+          name: 'runtimes',
+          include: [`${runtimes}/*.test.ts`],
         },
       },
     ],

@@ -302,7 +302,12 @@ export class Layout {
   }
 }
 
-/** Frees Wasm blocks of objects that were garbage-collected without dispose(). */
-export const leakGuard = new FinalizationRegistry<number[]>((blocks) => {
-  for (const ptr of blocks) freeBytes(ptr);
-});
+/**
+ * Frees Wasm blocks of objects that were garbage-collected without dispose(). Runtimes without
+ * FinalizationRegistry (Cloudflare's workerd) get a guard that does nothing: there only dispose() frees.
+ */
+export const leakGuard: Pick<FinalizationRegistry<number[]>, 'register' | 'unregister'> = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<number[]>((blocks) => {
+    for (const ptr of blocks) freeBytes(ptr);
+  })
+  : { register: () => undefined, unregister: () => false };

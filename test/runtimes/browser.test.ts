@@ -1,0 +1,55 @@
+// looptree in real headless Chromium, as a browser user loads it (dist/browser.js, the .wasm located by import.meta.url and fetched): in a page and in a module Web Worker, with the build init() picks by itself (relaxed SIMD in Chromium) and with simd: 'baseline'; each runs a PyTorch fixture end to end (safetensors weights, 2-layer bidirectional LSTM) and must match PyTorch.
+// Needs Chromium (apt-get install chromium, or CHROMIUM_PATH) and playwright-core (npm ci --prefix test/runtimes); skipped with the reason otherwise, failed instead under LOOPTREE_REQUIRE_RUNTIMES=1 (CI).
+
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { PROBE_CASE, chromiumPath, expectProbeMatchesTorch, runtimePackage, serveRepository, unavailable, type ProbeResult } from '../helpers/runtimes.js';
+
+const executablePath = chromiumPath();
+const playwright = await runtimePackage<typeof import('playwright-core')>('playwright-core');
+const missing = unavailable([
+  !executablePath && 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)',
+  !playwright && 'playwright-core is not installed (npm ci --prefix test/runtimes)',
+]);
+
+// Runs probe.js in a fresh page, or in a module worker started from it (test/runtimes/page.js); returns its result.
+async function probeInBrowser(browser: any, base: string, init: object, inWorker: boolean): Promise<ProbeResult> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error: Error) => errors.push(error.message));
+  try {
+    await page.goto(`${base}/test/runtimes/page.html`);
+    await page.waitForFunction(() => typeof (window as any).looptreeProbe === 'function');
+    const outcome = await page.evaluate((args: object) => (window as any).looptreeProbe(args), { caseName: PROBE_CASE, init, inWorker });
+    if (outcome.error) throw new Error(`in Chromium${inWorker ? ' (worker)' : ''}: ${outcome.error}`);
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    return outcome.result;
+  } finally {
+    await page.close();
+  }
+}
+
+describe.skipIf(missing)(`headless Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let browser: any;
+  let server: Awaited<ReturnType<typeof serveRepository>>;
+  beforeAll(async () => {
+    server = await serveRepository();
+    browser = await playwright!.chromium.launch({
+      executablePath: executablePath!,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const inWorker of [false, true]) {
+    const where = inWorker ? 'a module Web Worker' : 'a page';
+    it(`in ${where}, init() picks the relaxed build and matches PyTorch`, async () => {
+      expectProbeMatchesTorch(`Chromium, ${where}`, await probeInBrowser(browser, server.url, {}, inWorker), 'relaxed');
+    }, 60_000);
+    it(`in ${where}, init({ simd: 'baseline' }) runs the baseline build and matches PyTorch`, async () => {
+      expectProbeMatchesTorch(`Chromium, ${where}, baseline`, await probeInBrowser(browser, server.url, { simd: 'baseline' }, inWorker), 'baseline');
+    }, 60_000);
+  }
+});

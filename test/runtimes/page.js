@@ -1,0 +1,21 @@
+// Script of test/runtimes/page.html: window.looptreeProbe({ caseName, init, inWorker }) fetches a fixture and runs probe.js with looptree in this page, or in a module Web Worker (worker.js).
+
+import * as looptree from '/dist/browser.js';
+import { runProbe } from './probe.js';
+
+window.looptreeProbe = async ({ caseName, init, inWorker }) => {
+  const fixture = await (await fetch(`/test/fixtures/torch/${caseName}.json`)).json();
+  const weights = await (await fetch(`/test/fixtures/torch/${caseName}.safetensors`)).arrayBuffer();
+  const message = { init, fixture, weights };
+  if (!inWorker) return { result: await runProbe(looptree, message) };
+  const worker = new Worker('/test/runtimes/worker.js', { type: 'module' });
+  try {
+    return await new Promise((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => resolve({ error: `worker error: ${event.message}` });
+      worker.postMessage(message);
+    });
+  } finally {
+    worker.terminate();
+  }
+};

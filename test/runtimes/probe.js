@@ -1,0 +1,25 @@
+// Runs one PyTorch fixture through looptree in whichever runtime imports this file (a page, a Web Worker, workerd) and returns what test/runtimes/*.test.ts compares.
+// Plain JavaScript: served to the browser as is, and bundled into the workerd script as a module.
+
+/**
+ * `looptree`: the library's module namespace as that runtime loaded it; `init`: the options for its
+ * init() (e.g. { simd: 'baseline' }, or { module } where Wasm cannot be compiled from bytes);
+ * `fixture`: a test/fixtures/torch LSTM case; `weights`: the same case's .safetensors bytes.
+ */
+export async function runProbe(looptree, { init = {}, fixture, weights }) {
+  await looptree.init(init);
+  const { LSTM, parseSafetensors, tensor, backendInfo } = looptree;
+  const lstm = new LSTM(fixture.config);
+  lstm.loadStateDict(parseSafetensors(new Uint8Array(weights)));
+  const given = (name) => tensor(fixture.inputs[name].data, fixture.inputs[name].shape);
+  const { output, h, c } = lstm.forward(given('input'), { h0: given('h0'), c0: given('c0') });
+  lstm.dispose();
+  let disposedError = '';
+  try {
+    lstm.forward(given('input'));
+  } catch (error) {
+    disposedError = error.name;
+  }
+  const plain = (t) => ({ shape: [...t.shape], data: Array.from(t.data) });
+  return { simd: backendInfo().simd, output: plain(output), h: plain(h), c: plain(c), disposedError };
+}
