@@ -1,4 +1,4 @@
-// Child process of bench/run.mjs, started pinned to one CPU: prints that CPU's state as JSON — its f32x4 SIMD peak and the time of one pass over 512 KB (L2-resident) — so the bench can run on the quietest CPU.
+// Child process of bench/pin.mjs, started pinned to one CPU: prints that CPU's state as JSON — its f32x4 SIMD peak and the time of one pass over 512 KB (L2-resident) — so the bench can run on the quietest CPU.
 // Usage: taskset -c <cpu> node bench/cpu-probe.mjs
 
 import { measureSimdPeak } from './simd-peak.mjs';

@@ -1,9 +1,8 @@
-// Entry point of `npm run bench`: installs the bench-only peers if needed, runs bench/workloads.mjs under Node 20 (baseline SIMD build) and Node 22 (relaxed SIMD build), then bench/size.mjs and bench/chart.mjs, each pinned to the quietest CPU.
+// Entry point of `npm run bench`: installs the bench-only peers if needed, runs bench/workloads.mjs under Node 20 (baseline SIMD build) and Node 22 (relaxed SIMD build), then bench/size.mjs and bench/chart.mjs (both pin themselves to the quietest CPU: bench/pin.mjs).
 // Usage: node bench/run.mjs [--quick] [--engine=20|22|both] [--only=W2,W3]   (--only skips cold start and size)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -63,39 +62,10 @@ function engines() {
   return list;
 }
 
-// On a shared (virtual) machine the CPUs differ: here one vCPU ran W6 at 15 ms and the other at 18–19
-// in the same minutes (a busy neighbour on its physical core), and an unpinned process lands on either.
-// So each engine's run is pinned (taskset) to the CPU that bench/cpu-probe.mjs finds quietest just
-// before it (fastest pass over L2); every runner shares that CPU. No pinning without taskset or a
-// second CPU.
-function pinToQuietestCpu(node) {
-  const cpus = os.availableParallelism();
-  const hasTaskset = process.platform === 'linux' && spawnSync('taskset', ['--version']).status === 0;
-  if (cpus < 2 || !hasTaskset) return { prefix: [], env: {} };
-  const probes = [];
-  for (let cpu = 0; cpu < cpus; cpu++) {
-    const out = spawnSync('taskset', ['-c', String(cpu), node, path.join(BENCH_DIR, 'cpu-probe.mjs')], { encoding: 'utf8' });
-    if (out.status !== 0) return { prefix: [], env: {} };
-    probes.push({ cpu, ...JSON.parse(out.stdout) });
-  }
-  const quietest = probes.reduce((a, b) => (b.l2PassUs < a.l2PassUs ? b : a));
-  console.error(`pinned to CPU ${quietest.cpu}: ${probes.map((p) => `CPU ${p.cpu} L2 pass ${p.l2PassUs.toFixed(1)} µs, peak ${p.peak.toFixed(1)} GFLOP/s`).join('; ')}`);
-  return { prefix: ['taskset', '-c', String(quietest.cpu)], env: { LOOPTREE_BENCH_CPU: JSON.stringify({ cpu: quietest.cpu, probes }) } };
-}
-
 installPeers();
 buildLooptreeIfMissing();
 const nodes = engines();
 const forwarded = [...(args.quick ? ['--quick'] : []), ...(args.only ? [`--only=${args.only}`] : [])];
-for (const node of nodes) {
-  const { prefix, env } = pinToQuietestCpu(node);
-  const command = [...prefix, node, '--expose-gc', path.join(BENCH_DIR, 'workloads.mjs'), ...forwarded];
-  run(command[0], command.slice(1), { env: { ...process.env, ...env } });
-}
-if (!args.only) {
-  // Cold starts run in child processes of size.mjs, which inherit its CPU.
-  const { prefix } = pinToQuietestCpu(process.execPath);
-  const command = [...prefix, process.execPath, path.join(BENCH_DIR, 'size.mjs'), ...(args.quick ? ['--quick'] : []), ...nodes.map((n) => `--node=${n}`)];
-  run(command[0], command.slice(1));
-}
+for (const node of nodes) run(node, ['--expose-gc', path.join(BENCH_DIR, 'workloads.mjs'), ...forwarded]);
+if (!args.only) run(process.execPath, [path.join(BENCH_DIR, 'size.mjs'), ...(args.quick ? ['--quick'] : []), ...nodes.map((n) => `--node=${n}`)]);
 run(process.execPath, [path.join(BENCH_DIR, 'chart.mjs')]);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RUNNERS, packageVersion } from './peers.mjs';
+import { describePinning, pinToQuietestCpu } from './pin.mjs';
 import { measureSimdPeak, peakRunner } from './simd-peak.mjs';
 import { ALL_WORKLOADS as WORKLOADS, flops, makeCase } from './spec.mjs';
 
@@ -111,6 +112,8 @@ async function loadRunners() {
 // host's speed drifts by 10–40% over minutes, so "of peak" divides looptree's median by the peak's median
 // over the same rounds (the peak measured once at the start is printed too).
 async function runWorkload(w, runners, peakLoop) {
+  const pinning = pinToQuietestCpu();
+  progress(`${w.id}: ${describePinning(pinning)}`);
   const gflop = flops(w) / 1e9;
   const results = {};
   const entries = [];
@@ -162,7 +165,7 @@ async function runWorkload(w, runners, peakLoop) {
   if (results.looptree?.ms) results.looptree.fractionOfPeak = results.looptree.gflops / peakDuring;
   progress(`${w.id} timed: ${entries.map((e) => `${e.name} ${formatMs(results[e.name].ms)} ms`).join(', ')}; SIMD peak ${peakDuring.toFixed(1)} GFLOP/s`);
   return {
-    id: w.id, title: w.title, kind: w.kind, gflop, peakDuring, reference: reference?.name, pytorchMs: w.pytorchMs, pytorchNote: w.pytorchNote,
+    id: w.id, title: w.title, kind: w.kind, gflop, peakDuring, pinning, reference: reference?.name, pytorchMs: w.pytorchMs, pytorchNote: w.pytorchNote,
     quick: QUICK, repetitions: REPETITIONS, date: new Date().toISOString(), results,
   };
 }
@@ -194,7 +197,7 @@ function report(doc) {
   const lines = [
     `## ${doc.engine} — looptree ${doc.versions.looptree ?? '(not built)'}${doc.looptree ? `, ${doc.looptree.simd} SIMD build` : ''}`,
     `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere` +
-      (doc.machine.pinned ? ` (pinned to CPU ${doc.machine.pinned.cpu}, the quietest of ${doc.machine.cores}: L2 pass ${doc.machine.pinned.probes.map((p) => `${p.l2PassUs.toFixed(0)}`).join(' / ')} µs)` : '') +
+      (doc.workloads.some((w) => w.pinning) ? ', each workload pinned to the quietest CPU just before it (bench/pin.mjs)' : '') +
       `; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms` +
       (earlier.length ? `; ${earlier.map((w) => w.id).join(', ')} kept from an earlier run (${[...new Set(earlier.map((w) => `median of ${w.repetitions ?? '?'}${w.quick ? ' (--quick)' : ''}`))].join('; ')})` : ''),
     `Wasm SIMD peak (1 core), best of 7 at the start: f32x4 mul+add ${doc.peak.baseline.toFixed(1)} GFLOP/s; relaxed madd ${doc.peak.relaxed ? `${doc.peak.relaxed.toFixed(1)} GFLOP/s` : 'not in this engine'}`,
@@ -293,11 +296,9 @@ const doc = {
   repetitions: REPETITIONS,
   machine: {
     cpu: os.cpus()[0]?.model.trim(),
-    cores: os.availableParallelism(),
+    cores: os.cpus().length, // not availableParallelism(): under taskset that is 1
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
-    // Set by bench/run.mjs: the CPU this run was pinned to and what bench/cpu-probe.mjs measured on each.
-    pinned: process.env.LOOPTREE_BENCH_CPU ? JSON.parse(process.env.LOOPTREE_BENCH_CPU) : undefined,
   },
   versions: {
     node, v8: process.versions.v8,
