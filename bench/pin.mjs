@@ -1,4 +1,5 @@
-// Pins the running bench process (all its threads) to the quietest CPU of the machine, measured just before by bench/cpu-probe.mjs on each CPU; bench/workloads.mjs calls it before every workload, bench/size.mjs before its cold starts.
+// Pins the running bench process (all its threads) to the quietest CPU of the machine, measured just before by bench/cpu-probe.mjs on each CPU; bench/workloads.mjs calls it before every workload.
+// Cold starts (bench/size.mjs) stay unpinned: a fresh process compiles Wasm and JS on background threads, and a user's process has every core.
 
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// Entry point of `npm run bench`: installs the bench-only peers if needed, runs bench/workloads.mjs under Node 20 (baseline SIMD build) and Node 22 (relaxed SIMD build), then bench/size.mjs and bench/chart.mjs (both pin themselves to the quietest CPU: bench/pin.mjs).
+// Entry point of `npm run bench`: installs the bench-only peers if needed, runs bench/workloads.mjs under Node 20 (baseline SIMD build) and Node 22 (relaxed SIMD build), then bench/size.mjs and bench/chart.mjs (workloads.mjs pins itself to the quietest CPU before each workload: bench/pin.mjs).
 // Usage: node bench/run.mjs [--quick] [--engine=20|22|both] [--only=W2,W3]   (--only skips cold start and size)
 
 import { spawnSync } from 'node:child_process';

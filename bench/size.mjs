@@ -8,7 +8,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { LOOPTREE_ENTRY, REPO_DIR, RUNNERS } from './peers.mjs';
-import { describePinning, pinToQuietestCpu } from './pin.mjs';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, node: { type: 'string', multiple: true } },
@@ -113,8 +112,6 @@ function totalRow(name, files) {
 
 // Engines not measured in this run keep their figures from the previous one.
 const SIZE_FILE = path.join(BENCH_DIR, 'results', 'size.json');
-// Cold starts run in child processes, which inherit this process's CPU.
-progress(`cold start: ${describePinning(pinToQuietestCpu())}`);
 const coldStartByEngine = existsSync(SIZE_FILE) ? JSON.parse(readFileSync(SIZE_FILE, 'utf8')).coldStart : {};
 for (const node of NODES) {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
