@@ -19,9 +19,8 @@ const WARMUP_MS = QUICK ? 300 : 1000;
 const WARMUP_MAX_MS = 10_000;
 const WARMUP_CHUNK_MS = 50;
 const WARMUP_PATIENCE = 6;
-// Runs shorter than this are repeated inside a sample up to about this long: the first run after another
-// runner's turn meets caches and TLBs that runner left (W6: 20–23 ms alone in a 20 ms sample, 16–18 in
-// a 100 ms one, on a machine where its steady state is 15–17).
+// Runs shorter than this are repeated inside a sample up to about this long (after an untimed lead-in
+// run, see sample()).
 const SAMPLE_MS = QUICK ? 5 : 100;
 const TOLERANCE = 1e-3;
 const RESULTS_DIR = path.join(import.meta.dirname, 'results');
@@ -54,10 +53,14 @@ function compare(reference, output) {
 const formatParts = (parts) => (parts ? ` (${Object.entries(parts).map(([k, d]) => `${k} ${d.toExponential(1)}`).join(', ')})` : '');
 
 // Mean ms per run over `runs` back-to-back runs. Each sample starts on a collected heap (run.mjs passes
-// --expose-gc), so that no runner pays for collecting the garbage the one before it left.
+// --expose-gc), so that no runner pays for collecting the garbage the one before it left, and, when it
+// holds several runs, with one untimed run: the first run after another runner's turn meets the caches
+// and TLBs that runner left (W2 ~8% slower over a 100 ms sample than back to back), which says
+// something about the interleaving, not about the library. Runs of ≥ SAMPLE_MS need no lead-in.
 async function sample(prepared, runs) {
   await prepared.activate?.();
   globalThis.gc?.();
+  if (runs > 1) await prepared.run();
   const start = performance.now();
   if (prepared.async) for (let i = 0; i < runs; i++) await prepared.run();
   else for (let i = 0; i < runs; i++) prepared.run();
