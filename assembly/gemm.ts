@@ -63,7 +63,7 @@ export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStr
 }
 
 // Staging for a partial panel: the micro-kernels store there, then the valid columns are copied out.
-const tailTile = memory.data(12 * 4, 16);
+const tailTile = memory.data(NR * 4, 16);
 
 /**
  * Writes one row of NR results (v0, v1 and, when NR = 12, v2) to C, adding C's old value and the bias

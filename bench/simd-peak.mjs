@@ -55,26 +55,11 @@ function peakModule(relaxed) {
   ]);
 }
 
-// Best GFLOP/s over several timed calls, after enough short calls for the optimizing tier to take over.
-function measure(bytes, { calls, ms }) {
-  const { run } = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
-  const seconds = (iterations) => {
-    const start = performance.now();
-    run(iterations);
-    return (performance.now() - start) / 1000;
-  };
-  for (let i = 0; i < 200; i++) run(1000);
-  let iterations = 1000;
-  while (seconds(iterations) * 1000 < ms) iterations *= 2;
-  let best = Infinity;
-  for (let i = 0; i < calls; i++) best = Math.min(best, seconds(iterations));
-  return (iterations * UNROLL * CHAINS * FLOPS_PER_CHAIN_STEP) / best / 1e9;
-}
-
 /**
- * The peak loop of one build as a bench runner: `run()` takes about `ms` milliseconds and does `flops`
- * floating-point operations, so a sample's GFLOP/s is flops / its time. bench/workloads.mjs times it in
- * every round beside the runners of a workload: "of peak" then compares medians taken in the same minutes.
+ * The peak loop of one build as a bench runner: `run()` takes about `ms` milliseconds (after enough
+ * short calls for the optimizing tier to take over) and does `flops` floating-point operations, so a
+ * sample's GFLOP/s is flops / its time. bench/workloads.mjs times it in every round beside the runners
+ * of a workload: "of peak" then compares medians taken in the same minutes.
  */
 export function peakRunner(build, { ms = 10 } = {}) {
   const { run } = new WebAssembly.Instance(new WebAssembly.Module(peakModule(build === 'relaxed'))).exports;
@@ -89,12 +74,23 @@ export function peakRunner(build, { ms = 10 } = {}) {
   return { flops: iterations * UNROLL * CHAINS * FLOPS_PER_CHAIN_STEP, run: () => run(iterations) };
 }
 
+// Best GFLOP/s over several timed calls of the peak loop.
+function measure(build, { calls, ms }) {
+  const { flops, run } = peakRunner(build, { ms });
+  let best = Infinity;
+  for (let i = 0; i < calls; i++) {
+    const start = performance.now();
+    run();
+    best = Math.min(best, performance.now() - start);
+  }
+  return flops / best / 1e6;
+}
+
 // { baseline: GFLOP/s, relaxed: GFLOP/s or null where the engine lacks relaxed SIMD }.
 export function measureSimdPeak({ quick = false } = {}) {
   const options = quick ? { calls: 3, ms: 50 } : { calls: 7, ms: 100 };
-  const relaxed = peakModule(true);
   return {
-    baseline: measure(peakModule(false), options),
-    relaxed: WebAssembly.validate(relaxed) ? measure(relaxed, options) : null,
+    baseline: measure('baseline', options),
+    relaxed: WebAssembly.validate(peakModule(true)) ? measure('relaxed', options) : null,
   };
 }
