@@ -13,65 +13,20 @@ import {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
   rnnCellBackward, rnnCellForward,
 } from './cells';
+import { Cell, RnnLayerSlot, RnnPlan } from './abi';
 import { gemmPacked, packedSize, packWeightStrided } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
-
-// Plan: i32 slots. Pointers are byte offsets in linear memory; 0 means "absent".
-const CELL = 0;         // CELL_RNN_TANH | CELL_RNN_RELU | CELL_LSTM | CELL_GRU
-const STEPS = 1;        // T
-const BATCH = 2;        // B
-const INPUT = 3;        // I
-const HIDDEN = 4;       // H
-const HOUT = 5;         // P
-const LAYERS = 6;       // L
-const DIRECTIONS = 7;   // D
-const BATCH_FIRST = 8;  // 1 if x and y are [B, T, ·]
-const X = 9;            // [T, B, I] (or [B, T, I])
-const Y = 10;           // [T, B, D·P] (or [B, T, D·P])
-const H0 = 11;          // [L·D, B, P] or 0 for zeros
-const C0 = 12;          // [L·D, B, H] or 0 for zeros (LSTM)
-const HN = 13;          // [L·D, B, P]: the working h state, final h on return (may equal H0)
-const CN = 14;          // [L·D, B, H]: the working c state (LSTM; may equal C0)
-const LENGTHS = 15;     // [B] i32 or 0
-const SCRATCH = 16;     // rnnScratchBytes / rnnBackwardScratchBytes bytes
-const TAPE = 17;        // rnnTapeBytes bytes: written by a training forward, read by rnnBackward; 0 = inference
-const DY = 18;          // backward: dLoss/dY, laid out like Y, or 0
-const DHN = 19;         // backward: dLoss/dh_n [L·D, B, P] or 0
-const DCN = 20;         // backward: dLoss/dc_n [L·D, B, H] or 0
-const DX = 21;          // backward, out: dLoss/dX, laid out like X
-const DH0 = 22;         // backward, out: dLoss/dh0 [L·D, B, P]
-const DC0 = 23;         // backward, out: dLoss/dc0 [L·D, B, H] (LSTM)
-const LAYER_TABLE = 24; // LAYER_SLOTS slots per (layer, direction), index layer·D + direction:
-const W_IH = 0;         //   packed weight_ih [G·H, in]
-const W_HH = 1;         //   packed weight_hh [G·H, P]
-const W_HR = 2;         //   packed weight_hr [P, H] or 0
-const BIAS_X = 3;       //   bias added to the input projection [G·H padded to 8]: b_ih + b_hh (GRU: b_hh only for r, z)
-const BIAS_HN = 4;      //   GRU: b_hh of the n gate [H]
-const RAW_W_IH = 5;     //   weight_ih in PyTorch layout (backward)
-const RAW_W_HH = 6;     //   weight_hh in PyTorch layout (backward)
-const RAW_W_HR = 7;     //   weight_hr in PyTorch layout (backward) or 0
-const GRAD_W_IH = 8;    //   gradient accumulators (backward), PyTorch layouts; biases 0 when bias = false
-const GRAD_W_HH = 9;
-const GRAD_B_IH = 10;
-const GRAD_B_HH = 11;
-const GRAD_W_HR = 12;
-const LAYER_SLOTS = 16;
-
-const CELL_RNN_TANH = 0;
-const CELL_RNN_RELU = 1;
-const CELL_LSTM = 2;
-const CELL_GRU = 3;
 
 @inline function slot(plan: usize, index: i32): i32 {
   return load<i32>(plan + (<usize>index << 2));
 }
 
 @inline function layerSlot(plan: usize, layerDirection: i32, index: i32): usize {
-  return <usize>slot(plan, LAYER_TABLE + layerDirection * LAYER_SLOTS + index);
+  return <usize>slot(plan, RnnPlan.LAYER_TABLE + layerDirection * RnnLayerSlot.SLOTS + index);
 }
 
 @inline function gateRows(cell: i32): i32 {
-  return cell == CELL_LSTM ? 4 : cell == CELL_GRU ? 3 : 1;
+  return cell == Cell.LSTM ? 4 : cell == Cell.GRU ? 3 : 1;
 }
 
 @inline function align16(bytes: usize): usize {
@@ -90,16 +45,16 @@ class Shape {
   cell: i32 = 0; T: i32 = 0; B: i32 = 0; I: i32 = 0; H: i32 = 0; P: i32 = 0; L: i32 = 0; D: i32 = 0; G: i32 = 0;
   batchFirst: bool = false; projected: bool = false;
   read(plan: usize): Shape {
-    this.cell = slot(plan, CELL);
-    this.T = slot(plan, STEPS); this.B = slot(plan, BATCH); this.I = slot(plan, INPUT);
-    this.H = slot(plan, HIDDEN); this.P = slot(plan, HOUT); this.L = slot(plan, LAYERS);
-    this.D = slot(plan, DIRECTIONS); this.G = gateRows(this.cell);
-    this.batchFirst = slot(plan, BATCH_FIRST) != 0;
+    this.cell = slot(plan, RnnPlan.CELL);
+    this.T = slot(plan, RnnPlan.STEPS); this.B = slot(plan, RnnPlan.BATCH); this.I = slot(plan, RnnPlan.INPUT);
+    this.H = slot(plan, RnnPlan.HIDDEN); this.P = slot(plan, RnnPlan.HOUT); this.L = slot(plan, RnnPlan.LAYERS);
+    this.D = slot(plan, RnnPlan.DIRECTIONS); this.G = gateRows(this.cell);
+    this.batchFirst = slot(plan, RnnPlan.BATCH_FIRST) != 0;
     this.projected = this.P != this.H;
     return this;
   }
-  @inline get lstm(): bool { return this.cell == CELL_LSTM; }
-  @inline get gru(): bool { return this.cell == CELL_GRU; }
+  @inline get lstm(): bool { return this.cell == Cell.LSTM; }
+  @inline get gru(): bool { return this.cell == Cell.GRU; }
   @inline get rows(): i32 { return this.T * this.B; }
   @inline inputSize(layer: i32): i32 { return layer == 0 ? this.I : this.D * this.P; }
 }
@@ -175,15 +130,15 @@ export function swapLeadingAxes(dst: usize, src: usize, a: i32, b: i32, width: i
 export function rnnForward(plan: usize): void {
   const s = shape.read(plan);
   const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G;
-  const x = <usize>slot(plan, X), y = <usize>slot(plan, Y);
-  const h0 = <usize>slot(plan, H0), c0 = <usize>slot(plan, C0);
-  const hN = <usize>slot(plan, HN), cN = <usize>slot(plan, CN);
-  const lengths = <usize>slot(plan, LENGTHS);
-  const tape = <usize>slot(plan, TAPE);
+  const x = <usize>slot(plan, RnnPlan.X), y = <usize>slot(plan, RnnPlan.Y);
+  const h0 = <usize>slot(plan, RnnPlan.H0), c0 = <usize>slot(plan, RnnPlan.C0);
+  const hN = <usize>slot(plan, RnnPlan.HN), cN = <usize>slot(plan, RnnPlan.CN);
+  const lengths = <usize>slot(plan, RnnPlan.LENGTHS);
+  const tape = <usize>slot(plan, RnnPlan.TAPE);
   const training = tape != 0;
 
   // Carve the scratch in the order rnnScratchBytes counts it.
-  let cursor = <usize>slot(plan, SCRATCH);
+  let cursor = <usize>slot(plan, RnnPlan.SCRATCH);
   const timeMajorInput = cursor;
   if (s.batchFirst) cursor += floats(s.rows * s.I);
   const layerOutput0 = cursor; cursor += floats(s.rows * D * P);
@@ -218,13 +173,13 @@ export function rnnForward(plan: usize): void {
       const entry = layer * D + direction;
       const saved = training ? entryTape.locate(tape, s, entry) : null;
       const gates = training ? saved!.gates : scratchGates;
-      const weightHR = layerSlot(plan, entry, W_HR);
+      const weightHR = layerSlot(plan, entry, RnnLayerSlot.W_HR);
       const h = hN + <usize>entry * stateBytes;
       const c = cN + <usize>entry * cellBytes;
-      gemmPacked(gates, layerInput, layerSlot(plan, entry, W_IH), layerSlot(plan, entry, BIAS_X), s.rows, G * H, s.inputSize(layer), false);
+      gemmPacked(gates, layerInput, layerSlot(plan, entry, RnnLayerSlot.W_IH), layerSlot(plan, entry, RnnLayerSlot.BIAS_X), s.rows, G * H, s.inputSize(layer), false);
       // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
       if (training && weightHR != 0 && lengths != 0) memory.fill(saved!.hRaw, 0, <usize>s.rows * H * 4);
-      const weightHH = layerSlot(plan, entry, W_HH);
+      const weightHH = layerSlot(plan, entry, RnnLayerSlot.W_HH);
       for (let step = 0; step < T; step++) {
         const t = direction == 0 ? step : T - 1 - step;
         const stepGates = gates + <usize>t * stepGateBytes;
@@ -236,7 +191,7 @@ export function rnnForward(plan: usize): void {
         if (s.gru) {
           gemmPacked(hiddenGates, h, weightHH, 0, B, G * H, P, false);
           const savedHn = training ? saved!.hn + <usize>t * cellBytes : 0;
-          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, BIAS_HN), lengths, t, B, H, outStride, savedHn);
+          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), lengths, t, B, H, outStride, savedHn);
         } else {
           gemmPacked(stepGates, h, weightHH, 0, B, G * H, P, true);
           if (s.lstm) {
@@ -250,7 +205,7 @@ export function rnnForward(plan: usize): void {
             }
             if (training) memory.copy(saved!.cNew + <usize>t * cellBytes, c, cellBytes);
           } else {
-            rnnCellForward(h, out, stepGates, lengths, t, B, H, outStride, s.cell == CELL_RNN_RELU, training);
+            rnnCellForward(h, out, stepGates, lengths, t, B, H, outStride, s.cell == Cell.RNN_RELU, training);
           }
         }
       }
@@ -317,10 +272,10 @@ export function rnnBackward(plan: usize): void {
   const s = shape.read(plan);
   const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G, GH = G * H;
   const n = s.rows;
-  const lengths = <usize>slot(plan, LENGTHS);
-  const tape = <usize>slot(plan, TAPE);
-  const dY = <usize>slot(plan, DY), dHN = <usize>slot(plan, DHN), dCN = <usize>slot(plan, DCN);
-  const scratch = backwardScratch.carve(<usize>slot(plan, SCRATCH), s);
+  const lengths = <usize>slot(plan, RnnPlan.LENGTHS);
+  const tape = <usize>slot(plan, RnnPlan.TAPE);
+  const dY = <usize>slot(plan, RnnPlan.DY), dHN = <usize>slot(plan, RnnPlan.DHN), dCN = <usize>slot(plan, RnnPlan.DCN);
+  const scratch = backwardScratch.carve(<usize>slot(plan, RnnPlan.SCRATCH), s);
   const stateBytes = <usize>B * P * 4, cellBytes = <usize>B * H * 4;
   const outStride = D * P;
 
@@ -340,9 +295,9 @@ export function rnnBackward(plan: usize): void {
         if (dCN == 0) memory.fill(dc, 0, cellBytes); else memory.copy(dc, dCN + <usize>entry * cellBytes, cellBytes);
       }
       // Wᵀ of the recurrent weight, for dh_{t−1} = dGates · W_hh.
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_HH), P, GH, 1, P);
+      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH), P, GH, 1, P);
       const weightHRT = scratch.packedWeight + floats(packedSize(P, GH));
-      if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RAW_W_HR), H, P, 1, H);
+      if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HR), H, P, 1, H);
 
       for (let step = 0; step < T; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
@@ -363,7 +318,7 @@ export function rnnBackward(plan: usize): void {
           gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes, saved.hPrev + <usize>t * stateBytes, lengths, t, B, H);
           gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
         } else {
-          rnnCellBackward(dStep, dh, gatesStep, lengths, t, B, H, s.cell == CELL_RNN_RELU);
+          rnnCellBackward(dStep, dh, gatesStep, lengths, t, B, H, s.cell == Cell.RNN_RELU);
           gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
         }
         passEndedRows(dhPrev, dh, lengths, t, B, P);
@@ -375,24 +330,24 @@ export function rnnBackward(plan: usize): void {
           }
         }
       }
-      memory.copy(<usize>slot(plan, DH0) + <usize>entry * stateBytes, dh, stateBytes);
-      if (s.lstm) memory.copy(<usize>slot(plan, DC0) + <usize>entry * cellBytes, dc, cellBytes);
+      memory.copy(<usize>slot(plan, RnnPlan.DH0) + <usize>entry * stateBytes, dh, stateBytes);
+      if (s.lstm) memory.copy(<usize>slot(plan, RnnPlan.DC0) + <usize>entry * cellBytes, dc, cellBytes);
 
       // The weight and input gradients: one GEMM (or column sum) each over all timesteps.
-      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_IH), scratch.dGates, layerInput, n, GH, inputSize, scratch.transposed, scratch.packedRows);
-      accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch.transposed, scratch.packedRows);
-      const gradBiasIH = layerSlot(plan, entry, GRAD_B_IH);
+      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, layerInput, n, GH, inputSize, scratch.transposed, scratch.packedRows);
+      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch.transposed, scratch.packedRows);
+      const gradBiasIH = layerSlot(plan, entry, RnnLayerSlot.GRAD_B_IH);
       if (gradBiasIH != 0) {
         accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH, GH);
-        accumulateColumnSums(layerSlot(plan, entry, GRAD_B_HH), scratch.dHiddenGates, n, GH, GH);
+        accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH), scratch.dHiddenGates, n, GH, GH);
       }
-      if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch.transposed, scratch.packedRows);
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RAW_W_IH), inputSize, GH, 1, inputSize);
+      if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch.transposed, scratch.packedRows);
+      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_IH), inputSize, GH, 1, inputSize);
       gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
     }
     memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);
   }
-  const dX = <usize>slot(plan, DX);
+  const dX = <usize>slot(plan, RnnPlan.DX);
   if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);
   else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
 }

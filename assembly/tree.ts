@@ -13,89 +13,11 @@
 // (position p) sorts them by height, so every level is a contiguous block of rows [start, end) and
 // positions 0 .. N0 − 1 are the leaves. Children of a node are in ascending node index (binary: left, right).
 
+import { TreeModel, TreePlan } from './abi';
 import { sigmoidS, sigmoidV, tanhArray, tanhS, tanhV } from './activations';
 import { gemmPacked } from './gemm';
 import { gemmTransposedAccumulate } from './gemm-backward';
 import { accumulateColumnSums } from './linalg';
-
-// Plan: i32 slots. Pointers are byte offsets in linear memory; 0 means "absent".
-// Sizes
-const MODEL = 0;            // MODEL_TREE_RNN | MODEL_CHILD_SUM | MODEL_BINARY
-const NODES = 1;            // N
-const LEAVES = 2;           // N0
-const LEVELS = 3;           // L
-const INPUT = 4;            // X
-const HIDDEN = 5;           // H
-// Schedule, built by the bindings once per call
-const ORDER = 6;            // [N] i32: the node (caller order) at each position
-const LEVEL_START = 7;      // [L + 1] i32: first position of each level
-const CHILD_START = 8;      // [N + 1] i32: the children of position p are CHILDREN[CHILD_START[p] .. CHILD_START[p + 1])
-const CHILDREN = 9;         // [N − trees] i32: positions
-// Caller order
-const X = 10;               // [N, X] inputs
-const H_OUT = 11;           // [N, H] h of every node, or 0: not wanted (the caller reads the roots from HS)
-const C_OUT = 12;           // [N, H] c of every node (LSTMs), or 0 likewise (roots from CS)
-// Schedule order, kept from a training forward for its backward
-const XS = 13;              // [N, X] inputs
-const HS = 14;              // [N, H] h
-const CS = 15;              // [N, H] c (LSTMs)
-const GATES = 16;           // [N, G] activated gates: child-sum i o u (G = 3H); binary i o u f_L f_R (G = 5H)
-const INPUT_FORGET = 17;    // child-sum [N − N0, H]: W_f x + b_f of the internal nodes
-const HIDDEN_FORGET = 18;   // child-sum [N, H]: U_f h of every node (its term in its parent's forget gate)
-const FORGET = 19;          // child-sum [N, H]: f of every node as a child (the gate its parent applies to its c)
-const CHILD_STATE = 20;     // internal nodes' recurrent input: child-sum [N − N0, H] Σ_k h_k; others [N − N0, 2H] [h_L; h_R]
-// Weights, packed by packWeight (biases zero-padded to whole panels, gemm.ts):
-//            TreeRNN          child-sum          binary
-// W_IN       W_leaf [H, X]    W_iou [3H, X]      [W_iou; W_f; W_f] [5H, X]
-// B_IN       b_leaf           b_iou              [b_iou; b_f; b_f]
-// W_IN_F     —                W_f [H, X]         —
-// B_IN_F     —                b_f                —
-// W_REC      W [H, 2H]        U_iou [3H, H]      [U_iou; U_f] [5H, 2H]
-// B_REC      b                —                  —
-// W_REC_F    —                U_f [H, H]         —
-// WT_*: the transposes of W_IN, W_IN_F, W_REC, W_REC_F, packed (backward: dX = dY · W).
-const W_IN = 21;
-const B_IN = 22;
-const W_IN_F = 23;
-const B_IN_F = 24;
-const W_REC = 25;
-const B_REC = 26;
-const W_REC_F = 27;
-const WT_IN = 28;
-const WT_IN_F = 29;
-const WT_REC = 30;
-const WT_REC_F = 31;
-// Gradients in PyTorch layout, accumulated:
-//            TreeRNN   child-sum / binary
-// G_IN       W_leaf    W_iou
-// G_B_IN     b_leaf    b_iou
-// G_IN_F     —         W_f
-// G_B_IN_F   —         b_f
-// G_REC      W         U_iou
-// G_B_REC    b         —
-// G_REC_F    —         U_f
-const G_IN = 32;
-const G_B_IN = 33;
-const G_IN_F = 34;
-const G_B_IN_F = 35;
-const G_REC = 36;
-const G_B_REC = 37;
-const G_REC_F = 38;
-// Backward
-const DH_IN = 39;           // [N, H] caller order: dLoss/dh
-const DC_IN = 40;           // [N, H] caller order: dLoss/dc, or 0 for none
-const DX_OUT = 41;          // [N, X] caller order: dLoss/dx
-const DH = 42;              // [N, H] dLoss/dh, complete for a level once every level above has run (TreeRNN: then d pre-activation)
-const DC = 43;              // [N, H] dLoss/dc (LSTMs)
-const DGATES = 44;          // [N, G] gradients of the gate pre-activations (LSTMs)
-const DINPUT_FORGET = 45;   // child-sum [N − N0, H]: Σ_k of the forget pre-activation gradients of each internal node
-const DFORGET = 46;         // child-sum [N, H]: the forget pre-activation gradient of every node as a child
-const DCHILD = 47;          // [largest level, 2H] scratch: the gradient reaching a level's children
-const DXS = 48;             // [N, X] dLoss/dx in schedule order
-
-const MODEL_TREE_RNN = 0;
-const MODEL_CHILD_SUM = 1;
-const MODEL_BINARY = 2;
 
 @inline function slot(plan: usize, index: i32): i32 {
   return load<i32>(plan + (<usize>index << 2));
@@ -443,145 +365,145 @@ function tanhBackward(d: usize /* [n] */, h: usize /* [n] */, n: i32): void {
 // Whole-batch passes per model.
 
 function childSumForward(plan: usize, nodes: i32, leaves: i32, levels: i32, input: i32, hidden: i32): void {
-  const xs = pointer(plan, XS), h = pointer(plan, HS), c = pointer(plan, CS), gates = pointer(plan, GATES);
-  const inputForget = pointer(plan, INPUT_FORGET), hiddenForget = pointer(plan, HIDDEN_FORGET);
-  const forget = pointer(plan, FORGET), childSums = pointer(plan, CHILD_STATE);
-  const levelStart = pointer(plan, LEVEL_START), childStart = pointer(plan, CHILD_START), children = pointer(plan, CHILDREN);
+  const xs = pointer(plan, TreePlan.XS), h = pointer(plan, TreePlan.HS), c = pointer(plan, TreePlan.CS), gates = pointer(plan, TreePlan.GATES);
+  const inputForget = pointer(plan, TreePlan.INPUT_FORGET), hiddenForget = pointer(plan, TreePlan.HIDDEN_FORGET);
+  const forget = pointer(plan, TreePlan.FORGET), childSums = pointer(plan, TreePlan.CHILD_STATE);
+  const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const G = 3 * hidden;
-  gemmPacked(gates, xs, pointer(plan, W_IN), pointer(plan, B_IN), nodes, G, input, false);
+  gemmPacked(gates, xs, pointer(plan, TreePlan.W_IN), pointer(plan, TreePlan.B_IN), nodes, G, input, false);
   if (nodes > leaves) {
-    gemmPacked(inputForget, rowAt(xs, leaves, input), pointer(plan, W_IN_F), pointer(plan, B_IN_F), nodes - leaves, hidden, input, false);
+    gemmPacked(inputForget, rowAt(xs, leaves, input), pointer(plan, TreePlan.W_IN_F), pointer(plan, TreePlan.B_IN_F), nodes - leaves, hidden, input, false);
   }
   for (let level = 0; level < levels; level++) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     if (level > 0) {
       const sums = rowAt(childSums, start - leaves, hidden);
       sumChildStates(sums, h, childStart, children, start, end, hidden);
-      gemmPacked(rowAt(gates, start, G), sums, pointer(plan, W_REC), 0, count, G, hidden, true);
+      gemmPacked(rowAt(gates, start, G), sums, pointer(plan, TreePlan.W_REC), 0, count, G, hidden, true);
     }
     childSumCellForward(h, c, forget, gates, inputForget, hiddenForget, childStart, children, start, end, leaves, hidden);
     if (level + 1 < levels) {
-      gemmPacked(rowAt(hiddenForget, start, hidden), rowAt(h, start, hidden), pointer(plan, W_REC_F), 0, count, hidden, hidden, false);
+      gemmPacked(rowAt(hiddenForget, start, hidden), rowAt(h, start, hidden), pointer(plan, TreePlan.W_REC_F), 0, count, hidden, hidden, false);
     }
   }
 }
 
 function childSumBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, input: i32, hidden: i32): void {
-  const xs = pointer(plan, XS), h = pointer(plan, HS), c = pointer(plan, CS), gates = pointer(plan, GATES);
-  const forget = pointer(plan, FORGET), childSums = pointer(plan, CHILD_STATE);
-  const dh = pointer(plan, DH), dc = pointer(plan, DC), dGates = pointer(plan, DGATES);
-  const dInputForget = pointer(plan, DINPUT_FORGET), dForget = pointer(plan, DFORGET), dChild = pointer(plan, DCHILD);
-  const levelStart = pointer(plan, LEVEL_START), childStart = pointer(plan, CHILD_START), children = pointer(plan, CHILDREN);
+  const xs = pointer(plan, TreePlan.XS), h = pointer(plan, TreePlan.HS), c = pointer(plan, TreePlan.CS), gates = pointer(plan, TreePlan.GATES);
+  const forget = pointer(plan, TreePlan.FORGET), childSums = pointer(plan, TreePlan.CHILD_STATE);
+  const dh = pointer(plan, TreePlan.DH), dc = pointer(plan, TreePlan.DC), dGates = pointer(plan, TreePlan.DGATES);
+  const dInputForget = pointer(plan, TreePlan.DINPUT_FORGET), dForget = pointer(plan, TreePlan.DFORGET), dChild = pointer(plan, TreePlan.DCHILD);
+  const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const G = 3 * hidden, internal = nodes - leaves;
   memory.fill(dForget, 0, <usize>nodes * hidden * 4); // roots are nobody's child
   for (let level = levels - 1; level >= 0; level--) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     // The forget gates of the parents (all above) reach these nodes' h through U_f.
     if (level + 1 < levels) {
-      gemmPacked(rowAt(dh, start, hidden), rowAt(dForget, start, hidden), pointer(plan, WT_REC_F), 0, count, hidden, hidden, true);
+      gemmPacked(rowAt(dh, start, hidden), rowAt(dForget, start, hidden), pointer(plan, TreePlan.WT_REC_F), 0, count, hidden, hidden, true);
     }
     childSumCellBackward(dGates, dInputForget, dForget, dc, dh, gates, c, forget, childStart, children, start, end, leaves, hidden);
     if (level > 0) {
-      gemmPacked(dChild, rowAt(dGates, start, G), pointer(plan, WT_REC), 0, count, hidden, G, false);
+      gemmPacked(dChild, rowAt(dGates, start, G), pointer(plan, TreePlan.WT_REC), 0, count, hidden, G, false);
       spreadToChildren(dh, dChild, childStart, children, start, end, hidden);
     }
   }
-  gemmTransposedAccumulate(pointer(plan, G_IN), dGates, xs, nodes, G, input, G, input);
-  accumulateColumnSums(pointer(plan, G_B_IN), dGates, nodes, G, G);
-  const dxs = pointer(plan, DXS);
-  gemmPacked(dxs, dGates, pointer(plan, WT_IN), 0, nodes, input, G, false);
+  gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN), dGates, xs, nodes, G, input, G, input);
+  accumulateColumnSums(pointer(plan, TreePlan.G_B_IN), dGates, nodes, G, G);
+  const dxs = pointer(plan, TreePlan.DXS);
+  gemmPacked(dxs, dGates, pointer(plan, TreePlan.WT_IN), 0, nodes, input, G, false);
   if (internal > 0) {
     const internalX = rowAt(xs, leaves, input);
-    gemmTransposedAccumulate(pointer(plan, G_IN_F), dInputForget, internalX, internal, hidden, input, hidden, input);
-    accumulateColumnSums(pointer(plan, G_B_IN_F), dInputForget, internal, hidden, hidden);
-    gemmTransposedAccumulate(pointer(plan, G_REC), rowAt(dGates, leaves, G), childSums, internal, G, hidden, G, hidden);
-    gemmTransposedAccumulate(pointer(plan, G_REC_F), dForget, h, nodes, hidden, hidden, hidden, hidden);
-    gemmPacked(rowAt(dxs, leaves, input), dInputForget, pointer(plan, WT_IN_F), 0, internal, input, hidden, true);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN_F), dInputForget, internalX, internal, hidden, input, hidden, input);
+    accumulateColumnSums(pointer(plan, TreePlan.G_B_IN_F), dInputForget, internal, hidden, hidden);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC), rowAt(dGates, leaves, G), childSums, internal, G, hidden, G, hidden);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC_F), dForget, h, nodes, hidden, hidden, hidden, hidden);
+    gemmPacked(rowAt(dxs, leaves, input), dInputForget, pointer(plan, TreePlan.WT_IN_F), 0, internal, input, hidden, true);
   }
 }
 
 function binaryForward(plan: usize, nodes: i32, leaves: i32, levels: i32, input: i32, hidden: i32): void {
-  const xs = pointer(plan, XS), h = pointer(plan, HS), c = pointer(plan, CS), gates = pointer(plan, GATES);
-  const childPairs = pointer(plan, CHILD_STATE);
-  const levelStart = pointer(plan, LEVEL_START), childStart = pointer(plan, CHILD_START), children = pointer(plan, CHILDREN);
+  const xs = pointer(plan, TreePlan.XS), h = pointer(plan, TreePlan.HS), c = pointer(plan, TreePlan.CS), gates = pointer(plan, TreePlan.GATES);
+  const childPairs = pointer(plan, TreePlan.CHILD_STATE);
+  const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const G = 5 * hidden;
-  gemmPacked(gates, xs, pointer(plan, W_IN), pointer(plan, B_IN), nodes, G, input, false);
+  gemmPacked(gates, xs, pointer(plan, TreePlan.W_IN), pointer(plan, TreePlan.B_IN), nodes, G, input, false);
   for (let level = 0; level < levels; level++) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     if (level > 0) {
       const pairs = rowAt(childPairs, start - leaves, 2 * hidden);
       gatherChildPairs(pairs, h, childStart, children, start, end, hidden);
-      gemmPacked(rowAt(gates, start, G), pairs, pointer(plan, W_REC), 0, count, G, 2 * hidden, true);
+      gemmPacked(rowAt(gates, start, G), pairs, pointer(plan, TreePlan.W_REC), 0, count, G, 2 * hidden, true);
     }
     binaryCellForward(h, c, gates, childStart, children, start, end, hidden);
   }
 }
 
 function binaryBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, input: i32, hidden: i32): void {
-  const xs = pointer(plan, XS), c = pointer(plan, CS), gates = pointer(plan, GATES), childPairs = pointer(plan, CHILD_STATE);
-  const dh = pointer(plan, DH), dc = pointer(plan, DC), dGates = pointer(plan, DGATES), dChild = pointer(plan, DCHILD);
-  const levelStart = pointer(plan, LEVEL_START), childStart = pointer(plan, CHILD_START), children = pointer(plan, CHILDREN);
+  const xs = pointer(plan, TreePlan.XS), c = pointer(plan, TreePlan.CS), gates = pointer(plan, TreePlan.GATES), childPairs = pointer(plan, TreePlan.CHILD_STATE);
+  const dh = pointer(plan, TreePlan.DH), dc = pointer(plan, TreePlan.DC), dGates = pointer(plan, TreePlan.DGATES), dChild = pointer(plan, TreePlan.DCHILD);
+  const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const G = 5 * hidden, internal = nodes - leaves;
   for (let level = levels - 1; level >= 0; level--) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     binaryCellBackward(dGates, dc, dh, gates, c, childStart, children, start, end, hidden);
     if (level > 0) {
-      gemmPacked(dChild, rowAt(dGates, start, G), pointer(plan, WT_REC), 0, count, 2 * hidden, G, false);
+      gemmPacked(dChild, rowAt(dGates, start, G), pointer(plan, TreePlan.WT_REC), 0, count, 2 * hidden, G, false);
       spreadToChildPairs(dh, dChild, childStart, children, start, end, hidden);
     }
   }
   // Gate columns: i o u (W_iou, U_iou, b_iou) at 0, f_L at 3H and f_R at 4H (both W_f, b_f; U_f rows 0..H, H..2H).
   const fLeftColumn = <usize>(3 * hidden) << 2, fRightColumn = <usize>(4 * hidden) << 2;
-  gemmTransposedAccumulate(pointer(plan, G_IN), dGates, xs, nodes, 3 * hidden, input, G, input);
-  accumulateColumnSums(pointer(plan, G_B_IN), dGates, nodes, 3 * hidden, G);
+  gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN), dGates, xs, nodes, 3 * hidden, input, G, input);
+  accumulateColumnSums(pointer(plan, TreePlan.G_B_IN), dGates, nodes, 3 * hidden, G);
   if (internal > 0) {
     const dInternal = rowAt(dGates, leaves, G), internalX = rowAt(xs, leaves, input);
-    gemmTransposedAccumulate(pointer(plan, G_IN_F), dInternal + fLeftColumn, internalX, internal, hidden, input, G, input);
-    gemmTransposedAccumulate(pointer(plan, G_IN_F), dInternal + fRightColumn, internalX, internal, hidden, input, G, input);
-    accumulateColumnSums(pointer(plan, G_B_IN_F), dInternal + fLeftColumn, internal, hidden, G);
-    accumulateColumnSums(pointer(plan, G_B_IN_F), dInternal + fRightColumn, internal, hidden, G);
-    gemmTransposedAccumulate(pointer(plan, G_REC), dInternal, childPairs, internal, 3 * hidden, 2 * hidden, G, 2 * hidden);
-    gemmTransposedAccumulate(pointer(plan, G_REC_F), dInternal + fLeftColumn, childPairs, internal, 2 * hidden, 2 * hidden, G, 2 * hidden);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN_F), dInternal + fLeftColumn, internalX, internal, hidden, input, G, input);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN_F), dInternal + fRightColumn, internalX, internal, hidden, input, G, input);
+    accumulateColumnSums(pointer(plan, TreePlan.G_B_IN_F), dInternal + fLeftColumn, internal, hidden, G);
+    accumulateColumnSums(pointer(plan, TreePlan.G_B_IN_F), dInternal + fRightColumn, internal, hidden, G);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC), dInternal, childPairs, internal, 3 * hidden, 2 * hidden, G, 2 * hidden);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC_F), dInternal + fLeftColumn, childPairs, internal, 2 * hidden, 2 * hidden, G, 2 * hidden);
   }
-  gemmPacked(pointer(plan, DXS), dGates, pointer(plan, WT_IN), 0, nodes, input, G, false);
+  gemmPacked(pointer(plan, TreePlan.DXS), dGates, pointer(plan, TreePlan.WT_IN), 0, nodes, input, G, false);
 }
 
 function treeRnnForward(plan: usize, leaves: i32, levels: i32, input: i32, hidden: i32): void {
-  const xs = pointer(plan, XS), h = pointer(plan, HS), childPairs = pointer(plan, CHILD_STATE);
-  const levelStart = pointer(plan, LEVEL_START), childStart = pointer(plan, CHILD_START), children = pointer(plan, CHILDREN);
-  gemmPacked(h, xs, pointer(plan, W_IN), pointer(plan, B_IN), leaves, hidden, input, false);
+  const xs = pointer(plan, TreePlan.XS), h = pointer(plan, TreePlan.HS), childPairs = pointer(plan, TreePlan.CHILD_STATE);
+  const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
+  gemmPacked(h, xs, pointer(plan, TreePlan.W_IN), pointer(plan, TreePlan.B_IN), leaves, hidden, input, false);
   tanhArray(h, h, leaves * hidden);
   for (let level = 1; level < levels; level++) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     const pairs = rowAt(childPairs, start - leaves, 2 * hidden);
     const hLevel = rowAt(h, start, hidden);
     gatherChildPairs(pairs, h, childStart, children, start, end, hidden);
-    gemmPacked(hLevel, pairs, pointer(plan, W_REC), pointer(plan, B_REC), count, hidden, 2 * hidden, false);
+    gemmPacked(hLevel, pairs, pointer(plan, TreePlan.W_REC), pointer(plan, TreePlan.B_REC), count, hidden, 2 * hidden, false);
     tanhArray(hLevel, hLevel, count * hidden);
   }
 }
 
 function treeRnnBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, input: i32, hidden: i32): void {
-  const xs = pointer(plan, XS), h = pointer(plan, HS), childPairs = pointer(plan, CHILD_STATE);
-  const dh = pointer(plan, DH), dChild = pointer(plan, DCHILD), dxs = pointer(plan, DXS);
-  const levelStart = pointer(plan, LEVEL_START), childStart = pointer(plan, CHILD_START), children = pointer(plan, CHILDREN);
+  const xs = pointer(plan, TreePlan.XS), h = pointer(plan, TreePlan.HS), childPairs = pointer(plan, TreePlan.CHILD_STATE);
+  const dh = pointer(plan, TreePlan.DH), dChild = pointer(plan, TreePlan.DCHILD), dxs = pointer(plan, TreePlan.DXS);
+  const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const internal = nodes - leaves;
   for (let level = levels - 1; level >= 0; level--) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     tanhBackward(rowAt(dh, start, hidden), rowAt(h, start, hidden), count * hidden);
     if (level > 0) {
-      gemmPacked(dChild, rowAt(dh, start, hidden), pointer(plan, WT_REC), 0, count, 2 * hidden, hidden, false);
+      gemmPacked(dChild, rowAt(dh, start, hidden), pointer(plan, TreePlan.WT_REC), 0, count, 2 * hidden, hidden, false);
       spreadToChildPairs(dh, dChild, childStart, children, start, end, hidden);
     }
   }
   // dh now holds the pre-activation gradients: leaves' of W_leaf x + b_leaf, internal nodes' of W [h_L; h_R] + b.
-  gemmTransposedAccumulate(pointer(plan, G_IN), dh, xs, leaves, hidden, input, hidden, input);
-  accumulateColumnSums(pointer(plan, G_B_IN), dh, leaves, hidden, hidden);
-  gemmPacked(dxs, dh, pointer(plan, WT_IN), 0, leaves, input, hidden, false);
+  gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN), dh, xs, leaves, hidden, input, hidden, input);
+  accumulateColumnSums(pointer(plan, TreePlan.G_B_IN), dh, leaves, hidden, hidden);
+  gemmPacked(dxs, dh, pointer(plan, TreePlan.WT_IN), 0, leaves, input, hidden, false);
   if (internal > 0) {
     const dInternal = rowAt(dh, leaves, hidden);
-    gemmTransposedAccumulate(pointer(plan, G_REC), dInternal, childPairs, internal, hidden, 2 * hidden, hidden, 2 * hidden);
-    accumulateColumnSums(pointer(plan, G_B_REC), dInternal, internal, hidden, hidden);
+    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC), dInternal, childPairs, internal, hidden, 2 * hidden, hidden, 2 * hidden);
+    accumulateColumnSums(pointer(plan, TreePlan.G_B_REC), dInternal, internal, hidden, hidden);
     memory.fill(rowAt(dxs, leaves, input), 0, <usize>internal * input * 4); // internal nodes' x is not used
   }
 }
@@ -591,17 +513,17 @@ function treeRnnBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, inpu
 
 /** Runs the plan forward: fills the schedule-order state and, where given, H_OUT and C_OUT (LSTMs). */
 export function treeForward(plan: usize): void {
-  const model = slot(plan, MODEL);
-  const nodes = slot(plan, NODES), leaves = slot(plan, LEAVES), levels = slot(plan, LEVELS);
-  const input = slot(plan, INPUT), hidden = slot(plan, HIDDEN);
-  const order = pointer(plan, ORDER);
-  gatherRows(pointer(plan, XS), pointer(plan, X), order, nodes, input);
-  if (model == MODEL_CHILD_SUM) childSumForward(plan, nodes, leaves, levels, input, hidden);
-  else if (model == MODEL_BINARY) binaryForward(plan, nodes, leaves, levels, input, hidden);
+  const model = slot(plan, TreePlan.MODEL);
+  const nodes = slot(plan, TreePlan.NODES), leaves = slot(plan, TreePlan.LEAVES), levels = slot(plan, TreePlan.LEVELS);
+  const input = slot(plan, TreePlan.INPUT), hidden = slot(plan, TreePlan.HIDDEN);
+  const order = pointer(plan, TreePlan.ORDER);
+  gatherRows(pointer(plan, TreePlan.XS), pointer(plan, TreePlan.X), order, nodes, input);
+  if (model == TreeModel.CHILD_SUM) childSumForward(plan, nodes, leaves, levels, input, hidden);
+  else if (model == TreeModel.BINARY) binaryForward(plan, nodes, leaves, levels, input, hidden);
   else treeRnnForward(plan, leaves, levels, input, hidden);
-  const hOut = pointer(plan, H_OUT), cOut = pointer(plan, C_OUT);
-  if (hOut != 0) scatterRows(hOut, pointer(plan, HS), order, nodes, hidden);
-  if (cOut != 0) scatterRows(cOut, pointer(plan, CS), order, nodes, hidden);
+  const hOut = pointer(plan, TreePlan.H_OUT), cOut = pointer(plan, TreePlan.C_OUT);
+  if (hOut != 0) scatterRows(hOut, pointer(plan, TreePlan.HS), order, nodes, hidden);
+  if (cOut != 0) scatterRows(cOut, pointer(plan, TreePlan.CS), order, nodes, hidden);
 }
 
 /**
@@ -609,18 +531,18 @@ export function treeForward(plan: usize): void {
  * every parameter gradient and writes DX_OUT.
  */
 export function treeBackward(plan: usize): void {
-  const model = slot(plan, MODEL);
-  const nodes = slot(plan, NODES), leaves = slot(plan, LEAVES), levels = slot(plan, LEVELS);
-  const input = slot(plan, INPUT), hidden = slot(plan, HIDDEN);
-  const order = pointer(plan, ORDER);
-  gatherRows(pointer(plan, DH), pointer(plan, DH_IN), order, nodes, hidden);
-  if (model != MODEL_TREE_RNN) {
-    const dcIn = pointer(plan, DC_IN), dc = pointer(plan, DC);
+  const model = slot(plan, TreePlan.MODEL);
+  const nodes = slot(plan, TreePlan.NODES), leaves = slot(plan, TreePlan.LEAVES), levels = slot(plan, TreePlan.LEVELS);
+  const input = slot(plan, TreePlan.INPUT), hidden = slot(plan, TreePlan.HIDDEN);
+  const order = pointer(plan, TreePlan.ORDER);
+  gatherRows(pointer(plan, TreePlan.DH), pointer(plan, TreePlan.DH_IN), order, nodes, hidden);
+  if (model != TreeModel.TREE_RNN) {
+    const dcIn = pointer(plan, TreePlan.DC_IN), dc = pointer(plan, TreePlan.DC);
     if (dcIn != 0) gatherRows(dc, dcIn, order, nodes, hidden);
     else memory.fill(dc, 0, <usize>nodes * hidden * 4);
   }
-  if (model == MODEL_CHILD_SUM) childSumBackward(plan, nodes, leaves, levels, input, hidden);
-  else if (model == MODEL_BINARY) binaryBackward(plan, nodes, leaves, levels, input, hidden);
+  if (model == TreeModel.CHILD_SUM) childSumBackward(plan, nodes, leaves, levels, input, hidden);
+  else if (model == TreeModel.BINARY) binaryBackward(plan, nodes, leaves, levels, input, hidden);
   else treeRnnBackward(plan, nodes, leaves, levels, input, hidden);
-  scatterRows(pointer(plan, DX_OUT), pointer(plan, DXS), order, nodes, input);
+  scatterRows(pointer(plan, TreePlan.DX_OUT), pointer(plan, TreePlan.DXS), order, nodes, input);
 }

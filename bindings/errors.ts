@@ -45,6 +45,13 @@ export class SafetensorsError extends LooptreeError {
   }
 }
 
+/** Wasm linear memory cannot hold an allocation (`requestedBytes`); nothing was written, other models are untouched. */
+export class OutOfMemoryError extends LooptreeError {
+  constructor(readonly requestedBytes: number, readonly memoryBytes: number) {
+    super('ERR_OUT_OF_MEMORY', `out of Wasm memory: could not allocate ${requestedBytes} bytes (linear memory holds ${memoryBytes} bytes, at most 4 GiB)`);
+  }
+}
+
 /** An object was used after `dispose()`. */
 export class DisposedError extends LooptreeError {
   constructor(what: string) {

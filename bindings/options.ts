@@ -1,20 +1,90 @@
-// Small validators shared by the modules: option types and shapes, each error naming what was expected and what came.
+// Validators for every option and argument of the public API: one family, one message style —
+// "<where>: <what> must be <expected>, got <what came>" — each throwing a typed LooptreeError.
 
 import { ArgumentError, ShapeError, formatShape } from './errors.js';
 import type { Tensor } from './tensor.js';
 
-export function positiveInteger(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ArgumentError(`${what} must be a positive integer, got ${String(value)}`);
+/** What a value is, for messages: `null`, `0`, `"text"`, `an array of length 3`, `a Float32Array`, `bigint 5`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'object'}`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+const prefix = (where: string | undefined) => (where ? `${where}: ` : '');
+
+/** The options object of `where`, or an ArgumentError; `undefined` gives `{}`. */
+export function optionsObject<T extends object>(value: T | undefined, where: string): T {
+  if (value === undefined) return {} as T;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ArgumentError(`${where}: expected an options object, got ${describe(value)}`);
   }
   return value;
 }
 
-/** An optional boolean option: `fallback` when undefined. */
-export function booleanOption(value: unknown, what: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ArgumentError(`${what} must be a boolean, got ${String(value)}`);
+/**
+ * Rejects keys that `where` does not know, naming the closest known one. Spellings from PyTorch and Keras
+ * (`batch_first`, `num_layers`, `learning_rate`) are matched to ours through their camelCase form.
+ */
+export function checkKeys(options: object, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const suggestion = closest(key, allowed);
+    throw new ArgumentError(`${where}: unknown option "${key}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}; expected one of ${allowed.join(', ')}`);
+  }
+}
+
+/** The known name nearest to `key` (camelCased, case-insensitive edit distance ≤ a third of its length), if any. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const camel = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()).toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(camel.length / 3)) + 1;
+  for (const name of known) {
+    const distance = editDistance(camel, name.toLowerCase());
+    if (distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+export function positiveInteger(value: unknown, what: string, where?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ArgumentError(`${prefix(where)}${what} must be a positive integer, got ${describe(value)}`);
+  }
   return value;
+}
+
+/** An optional boolean: `fallback` when undefined. */
+export function booleanOption(value: unknown, what: string, fallback: boolean, where?: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ArgumentError(`${prefix(where)}${what} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+/** An optional choice among `choices`: `fallback` when undefined. */
+export function choiceOption<T extends string>(value: unknown, what: string, choices: readonly T[], fallback: T, where?: string): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !choices.includes(value as T)) {
+    throw new ArgumentError(`${prefix(where)}${what} must be ${choices.map((choice) => `'${choice}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -1,44 +1,14 @@
 // Runtime: instantiates the Wasm core (Node, browsers, workers, edge), picks the SIMD build, and owns
 // linear memory: heap blocks, the per-call arena, and views re-derived whenever memory has grown.
 
-import { InitError } from './errors.js';
+import { InitError, OutOfMemoryError } from './errors.js';
+import type { CoreExports } from './generated/core.js';
 
 declare const __NODE__: boolean;
 declare const __VERSION__: string;
 
-/** The Wasm core's exports (see assembly/index.ts). Pointers and sizes are plain numbers. */
-export interface Kernels {
-  memory: WebAssembly.Memory;
-  alloc(bytes: number): number;
-  release(ptr: number): void;
-  simdFlavor(): number;
-  expArray(dst: number, src: number, n: number): void;
-  sigmoidArray(dst: number, src: number, n: number): void;
-  tanhArray(dst: number, src: number, n: number): void;
-  packedSize(n: number, k: number): number;
-  panelWidth(): number;
-  packWeight(dst: number, src: number, n: number, k: number): void;
-  packWeightStrided(dst: number, src: number, n: number, k: number, rowStride: number, colStride: number): void;
-  gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
-  transpose(dst: number, src: number, rows: number, cols: number): void;
-  accumulateColumnSums(dst: number, src: number, rows: number, cols: number, stride: number): void;
-  rnnScratchBytes(plan: number): number;
-  rnnTapeBytes(plan: number): number;
-  rnnForward(plan: number): void;
-  rnnBackwardScratchBytes(plan: number): number;
-  rnnBackward(plan: number): void;
-  linearBackward(dX: number, gradWeight: number, gradBias: number, dY: number, x: number, weight: number,
-                 rows: number, inSize: number, outSize: number, transposed: number, packed: number): void;
-  sgdStep(value: number, grad: number, buffer: number, n: number, lr: number, momentum: number, dampening: number,
-          nesterov: boolean, weightDecay: number, firstStep: boolean): void;
-  adamStep(value: number, grad: number, m: number, v: number, n: number, stepSize: number, beta1: number, beta2: number,
-           eps: number, biasCorrection2Sqrt: number, l2: number, decay: number): void;
-  sumOfSquares(x: number, n: number): number;
-  scaleArray(x: number, n: number, factor: number): void;
-  clampArray(x: number, n: number, limit: number): void;
-  fillUniform(dst: number, n: number, bound: number, state: number): number;
-  firstNonFinite(src: number, n: number): number;
-}
+/** The Wasm core's exports, typed from the build's generated declarations (one source: assembly/index.ts). */
+export type Kernels = CoreExports;
 
 export type SimdMode = 'relaxed' | 'baseline';
 
@@ -263,8 +233,9 @@ export function firstNonFinite(values: Float32Array): number {
 
 /** Allocates a 16-byte aligned heap block (may grow memory). */
 export function allocBytes(bytes: number): number {
-  const ptr = kernels().alloc(Math.max(16, bytes));
-  if (ptr === 0) throw new InitError(`out of Wasm memory allocating ${bytes} bytes`);
+  const core = kernels();
+  const ptr = core.alloc(Math.max(16, bytes));
+  if (ptr === 0) throw new OutOfMemoryError(bytes, core.memory.buffer.byteLength);
   return ptr;
 }
 

@@ -423,11 +423,11 @@ describe('Sequential bad input gives typed errors', () => {
     expect(fit({}, y.slice(0, 7))).toThrow('x holds 8 samples (shape [8, 3]) but y holds 7 (shape [7])');
     expect(fit({}, tensor(new Array(16).fill(0), [8, 2]))).toThrow('with crossEntropy, outputs of shape [8, 2] need class ids of shape [8], got [8, 2]');
     expect(fit({}, y.map((v) => v + 5))).toThrow(/targets\[0\] = \d is not a class id in \[0, 2\)/);
-    expect(fit({ epochs: 0 })).toThrow('epochs must be a positive integer, got number 0');
+    expect(fit({ epochs: 0 })).toThrow('epochs must be a positive integer, got 0');
     expect(fit({ batchSize: 2.5 })).toThrow(ArgumentError);
     expect(fit({ shuffle: 'yes' })).toThrow('shuffle must be a boolean');
     expect(fit({ epoch: 3 })).toThrow('unknown option "epoch"');
-    expect(fit({ validationSplit: 1 })).toThrow('validationSplit must be a number in [0, 1), got number 1');
+    expect(fit({ validationSplit: 1 })).toThrow('validationSplit must be a number in [0, 1), got 1');
     expect(fit({ validationSplit: 0.9 })).toThrow('validationSplit 0.9 of 8 samples leaves 0 for training');
     expect(fit({ validationSplit: 0.5, validationData: { x, y } })).toThrow('give validationSplit or validationData, not both');
     expect(fit({ validationData: { x, y: y.slice(1) } })).toThrow(ShapeError);
@@ -476,7 +476,7 @@ describe('Sequential bad input gives typed errors', () => {
     const saved = model.save();
     expect(() => Sequential.load(null as never)).toThrow(ArgumentError);
     expect(() => Sequential.load({ weights: new Uint8Array(3) })).toThrow(SafetensorsError);
-    expect(() => Sequential.load({ config: { ...saved.config, format: 'keras' as never }, weights: saved.weights })).toThrow(`expected a config with format 'looptree.Sequential' and version 1, got format "keras", version number 1`);
+    expect(() => Sequential.load({ config: { ...saved.config, format: 'keras' as never }, weights: saved.weights })).toThrow(`expected a config with format 'looptree.Sequential' and version 1, got format "keras", version 1`);
     expect(() => Sequential.load({ config: { ...saved.config, layers: [{ type: 'Conv1d' } as never] }, weights: saved.weights })).toThrow('config.layers[0].type must be one of Embedding');
     const wrongSize = { ...saved.config, layers: saved.config.layers.map((layer) => (layer.type === 'Linear' ? { ...layer, outFeatures: 3 } : layer)) };
     expect(() => Sequential.load({ config: wrongSize, weights: saved.weights })).toThrow('size mismatch for "3.weight": expected [3, 12], got [2, 12]');

@@ -1,8 +1,9 @@
-// Training API: re-exports layers, losses, optimizers and clipping.
+// Training: optimizers, gradient clipping, and the Keras-style Sequential model with its fit loop.
 
-export { Parameter } from './parameter.js';
-export { Linear, type LinearOptions } from './linear.js';
-export { Embedding, type EmbeddingOptions } from './embedding.js';
-export { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh, logSoftmax } from './layers.js';
-export { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult, type Reduction } from './losses.js';
 export { Adam, AdamW, SGD, clipGradNorm, clipGradValue, type AdamOptions, type SGDOptions } from './optim.js';
+export {
+  Sequential,
+  type Layer, type LossName, type LossFunction, type OptimizerConfig, type CompileOptions, type Samples, type RecurrentState,
+  type PredictOptions, type FitOptions, type FitCallbacks, type EarlyStoppingOptions, type BatchLogs, type EpochLogs, type History,
+  type LayerConfig, type SequentialConfig, type SavedSequential,
+} from './sequential.js';

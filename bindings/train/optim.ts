@@ -3,7 +3,7 @@
 
 import { ArgumentError } from '../errors.js';
 import { allocBytes, freeBytes, heapF32, kernels, leakGuard } from '../runtime.js';
-import type { Parameter, ParameterOwner } from './parameter.js';
+import type { Parameter, ParameterOwner } from '../nn/parameter.js';
 
 function checkParameters(params: readonly Parameter[], where: string): Parameter[] {
   if (!Array.isArray(params) || params.length === 0) throw new ArgumentError(`${where}: expected a non-empty array of parameters (module.parameters()), got ${Array.isArray(params) ? 'an empty array' : typeof params}`);

@@ -3,12 +3,12 @@
 
 import { ArgumentError } from '../errors.js';
 import { readSafetensorsMetadata } from '../io/safetensors.js';
-import { GRU, LSTM, RNN, RecurrentModule, type LSTMOptions, type RNNOptions, type RecurrentOptions } from '../recurrent.js';
-import { describe } from './checks.js';
-import { Embedding, type EmbeddingOptions } from './embedding.js';
-import { LastStep } from './last-step.js';
-import { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh } from './layers.js';
-import { Linear, type LinearOptions } from './linear.js';
+import { GRU, LSTM, RNN, RecurrentModule, type LSTMOptions, type RNNOptions, type RecurrentOptions } from '../nn/recurrent.js';
+import { describe } from '../options.js';
+import { Embedding, type EmbeddingOptions } from '../nn/embedding.js';
+import { LastStep } from '../nn/last-step.js';
+import { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh } from '../nn/layers.js';
+import { Linear, type LinearOptions } from '../nn/linear.js';
 
 /** The layers a Sequential accepts. */
 export type Layer = Embedding | Linear | RNN | LSTM | GRU | Dropout | ReLU | Tanh | Sigmoid | LogSoftmax | LastStep;

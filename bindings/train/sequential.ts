@@ -7,21 +7,20 @@
 
 import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from '../errors.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
-import { checkedStateValue } from '../parameters.js';
-import { RecurrentModule } from '../recurrent.js';
+import { checkedStateValue } from '../nn/parameters.js';
+import { RecurrentModule } from '../nn/recurrent.js';
 import { Tensor, shapeSize, tensor, toTensor, type NestedArray, type TensorLike } from '../tensor.js';
 import {
   gatherSteps, permutation, range, scatterSteps, takeDataset, takeSamples, timeChunk, validSteps, type Dataset,
 } from './batches.js';
-import { sameShape } from '../options.js';
-import { booleanOption, checkKeys, describe, positiveInteger } from './checks.js';
-import { Embedding } from './embedding.js';
-import { LastStep } from './last-step.js';
-import { Linear } from './linear.js';
-import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from './losses.js';
+import { booleanOption, checkKeys, describe, positiveInteger, sameShape } from '../options.js';
+import { Embedding } from '../nn/embedding.js';
+import { LastStep } from '../nn/last-step.js';
+import { Linear } from '../nn/linear.js';
+import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from '../nn/losses.js';
 import { EarlyStopping, MetricTotals, type LossEvaluation } from './metrics.js';
 import { Adam, AdamW, SGD, clipGradNorm, type AdamOptions, type SGDOptions } from './optim.js';
-import type { Parameter } from './parameter.js';
+import type { Parameter } from '../nn/parameter.js';
 import { ProgressReporter, type EpochLogs } from './progress.js';
 import {
   CONFIG_FORMAT, CONFIG_METADATA_KEY, LAYER_TYPES, buildLayers, configFromMetadata, disposeLayer, layerConfig, layerType,
@@ -270,8 +269,8 @@ export class Sequential {
     checkKeys(options, FIT_OPTIONS, where);
     const epochs = positiveInteger(options.epochs ?? 1, 'epochs', where);
     const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', where);
-    const shuffle = booleanOption(options.shuffle ?? true, 'shuffle', where);
-    const verbose = booleanOption(options.verbose ?? true, 'verbose', where);
+    const shuffle = booleanOption(options.shuffle, 'shuffle', true, where);
+    const verbose = booleanOption(options.verbose, 'verbose', true, where);
     const tbptt = options.tbptt === undefined ? undefined : positiveInteger(options.tbptt, 'tbptt', where);
     const data = this.dataset(x, y, options.lengths, where);
     if (tbptt !== undefined) this.checkTruncatedBptt(data, where);
@@ -404,7 +403,7 @@ export class Sequential {
     this.checkAlive();
     const where = 'Sequential.loadStateDict';
     if (dict === null || typeof dict !== 'object') throw new StateDictError(`${where}: expected an object of tensors, got ${describe(dict)}`);
-    const strict = booleanOption(opts.strict ?? true, 'strict', where);
+    const strict = booleanOption(opts.strict, 'strict', true, where);
     const expected = new Map<string, readonly number[]>(this.parameterLayers().flatMap(([index, layer]) =>
       layer.parameters().map((p) => [`${index}.${p.name}`, p.shape] as const)));
     const unexpectedKeys = Object.keys(dict).filter((key) => !expected.has(key));
@@ -654,7 +653,7 @@ export class Sequential {
     const minDelta = options.minDelta ?? 0;
     if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) throw new ArgumentError(`${where}: earlyStopping.minDelta must be a finite number ≥ 0, got ${describe(minDelta)}`);
     return new EarlyStopping(monitor, positiveInteger(options.patience ?? 1, 'earlyStopping.patience', where), minDelta,
-      booleanOption(options.restoreBest ?? false, 'earlyStopping.restoreBest', where));
+      booleanOption(options.restoreBest, 'earlyStopping.restoreBest', false, where));
   }
 
   private reportsAccuracy(): boolean {

@@ -4,22 +4,10 @@
 
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { Kernels } from '../../bindings/runtime.js';
+import type { CoreExports } from '../../bindings/generated/core.js';
 
-/**
- * The exports of assembly/index.ts: the bindings' Kernels, plus the cell kernels these tests call directly.
- * Pointers and sizes are plain numbers; `0` is a null pointer.
- */
-export interface Core extends Kernels {
-  rnnCellForward(h: number, out: number, gates: number, lengths: number, t: number, batch: number, hidden: number,
-                 outStride: number, relu: boolean, save: boolean): void;
-  lstmCellForward(h: number, c: number, out: number, gates: number, lengths: number, t: number, batch: number,
-                  hidden: number, outStride: number, save: boolean): void;
-  gruCellForward(h: number, out: number, inputGates: number, hiddenGates: number, hiddenBiasN: number, lengths: number,
-                 t: number, batch: number, hidden: number, outStride: number, savedHn: number): void;
-  commitRows(h: number, out: number, src: number, lengths: number, t: number, batch: number, width: number,
-             outStride: number): void;
-}
+/** Every export of assembly/index.ts, typed from the build's generated declarations. Pointers are plain numbers; `0` is null. */
+export type Core = CoreExports;
 
 /** LOOPTREE_SIMD as given (undefined when missing: expectRequestedBuild() then fails). */
 const requestedBuild = process.env.LOOPTREE_SIMD;

@@ -2,7 +2,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { positiveInteger } from '../options.js';
-import { ParameterizedModule } from '../parameters.js';
+import { ParameterizedModule } from './parameters.js';
 import { Layout, heapF32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
@@ -31,8 +31,8 @@ export class Linear extends ParameterizedModule {
 
   constructor(options: LinearOptions) {
     if (options === null || typeof options !== 'object') throw new ArgumentError(`Linear: expected an options object, got ${options === null ? 'null' : typeof options}`);
-    const inFeatures = positiveInteger(options.inFeatures, 'inFeatures');
-    const outFeatures = positiveInteger(options.outFeatures, 'outFeatures');
+    const inFeatures = positiveInteger(options.inFeatures, 'inFeatures', 'Linear');
+    const outFeatures = positiveInteger(options.outFeatures, 'outFeatures', 'Linear');
     if (options.bias !== undefined && typeof options.bias !== 'boolean') throw new ArgumentError(`Linear: bias must be a boolean, got ${String(options.bias)}`);
     const bias = options.bias ?? true;
     super(bias ? [{ name: 'weight', shape: [outFeatures, inFeatures] }, { name: 'bias', shape: [outFeatures] }]

@@ -1,12 +1,12 @@
 // ParameterStore: a module's named parameters in Wasm memory (PyTorch layouts), their gradients, and
 // state-dict loading with PyTorch's strictness and precise errors. Shared by every module.
 
-import { DisposedError, StateDictError, formatShape } from './errors.js';
-import { sameShape } from './options.js';
-import { fillUniformAt } from './random.js';
-import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from './runtime.js';
-import { Tensor, shapeSize, toTensor, type TensorLike } from './tensor.js';
-import { Parameter, type ParameterOwner } from './train/parameter.js';
+import { DisposedError, StateDictError, formatShape } from '../errors.js';
+import { sameShape } from '../options.js';
+import { fillUniformAt } from '../random.js';
+import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
+import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
+import { Parameter, type ParameterOwner } from './parameter.js';
 
 export interface ParameterSpec {
   name: string;

@@ -1,14 +1,15 @@
 // RNN, LSTM and GRU: PyTorch's options, parameter names, layouts and semantics over the Wasm core.
 // One base class; the cell kind (gate count G) is the only difference it needs to know.
 
-import { ArgumentError, DisposedError, ShapeError, formatShape } from './errors.js';
-import { booleanOption, expectShape, positiveInteger } from './options.js';
-import { CELL_CODE, LAYER_ENTRY, PLAN, planBytes, type CellKind } from './plan.js';
+import { ArgumentError, DisposedError, ShapeError, formatShape } from '../errors.js';
+import { booleanOption, expectShape, positiveInteger } from '../options.js';
+import { RnnLayerSlot, RnnPlan } from '../../assembly/abi.js';
+import { CELL_CODE, planBytes, type CellKind } from './recurrent-plan.js';
 import { ParameterizedModule, type ParameterSlot, type ParameterSpec } from './parameters.js';
 import {
   Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, padToPanels, readF32, reserveArena, writeF32,
-} from './runtime.js';
-import { Tensor, toTensor, type TensorLike } from './tensor.js';
+} from '../runtime.js';
+import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
 /** Options shared by RNN, LSTM and GRU (PyTorch names and defaults). */
 export interface RecurrentOptions {
@@ -98,12 +99,12 @@ function recurrentConfig(name: string, cell: CellKind, options: RecurrentOptions
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError(`${name}: expected an options object, got ${options === null ? 'null' : typeof options}`);
   }
-  const inputSize = positiveInteger(options.inputSize, 'inputSize');
-  const hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize');
-  const numLayers = positiveInteger(options.numLayers ?? 1, 'numLayers');
-  const bias = booleanOption(options.bias, 'bias', true);
-  const batchFirst = booleanOption(options.batchFirst, 'batchFirst', false);
-  const bidirectional = booleanOption(options.bidirectional, 'bidirectional', false);
+  const inputSize = positiveInteger(options.inputSize, 'inputSize', name);
+  const hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize', name);
+  const numLayers = positiveInteger(options.numLayers ?? 1, 'numLayers', name);
+  const bias = booleanOption(options.bias, 'bias', true, name);
+  const batchFirst = booleanOption(options.batchFirst, 'batchFirst', false, name);
+  const bidirectional = booleanOption(options.bidirectional, 'bidirectional', false, name);
   const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
   const outputSize = projSize > 0 ? projSize : hiddenSize;
   const H = hiddenSize, P = outputSize, G = gates, D = bidirectional ? 2 : 1;
@@ -272,15 +273,15 @@ export abstract class RecurrentModule extends ParameterizedModule {
     if (c0) writeF32(base + cAt, c0.data);
     if (lengths) heapI32().set(lengths, (base + lengthsAt) >>> 2);
     const plan = heapI32(), p = this.plan >>> 2;
-    plan[p + PLAN.X] = base + xAt;
-    plan[p + PLAN.Y] = base + yAt;
-    plan[p + PLAN.H0] = h0 ? base + hAt : 0;
-    plan[p + PLAN.HN] = base + hAt;
-    plan[p + PLAN.C0] = c0 ? base + cAt : 0;
-    plan[p + PLAN.CN] = lstm ? base + cAt : 0;
-    plan[p + PLAN.LENGTHS] = lengths ? base + lengthsAt : 0;
-    plan[p + PLAN.SCRATCH] = base + scratchAt;
-    plan[p + PLAN.TAPE] = tape;
+    plan[p + RnnPlan.X] = base + xAt;
+    plan[p + RnnPlan.Y] = base + yAt;
+    plan[p + RnnPlan.H0] = h0 ? base + hAt : 0;
+    plan[p + RnnPlan.HN] = base + hAt;
+    plan[p + RnnPlan.C0] = c0 ? base + cAt : 0;
+    plan[p + RnnPlan.CN] = lstm ? base + cAt : 0;
+    plan[p + RnnPlan.LENGTHS] = lengths ? base + lengthsAt : 0;
+    plan[p + RnnPlan.SCRATCH] = base + scratchAt;
+    plan[p + RnnPlan.TAPE] = tape;
     kernels().rnnForward(this.plan);
 
     const outputShape = unbatched ? [T, D * P] : this.batchFirst ? [B, T, D * P] : [T, B, D * P];
@@ -349,15 +350,15 @@ export abstract class RecurrentModule extends ParameterizedModule {
     if (dC) writeF32(base + dcnAt, dC.data);
     if (pending.lengths) heapI32().set(pending.lengths, (base + lengthsAt) >>> 2);
     const plan = heapI32(), p = this.plan >>> 2;
-    plan[p + PLAN.DY] = dOutput ? base + dyAt : 0;
-    plan[p + PLAN.DHN] = dH ? base + dhnAt : 0;
-    plan[p + PLAN.DCN] = dC ? base + dcnAt : 0;
-    plan[p + PLAN.DX] = base + dxAt;
-    plan[p + PLAN.DH0] = base + dh0At;
-    plan[p + PLAN.DC0] = base + dc0At;
-    plan[p + PLAN.LENGTHS] = pending.lengths ? base + lengthsAt : 0;
-    plan[p + PLAN.SCRATCH] = base + scratchAt;
-    plan[p + PLAN.TAPE] = this.tape;
+    plan[p + RnnPlan.DY] = dOutput ? base + dyAt : 0;
+    plan[p + RnnPlan.DHN] = dH ? base + dhnAt : 0;
+    plan[p + RnnPlan.DCN] = dC ? base + dcnAt : 0;
+    plan[p + RnnPlan.DX] = base + dxAt;
+    plan[p + RnnPlan.DH0] = base + dh0At;
+    plan[p + RnnPlan.DC0] = base + dc0At;
+    plan[p + RnnPlan.LENGTHS] = pending.lengths ? base + lengthsAt : 0;
+    plan[p + RnnPlan.SCRATCH] = base + scratchAt;
+    plan[p + RnnPlan.TAPE] = this.tape;
     kernels().rnnBackward(this.plan);
     this.pending = null;
 
@@ -387,15 +388,15 @@ export abstract class RecurrentModule extends ParameterizedModule {
   /** Writes the size fields of a plan (pointers are filled by the caller). */
   private writeHeader(plan: number, T: number, B: number): void {
     const view = heapI32(), p = plan >>> 2;
-    view[p + PLAN.CELL] = CELL_CODE[this.cell];
-    view[p + PLAN.STEPS] = T;
-    view[p + PLAN.BATCH] = B;
-    view[p + PLAN.INPUT] = this.inputSize;
-    view[p + PLAN.HIDDEN] = this.hiddenSize;
-    view[p + PLAN.HOUT] = this.outputSize;
-    view[p + PLAN.LAYERS] = this.numLayers;
-    view[p + PLAN.DIRECTIONS] = this.directions;
-    view[p + PLAN.BATCH_FIRST] = this.batchFirst ? 1 : 0;
+    view[p + RnnPlan.CELL] = CELL_CODE[this.cell];
+    view[p + RnnPlan.STEPS] = T;
+    view[p + RnnPlan.BATCH] = B;
+    view[p + RnnPlan.INPUT] = this.inputSize;
+    view[p + RnnPlan.HIDDEN] = this.hiddenSize;
+    view[p + RnnPlan.HOUT] = this.outputSize;
+    view[p + RnnPlan.LAYERS] = this.numLayers;
+    view[p + RnnPlan.DIRECTIONS] = this.directions;
+    view[p + RnnPlan.BATCH_FIRST] = this.batchFirst ? 1 : 0;
   }
 
   /**
@@ -439,21 +440,21 @@ export abstract class RecurrentModule extends ParameterizedModule {
     const cAt = layout.take(L * batch * H * 4);
     // The scratch size depends only on the plan header; the module's own plan is free between calls.
     this.writeHeader(this.plan, 1, batch);
-    heapI32()[(this.plan >>> 2) + PLAN.BATCH_FIRST] = 0;
+    heapI32()[(this.plan >>> 2) + RnnPlan.BATCH_FIRST] = 0;
     const scratchAt = layout.take(kernels().rnnScratchBytes(this.plan));
     const block = allocBytes(layout.size);
     const plan = block + planAt;
     heapI32().fill(0, plan >>> 2, (plan + planBytes(L)) >>> 2);
     this.writeHeader(plan, 1, batch);
     const view = heapI32(), p = plan >>> 2;
-    view[p + PLAN.BATCH_FIRST] = 0;
-    view[p + PLAN.X] = block + xAt;
-    view[p + PLAN.Y] = block + yAt;
-    view[p + PLAN.H0] = block + hAt;
-    view[p + PLAN.HN] = block + hAt;
-    view[p + PLAN.C0] = block + cAt;
-    view[p + PLAN.CN] = block + cAt;
-    view[p + PLAN.SCRATCH] = block + scratchAt;
+    view[p + RnnPlan.BATCH_FIRST] = 0;
+    view[p + RnnPlan.X] = block + xAt;
+    view[p + RnnPlan.Y] = block + yAt;
+    view[p + RnnPlan.H0] = block + hAt;
+    view[p + RnnPlan.HN] = block + hAt;
+    view[p + RnnPlan.C0] = block + cAt;
+    view[p + RnnPlan.CN] = block + cAt;
+    view[p + RnnPlan.SCRATCH] = block + scratchAt;
     this.writeLayerTable(plan);
     return { block, plan, x: block + xAt, y: block + yAt, h: block + hAt, c: block + cAt };
   }
@@ -463,20 +464,20 @@ export abstract class RecurrentModule extends ParameterizedModule {
     const gradient = (slot: ParameterSlot | undefined) => (slot && this.store.hasGradients ? this.store.gradientPtr(slot) : 0);
     const view = heapI32();
     this.entries.forEach((entry, index) => {
-      const at = (plan >>> 2) + PLAN.LAYER_TABLE + index * LAYER_ENTRY.SLOTS;
-      view[at + LAYER_ENTRY.W_IH] = entry.packedIH;
-      view[at + LAYER_ENTRY.W_HH] = entry.packedHH;
-      view[at + LAYER_ENTRY.W_HR] = entry.packedHR;
-      view[at + LAYER_ENTRY.BIAS_X] = entry.biasX;
-      view[at + LAYER_ENTRY.BIAS_HN] = entry.biasHN;
-      view[at + LAYER_ENTRY.RAW_W_IH] = entry.weightIH.ptr;
-      view[at + LAYER_ENTRY.RAW_W_HH] = entry.weightHH.ptr;
-      view[at + LAYER_ENTRY.RAW_W_HR] = entry.weightHR?.ptr ?? 0;
-      view[at + LAYER_ENTRY.GRAD_W_IH] = gradient(entry.weightIH);
-      view[at + LAYER_ENTRY.GRAD_W_HH] = gradient(entry.weightHH);
-      view[at + LAYER_ENTRY.GRAD_B_IH] = gradient(entry.biasIH);
-      view[at + LAYER_ENTRY.GRAD_B_HH] = gradient(entry.biasHH);
-      view[at + LAYER_ENTRY.GRAD_W_HR] = gradient(entry.weightHR);
+      const at = (plan >>> 2) + RnnPlan.LAYER_TABLE + index * RnnLayerSlot.SLOTS;
+      view[at + RnnLayerSlot.W_IH] = entry.packedIH;
+      view[at + RnnLayerSlot.W_HH] = entry.packedHH;
+      view[at + RnnLayerSlot.W_HR] = entry.packedHR;
+      view[at + RnnLayerSlot.BIAS_X] = entry.biasX;
+      view[at + RnnLayerSlot.BIAS_HN] = entry.biasHN;
+      view[at + RnnLayerSlot.RAW_W_IH] = entry.weightIH.ptr;
+      view[at + RnnLayerSlot.RAW_W_HH] = entry.weightHH.ptr;
+      view[at + RnnLayerSlot.RAW_W_HR] = entry.weightHR?.ptr ?? 0;
+      view[at + RnnLayerSlot.GRAD_W_IH] = gradient(entry.weightIH);
+      view[at + RnnLayerSlot.GRAD_W_HH] = gradient(entry.weightHH);
+      view[at + RnnLayerSlot.GRAD_B_IH] = gradient(entry.biasIH);
+      view[at + RnnLayerSlot.GRAD_B_HH] = gradient(entry.biasHH);
+      view[at + RnnLayerSlot.GRAD_W_HR] = gradient(entry.weightHR);
     });
   }
 

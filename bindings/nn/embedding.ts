@@ -1,7 +1,7 @@
 // Embedding lookup table (PyTorch nn.Embedding names, init and padding_idx), forward gather and backward scatter-add.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { ParameterizedModule } from '../parameters.js';
+import { ParameterizedModule } from './parameters.js';
 import { heapF32 } from '../runtime.js';
 import { random } from '../random.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';

@@ -1,0 +1,15 @@
+// Every module and layer: recurrent (RNN, LSTM, GRU), Linear, Embedding, activations, LastStep, losses,
+// the tree models, and the parameter handles optimizers work on.
+
+export {
+  RNN, LSTM, GRU, Stream, RecurrentModule,
+  type RecurrentOptions, type RNNOptions, type LSTMOptions, type ForwardOptions, type ForwardResult, type StreamOptions,
+  type BackwardGradients, type BackwardResult,
+} from './recurrent.js';
+export { Parameter } from './parameter.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh, logSoftmax } from './layers.js';
+export { LastStep, type LastStepOptions } from './last-step.js';
+export { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult, type Reduction } from './losses.js';
+export * from './tree/index.js';

@@ -1,0 +1,294 @@
+// TreeClassifier: the sentiment model of Tai et al. — Embedding → tree model → per-node Linear, log-softmax
+// and the summed NLL over every labelled node — with its own parameters named like a PyTorch module.
+
+import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from '../../errors.js';
+import { checkedStateValue } from '../parameters.js';
+import { Tensor, toTensor, type TensorLike } from '../../tensor.js';
+import { Embedding } from '../embedding.js';
+import { logSoftmax } from '../layers.js';
+import { Linear } from '../linear.js';
+import { crossEntropy } from '../losses.js';
+import { Parameter } from '../parameter.js';
+import { positiveInteger } from '../../options.js';
+import { TREE_MODULES, checkTrees, type TreeForwardOptions, type TreeForwardResult, type TreeModelKind, type TreeModule, type TreeModuleOptions } from './modules.js';
+import { Tree, TreeError } from './structure.js';
+
+export interface TreeClassifierOptions extends TreeModuleOptions {
+  /** The tree model between the embedding and the classifier. */
+  model: TreeModelKind;
+  /** Rows of the embedding (V). */
+  vocabSize: number;
+  /** Classes of the per-node classifier (C). */
+  numClasses: number;
+}
+
+/** The classifier labels every node, so it always takes every node's state (no `output` choice). */
+export interface TreeClassifierForwardOptions extends Omit<TreeForwardOptions, 'output'> {
+  /** Per tree, the class of every node (−1: not in the loss); needed for `loss` and backward(). */
+  labels?: readonly ArrayLike<number>[];
+}
+
+export interface TreeClassifierResult extends TreeForwardResult {
+  /** Per tree, log_softmax(W_cls h + b_cls) of every node: [n_b, C]. */
+  logProbs: Tensor[];
+  /** Σ over trees and labelled nodes of −logProbs[node, label] (when labels are given). */
+  loss?: number;
+}
+
+/** What a training forward of TreeClassifier leaves for backward(). */
+interface PendingClassifierBackward {
+  trees: readonly Tree[];
+  /** Caller-order index of every node with a token, in the order they were looked up. */
+  tokenNodes: Int32Array;
+  /** dLoss/dlogits [N, C]. */
+  dLogits: Tensor;
+}
+
+/**
+ * The sentiment models of Tai et al. 2015 on SST: a word embedding below a tree model, a classifier at
+ * every node. x = embedding[token] (zeros for token −1, e.g. internal nodes), h from the tree model,
+ * logProbs = log_softmax(W_cls h + b_cls), loss = Σ −logProbs[node, label] over labelled nodes (a sum, as
+ * in the fixtures). Built from Embedding, a tree module and Linear (bindings/train); its state dict keeps
+ * one flat namespace: embedding [V, X], the tree model's parameters, W_cls [C, H], b_cls [C].
+ * @example
+ * const model = new TreeClassifier({ model: 'BinaryTreeLSTM', vocabSize: 6, inputSize: 6, hiddenSize: 8, numClasses: 5 });
+ * const { loss } = model.forward([tree], [tokenIds], { labels: [labels], train: true }); model.backward();
+ */
+export class TreeClassifier {
+  readonly model: TreeModelKind;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly vocabSize: number;
+  readonly numClasses: number;
+  private readonly embedding: Embedding;
+  private readonly tree: TreeModule;
+  private readonly classifier: Linear;
+  private pending: PendingClassifierBackward | null = null;
+  private disposed = false;
+
+  constructor(options: TreeClassifierOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError(`TreeClassifier: expected an options object, got ${options === null ? 'null' : typeof options}`);
+    }
+    if (!Object.hasOwn(TREE_MODULES, options.model)) {
+      throw new ArgumentError(`TreeClassifier: model must be one of ${Object.keys(TREE_MODULES).join(', ')}, got ${JSON.stringify(options.model)}`);
+    }
+    this.model = options.model;
+    this.inputSize = positiveInteger(options.inputSize, 'inputSize', 'TreeClassifier');
+    this.hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize', 'TreeClassifier');
+    this.vocabSize = positiveInteger(options.vocabSize, 'vocabSize', 'TreeClassifier');
+    this.numClasses = positiveInteger(options.numClasses, 'numClasses', 'TreeClassifier');
+    this.embedding = new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: this.inputSize });
+    this.tree = new TREE_MODULES[this.model]({ inputSize: this.inputSize, hiddenSize: this.hiddenSize });
+    this.classifier = new Linear({ inFeatures: this.hiddenSize, outFeatures: this.numClasses });
+  }
+
+  /**
+   * Runs every tree: one embedding lookup, one Wasm call for the tree model, one classifier GEMM. tokens:
+   * per tree, the vocabulary index of every node's word (−1 for none). With labels it also returns the
+   * summed NLL; `{ train: true }` (labels required) keeps what backward() needs.
+   */
+  forward(trees: readonly Tree[], tokens: readonly ArrayLike<number>[], opts: TreeClassifierForwardOptions = {}): TreeClassifierResult {
+    this.checkAlive();
+    const method = 'TreeClassifier.forward';
+    checkTrees(trees, this.model, method);
+    const ids = perTreeIntegers(tokens, trees, this.vocabSize, 'tokens', method);
+    const labels = opts?.labels === undefined ? undefined : perTreeIntegers(opts.labels, trees, this.numClasses, 'labels', method);
+    const train = opts?.train === true;
+    if (train && !labels) throw new ArgumentError(`${method}: { train: true } needs labels (backward() differentiates the loss)`);
+    const X = this.inputSize, H = this.hiddenSize, C = this.numClasses;
+
+    // x: the embedding rows of the nodes with a token, zeros elsewhere.
+    const nodes = trees.reduce((sum, tree) => sum + tree.size, 0);
+    const tokenNodes: number[] = [];
+    const lookups: number[] = [];
+    let offset = 0;
+    ids.forEach((row) => {
+      row.forEach((id, j) => {
+        if (id < 0) return;
+        tokenNodes.push(offset + j);
+        lookups.push(id);
+      });
+      offset += row.length;
+    });
+    const vectors = lookups.length > 0 ? this.embedding.forward(lookups, [lookups.length], { train }).data : new Float32Array(0);
+    const x = new Float32Array(nodes * X);
+    tokenNodes.forEach((node, i) => x.set(vectors.subarray(i * X, (i + 1) * X), node * X));
+    offset = 0;
+    const xPerTree = trees.map((tree) => {
+      const tensor = new Tensor(x.subarray(offset * X, (offset + tree.size) * X), [tree.size, X]);
+      offset += tree.size;
+      return tensor;
+    });
+
+    const { h, c } = this.tree.forward(trees, xPerTree, { train });
+    const hAll = new Float32Array(nodes * H);
+    offset = 0;
+    h.forEach((value) => {
+      hAll.set(value.data, offset * H);
+      offset += value.shape[0];
+    });
+    const logits = this.classifier.forward(new Tensor(hAll, [nodes, H]), { train });
+    const logProbs = logSoftmax(logits);
+    offset = 0;
+    const result: TreeClassifierResult = {
+      logProbs: trees.map((tree) => {
+        const tensor = new Tensor(logProbs.data.slice(offset * C, (offset + tree.size) * C), [tree.size, C]);
+        offset += tree.size;
+        return tensor;
+      }),
+      h,
+    };
+    if (c) result.c = c;
+    if (labels) {
+      const flat = new Int32Array(nodes);
+      offset = 0;
+      labels.forEach((row) => {
+        flat.set(row, offset);
+        offset += row.length;
+      });
+      const { loss, grad } = crossEntropy(logits, flat, { reduction: 'sum', ignoreIndex: -1 });
+      result.loss = loss;
+      if (train) this.pending = { trees, tokenNodes: Int32Array.from(tokenNodes), dLogits: grad };
+    }
+    return result;
+  }
+
+  /** Backpropagates the loss of the last training forward; gradients accumulate into grads() as in PyTorch. */
+  backward(): void {
+    this.checkAlive();
+    const pending = this.pending;
+    if (!pending) throw new ArgumentError('TreeClassifier.backward: no training forward to go back through; call forward(trees, tokens, { labels, train: true }) first (each backward uses up its forward)');
+    this.pending = null;
+    const H = this.hiddenSize, X = this.inputSize;
+    const dh = this.classifier.backward(pending.dLogits);
+    let offset = 0;
+    const dhPerTree = pending.trees.map((tree) => {
+      const tensor = new Tensor(dh.data.subarray(offset * H, (offset + tree.size) * H), [tree.size, H]);
+      offset += tree.size;
+      return tensor;
+    });
+    const { x: dx } = this.tree.backward({ h: dhPerTree });
+    if (pending.tokenNodes.length === 0) return;
+    const dxAll = new Float32Array(offset * X);
+    offset = 0;
+    dx.forEach((value) => {
+      dxAll.set(value.data, offset * X);
+      offset += value.shape[0];
+    });
+    const dVectors = new Float32Array(pending.tokenNodes.length * X);
+    pending.tokenNodes.forEach((node, i) => dVectors.set(dxAll.subarray(node * X, (node + 1) * X), i * X));
+    this.embedding.backward(new Tensor(dVectors, [pending.tokenNodes.length, X]));
+  }
+
+  /** Names and shapes of the parameters, in state-dict order: embedding, the tree model's, W_cls, b_cls. */
+  parameterShapes(): Record<string, number[]> {
+    return { embedding: [this.vocabSize, this.inputSize], ...this.tree.parameterShapes(), W_cls: [this.numClasses, this.hiddenSize], b_cls: [this.numClasses] };
+  }
+
+  /** The trainable parameters of all three parts, named as in the state dict. */
+  parameters(): Parameter[] {
+    this.checkAlive();
+    const rename = (parameter: Parameter, name: string) => new Parameter(name, parameter.shape, parameter.valuePtr, parameter.gradPtr, parameter.owner);
+    const [weight, bias] = this.classifier.parameters();
+    return [rename(this.embedding.parameters()[0], 'embedding'), ...this.tree.parameters(), rename(weight, 'W_cls'), rename(bias, 'b_cls')];
+  }
+
+  /** Copies of the accumulated gradients, keyed like the state dict. */
+  grads(): Record<string, Tensor> {
+    this.checkAlive();
+    const classifier = this.classifier.grads();
+    return { embedding: this.embedding.grads().weight, ...this.tree.grads(), W_cls: classifier.weight, b_cls: classifier.bias };
+  }
+
+  zeroGrad(): void {
+    this.checkAlive();
+    this.embedding.zeroGrad();
+    this.tree.zeroGrad();
+    this.classifier.zeroGrad();
+  }
+
+  /** Copies of the parameters: embedding, the tree model's, W_cls, b_cls. */
+  stateDict(): Record<string, Tensor> {
+    this.checkAlive();
+    const classifier = this.classifier.stateDict();
+    return { embedding: this.embedding.stateDict().weight, ...this.tree.stateDict(), W_cls: classifier.weight, b_cls: classifier.bias };
+  }
+
+  /**
+   * Loads the flat state dict. With `strict` (default) a missing or unexpected key is an error; a wrongly
+   * shaped or non-finite value always is. Nothing is written unless everything is valid.
+   */
+  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    this.checkAlive();
+    const where = 'TreeClassifier.loadStateDict';
+    if (dict === null || typeof dict !== 'object') {
+      throw new StateDictError(`${where}: expected an object of tensors, got ${dict === null ? 'null' : typeof dict}`);
+    }
+    const shapes = this.parameterShapes();
+    const strict = opts?.strict ?? true;
+    const unexpectedKeys = Object.keys(dict).filter((key) => !Object.hasOwn(shapes, key));
+    const missingKeys = Object.keys(shapes).filter((name) => !Object.hasOwn(dict, name));
+    if (strict && unexpectedKeys.length > 0) {
+      throw new StateDictError(`${where}: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${Object.keys(shapes).join(', ')}`);
+    }
+    if (strict && missingKeys.length > 0) throw new StateDictError(`${where}: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
+    const values: Record<string, Tensor> = {};
+    for (const [name, shape] of Object.entries(shapes)) {
+      if (!Object.hasOwn(dict, name)) continue;
+      values[name] = checkedStateValue(where, name, dict[name], shape);
+    }
+    this.pending = null;
+    const { embedding, W_cls, b_cls, ...treeValues } = values;
+    if (embedding) this.embedding.loadStateDict({ weight: embedding });
+    this.tree.loadStateDict(treeValues, { strict: false });
+    const classifierValues: Record<string, Tensor> = {};
+    if (W_cls) classifierValues.weight = W_cls;
+    if (b_cls) classifierValues.bias = b_cls;
+    this.classifier.loadStateDict(classifierValues, { strict: false });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** @internal Throws DisposedError after dispose(). */
+  checkAlive(): void {
+    if (this.disposed) throw new DisposedError('TreeClassifier');
+  }
+
+  /** Frees the Wasm memory of all three parts. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.embedding.dispose();
+    this.tree.dispose();
+    this.classifier.dispose();
+    this.pending = null;
+    this.disposed = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Per-tree Int32Arrays of n_b integers in −1 .. limit − 1. */
+function perTreeIntegers(values: readonly ArrayLike<number>[], trees: readonly Tree[], limit: number, what: string, method: string): Int32Array[] {
+  if (!Array.isArray(values) || values.length !== trees.length) {
+    throw new ShapeError(`${method}: expected ${what} as an array of ${trees.length} arrays (one per tree), got ${Array.isArray(values) ? `${values.length}` : values === null ? 'null' : typeof values}`);
+  }
+  return values.map((row, b) => {
+    if (row === null || typeof row !== 'object' || typeof row.length !== 'number') {
+      throw new ArgumentError(`${method}: ${what}[${b}] must be an array of integers, got ${row === null ? 'null' : typeof row}`);
+    }
+    if (row.length !== trees[b].size) {
+      throw new ShapeError(`${method}: expected ${what}[${b}] of length ${trees[b].size} (one per node of tree ${b}), got ${row.length}`);
+    }
+    const out = new Int32Array(row.length);
+    for (let j = 0; j < row.length; j++) {
+      const value = row[j];
+      if (!Number.isInteger(value) || value < -1 || value >= limit) {
+        throw new ArgumentError(`${method}: ${what}[${b}][${j}] must be an integer in −1..${limit - 1}, got ${String(value)}`);
+      }
+      out[j] = value;
+    }
+    return out;
+  });
+}

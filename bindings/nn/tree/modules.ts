@@ -1,0 +1,452 @@
+// TreeRNN, ChildSumTreeLSTM and BinaryTreeLSTM over the Wasm core (assembly/tree.ts): a call merges all
+// its trees, schedules their nodes by height (schedule.ts), and runs forward, or backward, in one Wasm call.
+// The plan layout is assembly/abi.ts's TreePlan.
+
+import { TreeModel, TreePlan } from '../../../assembly/abi.js';
+import { ArgumentError, DisposedError, ShapeError, formatShape } from '../../errors.js';
+import { ParameterizedModule } from '../parameters.js';
+import { positiveInteger } from '../../options.js';
+import { Layout, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../../runtime.js';
+import { Tensor, toTensor, type TensorLike } from '../../tensor.js';
+import { buildSchedule, type Schedule } from './schedule.js';
+import { Tree, TreeError } from './structure.js';
+
+export type TreeModelKind = 'TreeRNN' | 'ChildSumTreeLSTM' | 'BinaryTreeLSTM';
+
+const MODEL_CODE: Record<TreeModelKind, TreeModel> = { TreeRNN: TreeModel.TREE_RNN, ChildSumTreeLSTM: TreeModel.CHILD_SUM, BinaryTreeLSTM: TreeModel.BINARY };
+
+interface TreeParameterSpec {
+  name: string;
+  shape: number[];
+  /** The plan slot of its gradient. */
+  gradSlot: number;
+}
+
+/** A weight the kernels read packed: the named parameters stacked by rows, transposed if asked. */
+interface PackedSpec {
+  slot: number;
+  parts: string[];
+  transposed: boolean;
+}
+
+/** A bias the kernels read: the named vectors concatenated, zero-padded to whole panels (padToPanels). */
+interface BiasSpec {
+  slot: number;
+  parts: string[];
+}
+
+interface ModelSpec {
+  kind: TreeModelKind;
+  /** Every node needs 0 or 2 children. */
+  binary: boolean;
+  /** Has a cell state c (the LSTMs). */
+  cell: boolean;
+  /** Gate columns per node (LSTMs), 0 for TreeRNN. */
+  gates: number;
+  params: TreeParameterSpec[];
+  packed: PackedSpec[];
+  biases: BiasSpec[];
+}
+
+function modelSpec(kind: TreeModelKind, X: number, H: number): ModelSpec {
+  const both = (slot: number, transposedSlot: number, parts: string[]): PackedSpec[] => [
+    { slot, parts, transposed: false }, { slot: transposedSlot, parts, transposed: true },
+  ];
+  if (kind === 'TreeRNN') {
+    return {
+      kind, binary: true, cell: false, gates: 0,
+      params: [
+        { name: 'W_leaf', shape: [H, X], gradSlot: TreePlan.G_IN },
+        { name: 'b_leaf', shape: [H], gradSlot: TreePlan.G_B_IN },
+        { name: 'W', shape: [H, 2 * H], gradSlot: TreePlan.G_REC },
+        { name: 'b', shape: [H], gradSlot: TreePlan.G_B_REC },
+      ],
+      packed: [...both(TreePlan.W_IN, TreePlan.WT_IN, ['W_leaf']), ...both(TreePlan.W_REC, TreePlan.WT_REC, ['W'])],
+      biases: [{ slot: TreePlan.B_IN, parts: ['b_leaf'] }, { slot: TreePlan.B_REC, parts: ['b'] }],
+    };
+  }
+  const binary = kind === 'BinaryTreeLSTM';
+  const childWidth = binary ? 2 * H : H;
+  const params: TreeParameterSpec[] = [
+    { name: 'W_iou', shape: [3 * H, X], gradSlot: TreePlan.G_IN },
+    { name: 'U_iou', shape: [3 * H, childWidth], gradSlot: TreePlan.G_REC },
+    { name: 'b_iou', shape: [3 * H], gradSlot: TreePlan.G_B_IN },
+    { name: 'W_f', shape: [H, X], gradSlot: TreePlan.G_IN_F },
+    { name: 'U_f', shape: [childWidth, childWidth], gradSlot: TreePlan.G_REC_F },
+    { name: 'b_f', shape: [H], gradSlot: TreePlan.G_B_IN_F },
+  ];
+  if (binary) {
+    return {
+      kind, binary: true, cell: true, gates: 5 * H, params,
+      packed: [...both(TreePlan.W_IN, TreePlan.WT_IN, ['W_iou', 'W_f', 'W_f']), ...both(TreePlan.W_REC, TreePlan.WT_REC, ['U_iou', 'U_f'])],
+      biases: [{ slot: TreePlan.B_IN, parts: ['b_iou', 'b_f', 'b_f'] }],
+    };
+  }
+  return {
+    kind, binary: false, cell: true, gates: 3 * H, params,
+    packed: [
+      ...both(TreePlan.W_IN, TreePlan.WT_IN, ['W_iou']), ...both(TreePlan.W_IN_F, TreePlan.WT_IN_F, ['W_f']),
+      ...both(TreePlan.W_REC, TreePlan.WT_REC, ['U_iou']), ...both(TreePlan.W_REC_F, TreePlan.WT_REC_F, ['U_f']),
+    ],
+    biases: [{ slot: TreePlan.B_IN, parts: ['b_iou'] }, { slot: TreePlan.B_IN_F, parts: ['b_f'] }],
+  };
+}
+
+/** Throws unless `trees` is a non-empty array of Trees (with 0 or 2 children per node for binary models). */
+export function checkTrees(trees: readonly Tree[], kind: TreeModelKind, method: string): void {
+  if (!Array.isArray(trees) || trees.length === 0) {
+    throw new ArgumentError(`${method}: expected a non-empty array of Trees, got ${Array.isArray(trees) ? 'an empty array' : trees === null ? 'null' : typeof trees}`);
+  }
+  trees.forEach((tree, b) => {
+    if (!(tree instanceof Tree)) throw new ArgumentError(`${method}: trees[${b}] is not a Tree (make one with Tree.fromParents or parseTree)`);
+    if (kind === 'ChildSumTreeLSTM') return;
+    const node = tree.firstNonBinaryNode();
+    if (node >= 0) {
+      const count = tree.children(node).length;
+      throw new TreeError(`${method}: trees[${b}] node ${node} has ${count} ${count === 1 ? 'child' : 'children'}; ${kind} needs 0 or 2 children at every node`, node);
+    }
+  });
+}
+
+/** Per-tree [n_b, width] tensors (ShapeError naming the expected and the actual shape). */
+function perTreeTensors(values: readonly TensorLike[], trees: readonly Tree[], width: number, what: string, method: string): Tensor[] {
+  if (!Array.isArray(values) || values.length !== trees.length) {
+    throw new ShapeError(`${method}: expected ${what} as an array of ${trees.length} tensors (one per tree), got ${Array.isArray(values) ? `${values.length}` : values === null ? 'null' : typeof values}`);
+  }
+  return values.map((value, b) => {
+    const tensor = toTensor(value, `${method}: ${what}[${b}]`);
+    const expected = [trees[b].size, width];
+    if (tensor.shape.length !== 2 || tensor.shape[0] !== expected[0] || tensor.shape[1] !== expected[1]) {
+      throw new ShapeError(`${method}: expected ${what}[${b}] of shape ${formatShape(expected)} (tree ${b} has ${trees[b].size} nodes), got ${formatShape(tensor.shape)}`);
+    }
+    return tensor;
+  });
+}
+
+/** Options of TreeRNN, ChildSumTreeLSTM and BinaryTreeLSTM. */
+export interface TreeModuleOptions {
+  /** Features of each node's input x (X). */
+  inputSize: number;
+  /** Features of h (and c) (H). */
+  hiddenSize: number;
+}
+
+export interface TreeForwardOptions {
+  /** Keep what backward() needs (default false). */
+  train?: boolean;
+  /**
+   * What comes back: 'nodes' (default), every node's state; 'roots', only each root's (Keras'
+   * `return_sequences: false` for trees): every node is still computed, and kept for backward().
+   */
+  output?: 'nodes' | 'roots';
+}
+
+export interface TreeForwardResult {
+  /** Per tree, h of every node: [n_b, H] in that tree's node order (output 'roots': [1, H], the root's). */
+  h: Tensor[];
+  /** Per tree, c of every node (LSTMs): [n_b, H] (output 'roots': [1, H]). */
+  c?: Tensor[];
+}
+
+/** What a training forward leaves for backward(): its tape block holds the plan, schedule and state. */
+interface PendingBackward {
+  plan: number;
+  trees: readonly Tree[];
+  schedule: Schedule;
+}
+
+/**
+ * Base of TreeRNN, ChildSumTreeLSTM and BinaryTreeLSTM. Owns the parameters (ParameterStore), a block of
+ * the packed copies the kernels read, and the tape of the last training forward. forward() runs a batch of
+ * trees in one Wasm call; backward() takes the gradients of every node's h (and c) back in another.
+ */
+export abstract class TreeModule extends ParameterizedModule {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  private readonly spec: ModelSpec;
+  /** Plan slots of the packed weights and biases. */
+  private readonly weightSlots: Array<[slot: number, ptr: number]> = [];
+  private readonly packedTargets: Array<{ spec: PackedSpec; ptr: number; rows: number; columns: number }> = [];
+  private readonly biasTargets: Array<{ spec: BiasSpec; ptr: number }> = [];
+  /** Room to stack a packed weight's parts before packing. */
+  private readonly staging: number;
+  private tape = 0;
+  private tapeBytes = 0;
+  private pending: PendingBackward | null = null;
+
+  protected constructor(kind: TreeModelKind, options: TreeModuleOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new ArgumentError(`${kind}: expected an options object, got ${options === null ? 'null' : typeof options}`);
+    }
+    const X = positiveInteger(options.inputSize, 'inputSize', kind);
+    const H = positiveInteger(options.hiddenSize, 'hiddenSize', kind);
+    const spec = modelSpec(kind, X, H);
+    super(spec.params);
+    this.spec = spec;
+    this.inputSize = X;
+    this.hiddenSize = H;
+    const { packedSize } = kernels();
+    const rowsOf = (parts: string[]) => parts.reduce((sum, name) => sum + this.store.get(name).shape[0], 0);
+    const layout = new Layout();
+    let largestStacked = 0;
+    const packed = spec.packed.map((target) => {
+      const rows = rowsOf(target.parts), columns = this.store.get(target.parts[0]).shape[1];
+      if (target.parts.length > 1) largestStacked = Math.max(largestStacked, rows * columns);
+      const [n, k] = target.transposed ? [columns, rows] : [rows, columns];
+      return { spec: target, offset: layout.take(packedSize(n, k) * 4), rows, columns };
+    });
+    const biases = spec.biases.map((target) => ({ spec: target, offset: layout.take(padToPanels(rowsOf(target.parts)) * 4) }));
+    const stagingOffset = layout.take(largestStacked * 4);
+    const block = this.allocOwned(layout.size);
+    heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);
+    for (const { spec: target, offset, rows, columns } of packed) {
+      this.packedTargets.push({ spec: target, ptr: block + offset, rows, columns });
+      this.weightSlots.push([target.slot, block + offset]);
+    }
+    for (const { spec: target, offset } of biases) {
+      this.biasTargets.push({ spec: target, ptr: block + offset });
+      this.weightSlots.push([target.slot, block + offset]);
+    }
+    this.staging = block + stagingOffset;
+    this.resetParameters();
+  }
+
+  /** The default initialization: every parameter ~ U(−1/√H, 1/√H), from the seeded generator. */
+  resetParameters(): void {
+    this.resetUniform(1 / Math.sqrt(this.hiddenSize));
+  }
+
+  /**
+   * @internal Re-derives the packed weights and biases after the parameter values changed; a pending
+   * backward would mix old activations with new weights, so it is dropped.
+   */
+  parametersChanged(): void {
+    this.pending = null;
+    const { packWeightStrided } = kernels();
+    for (const { spec, ptr, rows, columns } of this.packedTargets) {
+      // A single part is packed where it lies; stacked parts are copied one after another first.
+      let source = this.store.get(spec.parts[0]).ptr;
+      if (spec.parts.length > 1) {
+        const heap = heapF32();
+        let at = this.staging >>> 2;
+        for (const name of spec.parts) {
+          const slot = this.store.get(name);
+          heap.copyWithin(at, slot.ptr >>> 2, (slot.ptr >>> 2) + slot.size);
+          at += slot.size;
+        }
+        source = this.staging;
+      }
+      if (spec.transposed) packWeightStrided(ptr, source, columns, rows, 1, columns);
+      else packWeightStrided(ptr, source, rows, columns, columns, 1);
+    }
+    const heap = heapF32();
+    for (const { spec, ptr } of this.biasTargets) {
+      let at = ptr >>> 2;
+      for (const name of spec.parts) {
+        const slot = this.store.get(name);
+        heap.copyWithin(at, slot.ptr >>> 2, (slot.ptr >>> 2) + slot.size);
+        at += slot.size;
+      }
+    }
+  }
+
+  /**
+   * Runs every tree (merged, level by level, in one Wasm call). x: one [n_b, X] tensor per tree, rows in
+   * that tree's node order. With `{ train: true }` it keeps what backward() needs.
+   */
+  forward(trees: readonly Tree[], x: readonly TensorLike[], opts: TreeForwardOptions = {}): TreeForwardResult {
+    this.checkAlive();
+    const method = `${this.constructor.name}.forward`;
+    checkTrees(trees, this.spec.kind, method);
+    const inputs = perTreeTensors(x, trees, this.inputSize, 'x', method);
+    const train = opts?.train === true;
+    const output = opts?.output ?? 'nodes';
+    if (output !== 'nodes' && output !== 'roots') {
+      throw new ArgumentError(`${method}: output must be 'nodes' or 'roots', got ${JSON.stringify(output)}`);
+    }
+    const schedule = buildSchedule(trees);
+    const { nodes: N, leaves: N0, levels: L } = schedule;
+    const X = this.inputSize, H = this.hiddenSize, G = this.spec.gates;
+    const layout = new Layout();
+    const at: Array<[slot: number, offset: number]> = [];
+    const take = (slot: number, bytes: number): number => {
+      const offset = layout.take(bytes);
+      at.push([slot, offset]);
+      return offset;
+    };
+    const planAt = layout.take(TreePlan.SLOTS * 4);
+    const orderAt = take(TreePlan.ORDER, N * 4);
+    const levelStartAt = take(TreePlan.LEVEL_START, (L + 1) * 4);
+    const childStartAt = take(TreePlan.CHILD_START, (N + 1) * 4);
+    const childrenAt = take(TreePlan.CHILDREN, schedule.children.length * 4);
+    const xAt = take(TreePlan.X, N * X * 4);
+    const allNodes = output === 'nodes';
+    const hOutAt = allNodes ? take(TreePlan.H_OUT, N * H * 4) : -1;
+    const cOutAt = allNodes && this.spec.cell ? take(TreePlan.C_OUT, N * H * 4) : -1;
+    take(TreePlan.XS, N * X * 4);
+    const hsAt = take(TreePlan.HS, N * H * 4);
+    let csAt = -1;
+    if (this.spec.cell) {
+      csAt = take(TreePlan.CS, N * H * 4);
+      take(TreePlan.GATES, N * G * 4);
+    }
+    if (this.spec.kind === 'ChildSumTreeLSTM') {
+      take(TreePlan.INPUT_FORGET, (N - N0) * H * 4);
+      take(TreePlan.HIDDEN_FORGET, N * H * 4);
+      take(TreePlan.FORGET, N * H * 4);
+      take(TreePlan.CHILD_STATE, (N - N0) * H * 4);
+    } else {
+      take(TreePlan.CHILD_STATE, (N - N0) * 2 * H * 4);
+    }
+
+    const base = train ? this.reserveTape(layout.size) : reserveArena(layout.size);
+    const plan = base + planAt;
+    const ints = heapI32(), p = plan >>> 2;
+    ints.fill(0, p, p + TreePlan.SLOTS);
+    ints[p + TreePlan.MODEL] = MODEL_CODE[this.spec.kind];
+    ints[p + TreePlan.NODES] = N;
+    ints[p + TreePlan.LEAVES] = N0;
+    ints[p + TreePlan.LEVELS] = L;
+    ints[p + TreePlan.INPUT] = X;
+    ints[p + TreePlan.HIDDEN] = H;
+    for (const [slot, ptr] of this.weightSlots) ints[p + slot] = ptr;
+    for (const [slot, offset] of at) ints[p + slot] = base + offset;
+    ints.set(schedule.order, (base + orderAt) >>> 2);
+    ints.set(schedule.levelStart, (base + levelStartAt) >>> 2);
+    ints.set(schedule.childStart, (base + childStartAt) >>> 2);
+    ints.set(schedule.children, (base + childrenAt) >>> 2);
+    inputs.forEach((input, b) => writeF32(base + xAt + schedule.offsets[b] * X * 4, input.data));
+    kernels().treeForward(plan);
+    if (train) this.pending = { plan, trees, schedule };
+
+    // One copy out of Wasm memory per tree and output: many small buffers come from the allocator's free
+    // lists, where one large one is fresh pages on every call (page faults cost more than the copy).
+    // Roots are read straight from the schedule-order state.
+    const perTree = (callerOrderAt: number, scheduleOrderAt: number): Tensor[] => (allNodes
+      ? trees.map((tree, b) => new Tensor(readF32(base + callerOrderAt + schedule.offsets[b] * H * 4, tree.size * H), [tree.size, H]))
+      : trees.map((_, b) => new Tensor(readF32(base + scheduleOrderAt + schedule.rootPositions[b] * H * 4, H), [1, H])));
+    const result: TreeForwardResult = { h: perTree(hOutAt, hsAt) };
+    if (this.spec.cell) result.c = perTree(cOutAt, csAt);
+    return result;
+  }
+
+  /**
+   * Backpropagates dLoss/dh (and, for the LSTMs, dLoss/dc; zeros when absent) of every node, one [n_b, H]
+   * tensor per tree, through the last training forward, in one Wasm call. Gradients accumulate into
+   * grads() as in PyTorch; returns dLoss/dx per tree. Each backward uses up its forward.
+   */
+  backward(grad: { h: readonly TensorLike[]; c?: readonly TensorLike[] }): { x: Tensor[] } {
+    this.checkAlive();
+    const method = `${this.constructor.name}.backward`;
+    if (grad === null || typeof grad !== 'object') throw new ArgumentError(`${method}: expected { h, c? }, got ${grad === null ? 'null' : typeof grad}`);
+    const pending = this.pending;
+    if (!pending) {
+      throw new ArgumentError(`${method}: no training forward to go back through; call forward(trees, x, { train: true }) first (each backward uses up its forward, and changing the parameters drops it)`);
+    }
+    const { plan, trees, schedule } = pending;
+    const H = this.hiddenSize;
+    const dh = perTreeTensors(grad.h, trees, H, 'h', method);
+    let dc: Tensor[] | null = null;
+    if (grad.c !== undefined) {
+      if (!this.spec.cell) throw new ArgumentError(`${method}: c is only for the Tree-LSTMs (${this.constructor.name} has no cell state)`);
+      dc = perTreeTensors(grad.c, trees, H, 'c', method);
+    }
+    // Gradient pointers first: the gradient block is allocated on first use.
+    const gradSlots = this.spec.params.map((param): [number, number] => [param.gradSlot, this.store.gradientPtr(this.store.get(param.name))]);
+
+    const { nodes: N, leaves: N0 } = schedule;
+    const X = this.inputSize, G = this.spec.gates;
+    const layout = new Layout();
+    const at: Array<[slot: number, offset: number]> = [];
+    const take = (slot: number, bytes: number): number => {
+      const offset = layout.take(bytes);
+      at.push([slot, offset]);
+      return offset;
+    };
+    const dhInAt = take(TreePlan.DH_IN, N * H * 4);
+    const dcInAt = dc ? take(TreePlan.DC_IN, N * H * 4) : -1;
+    const dxOutAt = take(TreePlan.DX_OUT, N * X * 4);
+    take(TreePlan.DH, N * H * 4);
+    take(TreePlan.DXS, N * X * 4);
+    take(TreePlan.DCHILD, schedule.largestLevel * 2 * H * 4);
+    if (this.spec.cell) {
+      take(TreePlan.DC, N * H * 4);
+      take(TreePlan.DGATES, N * G * 4);
+    }
+    if (this.spec.kind === 'ChildSumTreeLSTM') {
+      take(TreePlan.DINPUT_FORGET, (N - N0) * H * 4);
+      take(TreePlan.DFORGET, N * H * 4);
+    }
+    const base = reserveArena(layout.size);
+    const ints = heapI32(), p = plan >>> 2;
+    ints[p + TreePlan.DC_IN] = 0;
+    for (const [slot, ptr] of gradSlots) ints[p + slot] = ptr;
+    for (const [slot, offset] of at) ints[p + slot] = base + offset;
+    dh.forEach((value, b) => writeF32(base + dhInAt + schedule.offsets[b] * H * 4, value.data));
+    dc?.forEach((value, b) => writeF32(base + dcInAt + schedule.offsets[b] * H * 4, value.data));
+    kernels().treeBackward(plan);
+    this.pending = null;
+    const dx = readF32(base + dxOutAt, N * X);
+    return { x: trees.map((tree, b) => new Tensor(dx.subarray(schedule.offsets[b] * X, schedule.offsets[b + 1] * X), [tree.size, X])) };
+  }
+
+  /** Frees the Wasm memory of this module (parameters, packed weights and tape). Idempotent. */
+  override dispose(): void {
+    this.pending = null;
+    super.dispose();
+  }
+
+  /** The tape block, grown (never shrunk) to the largest training forward so far. */
+  private reserveTape(bytes: number): number {
+    this.pending = null;
+    if (bytes > this.tapeBytes) {
+      this.freeOwned(this.tape);
+      this.tape = 0;
+      this.tapeBytes = 0;
+      this.tape = this.allocOwned(bytes);
+      this.tapeBytes = bytes;
+    }
+    return this.tape;
+  }
+}
+
+/**
+ * Socher-style recursive network. Leaf: h = tanh(W_leaf x + b_leaf); internal node (exactly two children,
+ * left = smaller index): h = tanh(W [h_L; h_R] + b). Internal nodes' x is not used (its gradient is 0).
+ * Parameters: W_leaf [H, X], b_leaf [H], W [H, 2H] (columns 0..H−1 act on h_L), b [H].
+ * @example const rnn = new TreeRNN({ inputSize: 50, hiddenSize: 64 }); const { h } = rnn.forward([tree], [x]);
+ */
+export class TreeRNN extends TreeModule {
+  constructor(options: TreeModuleOptions) {
+    super('TreeRNN', options);
+  }
+}
+
+/**
+ * Child-Sum Tree-LSTM (Tai et al. 2015, eq. 2–8), any number of children: h̃ = Σ_k h_k,
+ * [i; o; u] = W_iou x + U_iou h̃ + b_iou (σ, σ, tanh), f_k = σ(W_f x + U_f h_k + b_f) per child,
+ * c = i ⊙ u + Σ_k f_k ⊙ c_k, h = o ⊙ tanh(c). A leaf has h̃ = 0 and no f terms.
+ * Parameters: W_iou [3H, X], U_iou [3H, H], b_iou [3H] (row blocks i, o, u), W_f [H, X], U_f [H, H], b_f [H].
+ * @example const lstm = new ChildSumTreeLSTM({ inputSize: 64, hiddenSize: 128 }); const { h, c } = lstm.forward(trees, xs);
+ */
+export class ChildSumTreeLSTM extends TreeModule {
+  constructor(options: TreeModuleOptions) {
+    super('ChildSumTreeLSTM', options);
+  }
+}
+
+/**
+ * Binary Tree-LSTM (N-ary Tree-LSTM with N = 2, Tai et al. 2015, eq. 9–14); every node has 0 or 2 children
+ * (left = smaller index): [i; o; u] = W_iou x + U_iou [h_L; h_R] + b_iou, [f_L; f_R] = σ([W_f x + b_f;
+ * W_f x + b_f] + U_f [h_L; h_R]), c = i ⊙ u + f_L ⊙ c_L + f_R ⊙ c_R, h = o ⊙ tanh(c). Leaves use zero
+ * child states. Parameters: W_iou [3H, X], U_iou [3H, 2H], b_iou [3H], W_f [H, X], U_f [2H, 2H] (rows
+ * 0..H−1 give f_L; columns 0..H−1 act on h_L), b_f [H] (shared by f_L and f_R).
+ * @example const lstm = new BinaryTreeLSTM({ inputSize: 300, hiddenSize: 150 });
+ */
+export class BinaryTreeLSTM extends TreeModule {
+  constructor(options: TreeModuleOptions) {
+    super('BinaryTreeLSTM', options);
+  }
+}
+
+export const TREE_MODULES: Record<TreeModelKind, new (options: TreeModuleOptions) => TreeModule> = { TreeRNN, ChildSumTreeLSTM, BinaryTreeLSTM };

@@ -1,0 +1,299 @@
+// Trees and their parsers: Tree (from parent arrays), parseTree (PTB s-expressions or nested JSON) and
+// treeToJSON, with the errors they throw. No Wasm: structure only.
+
+import { ArgumentError, LooptreeError } from '../../errors.js';
+
+/** A tree's structure is invalid (`node` names the offending node), or a model cannot take it. */
+export class TreeError extends LooptreeError {
+  constructor(message: string, readonly node?: number) {
+    super('ERR_TREE', message);
+  }
+}
+
+/** An s-expression could not be parsed; `position` is the 0-based character offset of the problem. */
+export class TreeParseError extends LooptreeError {
+  constructor(message: string, readonly position: number) {
+    super('ERR_TREE_PARSE', message);
+  }
+}
+
+/**
+ * An immutable rooted tree of `size` nodes numbered 0 .. size − 1, in any order. The children of a node
+ * are ordered by ascending node index; in binary models the smaller index is the left child.
+ * @example const tree = Tree.fromParents([-1, 0, 0]); // root 0 with children 1 (left) and 2 (right)
+ */
+export class Tree {
+  /** Number of nodes. */
+  readonly size: number;
+  /** The root's node index. */
+  readonly root: number;
+  /** Height of the root: 0 for a single node. */
+  readonly height: number;
+  /** @internal parents[j], −1 for the root. */
+  readonly parentOf: Int32Array;
+  /** @internal The children of node j are childList[childStart[j] .. childStart[j + 1]), ascending. */
+  readonly childStart: Int32Array;
+  /** @internal */
+  readonly childList: Int32Array;
+  /** @internal Height of every node: leaves 0, else 1 + the largest child height. */
+  readonly heights: Int32Array;
+  private nonBinaryNode: number | undefined;
+
+  private constructor(parents: Int32Array, root: number, childStart: Int32Array, childList: Int32Array, heights: Int32Array) {
+    this.size = parents.length;
+    this.root = root;
+    this.parentOf = parents;
+    this.childStart = childStart;
+    this.childList = childList;
+    this.heights = heights;
+    this.height = heights[root];
+  }
+
+  /**
+   * Builds a tree from `parents[j]` = the parent of node j (−1 for the root). Throws TreeError naming the
+   * offending node for a non-integer or out-of-range parent, no root or more than one, and cycles.
+   */
+  static fromParents(parents: ArrayLike<number>): Tree {
+    if (parents === null || typeof parents !== 'object' || typeof parents.length !== 'number') {
+      throw new TreeError(`Tree.fromParents: expected an array of parent indices, got ${parents === null ? 'null' : typeof parents}`);
+    }
+    const n = parents.length;
+    if (n === 0) throw new TreeError('Tree.fromParents: a tree needs at least one node, got an empty parents array');
+    const parentOf = new Int32Array(n);
+    let root = -1;
+    for (let j = 0; j < n; j++) {
+      const parent = parents[j];
+      if (!Number.isInteger(parent)) throw new TreeError(`Tree.fromParents: the parent of node ${j} must be an integer, got ${String(parent)}`, j);
+      if (parent < -1 || parent >= n) {
+        throw new TreeError(`Tree.fromParents: the parent of node ${j} is ${parent}, out of range (expected −1 for the root or a node 0..${n - 1})`, j);
+      }
+      if (parent === j) throw new TreeError(`Tree.fromParents: node ${j} is its own parent (a cycle)`, j);
+      if (parent === -1) {
+        if (root >= 0) throw new TreeError(`Tree.fromParents: more than one root: nodes ${root} and ${j} both have parent −1`, j);
+        root = j;
+      }
+      parentOf[j] = parent;
+    }
+    if (root < 0) throw new TreeError('Tree.fromParents: no root (expected exactly one node with parent −1); the parents form a cycle', cycleFrom(parentOf, 0)[0]);
+
+    const childStart = new Int32Array(n + 1);
+    for (let j = 0; j < n; j++) if (parentOf[j] >= 0) childStart[parentOf[j] + 1]++;
+    for (let j = 0; j < n; j++) childStart[j + 1] += childStart[j];
+    const childList = new Int32Array(n - 1);
+    const filled = childStart.slice(0, n);
+    for (let j = 0; j < n; j++) if (parentOf[j] >= 0) childList[filled[parentOf[j]]++] = j;
+
+    // Breadth-first from the root: a node never reached is on (or hangs below) a cycle.
+    const visit = new Int32Array(n);
+    visit[0] = root;
+    let reached = 1;
+    for (let at = 0; at < reached; at++) {
+      const node = visit[at];
+      for (let e = childStart[node]; e < childStart[node + 1]; e++) visit[reached++] = childList[e];
+    }
+    if (reached < n) {
+      const seen = new Uint8Array(n);
+      for (let at = 0; at < reached; at++) seen[visit[at]] = 1;
+      const cycle = cycleFrom(parentOf, seen.indexOf(0));
+      throw new TreeError(`Tree.fromParents: node ${cycle[0]} is on a cycle (${[...cycle, cycle[0]].join(' → ')}: each node's parent follows it)`, cycle[0]);
+    }
+    const heights = new Int32Array(n);
+    for (let at = n - 1; at > 0; at--) {
+      const node = visit[at], parent = parentOf[node];
+      heights[parent] = Math.max(heights[parent], heights[node] + 1);
+    }
+    return new Tree(parentOf, root, childStart, childList, heights);
+  }
+
+  /** The parent of `node`, −1 for the root. */
+  parent(node: number): number {
+    return this.parentOf[this.checkNode(node)];
+  }
+
+  /** The children of `node`, ascending. */
+  children(node: number): number[] {
+    this.checkNode(node);
+    return Array.from(this.childList.subarray(this.childStart[node], this.childStart[node + 1]));
+  }
+
+  /** A copy of the parent array. */
+  parents(): Int32Array {
+    return this.parentOf.slice();
+  }
+
+  /** @internal The first node with other than 0 or 2 children, or −1 if the tree is binary. */
+  firstNonBinaryNode(): number {
+    if (this.nonBinaryNode === undefined) {
+      this.nonBinaryNode = -1;
+      for (let j = 0; j < this.size; j++) {
+        const count = this.childStart[j + 1] - this.childStart[j];
+        if (count !== 0 && count !== 2) {
+          this.nonBinaryNode = j;
+          break;
+        }
+      }
+    }
+    return this.nonBinaryNode;
+  }
+
+  private checkNode(node: number): number {
+    if (!Number.isInteger(node) || node < 0 || node >= this.size) {
+      throw new ArgumentError(`Tree: node must be an integer in 0..${this.size - 1}, got ${String(node)}`);
+    }
+    return node;
+  }
+}
+
+/** The cycle reached by following parents from `start` (every node has a parent): its nodes in order. */
+function cycleFrom(parentOf: Int32Array, start: number): number[] {
+  const step = new Map<number, number>();
+  const path: number[] = [];
+  let node = start;
+  while (!step.has(node)) {
+    step.set(node, path.length);
+    path.push(node);
+    node = parentOf[node];
+  }
+  return path.slice(step.get(node));
+}
+
+/** A tree with per-node labels and words (nodes in pre-order: the root is 0, children follow their parent). */
+export interface ParsedTree {
+  tree: Tree;
+  /** Each node's integer label, −1 where the JSON form gives none. */
+  labels: Int32Array;
+  /** Each leaf's word; null for internal nodes. */
+  tokens: Array<string | null>;
+}
+
+/** The nested JSON form of a labelled tree: a leaf has `word`, an internal node `children`. */
+export interface TreeJSON {
+  label?: number;
+  word?: string;
+  children?: TreeJSON[];
+}
+
+/**
+ * Parses an SST/PTB-style s-expression with integer labels, `(3 (2 not) (4 (3 very) (4 good)))`, or the
+ * nested JSON form. Nodes are numbered in pre-order (the order of their opening parentheses), so the root
+ * is 0. A node holds either one word (a leaf) or one or more child trees. Errors in text are
+ * TreeParseErrors with the character position; errors in JSON are TreeErrors naming the path.
+ */
+export function parseTree(source: string | TreeJSON): ParsedTree {
+  if (typeof source === 'string') return parseSExpression(source);
+  if (source !== null && typeof source === 'object' && !Array.isArray(source)) return parseJSON(source);
+  throw new ArgumentError(`parseTree: expected an s-expression string or a TreeJSON object, got ${source === null ? 'null' : Array.isArray(source) ? 'an array' : typeof source}`);
+}
+
+/** The nested JSON form of a parsed tree (labels −1 are left out). */
+export function treeToJSON(parsed: ParsedTree): TreeJSON {
+  const { tree, labels, tokens } = parsed;
+  const build = (node: number): TreeJSON => {
+    const json: TreeJSON = {};
+    if (labels[node] >= 0) json.label = labels[node];
+    const children = tree.children(node);
+    if (children.length === 0) json.word = tokens[node] ?? '';
+    else json.children = children.map(build);
+    return json;
+  };
+  return build(tree.root);
+}
+
+interface Token {
+  kind: '(' | ')' | 'atom' | 'end';
+  text: string;
+  position: number;
+}
+
+function describeToken(token: Token): string {
+  return token.kind === 'end' ? 'the end of the input' : token.kind === 'atom' ? `the word "${token.text}"` : `"${token.kind}"`;
+}
+
+function parseSExpression(text: string): ParsedTree {
+  let at = 0;
+  const next = (): Token => {
+    while (at < text.length && /\s/.test(text[at])) at++;
+    if (at >= text.length) return { kind: 'end', text: '', position: at };
+    const position = at;
+    const char = text[at];
+    if (char === '(' || char === ')') {
+      at++;
+      return { kind: char, text: char, position };
+    }
+    while (at < text.length && !/[\s()]/.test(text[at])) at++;
+    return { kind: 'atom', text: text.slice(position, at), position };
+  };
+  const fail = (message: string, token: Token): never => {
+    throw new TreeParseError(`parseTree: ${message} at position ${token.position}`, token.position);
+  };
+
+  const parents: number[] = [];
+  const labels: number[] = [];
+  const tokens: Array<string | null> = [];
+  const open: number[] = [];
+  let token = next();
+  if (token.kind !== '(') fail(`expected "(" to start the tree, got ${describeToken(token)}`, token);
+  for (;;) {
+    // `token` is the "(" of a new node.
+    const node = parents.length;
+    parents.push(open.length > 0 ? open[open.length - 1] : -1);
+    tokens.push(null);
+    const label = next();
+    if (label.kind !== 'atom' || !/^[+-]?\d+$/.test(label.text)) fail(`expected an integer label after "(", got ${describeToken(label)}`, label);
+    labels.push(Number(label.text));
+    token = next();
+    if (token.kind === 'atom') {
+      tokens[node] = token.text;
+      token = next();
+      if (token.kind !== ')') fail(`expected ")" after the word "${tokens[node]}" (a leaf holds one word), got ${describeToken(token)}`, token);
+    } else if (token.kind === '(') {
+      open.push(node);
+      continue;
+    } else {
+      fail(`expected a word or a child tree after the label ${label.text}, got ${describeToken(token)}`, token);
+    }
+    // A node has just been closed: go on with its parent's next child, or close the parent.
+    for (;;) {
+      token = next();
+      if (open.length === 0) {
+        if (token.kind !== 'end') fail(`expected the end of the input after the tree, got ${describeToken(token)}`, token);
+        return { tree: Tree.fromParents(parents), labels: Int32Array.from(labels), tokens };
+      }
+      if (token.kind === ')') {
+        open.pop();
+        continue;
+      }
+      if (token.kind === '(') break;
+      const hint = token.kind === 'end' ? `${open.length} ${open.length === 1 ? 'tree is' : 'trees are'} still open` : 'a node holds either one word or child trees';
+      fail(`expected "(" or ")" after a child tree, got ${describeToken(token)} (${hint})`, token);
+    }
+  }
+}
+
+function parseJSON(root: TreeJSON): ParsedTree {
+  const parents: number[] = [];
+  const labels: number[] = [];
+  const tokens: Array<string | null> = [];
+  const stack: Array<{ node: TreeJSON; parent: number; path: string }> = [{ node: root, parent: -1, path: 'tree' }];
+  while (stack.length > 0) {
+    const { node, parent, path } = stack.pop()!;
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+      throw new TreeError(`parseTree: ${path} must be an object { label?, word } or { label?, children }, got ${node === null ? 'null' : Array.isArray(node) ? 'an array' : typeof node}`);
+    }
+    const id = parents.length;
+    if (node.label !== undefined && !Number.isInteger(node.label)) throw new TreeError(`parseTree: ${path}.label must be an integer, got ${String(node.label)}`, id);
+    const hasWord = node.word !== undefined, hasChildren = node.children !== undefined;
+    if (hasWord === hasChildren) throw new TreeError(`parseTree: ${path} must have either "word" (a leaf) or "children", not ${hasWord ? 'both' : 'neither'}`, id);
+    if (hasWord && typeof node.word !== 'string') throw new TreeError(`parseTree: ${path}.word must be a string, got ${typeof node.word}`, id);
+    if (hasChildren && (!Array.isArray(node.children) || node.children.length === 0)) {
+      throw new TreeError(`parseTree: ${path}.children must be a non-empty array, got ${Array.isArray(node.children) ? 'an empty array' : typeof node.children}`, id);
+    }
+    parents.push(parent);
+    labels.push(node.label ?? -1);
+    tokens.push(hasWord ? node.word! : null);
+    // Pushed in reverse so that children are numbered left to right in pre-order.
+    const children = node.children ?? [];
+    for (let k = children.length - 1; k >= 0; k--) stack.push({ node: children[k], parent: id, path: `${path}.children[${k}]` });
+  }
+  return { tree: Tree.fromParents(parents), labels: Int32Array.from(labels), tokens };
+}
