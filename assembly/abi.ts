@@ -30,7 +30,42 @@ export const enum RnnPlan {
   DX = 21,          // backward, out: dLoss/dX, laid out like X
   DH0 = 22,         // backward, out: dLoss/dh0 [L·D, B, P]
   DC0 = 23,         // backward, out: dLoss/dc0 [L·D, B, H] (LSTM)
-  LAYER_TABLE = 24, // RnnLayerSlot.SLOTS slots per (layer, direction), index layer·D + direction
+  MASK = 24,        // [T, B] i32, time-major, or 0: 0 marks a masked step (state kept, output 0); not with LENGTHS
+  // The cell's variant (CellVariant in assembly/cells.ts); all zero but the codes is PyTorch's cell.
+  GATE_ACTIVATION = 25,      // an Activation: LSTM i f o, GRU r z (PyTorch: SIGMOID)
+  GATE_ALPHA = 26,           // f32 bits: its alpha, then beta
+  GATE_BETA = 27,
+  CANDIDATE_ACTIVATION = 28, // an Activation: RNN h, LSTM g, GRU n (PyTorch: TANH; RELU for RNN relu)
+  CANDIDATE_ALPHA = 29,
+  CANDIDATE_BETA = 30,
+  OUTPUT_ACTIVATION = 31,    // an Activation: LSTM, applied to c before o ⊙ · (PyTorch: TANH)
+  OUTPUT_ALPHA = 32,
+  OUTPUT_BETA = 33,
+  CLIP = 34,                 // f32 bits: gate pre-activations (and LSTM c before the output activation) clamped to ±CLIP; 0 = none
+  VARIANT_FLAGS = 35,        // VariantFlag bits
+  LAYER_TABLE = 36, // RnnLayerSlot.SLOTS slots per (layer, direction), index layer·D + direction
+}
+
+/** Bits of RnnPlan.VARIANT_FLAGS. */
+export const enum VariantFlag {
+  GRU_RESET_BEFORE = 1, // GRU: n = act(W_in x + b_in + W_hn (r ⊙ h) + b_hn) (Keras reset_after=False, ONNX linear_before_reset=0)
+  INPUT_FORGET = 2,     // LSTM: f = 1 − i (ONNX input_forget)
+  PEEPHOLES = 4,        // LSTM: i, f see c_{t−1} and o sees c_t through RnnLayerSlot.PEEPHOLE
+}
+
+/** Activation functions of a cell variant; alpha and beta as in the ONNX operators. */
+export const enum Activation {
+  SIGMOID = 0,
+  TANH = 1,
+  RELU = 2,
+  AFFINE = 3,           // alpha·x + beta (linear: alpha 1, beta 0)
+  HARD_SIGMOID = 4,     // clamp(alpha·x + beta, 0, 1) (Keras: 0.2, 0.5)
+  LEAKY_RELU = 5,       // x ≥ 0 ? x : alpha·x
+  THRESHOLDED_RELU = 6, // x > alpha ? x : 0
+  SCALED_TANH = 7,      // alpha·tanh(beta·x)
+  ELU = 8,              // x ≥ 0 ? x : alpha·(eˣ − 1)
+  SOFTSIGN = 9,         // x / (1 + |x|)
+  SOFTPLUS = 10,        // log(1 + eˣ)
 }
 
 /** Slots of one (layer, direction) entry of a recurrent plan's layer table, index layer·D + direction. */
@@ -48,6 +83,8 @@ export const enum RnnLayerSlot {
   GRAD_B_IH = 10,
   GRAD_B_HH = 11,
   GRAD_W_HR = 12,
+  PEEPHOLE = 13,    // LSTM with peepholes: [3H] weights on c, rows i, f, o
+  W_HN = 14,        // GRU reset-before: packed weight_hh rows of n [H, P] (W_HH then holds only the r, z rows)
   SLOTS = 16,
 }
 

@@ -7,15 +7,188 @@
 // Shapes: B batch, H hidden, G gate rows (RNN 1, LSTM 4 in order i f g o, GRU 3 in order r z n).
 // Rows whose sequence has ended (`lengths`, see rowActive) keep their state and write 0 to `out`.
 // `out` may be 0 (no output write); `outStride` is the output's row stride in floats.
+// Cell variants (Keras' and ONNX's activations, clip, peepholes, input_forget, the GRU's reset-before form)
+// run through the same loops: `variant` is set per call by the sequence loop (setCellVariant) and is
+// PyTorch's cell by default, where every activation below takes its fused sigmoid/tanh path.
 
-import { sigmoidS, sigmoidV, tanhS, tanhV } from './activations';
-import { rowActive } from './simd';
+import { Activation, VariantFlag } from './abi';
+import { expS, expV, onesV, sigmoidS, sigmoidV, tanhS, tanhV } from './activations';
+import { madd, nmadd, rowActive } from './simd';
+
+// ---- Every activation of a cell variant (Activation in abi.ts), for the cells' non-default paths ----
+// Each is a function of x with the ONNX operators' alpha and beta; its slope is computed from the output y
+// (every one of them is invertible enough for that), which is what the backward cells have saved.
+
+/** act(x) on four lanes; SOFTPLUS lane by lane (log1p has no SIMD twin here). */
+function activateV(code: i32, x: v128, alpha: f32, beta: f32): v128 {
+  const zero = f32x4.splat(0);
+  switch (code) {
+    case Activation.SIGMOID: return sigmoidV(x);
+    case Activation.TANH: return tanhV(x);
+    case Activation.RELU: return f32x4.max(x, zero);
+    case Activation.AFFINE: return madd(x, f32x4.splat(alpha), f32x4.splat(beta));
+    case Activation.HARD_SIGMOID: return f32x4.min(f32x4.max(madd(x, f32x4.splat(alpha), f32x4.splat(beta)), zero), onesV());
+    case Activation.LEAKY_RELU: return v128.bitselect(x, f32x4.mul(x, f32x4.splat(alpha)), f32x4.ge(x, zero));
+    case Activation.THRESHOLDED_RELU: return v128.and(x, f32x4.gt(x, f32x4.splat(alpha)));
+    case Activation.SCALED_TANH: return f32x4.mul(f32x4.splat(alpha), tanhV(f32x4.mul(x, f32x4.splat(beta))));
+    case Activation.ELU: return v128.bitselect(x, f32x4.mul(f32x4.splat(alpha), f32x4.sub(expV(x), onesV())), f32x4.ge(x, zero));
+    case Activation.SOFTSIGN: return f32x4.div(x, f32x4.add(onesV(), f32x4.abs(x)));
+    default: {
+      let y = x;
+      y = f32x4.replace_lane(y, 0, activateS(code, f32x4.extract_lane(x, 0), alpha, beta));
+      y = f32x4.replace_lane(y, 1, activateS(code, f32x4.extract_lane(x, 1), alpha, beta));
+      y = f32x4.replace_lane(y, 2, activateS(code, f32x4.extract_lane(x, 2), alpha, beta));
+      return f32x4.replace_lane(y, 3, activateS(code, f32x4.extract_lane(x, 3), alpha, beta));
+    }
+  }
+}
+
+/** The scalar twin of activateV. */
+function activateS(code: i32, x: f32, alpha: f32, beta: f32): f32 {
+  switch (code) {
+    case Activation.SIGMOID: return sigmoidS(x);
+    case Activation.TANH: return tanhS(x);
+    case Activation.RELU: return max<f32>(x, 0);
+    case Activation.AFFINE: return alpha * x + beta;
+    case Activation.HARD_SIGMOID: return min<f32>(max<f32>(alpha * x + beta, 0), 1);
+    case Activation.LEAKY_RELU: return x >= 0 ? x : alpha * x;
+    case Activation.THRESHOLDED_RELU: return x > alpha ? x : 0;
+    case Activation.SCALED_TANH: return alpha * tanhS(beta * x);
+    case Activation.ELU: return x >= 0 ? x : alpha * (expS(x) - 1);
+    case Activation.SOFTSIGN: return x / (1 + abs<f32>(x));
+    default: return max<f32>(x, 0) + Mathf.log1p(expS(-abs<f32>(x))); // SOFTPLUS, without overflow
+  }
+}
+
+/** d act / dx from the output y = act(x), on four lanes. */
+function activationSlopeV(code: i32, y: v128, alpha: f32, beta: f32): v128 {
+  const zero = f32x4.splat(0), one = onesV();
+  switch (code) {
+    case Activation.SIGMOID: return f32x4.mul(y, f32x4.sub(one, y));
+    case Activation.TANH: return nmadd(y, y, one);
+    case Activation.RELU: return v128.and(one, f32x4.gt(y, zero));
+    case Activation.AFFINE: return f32x4.splat(alpha);
+    case Activation.HARD_SIGMOID: return v128.and(f32x4.splat(alpha), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
+    case Activation.LEAKY_RELU: return v128.bitselect(one, f32x4.splat(alpha), f32x4.gt(y, zero));
+    case Activation.THRESHOLDED_RELU: return v128.and(one, f32x4.ne(y, zero));
+    case Activation.SCALED_TANH: {
+      const t = f32x4.div(y, f32x4.splat(alpha));
+      return f32x4.mul(f32x4.splat(alpha * beta), nmadd(t, t, one));
+    }
+    case Activation.ELU: return v128.bitselect(one, f32x4.add(y, f32x4.splat(alpha)), f32x4.gt(y, zero));
+    case Activation.SOFTSIGN: {
+      const rest = f32x4.sub(one, f32x4.abs(y));
+      return f32x4.mul(rest, rest);
+    }
+    default: return f32x4.sub(one, expV(f32x4.neg(y))); // SOFTPLUS: σ(x) = 1 − e^−y
+  }
+}
+
+/** The scalar twin of activationSlopeV. */
+function activationSlopeS(code: i32, y: f32, alpha: f32, beta: f32): f32 {
+  switch (code) {
+    case Activation.SIGMOID: return y * (1 - y);
+    case Activation.TANH: return 1 - y * y;
+    case Activation.RELU: return y > 0 ? 1 : 0;
+    case Activation.AFFINE: return alpha;
+    case Activation.HARD_SIGMOID: return y > 0 && y < 1 ? alpha : 0;
+    case Activation.LEAKY_RELU: return y > 0 ? 1 : alpha;
+    case Activation.THRESHOLDED_RELU: return y != 0 ? 1 : 0;
+    case Activation.SCALED_TANH: return alpha * beta * (1 - (y / alpha) * (y / alpha));
+    case Activation.ELU: return y > 0 ? 1 : y + alpha;
+    case Activation.SOFTSIGN: return (1 - abs<f32>(y)) * (1 - abs<f32>(y));
+    default: return 1 - expS(-y);
+  }
+}
+
+/** The variant the cells run. `standard`: every field at PyTorch's defaults (the fused fast paths). */
+class CellVariant {
+  gate: i32 = Activation.SIGMOID; gateAlpha: f32 = 0; gateBeta: f32 = 0;
+  candidate: i32 = Activation.TANH; candidateAlpha: f32 = 0; candidateBeta: f32 = 0;
+  output: i32 = Activation.TANH; outputAlpha: f32 = 0; outputBeta: f32 = 0;
+  clip: f32 = 0;
+  flags: i32 = 0;
+  /** LSTM peephole weights [3H] (i, f, o) of the (layer, direction) running, or 0. */
+  peephole: usize = 0;
+  standard: bool = true;
+}
+
+const variant = new CellVariant();
+
+/** Sets the variant of the cells that run next (codes are Activation values, flags VariantFlag bits). */
+export function setCellVariant(gate: i32, gateAlpha: f32, gateBeta: f32, candidate: i32, candidateAlpha: f32, candidateBeta: f32,
+                               output: i32, outputAlpha: f32, outputBeta: f32, clip: f32, flags: i32): void {
+  variant.gate = gate; variant.gateAlpha = gateAlpha; variant.gateBeta = gateBeta;
+  variant.candidate = candidate; variant.candidateAlpha = candidateAlpha; variant.candidateBeta = candidateBeta;
+  variant.output = output; variant.outputAlpha = outputAlpha; variant.outputBeta = outputBeta;
+  variant.clip = clip;
+  variant.flags = flags & ~VariantFlag.PEEPHOLES;
+  variant.standard = gate == Activation.SIGMOID && candidate == Activation.TANH && output == Activation.TANH && clip == 0 && flags == 0;
+}
+
+/** The LSTM peephole weights [3H] (i, f, o) of the next cells, or 0. */
+export function setCellPeepholes(weights: usize): void {
+  variant.peephole = weights;
+  variant.standard = variant.standard && weights == 0;
+}
+
+/** Back to PyTorch's cells. */
+export function resetCellVariant(): void {
+  setCellVariant(Activation.SIGMOID, 0, 0, Activation.TANH, 0, 0, Activation.TANH, 0, 0, 0, 0);
+  variant.peephole = 0;
+}
+
+@inline function clipV(x: v128): v128 {
+  return variant.clip == 0 ? x : f32x4.min(f32x4.max(x, f32x4.splat(-variant.clip)), f32x4.splat(variant.clip));
+}
+
+@inline function clipS(x: f32): f32 {
+  return variant.clip == 0 ? x : min<f32>(max<f32>(x, -variant.clip), variant.clip);
+}
+
+// The three activations of a cell, and their slopes from the activated value.
+@inline function gateV(x: v128): v128 {
+  return variant.standard ? sigmoidV(x) : activateV(variant.gate, clipV(x), variant.gateAlpha, variant.gateBeta);
+}
+@inline function gateS(x: f32): f32 {
+  return variant.standard ? sigmoidS(x) : activateS(variant.gate, clipS(x), variant.gateAlpha, variant.gateBeta);
+}
+@inline function candidateV(x: v128): v128 {
+  return variant.standard ? tanhV(x) : activateV(variant.candidate, clipV(x), variant.candidateAlpha, variant.candidateBeta);
+}
+@inline function candidateS(x: f32): f32 {
+  return variant.standard ? tanhS(x) : activateS(variant.candidate, clipS(x), variant.candidateAlpha, variant.candidateBeta);
+}
+@inline function outputV(c: v128): v128 {
+  return variant.standard ? tanhV(c) : activateV(variant.output, clipV(c), variant.outputAlpha, variant.outputBeta);
+}
+@inline function outputS(c: f32): f32 {
+  return variant.standard ? tanhS(c) : activateS(variant.output, clipS(c), variant.outputAlpha, variant.outputBeta);
+}
+@inline function gateSlopeV(y: v128): v128 {
+  return variant.standard ? f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y)) : activationSlopeV(variant.gate, y, variant.gateAlpha, variant.gateBeta);
+}
+@inline function gateSlopeS(y: f32): f32 {
+  return variant.standard ? y * (1.0 - y) : activationSlopeS(variant.gate, y, variant.gateAlpha, variant.gateBeta);
+}
+@inline function candidateSlopeV(y: v128): v128 {
+  return variant.standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
+}
+@inline function candidateSlopeS(y: f32): f32 {
+  return variant.standard ? 1.0 - y * y : activationSlopeS(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
+}
+@inline function outputSlopeV(y: v128): v128 {
+  return variant.standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.output, y, variant.outputAlpha, variant.outputBeta);
+}
+@inline function outputSlopeS(y: f32): f32 {
+  return variant.standard ? 1.0 - y * y : activationSlopeS(variant.output, y, variant.outputAlpha, variant.outputBeta);
+}
 
 @inline function zeroRow(out: usize, width: i32): void {
   if (out != 0) memory.fill(out, 0, <usize>width << 2);
 }
 
-/** Vanilla RNN: h' = act(gates), act = tanh or relu. */
+/** Vanilla RNN: h' = act(gates), act = relu, or the variant's candidate activation (tanh by default). */
 export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B, outStride] */, gates: usize /* [B, H] */,
                                lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, relu: bool, save: bool): void {
   for (let b = 0; b < batch; b++) {
@@ -27,7 +200,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
     for (; j + 4 <= hidden; j += 4) {
       const offset = <usize>j << 2;
       const pre = v128.load(g + offset);
-      const value = relu ? f32x4.max(pre, f32x4.splat(0)) : tanhV(pre);
+      const value = relu ? f32x4.max(pre, f32x4.splat(0)) : candidateV(pre);
       v128.store(hRow + offset, value);
       if (save) v128.store(g + offset, value);
       if (outRow != 0) v128.store(outRow + offset, value);
@@ -35,7 +208,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
     for (; j < hidden; j++) {
       const offset = <usize>j << 2;
       const pre = load<f32>(g + offset);
-      const value: f32 = relu ? max(pre, 0) : tanhS(pre);
+      const value: f32 = relu ? max(pre, 0) : candidateS(pre);
       store<f32>(hRow + offset, value);
       if (save) store<f32>(g + offset, value);
       if (outRow != 0) store<f32>(outRow + offset, value);
@@ -43,10 +216,15 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
   }
 }
 
-/** LSTM: c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'). Writes h' to `h` (row stride H) and `out`. */
+/**
+ * LSTM: c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'). Writes h' to `h` (row stride H) and `out`.
+ * Variants: other activations, clip, peepholes (i and f see c, o sees c'), input_forget (f = 1 − i).
+ */
 export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, out: usize, gates: usize /* [B, 4H] */,
                                 lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, save: bool): void {
   const gateBytes = <usize>hidden << 2;
+  const peephole = variant.peephole;
+  const inputForget = (variant.flags & VariantFlag.INPUT_FORGET) != 0;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
     if (!rowActive(lengths, b, t)) { zeroRow(outRow, hidden); continue; }
@@ -57,10 +235,19 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const i = sigmoidV(v128.load(gi + o)), f = sigmoidV(v128.load(gf + o));
-      const g = tanhV(v128.load(gg + o)), og = sigmoidV(v128.load(go + o));
-      const cNew = f32x4.add(f32x4.mul(f, v128.load(cRow + o)), f32x4.mul(i, g));
-      const hNew = f32x4.mul(og, tanhV(cNew));
+      const cOld = v128.load(cRow + o);
+      let preI = v128.load(gi + o), preF = v128.load(gf + o), preO = v128.load(go + o);
+      if (peephole != 0) {
+        preI = f32x4.add(preI, f32x4.mul(v128.load(peephole + o), cOld));
+        preF = f32x4.add(preF, f32x4.mul(v128.load(peephole + gateBytes + o), cOld));
+      }
+      const i = gateV(preI);
+      const f = inputForget ? f32x4.sub(f32x4.splat(1.0), i) : gateV(preF);
+      const g = candidateV(v128.load(gg + o));
+      const cNew = f32x4.add(f32x4.mul(f, cOld), f32x4.mul(i, g));
+      if (peephole != 0) preO = f32x4.add(preO, f32x4.mul(v128.load(peephole + 2 * gateBytes + o), cNew));
+      const og = gateV(preO);
+      const hNew = f32x4.mul(og, outputV(cNew));
       if (save) {
         v128.store(gi + o, i); v128.store(gf + o, f); v128.store(gg + o, g); v128.store(go + o, og);
       }
@@ -70,10 +257,19 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const i = sigmoidS(load<f32>(gi + o)), f = sigmoidS(load<f32>(gf + o));
-      const g = tanhS(load<f32>(gg + o)), og = sigmoidS(load<f32>(go + o));
-      const cNew = f * load<f32>(cRow + o) + i * g;
-      const hNew = og * tanhS(cNew);
+      const cOld = load<f32>(cRow + o);
+      let preI = load<f32>(gi + o), preF = load<f32>(gf + o), preO = load<f32>(go + o);
+      if (peephole != 0) {
+        preI += load<f32>(peephole + o) * cOld;
+        preF += load<f32>(peephole + gateBytes + o) * cOld;
+      }
+      const i = gateS(preI);
+      const f: f32 = inputForget ? 1.0 - i : gateS(preF);
+      const g = candidateS(load<f32>(gg + o));
+      const cNew = f * cOld + i * g;
+      if (peephole != 0) preO += load<f32>(peephole + 2 * gateBytes + o) * cNew;
+      const og = gateS(preO);
+      const hNew = og * outputS(cNew);
       if (save) {
         store<f32>(gi + o, i); store<f32>(gf + o, f); store<f32>(gg + o, g); store<f32>(go + o, og);
       }
@@ -101,10 +297,10 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const r = sigmoidV(f32x4.add(v128.load(xr + o), v128.load(hr + o)));
-      const z = sigmoidV(f32x4.add(v128.load(xz + o), v128.load(hz + o)));
+      const r = gateV(f32x4.add(v128.load(xr + o), v128.load(hr + o)));
+      const z = gateV(f32x4.add(v128.load(xz + o), v128.load(hz + o)));
       const hiddenN = f32x4.add(v128.load(hn + o), v128.load(hiddenBiasN + o));
-      const n = tanhV(f32x4.add(v128.load(xn + o), f32x4.mul(r, hiddenN)));
+      const n = candidateV(f32x4.add(v128.load(xn + o), f32x4.mul(r, hiddenN)));
       const hNew = f32x4.add(n, f32x4.mul(z, f32x4.sub(v128.load(hRow + o), n)));
       if (savedHn != 0) {
         v128.store(xr + o, r); v128.store(xz + o, z); v128.store(xn + o, n);
@@ -115,15 +311,76 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const r = sigmoidS(load<f32>(xr + o) + load<f32>(hr + o));
-      const z = sigmoidS(load<f32>(xz + o) + load<f32>(hz + o));
+      const r = gateS(load<f32>(xr + o) + load<f32>(hr + o));
+      const z = gateS(load<f32>(xz + o) + load<f32>(hz + o));
       const hiddenN = load<f32>(hn + o) + load<f32>(hiddenBiasN + o);
-      const n = tanhS(load<f32>(xn + o) + r * hiddenN);
+      const n = candidateS(load<f32>(xn + o) + r * hiddenN);
       const hNew = n + z * (load<f32>(hRow + o) - n);
       if (savedHn != 0) {
         store<f32>(xr + o, r); store<f32>(xz + o, z); store<f32>(xn + o, n);
         store<f32>(savedHn + (<usize>(b * hidden) << 2) + o, hiddenN);
       }
+      store<f32>(hRow + o, hNew);
+      if (outRow != 0) store<f32>(outRow + o, hNew);
+    }
+  }
+}
+
+// GRU in its reset-before form (Cho et al. 2014, Keras reset_after=False, ONNX linear_before_reset=0):
+// n = act(W_in x + b_in + W_hn (r ⊙ h) + b_hn). The recurrent product of n needs r first, so a step is two
+// passes around one more GEMM: gruResetGates (r, z and r ⊙ h), the GEMM (r ⊙ h) · W_hnᵀ, gruResetCandidate.
+// Every bias is folded into `inputGates`.
+
+/** r = σ(x_r + h_r), z = σ(x_z + h_z) into inputGates' r and z slots, and r ⊙ h into `resetHidden`. */
+export function gruResetGates(resetHidden: usize /* [B, H] */, inputGates: usize /* [B, 3H] */, hiddenGates: usize /* [B, 2H]: W_hr h, W_hz h */,
+                              h: usize /* [B, H] */, lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2;
+  for (let b = 0; b < batch; b++) {
+    if (!rowActive(lengths, b, t)) continue;
+    const xr = inputGates + <usize>b * 3 * gateBytes, xz = xr + gateBytes;
+    const hr = hiddenGates + <usize>b * 2 * gateBytes, hz = hr + gateBytes;
+    const hRow = h + <usize>b * gateBytes, rh = resetHidden + <usize>b * gateBytes;
+    let j = 0;
+    for (; j + 4 <= hidden; j += 4) {
+      const o = <usize>j << 2;
+      const r = gateV(f32x4.add(v128.load(xr + o), v128.load(hr + o)));
+      v128.store(xr + o, r);
+      v128.store(xz + o, gateV(f32x4.add(v128.load(xz + o), v128.load(hz + o))));
+      v128.store(rh + o, f32x4.mul(r, v128.load(hRow + o)));
+    }
+    for (; j < hidden; j++) {
+      const o = <usize>j << 2;
+      const r = gateS(load<f32>(xr + o) + load<f32>(hr + o));
+      store<f32>(xr + o, r);
+      store<f32>(xz + o, gateS(load<f32>(xz + o) + load<f32>(hz + o)));
+      store<f32>(rh + o, r * load<f32>(hRow + o));
+    }
+  }
+}
+
+/** n = act(x_n + W_hn (r ⊙ h)), h' = n + z·(h − n), from gruResetGates' r and z; n overwrites its pre-activation. */
+export function gruResetCandidate(h: usize /* [B, H] */, out: usize, inputGates: usize /* [B, 3H]: r, z, x_n */, resetProduct: usize /* [B, H] */,
+                                  lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32): void {
+  const gateBytes = <usize>hidden << 2;
+  for (let b = 0; b < batch; b++) {
+    const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
+    if (!rowActive(lengths, b, t)) { zeroRow(outRow, hidden); continue; }
+    const xz = inputGates + <usize>b * 3 * gateBytes + gateBytes, xn = xz + gateBytes;
+    const hRow = h + <usize>b * gateBytes, product = resetProduct + <usize>b * gateBytes;
+    let j = 0;
+    for (; j + 4 <= hidden; j += 4) {
+      const o = <usize>j << 2;
+      const n = candidateV(f32x4.add(v128.load(xn + o), v128.load(product + o)));
+      const hNew = f32x4.add(n, f32x4.mul(v128.load(xz + o), f32x4.sub(v128.load(hRow + o), n)));
+      v128.store(xn + o, n);
+      v128.store(hRow + o, hNew);
+      if (outRow != 0) v128.store(outRow + o, hNew);
+    }
+    for (; j < hidden; j++) {
+      const o = <usize>j << 2;
+      const n = candidateS(load<f32>(xn + o) + load<f32>(product + o));
+      const hNew = n + load<f32>(xz + o) * (load<f32>(hRow + o) - n);
+      store<f32>(xn + o, n);
       store<f32>(hRow + o, hNew);
       if (outRow != 0) store<f32>(outRow + o, hNew);
     }
@@ -146,7 +403,7 @@ export function commitRows(h: usize /* [B, width] */, out: usize, src: usize /* 
 // Rows whose sequence has ended at step t get zero gate gradients and keep their state gradient (the
 // caller passes dh through for them).
 
-/** Vanilla RNN: dPre = dh ⊙ act'(h'), from the saved activation h'. */
+/** Vanilla RNN: dPre = dh ⊙ act'(h'), from the saved activation h' (relu, or the candidate activation). */
 export function rnnCellBackward(dGates: usize /* [B, H] */, dh: usize /* [B, H] */, activated: usize /* [B, H] */,
                                 lengths: usize, t: i32, batch: i32, hidden: i32, relu: bool): void {
   const rowBytes = <usize>hidden << 2;
@@ -157,15 +414,13 @@ export function rnnCellBackward(dGates: usize /* [B, H] */, dh: usize /* [B, H] 
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
       const y = v128.load(a + o), d = v128.load(dhRow + o);
-      const slope = relu
-        ? v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.splat(1.0))
-        : f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y));
+      const slope = relu ? v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.splat(1.0)) : candidateSlopeV(y);
       v128.store(dg + o, f32x4.mul(d, slope));
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
       const y = load<f32>(a + o);
-      const slope: f32 = relu ? (y > 0 ? 1.0 : 0.0) : 1.0 - y * y;
+      const slope: f32 = relu ? (y > 0 ? 1.0 : 0.0) : candidateSlopeS(y);
       store<f32>(dg + o, load<f32>(dhRow + o) * slope);
     }
   }
@@ -174,6 +429,7 @@ export function rnnCellBackward(dGates: usize /* [B, H] */, dh: usize /* [B, H] 
 /**
  * LSTM, from the saved gates i f g o, c_{t−1} and c_t: with tc = tanh(c_t), dc += dh ⊙ o ⊙ (1 − tc²);
  * d(pre) = [dc⊙g⊙i(1−i), dc⊙c_{t−1}⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tc⊙o(1−o)]; then dc ← dc ⊙ f (for c_{t−1}).
+ * Other activations use their slopes (from the saved values); clip, peepholes and input_forget are forward only.
  */
 export function lstmCellBackward(dGates: usize /* [B, 4H] */, dc: usize /* [B, H] in/out */, dh: usize /* [B, H] */,
                                  gates: usize /* [B, 4H] saved i f g o */, cPrev: usize /* [B, H] */, cNew: usize /* [B, H] */,
@@ -189,25 +445,25 @@ export function lstmCellBackward(dGates: usize /* [B, 4H] */, dc: usize /* [B, H
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
       const i = v128.load(gi + o), f = v128.load(gf + o), g = v128.load(gg + o), og = v128.load(go + o);
-      const tc = tanhV(v128.load(cNew + row + o));
+      const tc = outputV(v128.load(cNew + row + o));
       const dhv = v128.load(dh + row + o);
-      const dcTotal = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
-      v128.store(di + o, f32x4.mul(f32x4.mul(dcTotal, g), f32x4.mul(i, f32x4.sub(one, i))));
-      v128.store(df + o, f32x4.mul(f32x4.mul(dcTotal, v128.load(cPrev + row + o)), f32x4.mul(f, f32x4.sub(one, f))));
-      v128.store(dg + o, f32x4.mul(f32x4.mul(dcTotal, i), f32x4.sub(one, f32x4.mul(g, g))));
-      v128.store(dout + o, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(og, f32x4.sub(one, og))));
+      const dcTotal = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(dhv, og), outputSlopeV(tc)));
+      v128.store(di + o, f32x4.mul(f32x4.mul(dcTotal, g), gateSlopeV(i)));
+      v128.store(df + o, f32x4.mul(f32x4.mul(dcTotal, v128.load(cPrev + row + o)), gateSlopeV(f)));
+      v128.store(dg + o, f32x4.mul(f32x4.mul(dcTotal, i), candidateSlopeV(g)));
+      v128.store(dout + o, f32x4.mul(f32x4.mul(dhv, tc), gateSlopeV(og)));
       v128.store(dc + row + o, f32x4.mul(dcTotal, f));
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
       const i = load<f32>(gi + o), f = load<f32>(gf + o), g = load<f32>(gg + o), og = load<f32>(go + o);
-      const tc = tanhS(load<f32>(cNew + row + o));
+      const tc = outputS(load<f32>(cNew + row + o));
       const dhv = load<f32>(dh + row + o);
-      const dcTotal = load<f32>(dc + row + o) + dhv * og * (1.0 - tc * tc);
-      store<f32>(di + o, dcTotal * g * (i * (1.0 - i)));
-      store<f32>(df + o, dcTotal * load<f32>(cPrev + row + o) * (f * (1.0 - f)));
-      store<f32>(dg + o, dcTotal * i * (1.0 - g * g));
-      store<f32>(dout + o, dhv * tc * (og * (1.0 - og)));
+      const dcTotal = load<f32>(dc + row + o) + dhv * og * outputSlopeS(tc);
+      store<f32>(di + o, dcTotal * g * gateSlopeS(i));
+      store<f32>(df + o, dcTotal * load<f32>(cPrev + row + o) * gateSlopeS(f));
+      store<f32>(dg + o, dcTotal * i * candidateSlopeS(g));
+      store<f32>(dout + o, dhv * tc * gateSlopeS(og));
       store<f32>(dc + row + o, dcTotal * f);
     }
   }
@@ -239,9 +495,9 @@ export function gruCellBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: 
       const o = <usize>j << 2;
       const r = v128.load(gr + o), z = v128.load(gz + o), n = v128.load(gn + o);
       const dhv = v128.load(dh + row + o);
-      const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
-      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), f32x4.mul(z, f32x4.sub(one, z)));
-      const dr = f32x4.mul(f32x4.mul(dn, v128.load(savedHn + row + o)), f32x4.mul(r, f32x4.sub(one, r)));
+      const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), candidateSlopeV(n));
+      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), gateSlopeV(z));
+      const dr = f32x4.mul(f32x4.mul(dn, v128.load(savedHn + row + o)), gateSlopeV(r));
       v128.store(xr + o, dr); v128.store(xz + o, dz); v128.store(xn + o, dn);
       v128.store(hr + o, dr); v128.store(hz + o, dz); v128.store(hn + o, f32x4.mul(dn, r));
       v128.store(dhPrev + row + o, f32x4.mul(dhv, z));
@@ -250,12 +506,82 @@ export function gruCellBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: 
       const o = <usize>j << 2;
       const r = load<f32>(gr + o), z = load<f32>(gz + o), n = load<f32>(gn + o);
       const dhv = load<f32>(dh + row + o);
-      const dn = dhv * (1.0 - z) * (1.0 - n * n);
-      const dz = dhv * (load<f32>(hPrev + row + o) - n) * (z * (1.0 - z));
-      const dr = dn * load<f32>(savedHn + row + o) * (r * (1.0 - r));
+      const dn = dhv * (1.0 - z) * candidateSlopeS(n);
+      const dz = dhv * (load<f32>(hPrev + row + o) - n) * gateSlopeS(z);
+      const dr = dn * load<f32>(savedHn + row + o) * gateSlopeS(r);
       store<f32>(xr + o, dr); store<f32>(xz + o, dz); store<f32>(xn + o, dn);
       store<f32>(hr + o, dr); store<f32>(hz + o, dz); store<f32>(hn + o, dn * r);
       store<f32>(dhPrev + row + o, dhv * z);
+    }
+  }
+}
+
+/**
+ * GRU reset-before backward, first pass, from the saved r z n and h_{t−1}: da = dh⊙(1−z)⊙act'(n) (a: n's
+ * pre-activation) and dz = dh⊙(h−n)⊙σ'(z) into both gate gradients' z and n slots (the hidden side's n slot
+ * is 0: W_hn multiplies r ⊙ h, whose gradient gruResetBackward finishes after d(r ⊙ h) = da · W_hn).
+ */
+export function gruResetCandidateBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: usize /* [B, 3H] */, dh: usize /* [B, H] */,
+                                          gates: usize /* [B, 3H] saved r z n */, hPrev: usize /* [B, H] */,
+                                          lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2;
+  const one = f32x4.splat(1.0);
+  for (let b = 0; b < batch; b++) {
+    const gz = gates + <usize>b * 3 * gateBytes + gateBytes, gn = gz + gateBytes;
+    const xr = dInputGates + <usize>b * 3 * gateBytes, xz = xr + gateBytes, xn = xz + gateBytes;
+    const hr = dHiddenGates + <usize>b * 3 * gateBytes, hz = hr + gateBytes, hn = hz + gateBytes;
+    const row = <usize>b * gateBytes;
+    memory.fill(hn, 0, gateBytes);
+    if (!rowActive(lengths, b, t)) {
+      memory.fill(xr, 0, 3 * gateBytes);
+      memory.fill(hr, 0, 2 * gateBytes);
+      continue;
+    }
+    let j = 0;
+    for (; j + 4 <= hidden; j += 4) {
+      const o = <usize>j << 2;
+      const z = v128.load(gz + o), n = v128.load(gn + o), dhv = v128.load(dh + row + o);
+      const da = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), candidateSlopeV(n));
+      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), gateSlopeV(z));
+      v128.store(xz + o, dz); v128.store(xn + o, da); v128.store(hz + o, dz);
+    }
+    for (; j < hidden; j++) {
+      const o = <usize>j << 2;
+      const z = load<f32>(gz + o), n = load<f32>(gn + o), dhv = load<f32>(dh + row + o);
+      const da = dhv * (1.0 - z) * candidateSlopeS(n);
+      const dz = dhv * (load<f32>(hPrev + row + o) - n) * gateSlopeS(z);
+      store<f32>(xz + o, dz); store<f32>(xn + o, da); store<f32>(hz + o, dz);
+    }
+  }
+}
+
+/**
+ * GRU reset-before backward, second pass, from d(r ⊙ h) = da · W_hn: dr = d(r⊙h)⊙h⊙σ'(r) into both r slots,
+ * and the direct part of dh_{t−1}: dh⊙z + d(r⊙h)⊙r (the caller adds the r, z gradients times W_hr, W_hz).
+ */
+export function gruResetBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: usize /* [B, 3H] */, dhPrev: usize /* [B, H] */,
+                                 dh: usize /* [B, H] */, dResetHidden: usize /* [B, H] */, gates: usize /* [B, 3H] saved r z n */,
+                                 hPrev: usize /* [B, H] */, lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const gateBytes = <usize>hidden << 2;
+  for (let b = 0; b < batch; b++) {
+    const gr = gates + <usize>b * 3 * gateBytes, gz = gr + gateBytes;
+    const xr = dInputGates + <usize>b * 3 * gateBytes, hr = dHiddenGates + <usize>b * 3 * gateBytes;
+    const row = <usize>b * gateBytes;
+    if (!rowActive(lengths, b, t)) { memory.fill(dhPrev + row, 0, gateBytes); continue; }
+    let j = 0;
+    for (; j + 4 <= hidden; j += 4) {
+      const o = <usize>j << 2;
+      const r = v128.load(gr + o), d = v128.load(dResetHidden + row + o);
+      const dr = f32x4.mul(f32x4.mul(d, v128.load(hPrev + row + o)), gateSlopeV(r));
+      v128.store(xr + o, dr); v128.store(hr + o, dr);
+      v128.store(dhPrev + row + o, f32x4.add(f32x4.mul(v128.load(dh + row + o), v128.load(gz + o)), f32x4.mul(d, r)));
+    }
+    for (; j < hidden; j++) {
+      const o = <usize>j << 2;
+      const r = load<f32>(gr + o), d = load<f32>(dResetHidden + row + o);
+      const dr = d * load<f32>(hPrev + row + o) * gateSlopeS(r);
+      store<f32>(xr + o, dr); store<f32>(hr + o, dr);
+      store<f32>(dhPrev + row + o, load<f32>(dh + row + o) * load<f32>(gz + o) + d * r);
     }
   }
 }

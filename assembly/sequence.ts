@@ -9,12 +9,14 @@
 // G gate rows per unit (RNN 1, LSTM 4, GRU 3). Sequences are time-major inside; batch-first input and
 // output are transposed at the edges.
 
+import { Cell, RnnLayerSlot, RnnPlan, VariantFlag } from './abi';
 import {
-  addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
-  rnnCellBackward, rnnCellForward,
+  addActiveRows, commitRows, gruCellBackward, gruCellForward, gruResetBackward, gruResetCandidate, gruResetCandidateBackward,
+  gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, resetCellVariant, rnnCellBackward, rnnCellForward,
+  setCellPeepholes, setCellVariant,
 } from './cells';
-import { Cell, RnnLayerSlot, RnnPlan } from './abi';
 import { gemmPacked, packedSize, packWeightStrided } from './gemm';
+import { gemmTransposedAccumulate } from './gemm-backward';
 import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 
 @inline function slot(plan: usize, index: i32): i32 {
@@ -43,7 +45,7 @@ import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 /** Sizes read from a plan. */
 class Shape {
   cell: i32 = 0; T: i32 = 0; B: i32 = 0; I: i32 = 0; H: i32 = 0; P: i32 = 0; L: i32 = 0; D: i32 = 0; G: i32 = 0;
-  batchFirst: bool = false; projected: bool = false;
+  batchFirst: bool = false; projected: bool = false; resetBefore: bool = false;
   read(plan: usize): Shape {
     this.cell = slot(plan, RnnPlan.CELL);
     this.T = slot(plan, RnnPlan.STEPS); this.B = slot(plan, RnnPlan.BATCH); this.I = slot(plan, RnnPlan.INPUT);
@@ -51,6 +53,7 @@ class Shape {
     this.D = slot(plan, RnnPlan.DIRECTIONS); this.G = gateRows(this.cell);
     this.batchFirst = slot(plan, RnnPlan.BATCH_FIRST) != 0;
     this.projected = this.P != this.H;
+    this.resetBefore = this.cell == Cell.GRU && (slot(plan, RnnPlan.VARIANT_FLAGS) & VariantFlag.GRU_RESET_BEFORE) != 0;
     return this;
   }
   @inline get lstm(): bool { return this.cell == Cell.LSTM; }
@@ -107,7 +110,7 @@ export function rnnScratchBytes(plan: usize): usize {
   const n = s.rows;
   const timeMajorInput = s.batchFirst ? floats(n * s.I) : 0;
   return timeMajorInput + 2 * floats(n * s.D * s.P) + floats(n * s.G * s.H) + floats(s.B * s.G * s.H)
-    + floats(s.B * s.H) + floats(s.B * s.P);
+    + floats(s.B * s.H) + floats(s.B * s.P) + floats(s.B);
 }
 
 /** dst [b, a, width] = src [a, b, width]: swaps the first two axes. */
@@ -126,6 +129,29 @@ export function swapLeadingAxes(dst: usize, src: usize, a: i32, b: i32, width: i
   else memory.copy(dst, src, <usize>s.rows * width * 4);
 }
 
+@inline function f32Slot(plan: usize, index: i32): f32 {
+  return load<f32>(plan + (<usize>index << 2));
+}
+
+/** Points the cells at the plan's variant (activations, clip, flags); resetCellVariant() undoes it. */
+function applyCellVariant(plan: usize): void {
+  setCellVariant(slot(plan, RnnPlan.GATE_ACTIVATION), f32Slot(plan, RnnPlan.GATE_ALPHA), f32Slot(plan, RnnPlan.GATE_BETA),
+    slot(plan, RnnPlan.CANDIDATE_ACTIVATION), f32Slot(plan, RnnPlan.CANDIDATE_ALPHA), f32Slot(plan, RnnPlan.CANDIDATE_BETA),
+    slot(plan, RnnPlan.OUTPUT_ACTIVATION), f32Slot(plan, RnnPlan.OUTPUT_ALPHA), f32Slot(plan, RnnPlan.OUTPUT_BETA),
+    f32Slot(plan, RnnPlan.CLIP), slot(plan, RnnPlan.VARIANT_FLAGS));
+}
+
+/**
+ * Which rows run at step t, in the form the cells read (rowActive): the plan's LENGTHS, or with a MASK
+ * [T, B] this step's row of it written as lengths into `into` [B] (t + 1 where active, 0 where masked).
+ */
+function stepActivity(lengths: usize, mask: usize, t: i32, batch: i32, into: usize): usize {
+  if (mask == 0) return lengths;
+  const row = mask + (<usize>(t * batch) << 2);
+  for (let b = 0; b < batch; b++) store<i32>(into + (<usize>b << 2), load<i32>(row + (<usize>b << 2)) != 0 ? t + 1 : 0);
+  return into;
+}
+
 /** Runs the plan: fills Y, HN and (LSTM) CN; with a TAPE, also saves what rnnBackward needs. */
 export function rnnForward(plan: usize): void {
   const s = shape.read(plan);
@@ -133,9 +159,10 @@ export function rnnForward(plan: usize): void {
   const x = <usize>slot(plan, RnnPlan.X), y = <usize>slot(plan, RnnPlan.Y);
   const h0 = <usize>slot(plan, RnnPlan.H0), c0 = <usize>slot(plan, RnnPlan.C0);
   const hN = <usize>slot(plan, RnnPlan.HN), cN = <usize>slot(plan, RnnPlan.CN);
-  const lengths = <usize>slot(plan, RnnPlan.LENGTHS);
+  const lengths = <usize>slot(plan, RnnPlan.LENGTHS), mask = <usize>slot(plan, RnnPlan.MASK);
   const tape = <usize>slot(plan, RnnPlan.TAPE);
   const training = tape != 0;
+  applyCellVariant(plan);
 
   // Carve the scratch in the order rnnScratchBytes counts it.
   let cursor = <usize>slot(plan, RnnPlan.SCRATCH);
@@ -146,7 +173,8 @@ export function rnnForward(plan: usize): void {
   const scratchGates = cursor; cursor += floats(s.rows * G * H);
   const hiddenGates = cursor; cursor += floats(B * G * H);
   const scratchRawHidden = cursor; cursor += floats(B * H);
-  const projected = cursor;
+  const projected = cursor; cursor += floats(B * P);
+  const stepLengths = cursor;
 
   const stateBytes = <usize>B * P * 4;
   const cellBytes = <usize>B * H * 4;
@@ -178,34 +206,43 @@ export function rnnForward(plan: usize): void {
       const c = cN + <usize>entry * cellBytes;
       gemmPacked(gates, layerInput, layerSlot(plan, entry, RnnLayerSlot.W_IH), layerSlot(plan, entry, RnnLayerSlot.BIAS_X), s.rows, G * H, s.inputSize(layer), false);
       // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
-      if (training && weightHR != 0 && lengths != 0) memory.fill(saved!.hRaw, 0, <usize>s.rows * H * 4);
+      if (training && weightHR != 0 && (lengths != 0 || mask != 0)) memory.fill(saved!.hRaw, 0, <usize>s.rows * H * 4);
       const weightHH = layerSlot(plan, entry, RnnLayerSlot.W_HH);
+      setCellPeepholes(layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE));
       for (let step = 0; step < T; step++) {
         const t = direction == 0 ? step : T - 1 - step;
+        const active = stepActivity(lengths, mask, t, B, stepLengths);
         const stepGates = gates + <usize>t * stepGateBytes;
         const out = layerOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2);
         if (training) {
           memory.copy(saved!.hPrev + <usize>t * stateBytes, h, stateBytes);
           if (s.lstm) memory.copy(saved!.cPrev + <usize>t * cellBytes, c, cellBytes);
         }
-        if (s.gru) {
+        if (s.resetBefore) {
+          // r ⊙ h goes to the tape (the n rows' weight gradient multiplies it) or to scratch.
+          const resetHidden = training ? saved!.hn + <usize>t * cellBytes : scratchRawHidden;
+          gemmPacked(hiddenGates, h, weightHH, 0, B, 2 * H, P, false);
+          gruResetGates(resetHidden, stepGates, hiddenGates, h, active, t, B, H);
+          gemmPacked(projected, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, B, H, H, false);
+          gruResetCandidate(h, out, stepGates, projected, active, t, B, H, outStride);
+        } else if (s.gru) {
           gemmPacked(hiddenGates, h, weightHH, 0, B, G * H, P, false);
           const savedHn = training ? saved!.hn + <usize>t * cellBytes : 0;
-          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), lengths, t, B, H, outStride, savedHn);
+          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), active, t, B, H, outStride, savedHn);
         } else {
           gemmPacked(stepGates, h, weightHH, 0, B, G * H, P, true);
           if (s.lstm) {
             if (weightHR == 0) {
-              lstmCellForward(h, c, out, stepGates, lengths, t, B, H, outStride, training);
+              lstmCellForward(h, c, out, stepGates, active, t, B, H, outStride, training);
             } else {
               const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes : scratchRawHidden;
-              lstmCellForward(rawHidden, c, 0, stepGates, lengths, t, B, H, H, training);
+              lstmCellForward(rawHidden, c, 0, stepGates, active, t, B, H, H, training);
               gemmPacked(projected, rawHidden, weightHR, 0, B, P, H, false);
-              commitRows(h, out, projected, lengths, t, B, P, outStride);
+              commitRows(h, out, projected, active, t, B, P, outStride);
             }
             if (training) memory.copy(saved!.cNew + <usize>t * cellBytes, c, cellBytes);
           } else {
-            rnnCellForward(h, out, stepGates, lengths, t, B, H, outStride, s.cell == Cell.RNN_RELU, training);
+            rnnCellForward(h, out, stepGates, active, t, B, H, outStride, s.cell == Cell.RNN_RELU, training);
           }
         }
       }
@@ -218,6 +255,7 @@ export function rnnForward(plan: usize): void {
   } else if (s.batchFirst) {
     swapLeadingAxes(y, layerInput, T, B, D * P);
   }
+  resetCellVariant();
 }
 
 // ---- Backward ----
@@ -233,6 +271,10 @@ class BackwardScratch {
   packedWeight: usize = 0; // packed Wᵀ of weight_ih, or of weight_hh followed by weight_hr, for the data-gradient GEMMs
   dProjected: usize = 0;   // [T, B, P]: gradient of the projected h at each step (LSTM with projection)
   dh: usize = 0; dhPrev: usize = 0; dc: usize = 0; dhRaw: usize = 0;
+  packedResetWeight: usize = 0; // GRU reset-before: packed W_hnᵀ, for d(r ⊙ h) = da · W_hn
+  dResetHidden: usize = 0;      // GRU reset-before: [B, H] d(r ⊙ h)
+  dCandidate: usize = 0;        // GRU reset-before: [B, H] da, the n pre-activation's gradient, gathered for the GEMM
+  stepLengths: usize = 0;       // [B] i32: a masked plan's activity at the current step
   bytes: usize = 0;
   carve(base: usize, s: Shape): BackwardScratch {
     const n = s.rows, GH = s.G * s.H, widest = max(s.I, s.D * s.P);
@@ -250,6 +292,10 @@ class BackwardScratch {
     this.dhPrev = at; at += floats(s.B * s.P);
     this.dc = at; at += floats(s.B * s.H);
     this.dhRaw = at; at += floats(s.B * s.H);
+    this.packedResetWeight = at; if (s.resetBefore) at += floats(packedSize(s.P, s.H));
+    this.dResetHidden = at; if (s.resetBefore) at += floats(s.B * s.H);
+    this.dCandidate = at; if (s.resetBefore) at += floats(s.B * s.H);
+    this.stepLengths = at; at += floats(s.B);
     this.bytes = at - base;
     return this;
   }
@@ -272,8 +318,9 @@ export function rnnBackward(plan: usize): void {
   const s = shape.read(plan);
   const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G, GH = G * H;
   const n = s.rows;
-  const lengths = <usize>slot(plan, RnnPlan.LENGTHS);
+  const lengths = <usize>slot(plan, RnnPlan.LENGTHS), mask = <usize>slot(plan, RnnPlan.MASK);
   const tape = <usize>slot(plan, RnnPlan.TAPE);
+  applyCellVariant(plan);
   const dY = <usize>slot(plan, RnnPlan.DY), dHN = <usize>slot(plan, RnnPlan.DHN), dCN = <usize>slot(plan, RnnPlan.DCN);
   const scratch = backwardScratch.carve(<usize>slot(plan, RnnPlan.SCRATCH), s);
   const stateBytes = <usize>B * P * 4, cellBytes = <usize>B * H * 4;
@@ -298,10 +345,13 @@ export function rnnBackward(plan: usize): void {
       packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH), P, GH, 1, P);
       const weightHRT = scratch.packedWeight + floats(packedSize(P, GH));
       if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HR), H, P, 1, H);
+      const rawHiddenN = layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH) + (<usize>(2 * H * P) << 2);
+      if (s.resetBefore) packWeightStrided(scratch.packedResetWeight, rawHiddenN, P, H, 1, P);
 
       for (let step = 0; step < T; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
-        addActiveRows(dh, scratch.gradOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2), lengths, t, B, P, outStride);
+        const active = stepActivity(lengths, mask, t, B, scratch.stepLengths);
+        addActiveRows(dh, scratch.gradOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2), active, t, B, P, outStride);
         const dStep = scratch.dGates + <usize>t * B * GH * 4;
         const gatesStep = saved.gates + <usize>t * B * GH * 4;
         if (s.lstm) {
@@ -311,22 +361,32 @@ export function rnnBackward(plan: usize): void {
             gemmPacked(scratch.dhRaw, dh, weightHRT, 0, B, H, P, false);
             dCell = scratch.dhRaw;
           }
-          lstmCellBackward(dStep, dc, dCell, gatesStep, saved.cPrev + <usize>t * cellBytes, saved.cNew + <usize>t * cellBytes, lengths, t, B, H);
+          lstmCellBackward(dStep, dc, dCell, gatesStep, saved.cPrev + <usize>t * cellBytes, saved.cNew + <usize>t * cellBytes, active, t, B, H);
           gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
+        } else if (s.resetBefore) {
+          const dHiddenStep = scratch.dHiddenGates + <usize>t * B * GH * 4;
+          const hPrevStep = saved.hPrev + <usize>t * stateBytes;
+          gruResetCandidateBackward(dStep, dHiddenStep, dh, gatesStep, hPrevStep, active, t, B, H);
+          for (let b = 0; b < B; b++) {
+            memory.copy(scratch.dCandidate + (<usize>(b * H) << 2), dStep + ((<usize>(b * GH + 2 * H)) << 2), <usize>H << 2);
+          }
+          gemmPacked(scratch.dResetHidden, scratch.dCandidate, scratch.packedResetWeight, 0, B, P, H, false);
+          gruResetBackward(dStep, dHiddenStep, dhPrev, dh, scratch.dResetHidden, gatesStep, hPrevStep, active, t, B, H);
+          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
         } else if (s.gru) {
           const dHiddenStep = scratch.dHiddenGates + <usize>t * B * GH * 4;
-          gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes, saved.hPrev + <usize>t * stateBytes, lengths, t, B, H);
+          gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes, saved.hPrev + <usize>t * stateBytes, active, t, B, H);
           gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
         } else {
-          rnnCellBackward(dStep, dh, gatesStep, lengths, t, B, H, s.cell == Cell.RNN_RELU);
+          rnnCellBackward(dStep, dh, gatesStep, active, t, B, H, s.cell == Cell.RNN_RELU);
           gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
         }
-        passEndedRows(dhPrev, dh, lengths, t, B, P);
+        passEndedRows(dhPrev, dh, active, t, B, P);
         memory.copy(dh, dhPrev, stateBytes);
-        if (s.projected && lengths != 0) {
+        if (s.projected && active != 0) {
           // Ended rows contribute nothing to dW_hr.
           for (let b = 0; b < B; b++) {
-            if (t >= load<i32>(lengths + (<usize>b << 2))) memory.fill(scratch.dProjected + <usize>t * stateBytes + <usize>b * P * 4, 0, <usize>P * 4);
+            if (t >= load<i32>(active + (<usize>b << 2))) memory.fill(scratch.dProjected + <usize>t * stateBytes + <usize>b * P * 4, 0, <usize>P * 4);
           }
         }
       }
@@ -336,10 +396,16 @@ export function rnnBackward(plan: usize): void {
       // The weight and input gradients: one GEMM (or column sum) each over all timesteps.
       accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, layerInput, n, GH, inputSize, scratch.transposed, scratch.packedRows);
       accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch.transposed, scratch.packedRows);
+      if (s.resetBefore) {
+        // The n rows of weight_hh multiply r ⊙ h (on the tape): dW_hn += daᵀ · (r ⊙ h), da in the n slots of dGates.
+        const gradHiddenN = layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH) + (<usize>(2 * H * P) << 2);
+        gemmTransposedAccumulate(gradHiddenN, scratch.dGates + (<usize>(2 * H) << 2), saved.hn, n, H, P, GH, H);
+      }
       const gradBiasIH = layerSlot(plan, entry, RnnLayerSlot.GRAD_B_IH);
       if (gradBiasIH != 0) {
         accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH, GH);
-        accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH), scratch.dHiddenGates, n, GH, GH);
+        // Reset-before folds b_hn beside b_in, so all of bias_hh gets the input side's gradients.
+        accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH), s.resetBefore ? scratch.dGates : scratch.dHiddenGates, n, GH, GH);
       }
       if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch.transposed, scratch.packedRows);
       packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_IH), inputSize, GH, 1, inputSize);
@@ -350,4 +416,5 @@ export function rnnBackward(plan: usize): void {
   const dX = <usize>slot(plan, RnnPlan.DX);
   if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);
   else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
+  resetCellVariant();
 }
