@@ -10,10 +10,10 @@
 // output are transposed at the edges.
 
 import { Cell, RnnLayerSlot, RnnPlan, VariantFlag } from './abi';
+import { resetCellVariant, setCellPeepholes, setCellVariant } from './cell-variant';
 import {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, gruResetBackward, gruResetCandidate, gruResetCandidateBackward,
-  gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, resetCellVariant, rnnCellBackward, rnnCellForward,
-  setCellPeepholes, setCellVariant,
+  gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, rnnCellBackward, rnnCellForward,
 } from './cells';
 import { gemmPacked, packedSize, packWeightStrided } from './gemm';
 import { gemmTransposedAccumulate } from './gemm-backward';

@@ -82,9 +82,29 @@ export function booleanOption(value: unknown, what: string, fallback: boolean, w
 export function choiceOption<T extends string>(value: unknown, what: string, choices: readonly T[], fallback: T, where?: string): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !choices.includes(value as T)) {
-    throw new ArgumentError(`${prefix(where)}${what} must be ${choices.map((choice) => `'${choice}'`).join(', ')}, got ${describe(value)}`);
+    const quoted = choices.map((choice) => `'${choice}'`);
+    throw new ArgumentError(`${prefix(where)}${what} must be ${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}, got ${describe(value)}`);
   }
   return value as T;
+}
+
+/**
+ * `lengths` of B sequences of T steps (pack_padded_sequence's: integers in 1..T, any order) as an Int32Array.
+ * `each` says what one length belongs to, for the count's message: 'one per batch element'.
+ */
+export function sequenceLengths(lengths: unknown, B: number, T: number, where: string, each: string): Int32Array {
+  if (lengths === null || typeof lengths !== 'object' || typeof (lengths as ArrayLike<number>).length !== 'number') {
+    throw new ArgumentError(`${where}: lengths must be an array of ${B} integers, got ${describe(lengths)}`);
+  }
+  const values = lengths as ArrayLike<number>;
+  if (values.length !== B) throw new ShapeError(`${where}: expected ${B} lengths (${each}), got ${values.length}`);
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const length = values[b];
+    if (!Number.isInteger(length) || length < 1 || !(length <= T)) throw new ArgumentError(`${where}: lengths[${b}] must be an integer in 1..${T}, got ${length}`);
+    out[b] = length;
+  }
+  return out;
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

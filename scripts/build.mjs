@@ -1,12 +1,35 @@
 // Builds the package: both Wasm builds (AssemblyScript), the ESM/CJS/browser bundles (esbuild), and .d.ts types.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const run = (command, args) => execFileSync(command, args, { cwd: root, stdio: 'inherit' });
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url))).version;
+
+// Skip the whole build when none of its inputs changed since the last one (`--force` builds anyway).
+const STAMP = `${root}dist/.build-stamp`;
+const stamp = inputsHash();
+if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp) {
+  console.log('build: dist/ is up to date');
+  process.exit(0);
+}
+
+/** A hash of every file the build reads (sources, configs, this script), bar the one it generates. */
+function inputsHash() {
+  const hash = createHash('sha256');
+  const files = ['package.json', 'asconfig.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
+  for (const folder of ['assembly', 'bindings']) {
+    for (const entry of readdirSync(`${root}${folder}`, { recursive: true })) {
+      const path = `${folder}/${entry}`;
+      if (path.endsWith('.ts') && !path.startsWith('bindings/generated/')) files.push(path);
+    }
+  }
+  for (const file of files.sort()) hash.update(`${file}\0`).update(readFileSync(`${root}${file}`)).update('\0');
+  return `${hash.digest('hex')} node ${process.version}\n`;
+}
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 for (const target of ['baseline', 'relaxed']) {
@@ -61,9 +84,13 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   // Minified: a smaller bundle parses faster on import (cold start); keepNames keeps class names, which
-  // error messages use ("LSTM.forward: …").
+  // error messages use ("LSTM.forward: …"). Short lines, so that an uncaught error's source line is not the
+  // whole bundle, and source maps (node --enable-source-maps, browsers' devtools) for bindings/*.ts positions.
   minify: true,
   keepNames: true,
+  lineLimit: 160,
+  sourcemap: true,
+  sourcesContent: false,
   define: { __VERSION__: JSON.stringify(version) },
 };
 await Promise.all([
@@ -89,4 +116,10 @@ await Promise.all([
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
 // One declaration entry beside the bundles, so `dist/index.js` (and `.cjs`) resolve their types.
 writeFileSync(new URL('../dist/index.d.ts', import.meta.url), "export * from './types/bindings/index.js';\n");
+// `import wasm from 'looptree/looptree-baseline.wasm'` (workerd, bundlers with a .wasm loader) is a compiled module.
+writeFileSync(new URL('../dist/wasm.d.ts', import.meta.url), `// The compiled looptree core, for runtimes and bundlers that import .wasm files as modules: pass it to init({ module }).
+declare const module: WebAssembly.Module;
+export default module;
+`);
 for (const name of IMPORTERS) writeFileSync(new URL(`../dist/${name}.d.ts`, import.meta.url), `export * from './types/bindings/io/${name}/index.js';\n`);
+writeFileSync(STAMP, stamp);

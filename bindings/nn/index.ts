@@ -1,12 +1,14 @@
 // Every module and layer: recurrent (RNN, LSTM, GRU), Linear, Embedding, activations, LastStep, losses,
-// the tree models, and the parameter handles optimizers work on.
+// the tree models, the module contract they share, and the parameter handles optimizers work on.
 
 export {
   RNN, LSTM, GRU, Stream, RecurrentModule,
-  type RecurrentOptions, type RNNOptions, type LSTMOptions, type ForwardOptions, type ForwardResult, type StreamOptions,
+  type RecurrentOptions, type RNNOptions, type LSTMOptions, type GRUOptions, type MergeMode, type ForwardOptions, type ForwardResult, type StreamOptions,
   type BackwardGradients, type BackwardResult,
 } from './recurrent.js';
+export type { Activation, ActivationName } from './recurrent-plan.js';
 export { Parameter } from './parameter.js';
+export type { LayerContext, LoadReport, Module, RecurrentState, StackLayer } from './module.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh, logSoftmax } from './layers.js';

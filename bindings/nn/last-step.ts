@@ -4,7 +4,9 @@
 // Shapes: B batch, T steps, D directions (2 if bidirectional), P the recurrent layer's h width.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { sequenceLengths } from '../options.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import { ParameterFreeLayer, type LayerContext } from './module.js';
 
 export interface LastStepOptions {
   /** Valid length of each sequence (1..T), as given to the recurrent layer; all T when absent. */
@@ -25,17 +27,30 @@ export interface LastStepOptions {
  * @example new Sequential([new Embedding({ numEmbeddings: 100, embeddingDim: 16 }),
  *   new LSTM({ inputSize: 16, hiddenSize: 32, batchFirst: true }), new LastStep(), new Linear({ inFeatures: 32, outFeatures: 2 })])
  */
-export class LastStep {
+export class LastStep extends ParameterFreeLayer {
   private saved: { shape: readonly number[]; sourceRows: Int32Array; directionWidth: number } | null = null;
 
   forward(sequence: TensorLike, opts: LastStepOptions = {}): Tensor {
     const x = toTensor(sequence, 'LastStep.forward: input');
-    if (x.shape.length !== 3) throw new ShapeError(`LastStep.forward: expected a batch-first sequence [B, T, D·P], got shape ${formatShape(x.shape)}`);
-    const [B, T, width] = x.shape;
     const directions = opts.directions ?? 1;
-    if (directions !== 1 && directions !== 2) throw new ArgumentError(`LastStep.forward: directions must be 1 or 2, got ${String(directions)}`);
-    if (width % directions !== 0) throw new ShapeError(`LastStep.forward: a bidirectional output needs an even last axis, got shape ${formatShape(x.shape)}`);
-    const lengths = checkLengths(opts.lengths, B, T);
+    const [B, T] = checkSequence(x, directions);
+    const lengths = opts.lengths === undefined ? undefined : sequenceLengths(opts.lengths, B, T, 'LastStep.forward', 'one per sequence');
+    return this.select(x, lengths, directions, opts.train ?? false);
+  }
+
+  /** @internal The StackLayer contract: the directions and lengths come with the context. */
+  forwardLayer(x: Tensor, context: LayerContext): Tensor {
+    checkSequence(x, context.directions);
+    return this.select(x, context.lengths, context.directions, context.train);
+  }
+
+  /** @internal */
+  backwardLayer(grad: Tensor): Tensor {
+    return this.backward(grad);
+  }
+
+  private select(x: Tensor, lengths: Int32Array | undefined, directions: 1 | 2, train: boolean): Tensor {
+    const [B, T, width] = x.shape;
     const directionWidth = width / directions;
     // sourceRows[b · D + d] is the step whose output holds direction d's final state for sequence b.
     const sourceRows = new Int32Array(B * directions);
@@ -48,7 +63,7 @@ export class LastStep {
         out.set(x.data.subarray(from, from + directionWidth), b * width + d * directionWidth);
       }
     }
-    if (opts.train) this.saved = { shape: x.shape, sourceRows, directionWidth };
+    if (train) this.saved = { shape: x.shape, sourceRows, directionWidth };
     return new Tensor(out, [B, width]);
   }
 
@@ -75,15 +90,10 @@ export class LastStep {
   }
 }
 
-function checkLengths(lengths: ArrayLike<number> | undefined, B: number, T: number): ArrayLike<number> | undefined {
-  if (lengths === undefined) return undefined;
-  if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
-    throw new ArgumentError(`LastStep.forward: lengths must be an array of ${B} integers, got ${lengths === null ? 'null' : typeof lengths}`);
-  }
-  if (lengths.length !== B) throw new ShapeError(`LastStep.forward: expected ${B} lengths (one per sequence), got ${lengths.length}`);
-  for (let b = 0; b < B; b++) {
-    const length = lengths[b];
-    if (!Number.isInteger(length) || length < 1 || length > T) throw new ArgumentError(`LastStep.forward: lengths[${b}] must be an integer in 1..${T}, got ${length}`);
-  }
-  return lengths;
+/** [B, T] of a batch-first sequence [B, T, D·P] of `directions` D, or a typed error. */
+function checkSequence(x: Tensor, directions: unknown): [number, number] {
+  if (x.shape.length !== 3) throw new ShapeError(`LastStep.forward: expected a batch-first sequence [B, T, D·P], got shape ${formatShape(x.shape)}`);
+  if (directions !== 1 && directions !== 2) throw new ArgumentError(`LastStep.forward: directions must be 1 or 2, got ${String(directions)}`);
+  if (x.shape[2] % directions !== 0) throw new ShapeError(`LastStep.forward: a bidirectional output needs an even last axis, got shape ${formatShape(x.shape)}`);
+  return [x.shape[0], x.shape[1]];
 }

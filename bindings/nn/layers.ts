@@ -3,9 +3,10 @@
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { seededRandom } from '../random.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import { ParameterFreeLayer, type LayerContext } from './module.js';
 
 /** A layer without parameters that remembers what its backward needs from the last training forward. */
-abstract class ElementwiseLayer {
+abstract class ElementwiseLayer extends ParameterFreeLayer {
   protected saved: Float32Array | null = null;
   protected savedShape: readonly number[] = [];
 
@@ -26,6 +27,16 @@ abstract class ElementwiseLayer {
     const dx = this.gradient(d.data, this.saved);
     this.saved = null;
     return new Tensor(dx, d.shape);
+  }
+
+  /** @internal The StackLayer contract. */
+  forwardLayer(x: Tensor, context: LayerContext): Tensor {
+    return this.forward(x, { train: context.train });
+  }
+
+  /** @internal */
+  backwardLayer(grad: Tensor): Tensor {
+    return this.backward(grad);
   }
 
   protected abstract compute(x: Tensor, train: boolean): Tensor;

@@ -2,6 +2,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { positiveInteger } from '../options.js';
+import type { LayerContext, StackLayer } from './module.js';
 import { ParameterizedModule } from './parameters.js';
 import { Layout, heapF32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
@@ -18,15 +19,15 @@ export interface LinearOptions {
  * initialized like PyTorch, U(−1/√in, 1/√in).
  * @example const head = new Linear({ inFeatures: 256, outFeatures: 10 }); const logits = head.forward(h);
  */
-export class Linear extends ParameterizedModule {
+export class Linear extends ParameterizedModule implements StackLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
   /** Packed weight (packedSize(out, in) floats), then the bias padded to whole panels (padToPanels). */
   private readonly packed: number;
   private readonly packedBias: number;
-  private saved = 0;
-  private savedBytes = 0;
+  /** The input of the last training forward, for backward(). */
+  private readonly saved = this.growingBlock();
   private savedRows = -1;
 
   constructor(options: LinearOptions) {
@@ -69,13 +70,7 @@ export class Linear extends ParameterizedModule {
     }
     const rows = x.data.length / this.inFeatures;
     if (opts.train) {
-      const bytes = x.data.length * 4;
-      if (bytes > this.savedBytes) {
-        this.freeOwned(this.saved);
-        this.saved = this.allocOwned(bytes);
-        this.savedBytes = bytes;
-      }
-      writeF32(this.saved, x.data);
+      writeF32(this.saved.reserve(x.data.length * 4), x.data);
       this.savedRows = rows;
     }
     const layout = new Layout();
@@ -106,9 +101,19 @@ export class Linear extends ParameterizedModule {
     const packedAt = layout.take(Math.max(packedSize(this.inFeatures, rows), packedSize(this.inFeatures, this.outFeatures)) * 4);
     const base = reserveArena(layout.size);
     writeF32(base + dyAt, dY.data);
-    kernels().linearBackward(base + dxAt, gradWeight, gradBias, base + dyAt, this.saved, this.store.get('weight').ptr,
+    kernels().linearBackward(base + dxAt, gradWeight, gradBias, base + dyAt, this.saved.ptr, this.store.get('weight').ptr,
       rows, this.inFeatures, this.outFeatures, base + transposedAt, base + packedAt);
     this.savedRows = -1;
     return new Tensor(readF32(base + dxAt, rows * this.inFeatures), [...dY.shape.slice(0, -1), this.inFeatures]);
+  }
+
+  /** @internal The StackLayer contract: forward over the last axis. */
+  forwardLayer(x: Tensor, context: LayerContext): Tensor {
+    return this.forward(x, { train: context.train });
+  }
+
+  /** @internal */
+  backwardLayer(grad: Tensor): Tensor {
+    return this.backward(grad);
   }
 }

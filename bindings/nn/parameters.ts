@@ -1,11 +1,13 @@
-// ParameterStore: a module's named parameters in Wasm memory (PyTorch layouts), their gradients, and
-// state-dict loading with PyTorch's strictness and precise errors. Shared by every module.
+// Parameters in Wasm memory (PyTorch layouts) and their gradients (ParameterStore), state-dict loading with
+// PyTorch's strictness and precise errors (loadStateSlots, the one implementation every module and container
+// uses), and ParameterizedModule, the base of the modules with parameters.
 
 import { DisposedError, StateDictError, formatShape } from '../errors.js';
-import { sameShape } from '../options.js';
+import { booleanOption, describe, sameShape } from '../options.js';
 import { fillUniformAt } from '../random.js';
 import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
+import type { LoadReport, Module } from './module.js';
 import { Parameter, type ParameterOwner } from './parameter.js';
 
 export interface ParameterSpec {
@@ -25,7 +27,7 @@ export interface ParameterSlot {
  * One entry of a state dict, as a Tensor of the expected shape with finite values, or a StateDictError
  * naming the key and what is wrong (size mismatch, or the first NaN/±Infinity and its flat index).
  */
-export function checkedStateValue(where: string, name: string, raw: TensorLike, shape: readonly number[]): Tensor {
+function checkedStateValue(where: string, name: string, raw: TensorLike, shape: readonly number[]): Tensor {
   const value = toTensor(raw, `${where}: "${name}"`);
   if (!sameShape(value.shape, shape)) {
     throw new StateDictError(`${where}: size mismatch for "${name}": expected ${formatShape(shape)}, got ${formatShape(value.shape)}`);
@@ -33,6 +35,32 @@ export function checkedStateValue(where: string, name: string, raw: TensorLike, 
   const bad = firstNonFinite(value.data);
   if (bad >= 0) throw new StateDictError(`${where}: "${name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}`);
   return value;
+}
+
+/**
+ * PyTorch's load_state_dict over `slots`, keyed by their names: validates the whole dict first — with
+ * `strict` (default true) a missing or unexpected key is an error; a wrong shape or a non-finite value always
+ * is — and writes nothing unless all of it is valid. `where` starts every message ("LSTM.loadStateDict").
+ */
+export function loadStateSlots(where: string, slots: readonly ParameterSlot[], dict: Record<string, TensorLike>,
+                               opts: { strict?: boolean } | undefined): LoadReport {
+  if (dict === null || typeof dict !== 'object') throw new StateDictError(`${where}: expected an object of tensors, got ${describe(dict)}`);
+  const strict = booleanOption(opts?.strict, 'strict', true, where);
+  const names = new Set(slots.map((slot) => slot.name));
+  const unexpectedKeys = Object.keys(dict).filter((key) => !names.has(key));
+  const missingKeys = [...names].filter((name) => !Object.hasOwn(dict, name));
+  if (strict && unexpectedKeys.length > 0) {
+    throw new StateDictError(`${where}: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${[...names].join(', ')}`);
+  }
+  if (strict && missingKeys.length > 0) {
+    throw new StateDictError(`${where}: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
+  }
+  const updates: Array<[ParameterSlot, Float32Array]> = [];
+  for (const slot of slots) {
+    if (Object.hasOwn(dict, slot.name)) updates.push([slot, checkedStateValue(where, slot.name, dict[slot.name], slot.shape).data]);
+  }
+  for (const [slot, values] of updates) writeF32(slot.ptr, values);
+  return { missingKeys, unexpectedKeys };
 }
 
 export class ParameterStore {
@@ -47,7 +75,7 @@ export class ParameterStore {
    * Allocates the values (zeros) of `specs`, in order. Allocated blocks are pushed onto `ownedBlocks`,
    * which the owning module frees on dispose().
    */
-  constructor(private readonly moduleName: string, specs: readonly ParameterSpec[], private readonly owner: ParameterOwner,
+  constructor(specs: readonly ParameterSpec[], private readonly owner: ParameterOwner,
               private readonly ownedBlocks: number[], private readonly onGradientsAllocated: () => void = () => {}) {
     const layout = new Layout();
     const offsets = specs.map((spec) => layout.take(shapeSize(spec.shape) * 4));
@@ -68,32 +96,6 @@ export class ParameterStore {
   /** Fills every parameter with U(−bound, bound) from the seeded generator (PyTorch's default inits). */
   initUniform(bound: (slot: ParameterSlot) => number): void {
     for (const slot of this.slots) fillUniformAt(slot.ptr, slot.size, bound(slot));
-  }
-
-  /**
-   * Validates a state dict completely, then writes it. With `strict`, missing or unexpected keys are
-   * errors; wrong shapes and non-finite values always are.
-   */
-  load(dict: Record<string, TensorLike>, strict: boolean): { missingKeys: string[]; unexpectedKeys: string[] } {
-    const where = `${this.moduleName}.loadStateDict`;
-    if (dict === null || typeof dict !== 'object') {
-      throw new StateDictError(`${where}: expected an object of tensors, got ${dict === null ? 'null' : typeof dict}`);
-    }
-    const unexpectedKeys = Object.keys(dict).filter((key) => !this.byName.has(key));
-    const missingKeys = this.slots.map((slot) => slot.name).filter((name) => !Object.hasOwn(dict, name));
-    if (strict && unexpectedKeys.length > 0) {
-      throw new StateDictError(`${where}: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${[...this.byName.keys()].join(', ')}`);
-    }
-    if (strict && missingKeys.length > 0) {
-      throw new StateDictError(`${where}: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
-    }
-    const updates: Array<[ParameterSlot, Float32Array]> = [];
-    for (const slot of this.slots) {
-      if (!Object.hasOwn(dict, slot.name)) continue;
-      updates.push([slot, checkedStateValue(where, slot.name, dict[slot.name], slot.shape).data]);
-    }
-    for (const [slot, values] of updates) writeF32(slot.ptr, values);
-    return { missingKeys, unexpectedKeys };
   }
 
   /** Copies of the values, keyed by name in order. */
@@ -135,18 +137,26 @@ export class ParameterStore {
   }
 }
 
+/** A block a module owns that grows (never shrinks) to the largest size asked of it: a tape, saved inputs. */
+export interface GrowingBlock {
+  /** Byte offset of the block; 0 before the first reserve(). */
+  readonly ptr: number;
+  /** Makes the block at least `bytes` long (a larger one replaces it: its contents are lost) and returns its offset. */
+  reserve(bytes: number): number;
+}
+
 /**
- * Base of the modules with parameters: owns their Wasm blocks and gives the PyTorch-style surface
- * (parameters, grads, zeroGrad, loadStateDict, stateDict, dispose). Subclasses re-derive whatever they
+ * Base of the modules with parameters: owns their Wasm blocks and gives the PyTorch-style surface of the module
+ * contract (parameters, grads, zeroGrad, loadStateDict, stateDict, dispose). Subclasses re-derive whatever they
  * pack from the values in parametersChanged().
  */
-export abstract class ParameterizedModule implements ParameterOwner {
+export abstract class ParameterizedModule implements Module, ParameterOwner {
   protected readonly ownedBlocks: number[] = [];
   protected readonly store: ParameterStore;
   private disposed = false;
 
   protected constructor(specs: readonly ParameterSpec[]) {
-    this.store = new ParameterStore(new.target.name, specs, this, this.ownedBlocks, () => this.gradientsAllocated());
+    this.store = new ParameterStore(specs, this, this.ownedBlocks, () => this.gradientsAllocated());
     leakGuard.register(this, this.ownedBlocks, this);
   }
 
@@ -165,6 +175,12 @@ export abstract class ParameterizedModule implements ParameterOwner {
   parameters(): Parameter[] {
     this.checkAlive();
     return this.store.parameters();
+  }
+
+  /** @internal Where the parameters lie, in state_dict order (containers load through them). */
+  parameterSlots(): readonly ParameterSlot[] {
+    this.checkAlive();
+    return this.store.slots;
   }
 
   /** Names and shapes of the parameters, in state_dict order. */
@@ -190,10 +206,10 @@ export abstract class ParameterizedModule implements ParameterOwner {
     this.store.zeroGrad();
   }
 
-  /** PyTorch's load_state_dict: see ParameterStore.load. */
-  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+  /** PyTorch's load_state_dict: see loadStateSlots. */
+  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): LoadReport {
     this.checkAlive();
-    const report = this.store.load(dict, opts.strict ?? true);
+    const report = loadStateSlots(`${this.constructor.name}.loadStateDict`, this.store.slots, dict, opts);
     this.parametersChanged();
     return report;
   }
@@ -211,12 +227,33 @@ export abstract class ParameterizedModule implements ParameterOwner {
     return ptr;
   }
 
-  /** Frees one owned block early (e.g. to regrow it). */
-  protected freeOwned(ptr: number): void {
+  /** Frees one owned block early (growingBlock() does it for its blocks). */
+  private freeOwned(ptr: number): void {
     const index = this.ownedBlocks.indexOf(ptr);
     if (index < 0) return;
     this.ownedBlocks.splice(index, 1);
     freeBytes(ptr);
+  }
+
+  /** An owned block that grows to the largest size reserved so far (see GrowingBlock). */
+  protected growingBlock(): GrowingBlock {
+    let ptr = 0;
+    let bytes = 0;
+    return {
+      get ptr() {
+        return ptr;
+      },
+      reserve: (needed: number): number => {
+        if (needed > bytes) {
+          this.freeOwned(ptr);
+          ptr = 0;
+          bytes = 0;
+          ptr = this.allocOwned(needed);
+          bytes = needed;
+        }
+        return ptr;
+      },
+    };
   }
 
   /** Frees the Wasm memory of this module. Idempotent. */

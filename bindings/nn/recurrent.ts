@@ -1,131 +1,27 @@
 // RNN, LSTM and GRU: PyTorch's options, parameter names, layouts and semantics over the Wasm core.
-// One base class; the cell kind (gate count G) is the only difference it needs to know.
+// One base class; the cell kind (gate count G) and its variant are the only differences it needs to know.
+// (Over 500 lines: forward, backward, streaming plans and packing share the module's private layout, so they
+// stay in one class; its options and Stream live in recurrent-options.ts and stream.ts.)
 
-import { ArgumentError, DisposedError, ShapeError, formatShape } from '../errors.js';
-import { booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger } from '../options.js';
+import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger, sequenceLengths } from '../options.js';
 import { RnnLayerSlot, RnnPlan, VariantFlag } from '../../assembly/abi.js';
-import { CELL_CODE, activationOption, cellVariant, planBytes, type Activation, type CellKind, type CellVariant } from './recurrent-plan.js';
-import { ParameterizedModule, type ParameterSlot, type ParameterSpec } from './parameters.js';
+import { CELL_CODE, activationOption, cellVariant, planBytes, type CellKind, type CellVariant } from './recurrent-plan.js';
 import {
-  Layout, allocBytes, freeBytes, heapF32, heapI32, kernels, leakGuard, padToPanels, readF32, reserveArena, writeF32,
-} from '../runtime.js';
+  FORWARD_KEYS, OPTION_KEYS, STREAM_KEYS, checkedOptions, mergeDirections, recurrentConfig, splitDirections, timeMajorMask, unmergeGradient,
+  type BackwardGradients, type BackwardResult, type ForwardOptions, type ForwardResult, type GRUOptions, type LSTMOptions, type MergeMode,
+  type RecurrentOptions, type RNNOptions, type StreamOptions,
+} from './recurrent-options.js';
+import type { LayerContext, StackLayer } from './module.js';
+import { ParameterizedModule, type ParameterSlot } from './parameters.js';
+import { Layout, allocBytes, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Stream } from './stream.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
-/** Options shared by RNN, LSTM and GRU (PyTorch names and defaults). */
-export interface RecurrentOptions {
-  /** Features per input step (I). */
-  inputSize: number;
-  /** Features of the hidden state (H). */
-  hiddenSize: number;
-  /** Stacked layers (L), default 1. */
-  numLayers?: number;
-  /** Use bias_ih / bias_hh, default true. */
-  bias?: boolean;
-  /** Input and output as [B, T, ·] instead of [T, B, ·], default false. h0/h/c keep [L·D, B, ·]. */
-  batchFirst?: boolean;
-  /** Run a reverse direction too (D = 2) and concatenate [forward, reverse], default false. */
-  bidirectional?: boolean;
-  /**
-   * How a bidirectional module's last layer gives its two directions (Keras' merge_mode; inner layers
-   * always concatenate): 'concat' (default) [.., 2P], 'sum', 'mul', 'ave' [.., P], or 'none': `output` stays
-   * concatenated and `outputs` holds [forward, reverse].
-   */
-  mergeMode?: MergeMode;
-  /** The cell's main activation: RNN h (as nonlinearity), LSTM g (and c's, unless outputActivation), GRU n. Default 'tanh'. */
-  activation?: Activation;
-  /** LSTM i, f, o and GRU r, z (Keras' recurrent_activation, TF.js defaults to 'hard_sigmoid'). Default 'sigmoid'. */
-  recurrentActivation?: Activation;
-  /** Clamp every gate pre-activation to ±clip (ONNX `clip`; LSTM: c too, before its activation). Inference only. */
-  clip?: number;
-}
-
-export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | 'none';
-
-export interface RNNOptions extends Omit<RecurrentOptions, 'recurrentActivation'> {
-  /** 'tanh' (default) or 'relu'; `activation` takes any Activation. Give one of the two. */
-  nonlinearity?: 'tanh' | 'relu';
-}
-
-export interface LSTMOptions extends RecurrentOptions {
-  /** Project h to this size with weight_hr (P); 0 (default) means no projection. */
-  projSize?: number;
-  /** ONNX's third activation h, applied to c before o ⊙ ·; default: `activation`. */
-  outputActivation?: Activation;
-  /** Peephole connections (ONNX `P`): parameters weight_peephole_l{k} [3H], rows i, f, o. Inference only. */
-  peepholes?: boolean;
-  /** Couple the gates: f = 1 − i (ONNX `input_forget`). Inference only. */
-  inputForget?: boolean;
-}
-
-export interface GRUOptions extends RecurrentOptions {
-  /**
-   * true (default): PyTorch's n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)) (Keras reset_after=True, ONNX
-   * linear_before_reset=1); false: n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn) (Cho et al. 2014).
-   */
-  resetAfter?: boolean;
-}
-
-const RECURRENT_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'mergeMode', 'activation', 'clip'] as const;
-const OPTION_KEYS = {
-  RNN: [...RECURRENT_KEYS, 'nonlinearity'],
-  LSTM: [...RECURRENT_KEYS, 'recurrentActivation', 'projSize', 'outputActivation', 'peepholes', 'inputForget'],
-  GRU: [...RECURRENT_KEYS, 'recurrentActivation', 'resetAfter'],
-} as const;
-const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave', 'none'];
-
-export interface ForwardOptions {
-  /** Save what backward() needs (like autograd recording in PyTorch); default false. */
-  train?: boolean;
-  /** Initial hidden state [L·D, B, P] ([L·D, P] for unbatched input); zeros when absent. */
-  h0?: TensorLike;
-  /** Initial cell state [L·D, B, H] (LSTM only); zeros when absent. */
-  c0?: TensorLike;
-  /** Valid length of each batch element (pack_padded_sequence semantics, any order, 1..T). */
-  lengths?: ArrayLike<number>;
-  /**
-   * Keras-style mask [B, T] (unbatched: [T]), batch-major whatever batchFirst says: 0/false marks a masked
-   * step, which keeps the state and outputs 0; the reverse direction runs the same mask backwards in time.
-   * Not together with `lengths`.
-   */
-  mask?: ArrayLike<number | boolean>;
-}
-
-const FORWARD_KEYS = ['train', 'h0', 'c0', 'lengths', 'mask'] as const;
-const STREAM_KEYS = ['batch', 'h0', 'c0'] as const;
-
-export interface ForwardResult {
-  /** [T, B, D·P] (or [B, T, D·P] with batchFirst; [T, D·P] for unbatched input); [.., P] with mergeMode sum, mul, ave. */
-  output: Tensor;
-  /** mergeMode 'none': the forward and reverse directions' outputs, each [.., P]. */
-  outputs?: [Tensor, Tensor];
-  /** Final hidden state of every layer and direction: [L·D, B, P]. */
-  h: Tensor;
-  /** Final cell state (LSTM only): [L·D, B, H]. */
-  c?: Tensor;
-}
-
-/** Gradients of the loss with respect to forward()'s results; absent ones are zero. */
-export interface BackwardGradients {
-  output?: TensorLike;
-  h?: TensorLike;
-  c?: TensorLike;
-}
-
-/** Gradients with respect to forward()'s inputs (h0 and c0 are returned even when forward had zeros). */
-export interface BackwardResult {
-  input: Tensor;
-  h0: Tensor;
-  c0?: Tensor;
-}
-
-export interface StreamOptions {
-  /** Batch size B of each step; default 1, or taken from h0. */
-  batch?: number;
-  /** Initial hidden state [L, B, P]; zeros when absent. */
-  h0?: TensorLike;
-  /** Initial cell state [L, B, H] (LSTM only). */
-  c0?: TensorLike;
-}
+export { Stream } from './stream.js';
+export type {
+  BackwardGradients, BackwardResult, ForwardOptions, ForwardResult, GRUOptions, LSTMOptions, MergeMode, RecurrentOptions, RNNOptions, StreamOptions,
+} from './recurrent-options.js';
 
 interface LayerDirection {
   inputSize: number;
@@ -142,35 +38,6 @@ interface LayerDirection {
   packedHN: number;
   biasX: number;
   biasHN: number;
-}
-
-/** Validated options, the parameter specs in PyTorch's state_dict order, and each (layer, direction)'s input. */
-function recurrentConfig(name: string, cell: CellKind, options: RecurrentOptions, projSize: number, variant: CellVariant) {
-  const inputSize = positiveInteger(options.inputSize, 'inputSize', name);
-  const hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize', name);
-  const numLayers = positiveInteger(options.numLayers ?? 1, 'numLayers', name);
-  const bias = booleanOption(options.bias, 'bias', true, name);
-  const batchFirst = booleanOption(options.batchFirst, 'batchFirst', false, name);
-  const bidirectional = booleanOption(options.bidirectional, 'bidirectional', false, name);
-  const mergeMode = choiceOption(options.mergeMode, 'mergeMode', MERGE_MODES, 'concat', name);
-  if (mergeMode !== 'concat' && !bidirectional) throw new ArgumentError(`${name}: mergeMode applies to bidirectional modules, got mergeMode '${mergeMode}' with bidirectional false`);
-  const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
-  const outputSize = projSize > 0 ? projSize : hiddenSize;
-  const H = hiddenSize, P = outputSize, G = gates, D = bidirectional ? 2 : 1;
-  const specs: ParameterSpec[] = [];
-  const entries: Array<{ inputSize: number; suffix: string }> = [];
-  for (let layer = 0; layer < numLayers; layer++) {
-    for (let direction = 0; direction < D; direction++) {
-      const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-      const layerInput = layer === 0 ? inputSize : D * P;
-      entries.push({ inputSize: layerInput, suffix });
-      specs.push({ name: `weight_ih${suffix}`, shape: [G * H, layerInput] }, { name: `weight_hh${suffix}`, shape: [G * H, P] });
-      if (bias) specs.push({ name: `bias_ih${suffix}`, shape: [G * H] }, { name: `bias_hh${suffix}`, shape: [G * H] });
-      if (projSize > 0) specs.push({ name: `weight_hr${suffix}`, shape: [P, H] });
-      if (variant.flags & VariantFlag.PEEPHOLES) specs.push({ name: `weight_peephole${suffix}`, shape: [3 * H] });
-    }
-  }
-  return { inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, mergeMode, gates, outputSize, specs, entries };
 }
 
 /** What a training forward leaves for backward(). */
@@ -190,7 +57,7 @@ interface PendingBackward {
  * Base of RNN, LSTM and GRU. Owns one Wasm block (the plan, PyTorch-layout parameters and packed copies)
  * and, once training starts, a gradient block mirroring the parameters and a tape for backward().
  */
-export abstract class RecurrentModule extends ParameterizedModule {
+export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -208,8 +75,8 @@ export abstract class RecurrentModule extends ParameterizedModule {
   private readonly entries: LayerDirection[] = [];
   private readonly plan: number;
   private readonly streams = new Set<Stream>();
-  private tape = 0;
-  private tapeBytes = 0;
+  /** The tape of the last training forward, for backward(); grown to the largest so far. */
+  private readonly tape = this.growingBlock();
   private pending: PendingBackward | null = null;
 
   protected constructor(cell: CellKind, options: RecurrentOptions, projSize: number, variant: CellVariant) {
@@ -339,7 +206,8 @@ export abstract class RecurrentModule extends ParameterizedModule {
       c0 = toTensor(opts.c0, `${name}.forward: c0`);
       expectShape(c0, stateShape(H), 'c0');
     }
-    const lengths = opts.lengths === undefined ? undefined : checkLengths(opts.lengths, B, T, unbatched, name);
+    if (opts.lengths !== undefined && unbatched) throw new ArgumentError(`${name}.forward: lengths needs batched input [T, B, I]`);
+    const lengths = opts.lengths === undefined ? undefined : sequenceLengths(opts.lengths, B, T, `${name}.forward`, 'one per batch element');
     if (opts.mask !== undefined && lengths) throw new ArgumentError(`${name}.forward: give lengths or mask, not both`);
     const mask = opts.mask === undefined ? undefined : timeMajorMask(opts.mask, B, T, unbatched, name);
     const train = opts.train ?? false;
@@ -413,13 +281,7 @@ export abstract class RecurrentModule extends ParameterizedModule {
   /** Grows the module's tape to what the plan in this.plan needs; returns its pointer. */
   private reserveTape(): number {
     this.ensureGradients();
-    const bytes = kernels().rnnTapeBytes(this.plan);
-    if (bytes > this.tapeBytes) {
-      this.freeOwned(this.tape);
-      this.tape = this.allocOwned(bytes);
-      this.tapeBytes = bytes;
-    }
-    return this.tape;
+    return this.tape.reserve(kernels().rnnTapeBytes(this.plan));
   }
 
   /**
@@ -480,7 +342,7 @@ export abstract class RecurrentModule extends ParameterizedModule {
     plan[p + RnnPlan.DC0] = base + dc0At;
     plan[p + RnnPlan.LENGTHS] = pending.lengths ? base + lengthsAt : 0;
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
-    plan[p + RnnPlan.TAPE] = this.tape;
+    plan[p + RnnPlan.TAPE] = this.tape.ptr;
     kernels().rnnBackward(this.plan);
     this.pending = null;
 
@@ -490,6 +352,23 @@ export abstract class RecurrentModule extends ParameterizedModule {
     };
     if (lstm) result.c0 = new Tensor(readF32(base + dc0At, L * D * B * H), stateShape(H));
     return result;
+  }
+
+  /**
+   * @internal The StackLayer contract (batch-first x [B, T, I]): runs from the context's initial state for this
+   * layer, appends the final state, and tells LastStep the directions of the output.
+   */
+  forwardLayer(x: Tensor, context: LayerContext): Tensor {
+    const start = context.initialState?.[context.finalState.length];
+    const { output, h, c } = this.forward(x, { train: context.train, lengths: context.lengths, h0: start?.h, c0: start?.c });
+    context.finalState.push(c ? { h, c } : { h });
+    context.directions = this.bidirectional ? 2 : 1;
+    return output;
+  }
+
+  /** @internal dLoss/d(output) of the last training forwardLayer → dLoss/d(input). */
+  backwardLayer(grad: Tensor): Tensor {
+    return this.backward({ output: grad }).input;
   }
 
   /** Allocates the gradients (zeros) on first use; the layer table then points at them. */
@@ -637,142 +516,6 @@ export abstract class RecurrentModule extends ParameterizedModule {
   }
 }
 
-function checkLengths(lengths: ArrayLike<number>, B: number, T: number, unbatched: boolean, name: string): Int32Array {
-  if (unbatched) throw new ArgumentError(`${name}.forward: lengths needs batched input [T, B, I]`);
-  if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
-    throw new ArgumentError(`${name}.forward: lengths must be an array of ${B} integers, got ${lengths === null ? 'null' : typeof lengths}`);
-  }
-  if (lengths.length !== B) {
-    throw new ShapeError(`${name}.forward: expected ${B} lengths (one per batch element), got ${lengths.length}`);
-  }
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const value = lengths[b];
-    if (!Number.isInteger(value) || value < 1 || value > T) {
-      throw new ArgumentError(`${name}.forward: lengths[${b}] must be an integer in 1..${T}, got ${value}`);
-    }
-    out[b] = value;
-  }
-  return out;
-}
-
-/** A [B, T] (unbatched: [T]) mask, batch-major, as time-major i32 [T, B] (1 = step runs, 0 = masked). */
-function timeMajorMask(mask: ArrayLike<number | boolean>, B: number, T: number, unbatched: boolean, name: string): Int32Array {
-  if (mask === null || typeof mask !== 'object' || typeof mask.length !== 'number') {
-    throw new ArgumentError(`${name}.forward: mask must be an array of ${B * T} booleans or 0/1 ([B, T] batch-major), got ${describe(mask)}`);
-  }
-  if (mask.length !== B * T) {
-    throw new ShapeError(`${name}.forward: expected a mask of ${unbatched ? `[${T}]` : `[${B}, ${T}]`} = ${B * T} values, got ${mask.length}`);
-  }
-  const out = new Int32Array(T * B);
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      const value = mask[b * T + t];
-      if (value !== true && value !== false && value !== 0 && value !== 1) {
-        throw new ArgumentError(`${name}.forward: mask[${b * T + t}] must be a boolean or 0/1, got ${describe(value)}`);
-      }
-      out[t * B + b] = value ? 1 : 0;
-    }
-  }
-  return out;
-}
-
-/** The two directions of a concatenated output [rows, 2P]: forward and reverse, [rows, P] each. */
-function splitDirections(output: Float32Array, P: number): [Float32Array, Float32Array] {
-  const rows = output.length / (2 * P);
-  const forward = new Float32Array(rows * P), reverse = new Float32Array(rows * P);
-  for (let r = 0; r < rows; r++) {
-    forward.set(output.subarray(2 * r * P, (2 * r + 1) * P), r * P);
-    reverse.set(output.subarray((2 * r + 1) * P, (2 * r + 2) * P), r * P);
-  }
-  return [forward, reverse];
-}
-
-function mergeDirections([forward, reverse]: [Float32Array, Float32Array], mode: 'sum' | 'mul' | 'ave'): Float32Array {
-  const merged = new Float32Array(forward.length);
-  for (let i = 0; i < merged.length; i++) {
-    merged[i] = mode === 'sum' ? forward[i] + reverse[i] : mode === 'mul' ? forward[i] * reverse[i] : (forward[i] + reverse[i]) / 2;
-  }
-  return merged;
-}
-
-/** The gradient of the concatenated output [rows, 2P] from that of the merged one [rows, P]. */
-function unmergeGradient(gradient: Float32Array, P: number, mode: 'sum' | 'mul' | 'ave', directions?: [Float32Array, Float32Array]): Float32Array {
-  const out = new Float32Array(2 * gradient.length);
-  const scale = mode === 'ave' ? 0.5 : 1;
-  for (let i = 0; i < gradient.length; i++) {
-    const row = Math.floor(i / P), at = 2 * row * P + (i - row * P);
-    out[at] = mode === 'mul' ? gradient[i] * directions![1][i] : gradient[i] * scale;
-    out[at + P] = mode === 'mul' ? gradient[i] * directions![0][i] : gradient[i] * scale;
-  }
-  return out;
-}
-
-/** Step-by-step inference with carried state (see RecurrentModule.stream). */
-export class Stream {
-  readonly batch: number;
-  private readonly module: RecurrentModule;
-  private readonly initial: { h: Float32Array; c?: Float32Array };
-  private buffers: ReturnType<RecurrentModule['createStepPlan']> | null;
-
-  /** @internal Use module.stream(). */
-  constructor(module: RecurrentModule, batch: number, initial: { h: Float32Array; c?: Float32Array }) {
-    this.module = module;
-    this.batch = batch;
-    this.initial = initial;
-    this.buffers = module.createStepPlan(batch);
-    leakGuard.register(this, [this.buffers.block], this);
-    this.reset();
-  }
-
-  private alive(): NonNullable<Stream['buffers']> {
-    if (!this.buffers) throw new DisposedError('Stream');
-    this.module.checkAlive();
-    return this.buffers;
-  }
-
-  /** Runs one step on x [B, I] and returns the last layer's new h [B, P]. */
-  step(x: TensorLike): Tensor {
-    const buffers = this.alive();
-    const input = x instanceof Tensor ? x : toTensor(x, 'Stream.step: x');
-    const { inputSize, outputSize } = this.module;
-    if (input.shape.length !== 2 || input.shape[0] !== this.batch || input.shape[1] !== inputSize) {
-      throw new ShapeError(`Stream.step: expected x of shape ${formatShape([this.batch, inputSize])}, got ${formatShape(input.shape)}`);
-    }
-    writeF32(buffers.x, input.data);
-    kernels().rnnForward(buffers.plan);
-    return new Tensor(readF32(buffers.y, this.batch * outputSize), [this.batch, outputSize]);
-  }
-
-  /** Copies of the current state: h [L, B, P] and (LSTM) c [L, B, H]. */
-  state(): { h: Tensor; c?: Tensor } {
-    const buffers = this.alive();
-    const { numLayers: L, outputSize: P, hiddenSize: H } = this.module;
-    const state: { h: Tensor; c?: Tensor } = { h: new Tensor(readF32(buffers.h, L * this.batch * P), [L, this.batch, P]) };
-    if (this.initial.c) state.c = new Tensor(readF32(buffers.c, L * this.batch * H), [L, this.batch, H]);
-    return state;
-  }
-
-  /** Restores the initial state given to stream() (zeros by default). */
-  reset(): void {
-    const buffers = this.alive();
-    writeF32(buffers.h, this.initial.h);
-    if (this.initial.c) writeF32(buffers.c, this.initial.c);
-  }
-
-  dispose(): void {
-    if (!this.buffers) return;
-    leakGuard.unregister(this);
-    freeBytes(this.buffers.block);
-    this.buffers = null;
-    this.module.forgetStream(this);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
 /**
  * Elman RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
  * Parameters: weight_ih_l{k}[_reverse] [H, in_k], weight_hh_l{k} [H, H], bias_ih_l{k}, bias_hh_l{k} [H].
@@ -849,12 +592,4 @@ export class GRU extends RecurrentModule {
   options(): GRUOptions {
     return this.resetAfter ? this.commonOptions() : { ...this.commonOptions(), resetAfter: false };
   }
-}
-
-/** The options object of a recurrent constructor, with every key known (PyTorch's spellings are pointed to ours). */
-function checkedOptions<T extends object>(options: T, name: string, keys: readonly string[]): T {
-  if (options === undefined) throw new ArgumentError(`${name}: expected an options object with inputSize and hiddenSize, got undefined`);
-  const checked = optionsObject(options, name);
-  checkKeys(checked, keys, name);
-  return checked;
 }

@@ -3,7 +3,8 @@
 export { Adam, AdamW, SGD, clipGradNorm, clipGradValue, type AdamOptions, type SGDOptions } from './optim.js';
 export {
   Sequential,
-  type Layer, type LossName, type LossFunction, type OptimizerConfig, type CompileOptions, type Samples, type RecurrentState,
-  type PredictOptions, type FitOptions, type FitCallbacks, type EarlyStoppingOptions, type BatchLogs, type EpochLogs, type History,
+  type Layer, type LossName, type LossFunction, type OptimizerConfig, type CompileOptions, type Samples, type PredictOptions,
   type LayerConfig, type SequentialConfig, type SavedSequential,
 } from './sequential.js';
+export { type FitOptions, type FitCallbacks, type EarlyStoppingOptions, type BatchLogs, type History } from './fit.js';
+export { type EpochLogs } from './progress.js';

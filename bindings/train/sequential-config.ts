@@ -3,7 +3,7 @@
 
 import { ArgumentError } from '../errors.js';
 import { readSafetensorsMetadata } from '../io/safetensors.js';
-import { GRU, LSTM, RNN, RecurrentModule, type LSTMOptions, type RNNOptions, type RecurrentOptions } from '../nn/recurrent.js';
+import { GRU, LSTM, RNN, type GRUOptions, type LSTMOptions, type RNNOptions } from '../nn/recurrent.js';
 import { describe } from '../options.js';
 import { Embedding, type EmbeddingOptions } from '../nn/embedding.js';
 import { LastStep } from '../nn/last-step.js';
@@ -16,9 +16,9 @@ export type Layer = Embedding | Linear | RNN | LSTM | GRU | Dropout | ReLU | Tan
 export type LayerConfig =
   | ({ type: 'Embedding' } & EmbeddingOptions)
   | ({ type: 'Linear' } & Required<LinearOptions>)
-  | ({ type: 'RNN' } & Required<RNNOptions>)
-  | ({ type: 'LSTM' } & Required<LSTMOptions>)
-  | ({ type: 'GRU' } & Required<RecurrentOptions>)
+  | ({ type: 'RNN' } & RNNOptions)
+  | ({ type: 'LSTM' } & LSTMOptions)
+  | ({ type: 'GRU' } & GRUOptions)
   | { type: 'Dropout'; p: number }
   | { type: 'ReLU' | 'Tanh' | 'Sigmoid' | 'LogSoftmax' | 'LastStep' };
 
@@ -57,19 +57,15 @@ export function layerType(layer: unknown): LayerType | undefined {
 
 /** A layer's constructor options as its config entry. */
 export function layerConfig(layer: Layer): LayerConfig {
-  const recurrent = (module: RecurrentModule) => ({
-    inputSize: module.inputSize, hiddenSize: module.hiddenSize, numLayers: module.numLayers, bias: module.bias,
-    batchFirst: module.batchFirst, bidirectional: module.bidirectional,
-  });
   if (layer instanceof Embedding) {
     const config: { type: 'Embedding' } & EmbeddingOptions = { type: 'Embedding', numEmbeddings: layer.numEmbeddings, embeddingDim: layer.embeddingDim };
     if (layer.paddingIdx !== undefined) config.paddingIdx = layer.paddingIdx;
     return config;
   }
   if (layer instanceof Linear) return { type: 'Linear', inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, bias: layer.bias };
-  if (layer instanceof LSTM) return { type: 'LSTM', ...recurrent(layer), projSize: layer.projSize };
-  if (layer instanceof GRU) return { type: 'GRU', ...recurrent(layer) };
-  if (layer instanceof RNN) return { type: 'RNN', ...recurrent(layer), nonlinearity: layer.nonlinearity };
+  if (layer instanceof LSTM) return { type: 'LSTM', ...layer.options() };
+  if (layer instanceof GRU) return { type: 'GRU', ...layer.options() };
+  if (layer instanceof RNN) return { type: 'RNN', ...layer.options() };
   if (layer instanceof Dropout) return { type: 'Dropout', p: layer.p };
   return { type: layerType(layer) as 'ReLU' | 'Tanh' | 'Sigmoid' | 'LogSoftmax' | 'LastStep' };
 }
@@ -100,19 +96,20 @@ export function buildLayers(config: SequentialConfig, where: string): Layer[] {
       layers.push(buildLayer(layer));
     });
   } catch (error) {
-    for (const layer of layers) disposeLayer(layer);
+    for (const layer of layers) layer.dispose();
     throw error;
   }
   return layers;
 }
 
 function buildLayer(config: LayerConfig): Layer {
-  switch (config.type) {
-    case 'Embedding': return new Embedding(config);
-    case 'Linear': return new Linear(config);
-    case 'RNN': return new RNN(config);
-    case 'LSTM': return new LSTM(config);
-    case 'GRU': return new GRU(config);
+  const { type, ...options } = config;
+  switch (type) {
+    case 'Embedding': return new Embedding(options as EmbeddingOptions);
+    case 'Linear': return new Linear(options as LinearOptions);
+    case 'RNN': return new RNN(options as RNNOptions);
+    case 'LSTM': return new LSTM(options as LSTMOptions);
+    case 'GRU': return new GRU(options as GRUOptions);
     case 'Dropout': return new Dropout({ p: config.p });
     case 'ReLU': return new ReLU();
     case 'Tanh': return new Tanh();
@@ -120,9 +117,4 @@ function buildLayer(config: LayerConfig): Layer {
     case 'LogSoftmax': return new LogSoftmax();
     case 'LastStep': return new LastStep();
   }
-}
-
-/** Frees a layer's Wasm memory (parameter-free layers have none). */
-export function disposeLayer(layer: Layer): void {
-  if (layer instanceof Embedding || layer instanceof Linear || layer instanceof RecurrentModule) layer.dispose();
 }

@@ -1,33 +1,32 @@
 // Sequential: a Keras-style stack of layers (Embedding, RNN/LSTM/GRU, LastStep, Linear, Dropout, activations)
-// with compile / fit / evaluate / predict, truncated BPTT, and save / load as safetensors with PyTorch keys.
+// — the model: its layers, compile, predict / evaluate / forward, the loss of a batch, save / load as safetensors
+// with PyTorch keys. The fit loop (epochs, batches, truncated BPTT, validation, early stopping) is fit.ts.
 //
 // Shapes: N samples, B batch, T steps, F features, C classes. Data is batch-first, like Keras: x is [N, T]
 // token ids (first layer Embedding), [N, T, F] features, or [N, F] without recurrent layers; outputs are
 // [N, C] after a LastStep, or per step [N, T, C].
 
-import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from '../errors.js';
+import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
-import { checkedStateValue } from '../nn/parameters.js';
-import { RecurrentModule } from '../nn/recurrent.js';
-import { Tensor, shapeSize, tensor, toTensor, type NestedArray, type TensorLike } from '../tensor.js';
-import {
-  gatherSteps, permutation, range, scatterSteps, takeDataset, takeSamples, timeChunk, validSteps, type Dataset,
-} from './batches.js';
-import { booleanOption, checkKeys, describe, positiveInteger, sameShape } from '../options.js';
+import { Container } from '../nn/container.js';
 import { Embedding } from '../nn/embedding.js';
 import { LastStep } from '../nn/last-step.js';
 import { Linear } from '../nn/linear.js';
 import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from '../nn/losses.js';
-import { EarlyStopping, MetricTotals, type LossEvaluation } from './metrics.js';
+import { layerContext, type RecurrentState, type StackLayer } from '../nn/module.js';
+import { RecurrentModule } from '../nn/recurrent.js';
+import { checkKeys, describe, positiveInteger, sameShape, sequenceLengths } from '../options.js';
+import { Tensor, shapeSize, tensor, toTensor, type NestedArray, type TensorLike } from '../tensor.js';
+import { gatherSteps, range, scatterSteps, takeDataset, takeSamples, validSteps, type Dataset } from './batches.js';
+import { DEFAULT_BATCH_SIZE, fit, type FitOptions, type History } from './fit.js';
+import { MetricTotals, type LossEvaluation } from './metrics.js';
 import { Adam, AdamW, SGD, clipGradNorm, type AdamOptions, type SGDOptions } from './optim.js';
-import type { Parameter } from '../nn/parameter.js';
-import { ProgressReporter, type EpochLogs } from './progress.js';
 import {
-  CONFIG_FORMAT, CONFIG_METADATA_KEY, LAYER_TYPES, buildLayers, configFromMetadata, disposeLayer, layerConfig, layerType,
+  CONFIG_FORMAT, CONFIG_METADATA_KEY, LAYER_TYPES, buildLayers, configFromMetadata, layerConfig, layerType,
   type Layer, type LayerType, type SequentialConfig,
 } from './sequential-config.js';
 
-export type { EpochLogs } from './progress.js';
+export type { RecurrentState } from '../nn/module.js';
 export type { Layer, LayerConfig, SequentialConfig } from './sequential-config.js';
 
 /** Built-in losses, with PyTorch's semantics and mean reduction (see losses.ts). */
@@ -54,76 +53,11 @@ export interface CompileOptions {
 /** Samples: a Tensor, `{ shape, data }`, or nested arrays; the first axis is the sample axis N. */
 export type Samples = TensorLike | NestedArray;
 
-/** A recurrent layer's state between calls: h [L·D, B, P] and, for LSTM, c [L·D, B, H]. */
-export interface RecurrentState {
-  h: Tensor;
-  c?: Tensor;
-}
-
 export interface PredictOptions {
   /** Samples per forward, default 32. */
   batchSize?: number;
   /** Valid steps of each sample (1..T) of right-padded sequences, passed to every recurrent layer. */
   lengths?: ArrayLike<number>;
-}
-
-export interface EarlyStoppingOptions {
-  /** The metric to watch, default 'valLoss' with validation data, else 'loss'. Losses must fall, accuracies rise. */
-  monitor?: keyof EpochLogs;
-  /** Stop after this many epochs in a row without improvement, default 1. */
-  patience?: number;
-  /** The smallest change that counts as an improvement, default 0. */
-  minDelta?: number;
-  /** At the end of fit, put back the weights of the best epoch, default false. */
-  restoreBest?: boolean;
-}
-
-/** Metrics of one optimizer step: its loss, accuracy (crossEntropy, nllLoss, bceWithLogits) and sample count. */
-export interface BatchLogs {
-  loss: number;
-  accuracy?: number;
-  size: number;
-}
-
-export interface FitCallbacks {
-  /** After each epoch (0-based), with its metrics. */
-  onEpochEnd?(epoch: number, logs: EpochLogs): void;
-  /** After each optimizer step (0-based within the epoch). */
-  onBatchEnd?(batch: number, logs: BatchLogs): void;
-}
-
-export interface FitOptions extends PredictOptions {
-  /** Passes over the training data, default 1. */
-  epochs?: number;
-  /** Reshuffle the training samples every epoch, with the generator seeded by manualSeed(); default true. */
-  shuffle?: boolean;
-  /** Hold out this fraction (0 ≤ v < 1) of the samples, taken from the end before shuffling, for validation. */
-  validationSplit?: number;
-  /** Validation samples given separately (not with validationSplit). */
-  validationData?: { x: Samples; y: Samples; lengths?: ArrayLike<number> };
-  earlyStopping?: EarlyStoppingOptions;
-  callbacks?: FitCallbacks;
-  /** Report progress: a bar on a TTY, one line per epoch otherwise; default true. */
-  verbose?: boolean;
-  /**
-   * Truncated BPTT: cut each batch of sequences [B, T] into chunks of this many steps, one optimizer step per
-   * chunk; each chunk starts from the recurrent state the previous chunk ended with, as a constant (carried and
-   * detached: no gradient flows into earlier chunks). The state is zero at the start of each batch.
-   */
-  tbptt?: number;
-}
-
-/** Per-epoch metrics of fit(), like Keras's History.history. */
-export interface History {
-  loss: number[];
-  accuracy?: number[];
-  valLoss?: number[];
-  valAccuracy?: number[];
-  /** Epochs run (fewer than asked when early stopping ended training). */
-  epochs: number;
-  stoppedEarly: boolean;
-  /** With earlyStopping: the (0-based) epoch with the best monitored value. */
-  bestEpoch?: number;
 }
 
 export interface SavedSequential {
@@ -133,8 +67,6 @@ export interface SavedSequential {
 }
 
 const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'nllLoss', 'mse', 'bceWithLogits'];
-const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'lengths', 'validationSplit', 'validationData', 'earlyStopping', 'callbacks', 'verbose', 'tbptt'];
-const DEFAULT_BATCH_SIZE = 32;
 
 function asTensor(value: Samples, what: string): Tensor {
   if (value instanceof Tensor) return value;
@@ -144,10 +76,10 @@ function asTensor(value: Samples, what: string): Tensor {
 }
 
 interface Stage {
-  layer: Layer;
   type: LayerType;
-  /** For a LastStep: the directions of the recurrent layer it reduces. */
-  directions?: 1 | 2;
+  step: StackLayer;
+  /** For a recurrent layer: the features I of the batch-first sequence [B, T, I] it takes. */
+  sequenceFeatures?: number;
 }
 
 interface Compiled {
@@ -173,16 +105,16 @@ interface Compiled {
  * model.compile({ loss: 'crossEntropy', optimizer: { type: 'adam', lr: 1e-2 }, clipGradNorm: 1 });
  * const history = model.fit(ids, labels, { lengths, epochs: 5, batchSize: 32, validationSplit: 0.1 });
  */
-export class Sequential {
+export class Sequential extends Container {
   readonly layers: readonly Layer[];
   private readonly stages: readonly Stage[];
   private readonly recurrentLayers: readonly RecurrentModule[];
   /** The output keeps the time axis ([N, T, ...]): there is a recurrent layer and no LastStep after it. */
   private readonly perStepOutput: boolean;
   private compiled: Compiled | null = null;
-  private disposed = false;
 
   constructor(layers: readonly Layer[]) {
+    super();
     if (!Array.isArray(layers) || layers.length === 0) {
       throw new ArgumentError(`Sequential: expected a non-empty array of layers, got ${describe(layers)}`);
     }
@@ -198,19 +130,20 @@ export class Sequential {
       if (!type) throw new ArgumentError(`Sequential: layers[${i}] is ${describe(layer)}; expected one of ${LAYER_TYPES.join(', ')}`);
       const at = `layers[${i}] (${type})`;
       if (layers.indexOf(layer) !== i) throw new ArgumentError(`Sequential: ${at} is the same object as layers[${layers.indexOf(layer)}]; each layer can appear once`);
-      const stage: Stage = { layer, type };
-      if (layer instanceof Embedding) {
-        if (i !== 0) throw new ArgumentError(`Sequential: ${at} takes token ids, so it must be the first layer`);
-        width = { features: layer.embeddingDim, from: at };
-      } else if (layer instanceof RecurrentModule) {
+      if (layer instanceof RecurrentModule) {
         if (!layer.batchFirst) throw new ArgumentError(`Sequential: ${at} needs batchFirst: true (Sequential batches along the first axis), got batchFirst: false`);
         if (reducedBy) throw new ArgumentError(`Sequential: ${at} needs a sequence, but ${reducedBy} already reduced each sequence to its last step`);
         checkWidth(layer.inputSize, at);
         width = { features: layer.directions * layer.outputSize, from: at };
         sequenceSource = layer;
+        stages.push({ type, step: layer, sequenceFeatures: layer.inputSize });
+        return;
+      }
+      if (layer instanceof Embedding) {
+        if (i !== 0) throw new ArgumentError(`Sequential: ${at} takes token ids, so it must be the first layer`);
+        width = { features: layer.embeddingDim, from: at };
       } else if (layer instanceof LastStep) {
         if (!sequenceSource) throw new ArgumentError(`Sequential: ${at} must follow a recurrent layer (RNN, LSTM or GRU), with only Dropout or activations in between`);
-        stage.directions = sequenceSource.directions as 1 | 2;
         sequenceSource = undefined;
         reducedBy = at;
       } else if (layer instanceof Linear) {
@@ -218,8 +151,9 @@ export class Sequential {
         width = { features: layer.outFeatures, from: at };
         sequenceSource = undefined;
       }
-      stages.push(stage);
+      stages.push({ type, step: layer });
     });
+    layers.forEach((layer, i) => this.addChild(layer, String(i)));
     this.layers = Object.freeze([...layers]);
     this.stages = stages;
     this.recurrentLayers = layers.filter((layer): layer is RecurrentModule => layer instanceof RecurrentModule);
@@ -265,72 +199,15 @@ export class Sequential {
     this.checkAlive();
     const where = 'Sequential.fit';
     const compiled = this.requireCompiled(where);
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object, got ${describe(options)}`);
-    checkKeys(options, FIT_OPTIONS, where);
-    const epochs = positiveInteger(options.epochs ?? 1, 'epochs', where);
-    const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', where);
-    const shuffle = booleanOption(options.shuffle, 'shuffle', true, where);
-    const verbose = booleanOption(options.verbose, 'verbose', true, where);
-    const tbptt = options.tbptt === undefined ? undefined : positiveInteger(options.tbptt, 'tbptt', where);
-    const data = this.dataset(x, y, options.lengths, where);
-    if (tbptt !== undefined) this.checkTruncatedBptt(data, where);
-    const { train, validation } = this.splitValidation(data, options, where);
-    const withAccuracy = this.reportsAccuracy();
-    const stopping = options.earlyStopping === undefined ? undefined : this.earlyStopping(options.earlyStopping, validation !== undefined, withAccuracy, where);
-    const callbacks = checkCallbacks(options.callbacks, where);
-
-    const chunksPerBatch = tbptt === undefined ? 1 : Math.ceil(data.x.shape[1] / tbptt);
-    const progress = new ProgressReporter(epochs, Math.ceil(train.size / batchSize) * chunksPerBatch, verbose);
-    const history: History = {
-      loss: [], ...(withAccuracy && { accuracy: [] }), ...(validation && { valLoss: [] }), ...(validation && withAccuracy && { valAccuracy: [] }),
-      epochs: 0, stoppedEarly: false,
-    };
-
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      progress.startEpoch();
-      const order = shuffle ? permutation(train.size) : range(0, train.size);
-      const totals = new MetricTotals(withAccuracy);
-      let step = 0;
-      for (let start = 0; start < train.size; start += batchSize) {
-        const batch = takeDataset(train, order.subarray(start, start + batchSize));
-        let state: RecurrentState[] | undefined;
-        for (let chunk = 0; chunk < chunksPerBatch; chunk++) {
-          const part = tbptt === undefined ? batch : timeChunk(batch, chunk * tbptt, tbptt);
-          const result = this.trainStep(part, state, compiled);
-          state = result.state;
-          totals.add(result);
-          callbacks.onBatchEnd?.(step, batchLogs(result, part.size, withAccuracy));
-          step++;
-          progress.batchEnd(epoch, step, totals.logs());
-        }
-      }
-      const logs: EpochLogs = totals.logs();
-      if (validation) {
-        const measured = this.evaluateDataset(validation, batchSize, where);
-        logs.valLoss = measured.loss;
-        if (measured.accuracy !== undefined) logs.valAccuracy = measured.accuracy;
-      }
-      history.loss.push(logs.loss);
-      history.accuracy?.push(logs.accuracy!);
-      history.valLoss?.push(logs.valLoss!);
-      history.valAccuracy?.push(logs.valAccuracy!);
-      history.epochs = epoch + 1;
-      progress.epochEnd(epoch, logs);
-      callbacks.onEpochEnd?.(epoch, logs);
-      if (stopping?.update(epoch, logs, () => this.stateDict())) {
-        history.stoppedEarly = true;
-        progress.note(`Early stopping after epoch ${epoch + 1}: ${stopping.monitor} has not improved since epoch ${stopping.bestEpoch + 1}`);
-        break;
-      }
-    }
-    if (stopping) {
-      history.bestEpoch = stopping.bestEpoch;
-      if (stopping.bestWeights) {
-        this.loadStateDict(stopping.bestWeights);
-        progress.note(`Restored the weights of epoch ${stopping.bestEpoch + 1}`);
-      }
-    }
-    return history;
+    return fit({
+      withAccuracy: this.reportsAccuracy(),
+      dataset: (xs, ys, lengths, at) => this.dataset(xs, ys, lengths, at),
+      checkTruncatedBptt: (data) => this.checkTruncatedBptt(data, where),
+      trainStep: (batch, state) => this.trainStep(batch, state, compiled),
+      evaluate: (data, batchSize) => this.evaluateDataset(data, batchSize, where),
+      stateDict: () => this.stateDict(),
+      loadStateDict: (dict) => this.loadStateDict(dict),
+    }, x, y, options, where);
   }
 
   /** Loss (and accuracy for crossEntropy, nllLoss, bceWithLogits) over all samples, in inference mode. */
@@ -382,50 +259,6 @@ export class Sequential {
     return this.run(samples, this.sampleLengths(options.lengths, samples, where), false, state, where);
   }
 
-  /** The trainable parameters of every layer, in state-dict order. */
-  parameters(): Parameter[] {
-    this.checkAlive();
-    return this.parameterLayers().flatMap(([, layer]) => layer.parameters());
-  }
-
-  /** Copies of the parameters keyed like PyTorch's nn.Sequential: `${index}.${name}`. */
-  stateDict(): Record<string, Tensor> {
-    this.checkAlive();
-    return Object.fromEntries(this.parameterLayers().flatMap(([index, layer]) =>
-      Object.entries(layer.stateDict()).map(([name, value]) => [`${index}.${name}`, value])));
-  }
-
-  /**
-   * Loads `${index}.${name}` keys. With `strict` (default) missing or unexpected keys are errors; wrong shapes
-   * and non-finite values always are. Nothing is written unless everything is valid.
-   */
-  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
-    this.checkAlive();
-    const where = 'Sequential.loadStateDict';
-    if (dict === null || typeof dict !== 'object') throw new StateDictError(`${where}: expected an object of tensors, got ${describe(dict)}`);
-    const strict = booleanOption(opts.strict, 'strict', true, where);
-    const expected = new Map<string, readonly number[]>(this.parameterLayers().flatMap(([index, layer]) =>
-      layer.parameters().map((p) => [`${index}.${p.name}`, p.shape] as const)));
-    const unexpectedKeys = Object.keys(dict).filter((key) => !expected.has(key));
-    const missingKeys = [...expected.keys()].filter((key) => !Object.hasOwn(dict, key));
-    if (strict && unexpectedKeys.length > 0) {
-      throw new StateDictError(`${where}: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${[...expected.keys()].join(', ')}`);
-    }
-    if (strict && missingKeys.length > 0) throw new StateDictError(`${where}: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
-    const perLayer = new Map<number, Record<string, Tensor>>();
-    for (const [key, shape] of expected) {
-      if (!Object.hasOwn(dict, key)) continue;
-      const value = checkedStateValue(where, key, dict[key], shape);
-      const index = Number(key.slice(0, key.indexOf('.')));
-      perLayer.set(index, { ...perLayer.get(index), [key.slice(key.indexOf('.') + 1)]: value });
-    }
-    for (const [index, layer] of this.parameterLayers()) {
-      const own = perLayer.get(index);
-      if (own) layer.loadStateDict(own, { strict: false });
-    }
-    return { missingKeys, unexpectedKeys };
-  }
-
   /** The JSON-able layer configuration that load() rebuilds the model from. */
   config(): SequentialConfig {
     this.checkAlive();
@@ -452,59 +285,36 @@ export class Sequential {
       return model;
     } catch (error) {
       if (model) model.dispose();
-      else for (const layer of layers) disposeLayer(layer);
+      else for (const layer of layers) layer.dispose();
       throw error;
     }
   }
 
   /** Frees every layer's Wasm memory and the optimizer state. Idempotent. */
-  dispose(): void {
-    if (this.disposed) return;
-    for (const layer of this.layers) disposeLayer(layer);
+  override dispose(): void {
     this.compiled?.optimizer.dispose();
     this.compiled = null;
-    this.disposed = true;
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    super.dispose();
   }
 
   // -------------------------------------------------------------------------------------------
   // Forward, backward and loss of one batch
 
   private run(x: Tensor, lengths: Int32Array | undefined, train: boolean, initial: readonly RecurrentState[] | undefined, where: string): { output: Tensor; state: RecurrentState[] } {
+    const context = layerContext(train, lengths, initial);
     let current = x;
-    const state: RecurrentState[] = [];
-    this.stages.forEach((stage, i) => {
-      const { layer } = stage;
-      if (layer instanceof Embedding) {
-        current = layer.forward(x.data, x.shape, { train });
-      } else if (layer instanceof RecurrentModule) {
-        if (current.shape.length !== 3) {
-          throw new ShapeError(`${where}: layers[${i}] (${stage.type}) expects a batch-first sequence [B, T, ${layer.inputSize}], got ${formatShape(current.shape)}`);
-        }
-        const start = initial?.[state.length];
-        const result = layer.forward(current, { train, lengths, h0: start?.h, c0: start?.c });
-        state.push(result.c ? { h: result.h, c: result.c } : { h: result.h });
-        current = result.output;
-      } else if (layer instanceof LastStep) {
-        current = layer.forward(current, { lengths, directions: stage.directions, train });
-      } else {
-        current = layer.forward(current, { train });
+    this.stages.forEach(({ type, step, sequenceFeatures }, i) => {
+      if (sequenceFeatures !== undefined && current.shape.length !== 3) {
+        throw new ShapeError(`${where}: layers[${i}] (${type}) expects a batch-first sequence [B, T, ${sequenceFeatures}], got ${formatShape(current.shape)}`);
       }
+      current = step.forwardLayer(current, context);
     });
-    return { output: current, state };
+    return { output: current, state: context.finalState };
   }
 
   private backward(gradOutput: Tensor): void {
-    let grad = gradOutput;
-    for (let i = this.stages.length - 1; i >= 0; i--) {
-      const { layer } = this.stages[i];
-      if (layer instanceof Embedding) layer.backward(grad);
-      else if (layer instanceof RecurrentModule) grad = layer.backward({ output: grad }).input;
-      else grad = layer.backward(grad);
-    }
+    let grad: Tensor | null = gradOutput;
+    for (let i = this.stages.length - 1; i >= 0 && grad; i--) grad = this.stages[i].step.backwardLayer(grad);
   }
 
   private trainStep(batch: Dataset, initial: RecurrentState[] | undefined, compiled: Compiled): LossEvaluation & { state: RecurrentState[] } {
@@ -578,7 +388,7 @@ export class Sequential {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Validation of data and options
+  // Validation of data
 
   private samples(x: Samples, where: string): Tensor {
     const samples = asTensor(x, `${where}: x`);
@@ -589,18 +399,7 @@ export class Sequential {
   private sampleLengths(lengths: ArrayLike<number> | undefined, x: Tensor, where: string): Int32Array | undefined {
     if (lengths === undefined) return undefined;
     if (this.recurrentLayers.length === 0) throw new ArgumentError(`${where}: lengths apply to recurrent layers, and this model has none`);
-    if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
-      throw new ArgumentError(`${where}: lengths must be an array of ${x.shape[0]} integers, got ${describe(lengths)}`);
-    }
-    if (lengths.length !== x.shape[0]) throw new ShapeError(`${where}: expected ${x.shape[0]} lengths (one per sample of x ${formatShape(x.shape)}), got ${lengths.length}`);
-    const T = x.shape[1];
-    const out = new Int32Array(lengths.length);
-    for (let n = 0; n < lengths.length; n++) {
-      const length = lengths[n];
-      if (!Number.isInteger(length) || length < 1 || !(length <= T)) throw new ArgumentError(`${where}: lengths[${n}] must be an integer in 1..${T}, got ${length}`);
-      out[n] = length;
-    }
-    return out;
+    return sequenceLengths(lengths, x.shape[0], x.shape[1], where, `one per sample of x ${formatShape(x.shape)}`);
   }
 
   private dataset(x: Samples, y: Samples, lengths: ArrayLike<number> | undefined, where: string): Dataset {
@@ -612,24 +411,6 @@ export class Sequential {
     return { x: samples, y: targets, lengths: this.sampleLengths(lengths, samples, where), size: samples.shape[0] };
   }
 
-  private splitValidation(data: Dataset, options: FitOptions, where: string): { train: Dataset; validation?: Dataset } {
-    const { validationSplit, validationData } = options;
-    if (validationSplit !== undefined && validationData !== undefined) throw new ArgumentError(`${where}: give validationSplit or validationData, not both`);
-    if (validationData !== undefined) {
-      if (validationData === null || typeof validationData !== 'object') throw new ArgumentError(`${where}: validationData must be { x, y, lengths? }, got ${describe(validationData)}`);
-      return { train: data, validation: this.dataset(validationData.x, validationData.y, validationData.lengths, `${where}: validationData`) };
-    }
-    if (validationSplit === undefined || validationSplit === 0) return { train: data };
-    if (typeof validationSplit !== 'number' || !(validationSplit > 0 && validationSplit < 1)) {
-      throw new ArgumentError(`${where}: validationSplit must be a number in [0, 1), got ${describe(validationSplit)}`);
-    }
-    const cut = Math.floor(data.size * (1 - validationSplit));
-    if (cut < 1) {
-      throw new ArgumentError(`${where}: validationSplit ${validationSplit} of ${data.size} samples leaves ${cut} for training; at least one is needed`);
-    }
-    return { train: takeDataset(data, range(0, cut)), validation: takeDataset(data, range(cut, data.size)) };
-  }
-
   private checkTruncatedBptt(data: Dataset, where: string): void {
     if (!this.perStepOutput) throw new ArgumentError(`${where}: tbptt trains on per-step outputs; this model ${this.recurrentLayers.length === 0 ? 'has no recurrent layer' : 'reduces sequences with LastStep'}`);
     if (this.recurrentLayers.some((layer) => layer.bidirectional)) throw new ArgumentError(`${where}: tbptt carries state forward in time, which a bidirectional layer cannot use`);
@@ -637,23 +418,6 @@ export class Sequential {
     if (data.x.shape.length < 2 || data.y.shape.length < 2 || data.y.shape[1] !== data.x.shape[1]) {
       throw new ShapeError(`${where}: tbptt needs x and y with a time axis of the same length, got x ${formatShape(data.x.shape)} and y ${formatShape(data.y.shape)}`);
     }
-  }
-
-  private earlyStopping(options: EarlyStoppingOptions, hasValidation: boolean, withAccuracy: boolean, where: string): EarlyStopping {
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: earlyStopping must be { monitor?, patience?, minDelta?, restoreBest? }, got ${describe(options)}`);
-    checkKeys(options, ['monitor', 'patience', 'minDelta', 'restoreBest'], `${where}: earlyStopping`);
-    const available: Array<keyof EpochLogs> = ['loss'];
-    if (withAccuracy) available.push('accuracy');
-    if (hasValidation) available.push('valLoss');
-    if (hasValidation && withAccuracy) available.push('valAccuracy');
-    const monitor = options.monitor ?? (hasValidation ? 'valLoss' : 'loss');
-    if (!available.includes(monitor)) {
-      throw new ArgumentError(`${where}: earlyStopping.monitor must be one of the metrics this fit reports (${available.join(', ')}), got ${describe(monitor)}`);
-    }
-    const minDelta = options.minDelta ?? 0;
-    if (typeof minDelta !== 'number' || !(minDelta >= 0) || !Number.isFinite(minDelta)) throw new ArgumentError(`${where}: earlyStopping.minDelta must be a finite number ≥ 0, got ${describe(minDelta)}`);
-    return new EarlyStopping(monitor, positiveInteger(options.patience ?? 1, 'earlyStopping.patience', where), minDelta,
-      booleanOption(options.restoreBest, 'earlyStopping.restoreBest', false, where));
   }
 
   private reportsAccuracy(): boolean {
@@ -665,28 +429,4 @@ export class Sequential {
     if (!this.compiled) throw new ArgumentError(`${where}(): call compile({ loss, optimizer }) first`);
     return this.compiled;
   }
-
-  private parameterLayers(): Array<[number, Embedding | Linear | RecurrentModule]> {
-    return this.layers.flatMap((layer, index) =>
-      (layer instanceof Embedding || layer instanceof Linear || layer instanceof RecurrentModule ? [[index, layer] as [number, Embedding | Linear | RecurrentModule]] : []));
-  }
-
-  private checkAlive(): void {
-    if (this.disposed) throw new DisposedError('Sequential');
-  }
 }
-
-function checkCallbacks(callbacks: FitCallbacks | undefined, where: string): FitCallbacks {
-  if (callbacks === undefined) return {};
-  if (callbacks === null || typeof callbacks !== 'object') throw new ArgumentError(`${where}: callbacks must be { onEpochEnd?, onBatchEnd? }, got ${describe(callbacks)}`);
-  checkKeys(callbacks, ['onEpochEnd', 'onBatchEnd'], `${where}: callbacks`);
-  for (const [name, callback] of Object.entries(callbacks)) {
-    if (typeof callback !== 'function') throw new ArgumentError(`${where}: callbacks.${name} must be a function, got ${describe(callback)}`);
-  }
-  return callbacks;
-}
-
-function batchLogs(result: LossEvaluation, size: number, withAccuracy: boolean): BatchLogs {
-  return withAccuracy ? { loss: result.loss, accuracy: result.correct! / result.counted, size } : { loss: result.loss, size };
-}
-

@@ -1,17 +1,17 @@
 // TreeClassifier: the sentiment model of Tai et al. — Embedding → tree model → per-node Linear, log-softmax
-// and the summed NLL over every labelled node — with its own parameters named like a PyTorch module.
+// and the summed NLL over every labelled node — a Container of the three, its keys in one flat namespace.
 
-import { ArgumentError, DisposedError, ShapeError, StateDictError, formatShape } from '../../errors.js';
-import { checkedStateValue } from '../parameters.js';
-import { Tensor, toTensor, type TensorLike } from '../../tensor.js';
+import { ArgumentError, ShapeError } from '../../errors.js';
+import { Tensor, type TensorLike } from '../../tensor.js';
+import { Container } from '../container.js';
 import { Embedding } from '../embedding.js';
 import { logSoftmax } from '../layers.js';
 import { Linear } from '../linear.js';
 import { crossEntropy } from '../losses.js';
-import { Parameter } from '../parameter.js';
+import type { LoadReport } from '../module.js';
 import { positiveInteger } from '../../options.js';
 import { TREE_MODULES, checkTrees, type TreeForwardOptions, type TreeForwardResult, type TreeModelKind, type TreeModule, type TreeModuleOptions } from './modules.js';
-import { Tree, TreeError } from './structure.js';
+import type { Tree } from './structure.js';
 
 export interface TreeClassifierOptions extends TreeModuleOptions {
   /** The tree model between the embedding and the classifier. */
@@ -48,13 +48,13 @@ interface PendingClassifierBackward {
  * The sentiment models of Tai et al. 2015 on SST: a word embedding below a tree model, a classifier at
  * every node. x = embedding[token] (zeros for token −1, e.g. internal nodes), h from the tree model,
  * logProbs = log_softmax(W_cls h + b_cls), loss = Σ −logProbs[node, label] over labelled nodes (a sum, as
- * in the fixtures). Built from Embedding, a tree module and Linear (bindings/train); its state dict keeps
- * one flat namespace: embedding [V, X], the tree model's parameters, W_cls [C, H], b_cls [C].
+ * in the fixtures). A Container of Embedding, a tree module and Linear; its state dict keeps one flat
+ * namespace: embedding [V, X], the tree model's parameters, W_cls [C, H], b_cls [C].
  * @example
  * const model = new TreeClassifier({ model: 'BinaryTreeLSTM', vocabSize: 6, inputSize: 6, hiddenSize: 8, numClasses: 5 });
  * const { loss } = model.forward([tree], [tokenIds], { labels: [labels], train: true }); model.backward();
  */
-export class TreeClassifier {
+export class TreeClassifier extends Container {
   readonly model: TreeModelKind;
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -64,9 +64,9 @@ export class TreeClassifier {
   private readonly tree: TreeModule;
   private readonly classifier: Linear;
   private pending: PendingClassifierBackward | null = null;
-  private disposed = false;
 
   constructor(options: TreeClassifierOptions) {
+    super();
     if (options === null || typeof options !== 'object') {
       throw new ArgumentError(`TreeClassifier: expected an options object, got ${options === null ? 'null' : typeof options}`);
     }
@@ -78,9 +78,9 @@ export class TreeClassifier {
     this.hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize', 'TreeClassifier');
     this.vocabSize = positiveInteger(options.vocabSize, 'vocabSize', 'TreeClassifier');
     this.numClasses = positiveInteger(options.numClasses, 'numClasses', 'TreeClassifier');
-    this.embedding = new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: this.inputSize });
-    this.tree = new TREE_MODULES[this.model]({ inputSize: this.inputSize, hiddenSize: this.hiddenSize });
-    this.classifier = new Linear({ inFeatures: this.hiddenSize, outFeatures: this.numClasses });
+    this.embedding = this.addChild(new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: this.inputSize }), { weight: 'embedding' });
+    this.tree = this.addChild(new TREE_MODULES[this.model]({ inputSize: this.inputSize, hiddenSize: this.hiddenSize }), '');
+    this.classifier = this.addChild(new Linear({ inFeatures: this.hiddenSize, outFeatures: this.numClasses }), { weight: 'W_cls', bias: 'b_cls' });
   }
 
   /**
@@ -181,91 +181,20 @@ export class TreeClassifier {
     this.embedding.backward(new Tensor(dVectors, [pending.tokenNodes.length, X]));
   }
 
-  /** Names and shapes of the parameters, in state-dict order: embedding, the tree model's, W_cls, b_cls. */
-  parameterShapes(): Record<string, number[]> {
-    return { embedding: [this.vocabSize, this.inputSize], ...this.tree.parameterShapes(), W_cls: [this.numClasses, this.hiddenSize], b_cls: [this.numClasses] };
-  }
-
-  /** The trainable parameters of all three parts, named as in the state dict. */
-  parameters(): Parameter[] {
-    this.checkAlive();
-    const rename = (parameter: Parameter, name: string) => new Parameter(name, parameter.shape, parameter.valuePtr, parameter.gradPtr, parameter.owner);
-    const [weight, bias] = this.classifier.parameters();
-    return [rename(this.embedding.parameters()[0], 'embedding'), ...this.tree.parameters(), rename(weight, 'W_cls'), rename(bias, 'b_cls')];
-  }
-
-  /** Copies of the accumulated gradients, keyed like the state dict. */
-  grads(): Record<string, Tensor> {
-    this.checkAlive();
-    const classifier = this.classifier.grads();
-    return { embedding: this.embedding.grads().weight, ...this.tree.grads(), W_cls: classifier.weight, b_cls: classifier.bias };
-  }
-
-  zeroGrad(): void {
-    this.checkAlive();
-    this.embedding.zeroGrad();
-    this.tree.zeroGrad();
-    this.classifier.zeroGrad();
-  }
-
-  /** Copies of the parameters: embedding, the tree model's, W_cls, b_cls. */
-  stateDict(): Record<string, Tensor> {
-    this.checkAlive();
-    const classifier = this.classifier.stateDict();
-    return { embedding: this.embedding.stateDict().weight, ...this.tree.stateDict(), W_cls: classifier.weight, b_cls: classifier.bias };
-  }
-
   /**
-   * Loads the flat state dict. With `strict` (default) a missing or unexpected key is an error; a wrongly
-   * shaped or non-finite value always is. Nothing is written unless everything is valid.
+   * Loads the flat state dict (embedding, the tree model's keys, W_cls, b_cls): see Container.loadStateDict.
+   * A pending backward is dropped.
    */
-  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
-    this.checkAlive();
-    const where = 'TreeClassifier.loadStateDict';
-    if (dict === null || typeof dict !== 'object') {
-      throw new StateDictError(`${where}: expected an object of tensors, got ${dict === null ? 'null' : typeof dict}`);
-    }
-    const shapes = this.parameterShapes();
-    const strict = opts?.strict ?? true;
-    const unexpectedKeys = Object.keys(dict).filter((key) => !Object.hasOwn(shapes, key));
-    const missingKeys = Object.keys(shapes).filter((name) => !Object.hasOwn(dict, name));
-    if (strict && unexpectedKeys.length > 0) {
-      throw new StateDictError(`${where}: unexpected key(s) ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}; expected ${Object.keys(shapes).join(', ')}`);
-    }
-    if (strict && missingKeys.length > 0) throw new StateDictError(`${where}: missing key(s) ${missingKeys.map((k) => `"${k}"`).join(', ')}`);
-    const values: Record<string, Tensor> = {};
-    for (const [name, shape] of Object.entries(shapes)) {
-      if (!Object.hasOwn(dict, name)) continue;
-      values[name] = checkedStateValue(where, name, dict[name], shape);
-    }
+  override loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): LoadReport {
+    const report = super.loadStateDict(dict, opts);
     this.pending = null;
-    const { embedding, W_cls, b_cls, ...treeValues } = values;
-    if (embedding) this.embedding.loadStateDict({ weight: embedding });
-    this.tree.loadStateDict(treeValues, { strict: false });
-    const classifierValues: Record<string, Tensor> = {};
-    if (W_cls) classifierValues.weight = W_cls;
-    if (b_cls) classifierValues.bias = b_cls;
-    this.classifier.loadStateDict(classifierValues, { strict: false });
-    return { missingKeys, unexpectedKeys };
-  }
-
-  /** @internal Throws DisposedError after dispose(). */
-  checkAlive(): void {
-    if (this.disposed) throw new DisposedError('TreeClassifier');
+    return report;
   }
 
   /** Frees the Wasm memory of all three parts. Idempotent. */
-  dispose(): void {
-    if (this.disposed) return;
-    this.embedding.dispose();
-    this.tree.dispose();
-    this.classifier.dispose();
+  override dispose(): void {
     this.pending = null;
-    this.disposed = true;
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    super.dispose();
   }
 }
 

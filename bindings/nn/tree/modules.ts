@@ -3,7 +3,7 @@
 // The plan layout is assembly/abi.ts's TreePlan.
 
 import { TreeModel, TreePlan } from '../../../assembly/abi.js';
-import { ArgumentError, DisposedError, ShapeError, formatShape } from '../../errors.js';
+import { ArgumentError, ShapeError, formatShape } from '../../errors.js';
 import { ParameterizedModule } from '../parameters.js';
 import { positiveInteger } from '../../options.js';
 import { Layout, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../../runtime.js';
@@ -148,6 +148,22 @@ export interface TreeForwardResult {
   c?: Tensor[];
 }
 
+/** A Layout whose pieces fill plan slots: takeSlot() remembers the slot, pointSlots() writes base + offset into each. */
+class SlotLayout extends Layout {
+  private readonly slots: Array<[slot: number, offset: number]> = [];
+
+  takeSlot(slot: number, bytes: number): number {
+    const offset = this.take(bytes);
+    this.slots.push([slot, offset]);
+    return offset;
+  }
+
+  /** Points every slot taken at its piece of the block at `base`, in the plan at int index `p`. */
+  pointSlots(ints: Int32Array, p: number, base: number): void {
+    for (const [slot, offset] of this.slots) ints[p + slot] = base + offset;
+  }
+}
+
 /** What a training forward leaves for backward(): its tape block holds the plan, schedule and state. */
 interface PendingBackward {
   plan: number;
@@ -170,8 +186,8 @@ export abstract class TreeModule extends ParameterizedModule {
   private readonly biasTargets: Array<{ spec: BiasSpec; ptr: number }> = [];
   /** Room to stack a packed weight's parts before packing. */
   private readonly staging: number;
-  private tape = 0;
-  private tapeBytes = 0;
+  /** The tape of the last training forward (plan, schedule and states), grown to the largest so far. */
+  private readonly tape = this.growingBlock();
   private pending: PendingBackward | null = null;
 
   protected constructor(kind: TreeModelKind, options: TreeModuleOptions) {
@@ -267,39 +283,34 @@ export abstract class TreeModule extends ParameterizedModule {
     const schedule = buildSchedule(trees);
     const { nodes: N, leaves: N0, levels: L } = schedule;
     const X = this.inputSize, H = this.hiddenSize, G = this.spec.gates;
-    const layout = new Layout();
-    const at: Array<[slot: number, offset: number]> = [];
-    const take = (slot: number, bytes: number): number => {
-      const offset = layout.take(bytes);
-      at.push([slot, offset]);
-      return offset;
-    };
+    const layout = new SlotLayout();
     const planAt = layout.take(TreePlan.SLOTS * 4);
-    const orderAt = take(TreePlan.ORDER, N * 4);
-    const levelStartAt = take(TreePlan.LEVEL_START, (L + 1) * 4);
-    const childStartAt = take(TreePlan.CHILD_START, (N + 1) * 4);
-    const childrenAt = take(TreePlan.CHILDREN, schedule.children.length * 4);
-    const xAt = take(TreePlan.X, N * X * 4);
+    const orderAt = layout.takeSlot(TreePlan.ORDER, N * 4);
+    const levelStartAt = layout.takeSlot(TreePlan.LEVEL_START, (L + 1) * 4);
+    const childStartAt = layout.takeSlot(TreePlan.CHILD_START, (N + 1) * 4);
+    const childrenAt = layout.takeSlot(TreePlan.CHILDREN, schedule.children.length * 4);
+    const xAt = layout.takeSlot(TreePlan.X, N * X * 4);
     const allNodes = output === 'nodes';
-    const hOutAt = allNodes ? take(TreePlan.H_OUT, N * H * 4) : -1;
-    const cOutAt = allNodes && this.spec.cell ? take(TreePlan.C_OUT, N * H * 4) : -1;
-    take(TreePlan.XS, N * X * 4);
-    const hsAt = take(TreePlan.HS, N * H * 4);
+    const hOutAt = allNodes ? layout.takeSlot(TreePlan.H_OUT, N * H * 4) : -1;
+    const cOutAt = allNodes && this.spec.cell ? layout.takeSlot(TreePlan.C_OUT, N * H * 4) : -1;
+    layout.takeSlot(TreePlan.XS, N * X * 4);
+    const hsAt = layout.takeSlot(TreePlan.HS, N * H * 4);
     let csAt = -1;
     if (this.spec.cell) {
-      csAt = take(TreePlan.CS, N * H * 4);
-      take(TreePlan.GATES, N * G * 4);
+      csAt = layout.takeSlot(TreePlan.CS, N * H * 4);
+      layout.takeSlot(TreePlan.GATES, N * G * 4);
     }
     if (this.spec.kind === 'ChildSumTreeLSTM') {
-      take(TreePlan.INPUT_FORGET, (N - N0) * H * 4);
-      take(TreePlan.HIDDEN_FORGET, N * H * 4);
-      take(TreePlan.FORGET, N * H * 4);
-      take(TreePlan.CHILD_STATE, (N - N0) * H * 4);
+      layout.takeSlot(TreePlan.INPUT_FORGET, (N - N0) * H * 4);
+      layout.takeSlot(TreePlan.HIDDEN_FORGET, N * H * 4);
+      layout.takeSlot(TreePlan.FORGET, N * H * 4);
+      layout.takeSlot(TreePlan.CHILD_STATE, (N - N0) * H * 4);
     } else {
-      take(TreePlan.CHILD_STATE, (N - N0) * 2 * H * 4);
+      layout.takeSlot(TreePlan.CHILD_STATE, (N - N0) * 2 * H * 4);
     }
 
-    const base = train ? this.reserveTape(layout.size) : reserveArena(layout.size);
+    if (train) this.pending = null; // the tape is about to be overwritten
+    const base = train ? this.tape.reserve(layout.size) : reserveArena(layout.size);
     const plan = base + planAt;
     const ints = heapI32(), p = plan >>> 2;
     ints.fill(0, p, p + TreePlan.SLOTS);
@@ -310,7 +321,7 @@ export abstract class TreeModule extends ParameterizedModule {
     ints[p + TreePlan.INPUT] = X;
     ints[p + TreePlan.HIDDEN] = H;
     for (const [slot, ptr] of this.weightSlots) ints[p + slot] = ptr;
-    for (const [slot, offset] of at) ints[p + slot] = base + offset;
+    layout.pointSlots(ints, p, base);
     ints.set(schedule.order, (base + orderAt) >>> 2);
     ints.set(schedule.levelStart, (base + levelStartAt) >>> 2);
     ints.set(schedule.childStart, (base + childStartAt) >>> 2);
@@ -356,32 +367,26 @@ export abstract class TreeModule extends ParameterizedModule {
 
     const { nodes: N, leaves: N0 } = schedule;
     const X = this.inputSize, G = this.spec.gates;
-    const layout = new Layout();
-    const at: Array<[slot: number, offset: number]> = [];
-    const take = (slot: number, bytes: number): number => {
-      const offset = layout.take(bytes);
-      at.push([slot, offset]);
-      return offset;
-    };
-    const dhInAt = take(TreePlan.DH_IN, N * H * 4);
-    const dcInAt = dc ? take(TreePlan.DC_IN, N * H * 4) : -1;
-    const dxOutAt = take(TreePlan.DX_OUT, N * X * 4);
-    take(TreePlan.DH, N * H * 4);
-    take(TreePlan.DXS, N * X * 4);
-    take(TreePlan.DCHILD, schedule.largestLevel * 2 * H * 4);
+    const layout = new SlotLayout();
+    const dhInAt = layout.takeSlot(TreePlan.DH_IN, N * H * 4);
+    const dcInAt = dc ? layout.takeSlot(TreePlan.DC_IN, N * H * 4) : -1;
+    const dxOutAt = layout.takeSlot(TreePlan.DX_OUT, N * X * 4);
+    layout.takeSlot(TreePlan.DH, N * H * 4);
+    layout.takeSlot(TreePlan.DXS, N * X * 4);
+    layout.takeSlot(TreePlan.DCHILD, schedule.largestLevel * 2 * H * 4);
     if (this.spec.cell) {
-      take(TreePlan.DC, N * H * 4);
-      take(TreePlan.DGATES, N * G * 4);
+      layout.takeSlot(TreePlan.DC, N * H * 4);
+      layout.takeSlot(TreePlan.DGATES, N * G * 4);
     }
     if (this.spec.kind === 'ChildSumTreeLSTM') {
-      take(TreePlan.DINPUT_FORGET, (N - N0) * H * 4);
-      take(TreePlan.DFORGET, N * H * 4);
+      layout.takeSlot(TreePlan.DINPUT_FORGET, (N - N0) * H * 4);
+      layout.takeSlot(TreePlan.DFORGET, N * H * 4);
     }
     const base = reserveArena(layout.size);
     const ints = heapI32(), p = plan >>> 2;
     ints[p + TreePlan.DC_IN] = 0;
     for (const [slot, ptr] of gradSlots) ints[p + slot] = ptr;
-    for (const [slot, offset] of at) ints[p + slot] = base + offset;
+    layout.pointSlots(ints, p, base);
     dh.forEach((value, b) => writeF32(base + dhInAt + schedule.offsets[b] * H * 4, value.data));
     dc?.forEach((value, b) => writeF32(base + dcInAt + schedule.offsets[b] * H * 4, value.data));
     kernels().treeBackward(plan);
@@ -394,19 +399,6 @@ export abstract class TreeModule extends ParameterizedModule {
   override dispose(): void {
     this.pending = null;
     super.dispose();
-  }
-
-  /** The tape block, grown (never shrunk) to the largest training forward so far. */
-  private reserveTape(bytes: number): number {
-    this.pending = null;
-    if (bytes > this.tapeBytes) {
-      this.freeOwned(this.tape);
-      this.tape = 0;
-      this.tapeBytes = 0;
-      this.tape = this.allocOwned(bytes);
-      this.tapeBytes = bytes;
-    }
-    return this.tape;
   }
 }
 

@@ -1,0 +1,178 @@
+// Cell variants: what a plan says of its cell besides the kind (assembly/abi.ts: Activation, VariantFlag,
+// the RnnPlan variant slots). The sequence loop sets the variant per call (setCellVariant); the cells of
+// cells.ts read it through the activations below, which take the fused sigmoid/tanh of PyTorch's cell
+// whenever the variant is the standard one. Every activation's slope is computed from its output (what
+// the backward cells have saved). Scalar float64 reference: test/reference/cell-activations.ts.
+
+import { Activation, VariantFlag } from './abi';
+import { expS, expV, onesV, sigmoidS, sigmoidV, tanhS, tanhV } from './activations';
+import { madd, nmadd } from './simd';
+
+// ---- Every activation of a cell variant (Activation in abi.ts), for the cells' non-default paths ----
+// Each is a function of x with the ONNX operators' alpha and beta; its slope is computed from the output y
+// (every one of them is invertible enough for that), which is what the backward cells have saved.
+
+/** act(x) on four lanes; SOFTPLUS lane by lane (log1p has no SIMD twin here). */
+function activateV(code: i32, x: v128, alpha: f32, beta: f32): v128 {
+  const zero = f32x4.splat(0);
+  switch (code) {
+    case Activation.SIGMOID: return sigmoidV(x);
+    case Activation.TANH: return tanhV(x);
+    case Activation.RELU: return f32x4.max(x, zero);
+    case Activation.AFFINE: return madd(x, f32x4.splat(alpha), f32x4.splat(beta));
+    case Activation.HARD_SIGMOID: return f32x4.min(f32x4.max(madd(x, f32x4.splat(alpha), f32x4.splat(beta)), zero), onesV());
+    case Activation.LEAKY_RELU: return v128.bitselect(x, f32x4.mul(x, f32x4.splat(alpha)), f32x4.ge(x, zero));
+    case Activation.THRESHOLDED_RELU: return v128.and(x, f32x4.gt(x, f32x4.splat(alpha)));
+    case Activation.SCALED_TANH: return f32x4.mul(f32x4.splat(alpha), tanhV(f32x4.mul(x, f32x4.splat(beta))));
+    case Activation.ELU: return v128.bitselect(x, f32x4.mul(f32x4.splat(alpha), f32x4.sub(expV(x), onesV())), f32x4.ge(x, zero));
+    case Activation.SOFTSIGN: return f32x4.div(x, f32x4.add(onesV(), f32x4.abs(x)));
+    default: {
+      let y = x;
+      y = f32x4.replace_lane(y, 0, activateS(code, f32x4.extract_lane(x, 0), alpha, beta));
+      y = f32x4.replace_lane(y, 1, activateS(code, f32x4.extract_lane(x, 1), alpha, beta));
+      y = f32x4.replace_lane(y, 2, activateS(code, f32x4.extract_lane(x, 2), alpha, beta));
+      return f32x4.replace_lane(y, 3, activateS(code, f32x4.extract_lane(x, 3), alpha, beta));
+    }
+  }
+}
+
+/** The scalar twin of activateV. */
+function activateS(code: i32, x: f32, alpha: f32, beta: f32): f32 {
+  switch (code) {
+    case Activation.SIGMOID: return sigmoidS(x);
+    case Activation.TANH: return tanhS(x);
+    case Activation.RELU: return max<f32>(x, 0);
+    case Activation.AFFINE: return alpha * x + beta;
+    case Activation.HARD_SIGMOID: return min<f32>(max<f32>(alpha * x + beta, 0), 1);
+    case Activation.LEAKY_RELU: return x >= 0 ? x : alpha * x;
+    case Activation.THRESHOLDED_RELU: return x > alpha ? x : 0;
+    case Activation.SCALED_TANH: return alpha * tanhS(beta * x);
+    case Activation.ELU: return x >= 0 ? x : alpha * (expS(x) - 1);
+    case Activation.SOFTSIGN: return x / (1 + abs<f32>(x));
+    default: return max<f32>(x, 0) + Mathf.log1p(expS(-abs<f32>(x))); // SOFTPLUS, without overflow
+  }
+}
+
+/** d act / dx from the output y = act(x), on four lanes. */
+function activationSlopeV(code: i32, y: v128, alpha: f32, beta: f32): v128 {
+  const zero = f32x4.splat(0), one = onesV();
+  switch (code) {
+    case Activation.SIGMOID: return f32x4.mul(y, f32x4.sub(one, y));
+    case Activation.TANH: return nmadd(y, y, one);
+    case Activation.RELU: return v128.and(one, f32x4.gt(y, zero));
+    case Activation.AFFINE: return f32x4.splat(alpha);
+    case Activation.HARD_SIGMOID: return v128.and(f32x4.splat(alpha), v128.and(f32x4.gt(y, zero), f32x4.lt(y, one)));
+    case Activation.LEAKY_RELU: return v128.bitselect(one, f32x4.splat(alpha), f32x4.gt(y, zero));
+    case Activation.THRESHOLDED_RELU: return v128.and(one, f32x4.ne(y, zero));
+    case Activation.SCALED_TANH: {
+      const t = f32x4.div(y, f32x4.splat(alpha));
+      return f32x4.mul(f32x4.splat(alpha * beta), nmadd(t, t, one));
+    }
+    case Activation.ELU: return v128.bitselect(one, f32x4.add(y, f32x4.splat(alpha)), f32x4.gt(y, zero));
+    case Activation.SOFTSIGN: {
+      const rest = f32x4.sub(one, f32x4.abs(y));
+      return f32x4.mul(rest, rest);
+    }
+    default: return f32x4.sub(one, expV(f32x4.neg(y))); // SOFTPLUS: σ(x) = 1 − e^−y
+  }
+}
+
+/** The scalar twin of activationSlopeV. */
+function activationSlopeS(code: i32, y: f32, alpha: f32, beta: f32): f32 {
+  switch (code) {
+    case Activation.SIGMOID: return y * (1 - y);
+    case Activation.TANH: return 1 - y * y;
+    case Activation.RELU: return y > 0 ? 1 : 0;
+    case Activation.AFFINE: return alpha;
+    case Activation.HARD_SIGMOID: return y > 0 && y < 1 ? alpha : 0;
+    case Activation.LEAKY_RELU: return y > 0 ? 1 : alpha;
+    case Activation.THRESHOLDED_RELU: return y != 0 ? 1 : 0;
+    case Activation.SCALED_TANH: return alpha * beta * (1 - (y / alpha) * (y / alpha));
+    case Activation.ELU: return y > 0 ? 1 : y + alpha;
+    case Activation.SOFTSIGN: return (1 - abs<f32>(y)) * (1 - abs<f32>(y));
+    default: return 1 - expS(-y);
+  }
+}
+
+/** The variant the cells run. `standard`: every field at PyTorch's defaults (the fused fast paths). */
+class CellVariant {
+  gate: i32 = Activation.SIGMOID; gateAlpha: f32 = 0; gateBeta: f32 = 0;
+  candidate: i32 = Activation.TANH; candidateAlpha: f32 = 0; candidateBeta: f32 = 0;
+  output: i32 = Activation.TANH; outputAlpha: f32 = 0; outputBeta: f32 = 0;
+  clip: f32 = 0;
+  flags: i32 = 0;
+  /** LSTM peephole weights [3H] (i, f, o) of the (layer, direction) running, or 0. */
+  peephole: usize = 0;
+  standard: bool = true;
+}
+
+export const variant = new CellVariant();
+
+/** Sets the variant of the cells that run next (codes are Activation values, flags VariantFlag bits). */
+export function setCellVariant(gate: i32, gateAlpha: f32, gateBeta: f32, candidate: i32, candidateAlpha: f32, candidateBeta: f32,
+                               output: i32, outputAlpha: f32, outputBeta: f32, clip: f32, flags: i32): void {
+  variant.gate = gate; variant.gateAlpha = gateAlpha; variant.gateBeta = gateBeta;
+  variant.candidate = candidate; variant.candidateAlpha = candidateAlpha; variant.candidateBeta = candidateBeta;
+  variant.output = output; variant.outputAlpha = outputAlpha; variant.outputBeta = outputBeta;
+  variant.clip = clip;
+  variant.flags = flags & ~VariantFlag.PEEPHOLES;
+  variant.standard = gate == Activation.SIGMOID && candidate == Activation.TANH && output == Activation.TANH && clip == 0 && flags == 0;
+}
+
+/** The LSTM peephole weights [3H] (i, f, o) of the next cells, or 0. */
+export function setCellPeepholes(weights: usize): void {
+  variant.peephole = weights;
+  variant.standard = variant.standard && weights == 0;
+}
+
+/** Back to PyTorch's cells. */
+export function resetCellVariant(): void {
+  setCellVariant(Activation.SIGMOID, 0, 0, Activation.TANH, 0, 0, Activation.TANH, 0, 0, 0, 0);
+  variant.peephole = 0;
+}
+
+@inline export function clipV(x: v128): v128 {
+  return variant.clip == 0 ? x : f32x4.min(f32x4.max(x, f32x4.splat(-variant.clip)), f32x4.splat(variant.clip));
+}
+
+@inline export function clipS(x: f32): f32 {
+  return variant.clip == 0 ? x : min<f32>(max<f32>(x, -variant.clip), variant.clip);
+}
+
+// The three activations of a cell, and their slopes from the activated value.
+@inline export function gateV(x: v128): v128 {
+  return variant.standard ? sigmoidV(x) : activateV(variant.gate, clipV(x), variant.gateAlpha, variant.gateBeta);
+}
+@inline export function gateS(x: f32): f32 {
+  return variant.standard ? sigmoidS(x) : activateS(variant.gate, clipS(x), variant.gateAlpha, variant.gateBeta);
+}
+@inline export function candidateV(x: v128): v128 {
+  return variant.standard ? tanhV(x) : activateV(variant.candidate, clipV(x), variant.candidateAlpha, variant.candidateBeta);
+}
+@inline export function candidateS(x: f32): f32 {
+  return variant.standard ? tanhS(x) : activateS(variant.candidate, clipS(x), variant.candidateAlpha, variant.candidateBeta);
+}
+@inline export function outputV(c: v128): v128 {
+  return variant.standard ? tanhV(c) : activateV(variant.output, clipV(c), variant.outputAlpha, variant.outputBeta);
+}
+@inline export function outputS(c: f32): f32 {
+  return variant.standard ? tanhS(c) : activateS(variant.output, clipS(c), variant.outputAlpha, variant.outputBeta);
+}
+@inline export function gateSlopeV(y: v128): v128 {
+  return variant.standard ? f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y)) : activationSlopeV(variant.gate, y, variant.gateAlpha, variant.gateBeta);
+}
+@inline export function gateSlopeS(y: f32): f32 {
+  return variant.standard ? y * (1.0 - y) : activationSlopeS(variant.gate, y, variant.gateAlpha, variant.gateBeta);
+}
+@inline export function candidateSlopeV(y: v128): v128 {
+  return variant.standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
+}
+@inline export function candidateSlopeS(y: f32): f32 {
+  return variant.standard ? 1.0 - y * y : activationSlopeS(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
+}
+@inline export function outputSlopeV(y: v128): v128 {
+  return variant.standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.output, y, variant.outputAlpha, variant.outputBeta);
+}
+@inline export function outputSlopeS(y: f32): f32 {
+  return variant.standard ? 1.0 - y * y : activationSlopeS(variant.output, y, variant.outputAlpha, variant.outputBeta);
+}
