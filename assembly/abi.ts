@@ -43,7 +43,8 @@ export const enum RnnPlan {
   OUTPUT_BETA = 33,
   CLIP = 34,                 // f32 bits: gate pre-activations (and LSTM c before the output activation) clamped to ±CLIP; 0 = none
   VARIANT_FLAGS = 35,        // VariantFlag bits
-  LAYER_TABLE = 36, // RnnLayerSlot.SLOTS slots per (layer, direction), index layer·D + direction
+  DROPOUT = 36,              // training with dropout between layers: [L − 1, T, B, D·P] time-major factors (0 or 1/(1 − p)), or 0
+  LAYER_TABLE = 37, // RnnLayerSlot.SLOTS slots per (layer, direction), index layer·D + direction
 }
 
 /** Bits of RnnPlan.VARIANT_FLAGS. */

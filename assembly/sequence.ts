@@ -152,6 +152,19 @@ function stepActivity(lengths: usize, mask: usize, t: i32, batch: i32, into: usi
   return into;
 }
 
+/** x[i] *= factors[i] for i < n (dropout between layers). */
+function multiplyInPlace(x: usize, factors: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(x + at, f32x4.mul(v128.load(x + at), v128.load(factors + at)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(x + at, load<f32>(x + at) * load<f32>(factors + at));
+  }
+}
+
 /** Runs the plan: fills Y, HN and (LSTM) CN; with a TAPE, also saves what rnnBackward needs. */
 export function rnnForward(plan: usize): void {
   const s = shape.read(plan);
@@ -162,6 +175,7 @@ export function rnnForward(plan: usize): void {
   const lengths = <usize>slot(plan, RnnPlan.LENGTHS), mask = <usize>slot(plan, RnnPlan.MASK);
   const tape = <usize>slot(plan, RnnPlan.TAPE);
   const training = tape != 0;
+  const dropout = training ? <usize>slot(plan, RnnPlan.DROPOUT) : 0;
   applyCellVariant(plan);
 
   // Carve the scratch in the order rnnScratchBytes counts it.
@@ -247,6 +261,7 @@ export function rnnForward(plan: usize): void {
         }
       }
     }
+    if (dropout != 0 && layer < L - 1) multiplyInPlace(layerOutput, dropout + ((<usize>layer * s.rows * D * P) << 2), s.rows * D * P);
     layerInput = layerOutput;
   }
   if (training) {
@@ -412,6 +427,9 @@ export function rnnBackward(plan: usize): void {
       gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
     }
     memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);
+    // Into the layer below through its dropout: the same factors scale the gradient.
+    const dropout = <usize>slot(plan, RnnPlan.DROPOUT);
+    if (dropout != 0 && layer > 0) multiplyInPlace(scratch.gradOutput, dropout + ((<usize>(layer - 1) * n * inputSize) << 2), n * inputSize);
   }
   const dX = <usize>slot(plan, RnnPlan.DX);
   if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);

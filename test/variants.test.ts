@@ -7,7 +7,7 @@
 // within 2e-6 of the tensor's largest numeric gradient plus 2e-5 of the value (gradcheck.test.ts's bounds).
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentError, GRU, LSTM, RNN, init, type RecurrentModule } from '../dist/index.js';
+import { ArgumentError, GRU, LSTM, RNN, init, manualSeed, type RecurrentModule } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { seededRandom } from './helpers/random.js';
 import { recurrentForward, type CellMode, type CellVariant, type RecurrentConfig } from './reference/recurrent.js';
@@ -222,5 +222,52 @@ describe('cell variants: backward against central differences of the float64 ref
     const grads = module.grads();
     for (const [name, value] of Object.entries(params)) checkGradient(name, grads[name].data, numeric(value.data));
     module.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Dropout between layers (PyTorch's `dropout`): the same as running the layers one by one with the
+// factors applied between them, drawn from the generator manualSeed() seeds, in the forward and backward.
+
+describe('dropout between layers', () => {
+  it('a training forward and backward equal layer-by-layer modules with the same factors; inference ignores it', () => {
+    const T = 4, B = 3, I = 3, H = 5, p = 0.4;
+    const random = seededRandom(77);
+    const stacked = new LSTM({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true, dropout: p });
+    const first = new LSTM({ inputSize: I, hiddenSize: H, bidirectional: true });
+    const second = new LSTM({ inputSize: 2 * H, hiddenSize: H, bidirectional: true });
+    const dict = stacked.stateDict();
+    for (const [name, value] of Object.entries(dict)) value.data.forEach((_, k) => { value.data[k] = random() - 0.5; });
+    stacked.loadStateDict(dict);
+    const layer = (index: number) => Object.fromEntries(Object.entries(dict)
+      .filter(([name]) => name.includes(`_l${index}`)).map(([name, value]) => [name.replace(`_l${index}`, '_l0'), value]));
+    first.loadStateDict(layer(0));
+    second.loadStateDict(layer(1));
+    const x = { shape: [T, B, I], data: Float32Array.from({ length: T * B * I }, () => random() - 0.5) };
+    const seed = { shape: [T, B, 2 * H], data: Float32Array.from({ length: T * B * 2 * H }, () => random() - 0.5) };
+
+    manualSeed(1234);
+    const trained = stacked.forward(x, { train: true });
+    const gradients = stacked.backward({ output: seed });
+    const factors = seededRandom(1234);
+    const keep = Float32Array.from({ length: T * B * 2 * H }, () => (factors() < p ? 0 : 1 / (1 - p)));
+    expect(keep.some((k) => k === 0) && keep.some((k) => k > 1)).toBe(true);
+    const hidden = first.forward(x, { train: true }).output;
+    const dropped = { shape: [T, B, 2 * H], data: hidden.data.map((v, k) => v * keep[k]) };
+    const top = second.forward(dropped, { train: true });
+    expect(Array.from(trained.output.data)).toEqual(Array.from(top.output.data));
+    const dDropped = second.backward({ output: seed }).input;
+    const dInput = first.backward({ output: { shape: [T, B, 2 * H], data: dDropped.data.map((v, k) => v * keep[k]) } }).input;
+    expectClose(gradients.input.data, dInput.data, 'dx');
+    const grads = stacked.grads();
+    for (const [name, value] of Object.entries(first.grads())) expectClose(grads[name].data, value.data, name);
+    for (const [name, value] of Object.entries(second.grads())) expectClose(grads[name.replace('_l0', '_l1')].data, value.data, name);
+
+    const plain = new LSTM({ inputSize: I, hiddenSize: H, numLayers: 2, bidirectional: true });
+    plain.loadStateDict(dict);
+    expect(Array.from(stacked.forward(x).output.data)).toEqual(Array.from(plain.forward(x).output.data));
+    expect(() => new GRU({ inputSize: 2, hiddenSize: 3, dropout: 1 })).toThrow(/dropout must be a number in \[0, 1\), got 1/);
+    expect(stacked.options()).toMatchObject({ dropout: p, numLayers: 2 });
+    for (const module of [stacked, first, second, plain]) module.dispose();
   });
 });

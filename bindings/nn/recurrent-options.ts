@@ -28,6 +28,11 @@ export interface RecurrentOptions {
    * concatenated and `outputs` holds [forward, reverse].
    */
   mergeMode?: MergeMode;
+  /**
+   * PyTorch's dropout: in training forwards (train: true), each layer's output but the last is zeroed with
+   * this probability and the rest scaled by 1/(1 − p), from the generator seeded by manualSeed(). Default 0.
+   */
+  dropout?: number;
   /** The cell's main activation: RNN h (as nonlinearity), LSTM g (and c's, unless outputActivation), GRU n. Default 'tanh'. */
   activation?: Activation;
   /** LSTM i, f, o and GRU r, z (Keras' recurrent_activation, TF.js defaults to 'hard_sigmoid'). Default 'sigmoid'. */
@@ -62,7 +67,7 @@ export interface GRUOptions extends RecurrentOptions {
   resetAfter?: boolean;
 }
 
-const RECURRENT_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'mergeMode', 'activation', 'clip'] as const;
+const RECURRENT_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'mergeMode', 'activation', 'clip', 'dropout'] as const;
 export const OPTION_KEYS = {
   RNN: [...RECURRENT_KEYS, 'nonlinearity'],
   LSTM: [...RECURRENT_KEYS, 'recurrentActivation', 'projSize', 'outputActivation', 'peepholes', 'inputForget'],
@@ -134,6 +139,8 @@ export function recurrentConfig(name: string, cell: CellKind, options: Recurrent
   const bidirectional = booleanOption(options.bidirectional, 'bidirectional', false, name);
   const mergeMode = choiceOption(options.mergeMode, 'mergeMode', MERGE_MODES, 'concat', name);
   if (mergeMode !== 'concat' && !bidirectional) throw new ArgumentError(`${name}: mergeMode applies to bidirectional modules, got mergeMode '${mergeMode}' with bidirectional false`);
+  const dropout = options.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ArgumentError(`${name}: dropout must be a number in [0, 1), got ${describe(dropout)}`);
   const gates = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
   const outputSize = projSize > 0 ? projSize : hiddenSize;
   const H = hiddenSize, P = outputSize, G = gates, D = bidirectional ? 2 : 1;
@@ -150,7 +157,7 @@ export function recurrentConfig(name: string, cell: CellKind, options: Recurrent
       if (variant.flags & VariantFlag.PEEPHOLES) specs.push({ name: `weight_peephole${suffix}`, shape: [3 * H] });
     }
   }
-  return { inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, mergeMode, gates, outputSize, specs, entries };
+  return { inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, mergeMode, dropout, gates, outputSize, specs, entries };
 }
 
 /** The options object of a recurrent constructor, with every key known (PyTorch's spellings are pointed to ours). */

@@ -14,6 +14,7 @@ import {
 } from './recurrent-options.js';
 import type { LayerContext, StackLayer } from './module.js';
 import { ParameterizedModule, type ParameterSlot } from './parameters.js';
+import { random } from '../random.js';
 import { Layout, allocBytes, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Stream } from './stream.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
@@ -49,6 +50,8 @@ interface PendingBackward {
   unbatched: boolean;
   lengths?: Int32Array;
   mask?: Int32Array;
+  /** The dropout factors the forward applied between layers. */
+  dropout?: Float32Array;
   /** mergeMode 'mul': the two directions' outputs [rows, P] each, for the product rule. */
   directions?: [Float32Array, Float32Array];
 }
@@ -67,6 +70,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
   /** Width of h: projSize if set, else hiddenSize. */
   readonly outputSize: number;
   readonly mergeMode: MergeMode;
+  /** Dropout probability between layers in training forwards (PyTorch's `dropout`). */
+  readonly dropout: number;
   /** The cell's activations, clip and flags (PyTorch's cell unless options say otherwise). */
   protected readonly variant: CellVariant;
 
@@ -85,7 +90,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     this.cell = cell;
     this.variant = variant;
     ({ inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, bias: this.bias,
-      batchFirst: this.batchFirst, bidirectional: this.bidirectional, mergeMode: this.mergeMode, gates: this.gates,
+      batchFirst: this.batchFirst, bidirectional: this.bidirectional, mergeMode: this.mergeMode, dropout: this.dropout, gates: this.gates,
       outputSize: this.outputSize } = config);
     const H = this.hiddenSize, P = this.outputSize, G = this.gates;
     const shapes = config.entries;
@@ -126,6 +131,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
       inputSize: this.inputSize, hiddenSize: this.hiddenSize, numLayers: this.numLayers, bias: this.bias,
       batchFirst: this.batchFirst, bidirectional: this.bidirectional,
     };
+    if (this.dropout > 0) options.dropout = this.dropout;
     if (this.mergeMode !== 'concat') options.mergeMode = this.mergeMode;
     if (this.variant.candidate.name !== 'tanh' && this.cell !== 'rnn_relu') options.activation = activationOption(this.variant.candidate);
     if (this.variant.gate.name !== 'sigmoid' && (this.cell === 'lstm' || this.cell === 'gru')) options.recurrentActivation = activationOption(this.variant.gate);
@@ -222,6 +228,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     const cAt = lstm ? layout.take(L * D * B * H * 4) : -1;
     const lengthsAt = lengths ? layout.take(B * 4) : -1;
     const maskAt = mask ? layout.take(T * B * 4) : -1;
+    const dropout = train ? this.dropoutFactors(T * B * D * P) : undefined;
+    const dropoutAt = dropout ? layout.take(dropout.length * 4) : -1;
     this.writeHeader(this.plan, T, B);
     const scratchAt = layout.take(kernels().rnnScratchBytes(this.plan));
     // Every allocation (may grow memory) comes before the views below.
@@ -232,8 +240,10 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     if (c0) writeF32(base + cAt, c0.data);
     if (lengths) heapI32().set(lengths, (base + lengthsAt) >>> 2);
     if (mask) heapI32().set(mask, (base + maskAt) >>> 2);
+    if (dropout) writeF32(base + dropoutAt, dropout);
     const plan = heapI32(), p = this.plan >>> 2;
     plan[p + RnnPlan.MASK] = mask ? base + maskAt : 0;
+    plan[p + RnnPlan.DROPOUT] = dropout ? base + dropoutAt : 0;
     plan[p + RnnPlan.X] = base + xAt;
     plan[p + RnnPlan.Y] = base + yAt;
     plan[p + RnnPlan.H0] = h0 ? base + hAt : 0;
@@ -260,10 +270,20 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
       else result.output = new Tensor(mergeDirections(directions, this.mergeMode), directionShape);
     }
     if (train) {
-      this.pending = { T, B, inputShape: x.shape, outputShape: result.output.shape, unbatched, lengths, mask,
+      this.pending = { T, B, inputShape: x.shape, outputShape: result.output.shape, unbatched, lengths, mask, dropout,
         directions: this.mergeMode === 'mul' ? directions : undefined };
     }
     return result;
+  }
+
+  /**
+   * The dropout factors of one training forward: [L − 1, T, B, D·P] time-major, each 0 (probability p) or
+   * 1/(1 − p), from the seeded generator; undefined without dropout or with one layer.
+   */
+  private dropoutFactors(perLayer: number): Float32Array | undefined {
+    if (this.dropout === 0 || this.numLayers === 1) return undefined;
+    const keep = 1 / (1 - this.dropout);
+    return Float32Array.from({ length: (this.numLayers - 1) * perLayer }, () => (random() < this.dropout ? 0 : keep));
   }
 
   /** Throws unless backward() supports this module's variant (clip, peepholes and inputForget are inference only). */
@@ -324,6 +344,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     const dc0At = layout.take(L * D * B * H * 4);
     const lengthsAt = pending.lengths ? layout.take(B * 4) : -1;
     const maskAt = pending.mask ? layout.take(T * B * 4) : -1;
+    const dropoutAt = pending.dropout ? layout.take(pending.dropout.length * 4) : -1;
     this.writeHeader(this.plan, T, B);
     const scratchAt = layout.take(kernels().rnnBackwardScratchBytes(this.plan));
     const base = reserveArena(layout.size);
@@ -332,8 +353,10 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     if (dC) writeF32(base + dcnAt, dC.data);
     if (pending.lengths) heapI32().set(pending.lengths, (base + lengthsAt) >>> 2);
     if (pending.mask) heapI32().set(pending.mask, (base + maskAt) >>> 2);
+    if (pending.dropout) writeF32(base + dropoutAt, pending.dropout);
     const plan = heapI32(), p = this.plan >>> 2;
     plan[p + RnnPlan.MASK] = pending.mask ? base + maskAt : 0;
+    plan[p + RnnPlan.DROPOUT] = pending.dropout ? base + dropoutAt : 0;
     plan[p + RnnPlan.DY] = dOutput ? base + dyAt : 0;
     plan[p + RnnPlan.DHN] = dH ? base + dhnAt : 0;
     plan[p + RnnPlan.DCN] = dC ? base + dcnAt : 0;
