@@ -86,6 +86,11 @@ async function sizes() {
   } catch (error) {
     out.looptree = { error: error.message };
   }
+  // The importers are subpaths of their own: what a user who imports them loads on top of the core.
+  for (const importer of ['keras', 'onnx']) {
+    const file = path.join(path.dirname(LOOPTREE_ENTRY), `${importer}.js`);
+    out[`looptree/${importer} (on top of the core)`] = existsSync(file) ? [sizeOf(file)] : { error: `${path.relative(REPO_DIR, file)} not found` };
+  }
   for (const [name, files] of Object.entries(PEER_FILES)) {
     const paths = files.map((f) => path.join(MODULES, f));
     const missing = paths.find((p) => !existsSync(p));

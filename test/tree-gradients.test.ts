@@ -91,6 +91,10 @@ const CASES: Case[] = [
   ...KINDS.map((kind) => ({ kind, X: 8, H: 4, sizes: [6, 3, 9, 5], seed: 2 })),
   ...KINDS.map((kind) => ({ kind, X: 17, H: 13, sizes: [12, 1, 20], seed: 3 })),
   ...KINDS.map((kind) => ({ kind, X: 40, H: 33, sizes: Array.from({ length: 24 }, (_, i) => 5 + (i * 7) % 19), seed: 4 })),
+  // Hidden sizes that leave only scalar tails (1, 3) or a vector body plus a tail (17).
+  ...KINDS.map((kind) => ({ kind, X: 7, H: 1, sizes: [1, 3, 6], seed: 5 })),
+  ...KINDS.map((kind) => ({ kind, X: 2, H: 3, sizes: [4, 7], seed: 6 })),
+  ...KINDS.map((kind) => ({ kind, X: 5, H: 17, sizes: [9, 2], seed: 7 })),
 ];
 
 function setup(c: Case) {

@@ -1,4 +1,4 @@
-// scalar reference, used only by tests: the gradient GEMMs of assembly/gemm-backward.ts in float64 plain loops.
+// scalar reference, used only by tests and bench/kernels.mjs: the gradient GEMMs of assembly/gemm-backward.ts in float64 plain loops.
 // Shapes: M rows summed over, N rows of dW, K columns of dW; dY [M, N] at row stride ldy, X [M, K] at stride ldx.
 
 /** dW[n, k] += dY[m, n]ᵀ · X[m, k]. */

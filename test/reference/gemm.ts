@@ -1,4 +1,4 @@
-// scalar reference, used only by tests: the GEMM of assembly/gemm.ts in float64 plain loops.
+// scalar reference, used only by tests and bench/kernels.mjs: the GEMM of assembly/gemm.ts in float64 plain loops.
 // Shapes: M rows of A, N output columns (rows of the PyTorch weight W), K the shared axis.
 
 /** C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), with W a row-major PyTorch weight [n, k]. */

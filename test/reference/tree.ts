@@ -1,6 +1,7 @@
-// scalar reference, used only by tests: the tree models of assembly/tree.ts (TreeRNN, Child-Sum and binary
-// Tree-LSTM, and the classifier head of the sentiment models) in float64, one node at a time from the
-// leaves up, and backward from the root down, straight from the equations of test/fixtures/tree/README.md.
+// scalar reference, used only by tests and bench/kernels.mjs: the tree models of assembly/tree.ts (TreeRNN,
+// Child-Sum and binary Tree-LSTM, and the classifier head of the sentiment models) in float64, one node at a
+// time from the leaves up, and backward from the root down, straight from the equations of
+// test/fixtures/tree/README.md.
 //
 // Shapes: n nodes of a tree, X input, H hidden, C classes, V vocabulary. Matrices are row-major arrays in
 // the parameters' own (nn.Linear) layout: W[out, in].

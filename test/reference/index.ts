@@ -1,0 +1,56 @@
+// Index of the scalar references: every export of the Wasm core (assembly/index.ts) with the reference in
+// this folder that checks it and the test that compares them, or why it has none in this folder.
+// test/kernels/references.test.ts fails when the core exports a kernel missing here, or when an entry
+// names a reference or a test that does not exist.
+//
+// Not exported, so not listed: the tree level steps of assembly/tree-cells.ts (childSumCellForward,
+// binaryCellBackward, …), internal to treeForward / treeBackward, whose references referenceForward /
+// referenceBackward compute the same equations node by node; and the cell variants of
+// assembly/cell-variant.ts, internal to the cells and rnnForward, whose reference is cell-activations.ts.
+
+/** `reference` is `file.ts#export` in this folder; `test` a path from the repository root. */
+export type KernelReference = { reference: string; test: string } | { none: string };
+
+/** The kernels that `test` compares with their references, kernel → `file.ts#export`. */
+const checkedBy = (test: string, references: Record<string, string>): Record<string, KernelReference> =>
+  Object.fromEntries(Object.entries(references).map(([kernel, reference]) => [kernel, { reference, test }]));
+
+export const KERNEL_REFERENCES: Record<string, KernelReference> = {
+  ...checkedBy('test/kernels/activations.test.ts', {
+    expArray: 'activations.ts#exp', sigmoidArray: 'activations.ts#sigmoid', tanhArray: 'activations.ts#tanh',
+  }),
+  ...checkedBy('test/kernels/gemm.test.ts', { gemmPacked: 'gemm.ts#gemm' }),
+  ...checkedBy('test/tree-gemm-backward.test.ts', {
+    gemmTransposedAccumulate: 'gemm-backward.ts#gemmTransposedAccumulate', accumulateColumnSums: 'gemm-backward.ts#accumulateColumnSums',
+  }),
+  ...checkedBy('test/kernels/cells.test.ts', {
+    rnnCellForward: 'cells.ts#rnnCell', lstmCellForward: 'cells.ts#lstmCell', gruCellForward: 'cells.ts#gruCell', commitRows: 'cells.ts#commitRows',
+  }),
+  ...checkedBy('test/kernels/training.test.ts', {
+    rnnCellBackward: 'cells.ts#rnnCellBackward', lstmCellBackward: 'cells.ts#lstmCellBackward', gruCellBackward: 'cells.ts#gruCellBackward',
+    passEndedRows: 'cells.ts#passEndedRows', addActiveRows: 'cells.ts#addActiveRows',
+    transpose: 'linalg.ts#transpose', accumulateWeightGradient: 'linalg.ts#accumulateWeightGradient', linearBackward: 'linalg.ts#linearBackward',
+    swapLeadingAxes: 'recurrent.ts#swapLeadingAxes',
+    sgdStep: 'optim.ts#sgdStep', adamStep: 'optim.ts#adamStep', sumOfSquares: 'optim.ts#sumOfSquares', scaleArray: 'optim.ts#scaleArray',
+    clampArray: 'optim.ts#clampArray',
+  }),
+  ...checkedBy('test/kernels/recurrent.test.ts', { rnnForward: 'recurrent.ts#recurrentForward' }),
+  ...checkedBy('test/tree-gradients.test.ts', { treeForward: 'tree.ts#referenceForward', treeBackward: 'tree.ts#referenceBackward' }),
+
+  alloc: { none: 'memory management (TLSF), no arithmetic: every kernel test allocates through it' },
+  release: { none: 'memory management (TLSF), no arithmetic: every kernel test frees through it' },
+  simdFlavor: { none: 'a build constant, checked by expectRequestedBuild() in every kernel test' },
+  panelWidth: { none: 'a layout constant, checked in test/kernels/gemm.test.ts' },
+  packedSize: { none: 'a layout size, checked against ceil(n/NR)·NR·k in test/kernels/gemm.test.ts' },
+  packWeight: { none: 'moves data, no arithmetic: test/kernels/gemm.test.ts spells the panel layout out' },
+  packWeightStrided: { none: 'moves data, no arithmetic: its transposed packs feed linearBackward, checked against linalg.ts' },
+  fillUniform: { none: 'its reference is the JS generator of bindings/random.ts (seededRandom), in test/kernels/random.test.ts' },
+  firstNonFinite: { none: "JS's own Number.isFinite is its reference, in test/kernels/checks.test.ts" },
+  rnnBackward: {
+    none: 'no float64 backward through time here: checked by central differences (test/gradcheck.test.ts) and PyTorch ' +
+      'gradients (test/torch-gradients.test.ts); its steps are the cell backward references',
+  },
+  rnnScratchBytes: { none: 'a buffer size, exercised by every rnnForward test' },
+  rnnTapeBytes: { none: 'a buffer size, exercised by every training forward' },
+  rnnBackwardScratchBytes: { none: 'a buffer size, exercised by every rnnBackward test' },
+};
