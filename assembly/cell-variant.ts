@@ -12,7 +12,7 @@ import { madd, nmadd } from './simd';
 // Each is a function of x with the ONNX operators' alpha and beta; its slope is computed from the output y
 // (every one of them is invertible enough for that), which is what the backward cells have saved.
 
-/** act(x) on four lanes; SOFTPLUS lane by lane (log1p has no SIMD twin here). */
+/** act(x) on four lanes; ELU and SOFTPLUS lane by lane. */
 function activateV(code: i32, x: v128, alpha: f32, beta: f32): v128 {
   const zero = f32x4.splat(0);
   switch (code) {
@@ -23,10 +23,9 @@ function activateV(code: i32, x: v128, alpha: f32, beta: f32): v128 {
     case Activation.HARD_SIGMOID: return f32x4.min(f32x4.max(madd(x, f32x4.splat(alpha), f32x4.splat(beta)), zero), onesV());
     case Activation.LEAKY_RELU: return v128.bitselect(x, f32x4.mul(x, f32x4.splat(alpha)), f32x4.ge(x, zero));
     case Activation.THRESHOLDED_RELU: return v128.and(x, f32x4.gt(x, f32x4.splat(alpha)));
-    case Activation.SCALED_TANH: return f32x4.mul(f32x4.splat(alpha), tanhV(f32x4.mul(x, f32x4.splat(beta))));
-    case Activation.ELU: return v128.bitselect(x, f32x4.mul(f32x4.splat(alpha), f32x4.sub(expV(x), onesV())), f32x4.ge(x, zero));
+    case Activation.SCALED_TANH: return f32x4.mul(f32x4.splat(alpha), activateV(Activation.TANH, f32x4.mul(x, f32x4.splat(beta)), 0, 0));
     case Activation.SOFTSIGN: return f32x4.div(x, f32x4.add(onesV(), f32x4.abs(x)));
-    default: {
+    default: { // ELU, SOFTPLUS: rare enough to take the scalar formulas (one copy of exp and log1p)
       let y = x;
       y = f32x4.replace_lane(y, 0, activateS(code, f32x4.extract_lane(x, 0), alpha, beta));
       y = f32x4.replace_lane(y, 1, activateS(code, f32x4.extract_lane(x, 1), alpha, beta));
