@@ -41,7 +41,7 @@ export const enum RnnPlan {
   OUTPUT_ACTIVATION = 31,    // an Activation: LSTM, applied to c before o ⊙ · (PyTorch: TANH)
   OUTPUT_ALPHA = 32,
   OUTPUT_BETA = 33,
-  CLIP = 34,                 // f32 bits: gate pre-activations (and LSTM c before the output activation) clamped to ±CLIP; 0 = none
+  CLIP = 34,                 // f32 bits: gate pre-activations clamped to ±CLIP (not an LSTM's c: onnxruntime does not clip it); 0 = none
   VARIANT_FLAGS = 35,        // VariantFlag bits
   DROPOUT = 36,              // training with dropout between layers: [L − 1, T, B, D·P] time-major factors (0 or 1/(1 − p)), or 0
   LAYER_TABLE = 37, // RnnLayerSlot.SLOTS slots per (layer, direction), index layer·D + direction
@@ -172,7 +172,13 @@ export const enum TreePlan {
   DFORGET = 46,         // child-sum [N, H]: the forget pre-activation gradient of every node as a child
   DCHILD = 47,          // [largest level, 2H] scratch: the gradient reaching a level's children
   DXS = 48,             // [N, X] dLoss/dx in schedule order
-  SLOTS = 49,
+  // Weight-gradient scratch (linalg.ts accumulateWeightGradient; rows ≤ N, the model's widest call):
+  //                  TreeRNN                     child-sum                   binary
+  // WG_TRANSPOSED    N·H floats                  N·3H                        N·3H         (a gate-gradient block, transposed)
+  // WG_PACKED        packedSize(max(X, 2H), N)   packedSize(max(X, H), N)    packedSize(max(X, 2H), N)   (activationsᵀ, packed)
+  WG_TRANSPOSED = 49,
+  WG_PACKED = 50,
+  SLOTS = 51,
 }
 
 /** The model of a tree plan (TreePlan.MODEL). */

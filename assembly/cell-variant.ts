@@ -152,10 +152,10 @@ export function resetCellVariant(): void {
   return variant.standard ? tanhS(x) : activateS(variant.candidate, clipS(x), variant.candidateAlpha, variant.candidateBeta);
 }
 @inline export function outputV(c: v128): v128 {
-  return variant.standard ? tanhV(c) : activateV(variant.output, clipV(c), variant.outputAlpha, variant.outputBeta);
+  return variant.standard ? tanhV(c) : activateV(variant.output, c, variant.outputAlpha, variant.outputBeta);
 }
 @inline export function outputS(c: f32): f32 {
-  return variant.standard ? tanhS(c) : activateS(variant.output, clipS(c), variant.outputAlpha, variant.outputBeta);
+  return variant.standard ? tanhS(c) : activateS(variant.output, c, variant.outputAlpha, variant.outputBeta);
 }
 @inline export function gateSlopeV(y: v128): v128 {
   return variant.standard ? f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y)) : activationSlopeV(variant.gate, y, variant.gateAlpha, variant.gateBeta);

@@ -37,7 +37,7 @@ export interface RecurrentOptions {
   activation?: Activation;
   /** LSTM i, f, o and GRU r, z (Keras' recurrent_activation, TF.js defaults to 'hard_sigmoid'). Default 'sigmoid'. */
   recurrentActivation?: Activation;
-  /** Clamp every gate pre-activation to ±clip (ONNX `clip`; LSTM: c too, before its activation). Inference only. */
+  /** Clamp every gate pre-activation to ±clip (ONNX `clip`, as onnxruntime: an LSTM's c is not clipped). Inference only. */
   clip?: number;
 }
 

@@ -108,7 +108,7 @@ function cellStep(mode: CellMode, p: CellParameters, x: ArrayLike<number>, h: Fl
   const candidate = variant.activation ?? (mode === 'rnn_relu' ? 'relu' : 'tanh');
   const act = (value: number) => activate(candidate, clip(value));
   const gateAct = (value: number) => activate(variant.recurrentActivation ?? 'sigmoid', clip(value));
-  const outputAct = (value: number) => activate(variant.outputActivation ?? candidate, clip(value));
+  const outputAct = (value: number) => activate(variant.outputActivation ?? candidate, value); // c is not clipped (as onnxruntime)
   const hNew = new Float64Array(H);
   const cNew = new Float64Array(H);
   for (let j = 0; j < H; j++) {
