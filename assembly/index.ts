@@ -13,5 +13,4 @@ export {
   rnnCellBackward, rnnCellForward,
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
-export { gemmTransposedAccumulate } from './gemm-backward';
 export { treeBackward, treeForward } from './tree';

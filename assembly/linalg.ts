@@ -1,12 +1,16 @@
-// Dense helpers for backward passes: transpose, column sums, weight gradients (dW += dᵀ·x) and the
-// Linear layer's backward. SIMD where rows allow, scalar tails of the same arithmetic.
+// Dense helpers for backward passes: transpose, column sums, the weight gradient dW += dᵀ·x (the one path
+// of every backward: Linear, recurrent, tree) and the Linear layer's backward. SIMD where rows allow, scalar
+// tails of the same arithmetic.
 // Scalar references: test/reference/linalg.ts.
 
 import { gemmPacked, packWeightStrided } from './gemm';
 
-/** dst [cols, rows] = srcᵀ, src [rows, cols] row-major. 4×4 blocks go through registers. */
-export function transpose(dst: usize /* [cols, rows] */, src: usize /* [rows, cols] */, rows: i32, cols: i32): void {
-  const rowBytes = <usize>cols << 2, dstRowBytes = <usize>rows << 2;
+/**
+ * dst [cols, rows] = srcᵀ, src [rows, cols] with its rows `srcStride` floats apart (cols for a dense
+ * matrix; wider to read a column block of a wider matrix in place). 4×4 blocks go through registers.
+ */
+export function transpose(dst: usize /* [cols, rows] */, src: usize /* [rows, srcStride] */, rows: i32, cols: i32, srcStride: i32): void {
+  const rowBytes = <usize>srcStride << 2, dstRowBytes = <usize>rows << 2;
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
     let c = 0;
@@ -47,24 +51,28 @@ export function accumulateColumnSums(dst: usize /* [cols] */, src: usize /* [row
 }
 
 /**
- * gradient[out, in] += dᵀ · activations, for d [rows, out] and activations [rows, in] (row-major), via a
- * transpose of d into `transposed` [out, rows] and a pack of activationsᵀ into `packed` (packedSize(in, rows)).
+ * gradient[out, in] += dᵀ · activations, for d [rows, out] with rows `dStride` floats apart and activations
+ * [rows, in] with rows `activationStride` floats apart (dense: outSize and inSize; wider strides read a
+ * column block of a wider matrix in place, as the gate gradients of the recurrent and tree backward passes).
+ * d is transposed into `transposed` (outSize·rows floats) and activationsᵀ packed into `packed`
+ * (packedSize(inSize, rows) floats), then one packed GEMM accumulates, its K axis the rows.
  */
-export function accumulateWeightGradient(gradient: usize /* [out, in] */, d: usize /* [rows, out] */, activations: usize /* [rows, in] */,
+export function accumulateWeightGradient(gradient: usize /* [out, in] */, d: usize /* [rows, dStride] */, dStride: i32,
+                                         activations: usize /* [rows, activationStride] */, activationStride: i32,
                                          rows: i32, outSize: i32, inSize: i32, transposed: usize, packed: usize): void {
-  transpose(transposed, d, rows, outSize);
-  packWeightStrided(packed, activations, inSize, rows, 1, inSize);
+  transpose(transposed, d, rows, outSize, dStride);
+  packWeightStrided(packed, activations, inSize, rows, 1, activationStride);
   gemmPacked(gradient, transposed, packed, 0, outSize, inSize, rows, true);
 }
 
 /**
  * Linear layer backward for y = x·Wᵀ + b: dW += dYᵀ·x, db += Σ dY (when gradBias ≠ 0), dX = dY·W (when
- * dX ≠ 0). Scratch: [out, rows] floats at `transposed`, then packedSize(max(in, ·), rows) at `packed`.
+ * dX ≠ 0). Scratch: out·rows floats at `transposed`; max(packedSize(in, rows), packedSize(in, out)) at `packed`.
  */
 export function linearBackward(dX: usize /* [rows, in] or 0 */, gradWeight: usize /* [out, in] */, gradBias: usize /* [out] or 0 */,
                                dY: usize /* [rows, out] */, x: usize /* [rows, in] */, weight: usize /* [out, in] */,
                                rows: i32, inSize: i32, outSize: i32, transposed: usize, packed: usize): void {
-  accumulateWeightGradient(gradWeight, dY, x, rows, outSize, inSize, transposed, packed);
+  accumulateWeightGradient(gradWeight, dY, outSize, x, inSize, rows, outSize, inSize, transposed, packed);
   if (gradBias != 0) accumulateColumnSums(gradBias, dY, rows, outSize, outSize);
   if (dX != 0) {
     packWeightStrided(packed, weight, inSize, outSize, 1, inSize);

@@ -16,7 +16,6 @@ import {
   gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, rnnCellBackward, rnnCellForward,
 } from './cells';
 import { gemmPacked, packedSize, packWeightStrided } from './gemm';
-import { gemmTransposedAccumulate } from './gemm-backward';
 import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 
 @inline function slot(plan: usize, index: i32): i32 {
@@ -409,12 +408,14 @@ export function rnnBackward(plan: usize): void {
       if (s.lstm) memory.copy(<usize>slot(plan, RnnPlan.DC0) + <usize>entry * cellBytes, dc, cellBytes);
 
       // The weight and input gradients: one GEMM (or column sum) each over all timesteps.
-      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, layerInput, n, GH, inputSize, scratch.transposed, scratch.packedRows);
-      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, saved.hPrev, n, GH, P, scratch.transposed, scratch.packedRows);
+      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, GH, layerInput, inputSize, n, GH, inputSize,
+                               scratch.transposed, scratch.packedRows);
+      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, GH, saved.hPrev, P, n, GH, P,
+                               scratch.transposed, scratch.packedRows);
       if (s.resetBefore) {
         // The n rows of weight_hh multiply r ⊙ h (on the tape): dW_hn += daᵀ · (r ⊙ h), da in the n slots of dGates.
         const gradHiddenN = layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH) + (<usize>(2 * H * P) << 2);
-        gemmTransposedAccumulate(gradHiddenN, scratch.dGates + (<usize>(2 * H) << 2), saved.hn, n, H, P, GH, H);
+        accumulateWeightGradient(gradHiddenN, scratch.dGates + (<usize>(2 * H) << 2), GH, saved.hn, H, n, H, P, scratch.transposed, scratch.packedRows);
       }
       const gradBiasIH = layerSlot(plan, entry, RnnLayerSlot.GRAD_B_IH);
       if (gradBiasIH != 0) {
@@ -422,7 +423,10 @@ export function rnnBackward(plan: usize): void {
         // Reset-before folds b_hn beside b_in, so all of bias_hh gets the input side's gradients.
         accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH), s.resetBefore ? scratch.dGates : scratch.dHiddenGates, n, GH, GH);
       }
-      if (s.projected) accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, saved.hRaw, n, P, H, scratch.transposed, scratch.packedRows);
+      if (s.projected) {
+        accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, P, saved.hRaw, H, n, P, H,
+                                 scratch.transposed, scratch.packedRows);
+      }
       packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_IH), inputSize, GH, 1, inputSize);
       gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
     }

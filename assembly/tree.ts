@@ -4,7 +4,8 @@
 // are height 0): one GEMM projects every node's input (child-sum: a second one projects W_f x, which only
 // internal nodes use), then per level the children's states are gathered, one GEMM applies the recurrent
 // weights, and fused SIMD passes compute the gates and the new state.
-// Backward mirrors it from the top level down; weight gradients are single GEMMs after the level loop.
+// Backward mirrors it from the top level down; weight gradients are single GEMMs after the level loop
+// (linalg.ts's accumulateWeightGradient, reading gate-gradient column blocks in place at their row stride).
 // SIMD over the hidden axis with scalar tails of the same formulas (sigmoidS/tanhS).
 // Scalar float64 reference: test/reference/tree.ts. The plan layout is assembly/abi.ts's TreePlan; the fused cells are tree-cells.ts.
 //
@@ -16,8 +17,7 @@
 import { TreeModel, TreePlan } from './abi';
 import { tanhArray } from './activations';
 import { gemmPacked } from './gemm';
-import { gemmTransposedAccumulate } from './gemm-backward';
-import { accumulateColumnSums } from './linalg';
+import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 import {
   addRow, binaryCellBackward, binaryCellForward, childSumCellBackward, childSumCellForward, entry, rowAt, tanhBackward,
 } from './tree-cells';
@@ -86,6 +86,16 @@ function spreadToChildPairs(dh: usize /* [N, H] */, dPairs: usize /* [end − st
   }
 }
 
+/**
+ * The plan's gradient at `gradientSlot` [out, in] += dᵀ · activations over `rows` rows, d [rows, out] and
+ * activations [rows, in] read at row strides dStride and activationStride, through the plan's scratch.
+ */
+function weightGradient(plan: usize, gradientSlot: i32, d: usize, dStride: i32, activations: usize, activationStride: i32,
+                        rows: i32, outSize: i32, inSize: i32): void {
+  accumulateWeightGradient(pointer(plan, gradientSlot), d, dStride, activations, activationStride, rows, outSize, inSize,
+                           pointer(plan, TreePlan.WG_TRANSPOSED), pointer(plan, TreePlan.WG_PACKED));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Whole-batch passes per model.
 
@@ -133,16 +143,16 @@ function childSumBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, inp
       spreadToChildren(dh, dChild, childStart, children, start, end, hidden);
     }
   }
-  gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN), dGates, xs, nodes, G, input, G, input);
+  weightGradient(plan, TreePlan.G_IN, dGates, G, xs, input, nodes, G, input);
   accumulateColumnSums(pointer(plan, TreePlan.G_B_IN), dGates, nodes, G, G);
   const dxs = pointer(plan, TreePlan.DXS);
   gemmPacked(dxs, dGates, pointer(plan, TreePlan.WT_IN), 0, nodes, input, G, false);
   if (internal > 0) {
     const internalX = rowAt(xs, leaves, input);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN_F), dInputForget, internalX, internal, hidden, input, hidden, input);
+    weightGradient(plan, TreePlan.G_IN_F, dInputForget, hidden, internalX, input, internal, hidden, input);
     accumulateColumnSums(pointer(plan, TreePlan.G_B_IN_F), dInputForget, internal, hidden, hidden);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC), rowAt(dGates, leaves, G), childSums, internal, G, hidden, G, hidden);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC_F), dForget, h, nodes, hidden, hidden, hidden, hidden);
+    weightGradient(plan, TreePlan.G_REC, rowAt(dGates, leaves, G), G, childSums, hidden, internal, G, hidden);
+    weightGradient(plan, TreePlan.G_REC_F, dForget, hidden, h, hidden, nodes, hidden, hidden);
     gemmPacked(rowAt(dxs, leaves, input), dInputForget, pointer(plan, TreePlan.WT_IN_F), 0, internal, input, hidden, true);
   }
 }
@@ -179,16 +189,16 @@ function binaryBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, input
   }
   // Gate columns: i o u (W_iou, U_iou, b_iou) at 0, f_L at 3H and f_R at 4H (both W_f, b_f; U_f rows 0..H, H..2H).
   const fLeftColumn = <usize>(3 * hidden) << 2, fRightColumn = <usize>(4 * hidden) << 2;
-  gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN), dGates, xs, nodes, 3 * hidden, input, G, input);
+  weightGradient(plan, TreePlan.G_IN, dGates, G, xs, input, nodes, 3 * hidden, input);
   accumulateColumnSums(pointer(plan, TreePlan.G_B_IN), dGates, nodes, 3 * hidden, G);
   if (internal > 0) {
     const dInternal = rowAt(dGates, leaves, G), internalX = rowAt(xs, leaves, input);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN_F), dInternal + fLeftColumn, internalX, internal, hidden, input, G, input);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN_F), dInternal + fRightColumn, internalX, internal, hidden, input, G, input);
+    weightGradient(plan, TreePlan.G_IN_F, dInternal + fLeftColumn, G, internalX, input, internal, hidden, input);
+    weightGradient(plan, TreePlan.G_IN_F, dInternal + fRightColumn, G, internalX, input, internal, hidden, input);
     accumulateColumnSums(pointer(plan, TreePlan.G_B_IN_F), dInternal + fLeftColumn, internal, hidden, G);
     accumulateColumnSums(pointer(plan, TreePlan.G_B_IN_F), dInternal + fRightColumn, internal, hidden, G);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC), dInternal, childPairs, internal, 3 * hidden, 2 * hidden, G, 2 * hidden);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC_F), dInternal + fLeftColumn, childPairs, internal, 2 * hidden, 2 * hidden, G, 2 * hidden);
+    weightGradient(plan, TreePlan.G_REC, dInternal, G, childPairs, 2 * hidden, internal, 3 * hidden, 2 * hidden);
+    weightGradient(plan, TreePlan.G_REC_F, dInternal + fLeftColumn, G, childPairs, 2 * hidden, internal, 2 * hidden, 2 * hidden);
   }
   gemmPacked(pointer(plan, TreePlan.DXS), dGates, pointer(plan, TreePlan.WT_IN), 0, nodes, input, G, false);
 }
@@ -222,12 +232,12 @@ function treeRnnBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, inpu
     }
   }
   // dh now holds the pre-activation gradients: leaves' of W_leaf x + b_leaf, internal nodes' of W [h_L; h_R] + b.
-  gemmTransposedAccumulate(pointer(plan, TreePlan.G_IN), dh, xs, leaves, hidden, input, hidden, input);
+  weightGradient(plan, TreePlan.G_IN, dh, hidden, xs, input, leaves, hidden, input);
   accumulateColumnSums(pointer(plan, TreePlan.G_B_IN), dh, leaves, hidden, hidden);
   gemmPacked(dxs, dh, pointer(plan, TreePlan.WT_IN), 0, leaves, input, hidden, false);
   if (internal > 0) {
     const dInternal = rowAt(dh, leaves, hidden);
-    gemmTransposedAccumulate(pointer(plan, TreePlan.G_REC), dInternal, childPairs, internal, hidden, 2 * hidden, hidden, 2 * hidden);
+    weightGradient(plan, TreePlan.G_REC, dInternal, hidden, childPairs, 2 * hidden, internal, hidden, 2 * hidden);
     accumulateColumnSums(pointer(plan, TreePlan.G_B_REC), dInternal, internal, hidden, hidden);
     memory.fill(rowAt(dxs, leaves, input), 0, <usize>internal * input * 4); // internal nodes' x is not used
   }

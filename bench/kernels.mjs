@@ -1,6 +1,6 @@
 // Kernel lab: each Wasm kernel alone, per SIMD build, at the workloads' shapes: first checked against its float64 scalar reference (test/reference, bundled by esbuild at startup), then timed beside the SIMD peak of the same run.
 // Usage: node --expose-gc --experimental-wasm-relaxed-simd bench/kernels.mjs [--build baseline|relaxed|both] [--only name,...] [--quick]
-//   --only takes kernel names (gemmPacked, gemmTransposedAccumulate, accumulateWeightGradient, lstmCellForward, …, treeForward).
+//   --only takes kernel names (gemmPacked, accumulateWeightGradient, lstmCellForward, …, treeForward).
 //
 // Timing: each build's rows run pinned to the quietest CPU (bench/pin.mjs); per row ≥ 0.5 s of back-to-back
 // calls to warm up (V8 tiers Wasm up in the background), then samples of ≥ 50 ms of back-to-back calls,
@@ -38,7 +38,7 @@ if (!['baseline', 'relaxed', 'both'].includes(args.build)) throw new Error(`--bu
 
 /** The float64 references of test/reference, bundled from their TypeScript once per run (one implementation for tests and bench). */
 async function loadReferences() {
-  const files = { cells: 'cells.ts', gemm: 'gemm.ts', gemmBackward: 'gemm-backward.ts', linalg: 'linalg.ts', tree: 'tree.ts' };
+  const files = { cells: 'cells.ts', gemm: 'gemm.ts', linalg: 'linalg.ts', tree: 'tree.ts' };
   const entry = Object.entries(files).map(([name, file]) => `export * as ${name} from './${file}';`).join('\n');
   const result = await bundle({
     stdin: { contents: entry, resolveDir: path.join(REPO_DIR, 'test', 'reference'), loader: 'ts' },
@@ -153,26 +153,19 @@ function gemmRow(shape, m, n, k, { bias = false, accumulate = false } = {}) {
   });
 }
 
-/** dW[n, k] += dY[m, n]ᵀ · X[m, k] in place (the tree backward's weight gradients). */
-function transposedAccumulateRow(shape, m, n, k) {
-  return kernelRow({
-    kernel: 'gemmTransposedAccumulate', shape: `${shape} ${m}×${n}×${k}`, flops: 2 * m * n * k, bound: productBound(m),
-    arrays: { dw: { floats: n * k, role: 'inout' }, dy: { floats: m * n, role: 'in' }, x: { floats: m * k, role: 'in' } },
-    call: (kernels, p) => kernels.gemmTransposedAccumulate(p.dw, p.dy, p.x, m, n, k, n, k),
-    reference: (a) => references.gemmBackward.gemmTransposedAccumulate(a.dw, a.dy, a.x, m, n, k, n, k),
-  });
-}
-
-/** gradient[out, in] += dᵀ·x through a transpose and a pack (the recurrent and Linear backward's weight gradients). */
-function weightGradientRow(shape, rows, outSize, inSize) {
+/**
+ * gradient[out, in] += dᵀ·x through a transpose and a pack (every backward's weight gradients), d and x read at
+ * row strides dStride and xStride as the caller passes them (dense by default).
+ */
+function weightGradientRow(shape, rows, outSize, inSize, { dStride = outSize, xStride = inSize } = {}) {
   return kernelRow({
     kernel: 'accumulateWeightGradient', shape: `${shape} ${rows}×${outSize}×${inSize}`, flops: 2 * rows * outSize * inSize, bound: productBound(rows),
     arrays: {
-      gradient: { floats: outSize * inSize, role: 'inout' }, d: { floats: rows * outSize, role: 'in' }, x: { floats: rows * inSize, role: 'in' },
+      gradient: { floats: outSize * inSize, role: 'inout' }, d: { floats: rows * dStride, role: 'in' }, x: { floats: rows * xStride, role: 'in' },
       transposed: { floats: outSize * rows, role: 'scratch' }, packed: { role: 'pack scratch', n: inSize, k: rows },
     },
-    call: (kernels, p) => kernels.accumulateWeightGradient(p.gradient, p.d, p.x, rows, outSize, inSize, p.transposed, p.packed),
-    reference: (a) => references.linalg.accumulateWeightGradient(a.gradient, a.d, a.x, rows, outSize, inSize),
+    call: (kernels, p) => kernels.accumulateWeightGradient(p.gradient, p.d, dStride, p.x, xStride, rows, outSize, inSize, p.transposed, p.packed),
+    reference: (a) => references.linalg.accumulateWeightGradient(a.gradient, a.d, a.x, rows, outSize, inSize, dStride, xStride),
   });
 }
 
@@ -292,9 +285,10 @@ const ROWS = [
   gemmRow('W6 leaves h·U_fᵀ', W6_LEAVES, W6.H, W6.H),
   gemmRow('W1 step, batch 1 (matrix-vector)', W1.B, GATES.lstm * W1.H, W1.H, { accumulate: true }),
   gemmRow('W2 step at batch 1 (matrix-vector)', 1, GATES.lstm * W2.H, W2.H, { accumulate: true }),
-  transposedAccumulateRow('W6 dW_iou', w6.nodes, 3 * W6.H, W6.X),
-  transposedAccumulateRow('W6 dU_iou', w6.internal, 3 * W6.H, W6.H),
-  transposedAccumulateRow('W6 dU_f', w6.nodes, W6.H, W6.H),
+  // assembly/tree.ts's child-sum calls: dGates [N, 3H] and the children's Σh [internal, H] read at their row strides.
+  weightGradientRow('W6 dW_iou', w6.nodes, 3 * W6.H, W6.X, { dStride: 3 * W6.H, xStride: W6.X }),
+  weightGradientRow('W6 dU_iou', w6.internal, 3 * W6.H, W6.H, { dStride: 3 * W6.H, xStride: W6.H }),
+  weightGradientRow('W6 dU_f', w6.nodes, W6.H, W6.H, { dStride: W6.H, xStride: W6.H }),
   weightGradientRow('W2 dW_ih', W2.T * W2.B, GATES.lstm * W2.H, W2.I),
   weightGradientRow('W2 dW_hh', W2.T * W2.B, GATES.lstm * W2.H, W2.H),
   ...cellRows(W2.B, W2.H),

@@ -96,14 +96,16 @@ export interface CoreExports {
    * assembly/linalg/accumulateWeightGradient
    * @param gradient `usize`
    * @param d `usize`
+   * @param dStride `i32`
    * @param activations `usize`
+   * @param activationStride `i32`
    * @param rows `i32`
    * @param outSize `i32`
    * @param inSize `i32`
    * @param transposed `usize`
    * @param packed `usize`
    */
-  accumulateWeightGradient(gradient: number, d: number, activations: number, rows: number, outSize: number, inSize: number, transposed: number, packed: number): void;
+  accumulateWeightGradient(gradient: number, d: number, dStride: number, activations: number, activationStride: number, rows: number, outSize: number, inSize: number, transposed: number, packed: number): void;
   /**
    * assembly/linalg/linearBackward
    * @param dX `usize`
@@ -125,8 +127,9 @@ export interface CoreExports {
    * @param src `usize`
    * @param rows `i32`
    * @param cols `i32`
+   * @param srcStride `i32`
    */
-  transpose(dst: number, src: number, rows: number, cols: number): void;
+  transpose(dst: number, src: number, rows: number, cols: number, srcStride: number): void;
   /**
    * assembly/optim/adamStep
    * @param value `usize`
@@ -348,18 +351,6 @@ export interface CoreExports {
    * @param width `i32`
    */
   swapLeadingAxes(dst: number, src: number, a: number, b: number, width: number): void;
-  /**
-   * assembly/gemm-backward/gemmTransposedAccumulate
-   * @param dw `usize`
-   * @param dy `usize`
-   * @param x `usize`
-   * @param m `i32`
-   * @param n `i32`
-   * @param k `i32`
-   * @param ldy `i32`
-   * @param ldx `i32`
-   */
-  gemmTransposedAccumulate(dw: number, dy: number, x: number, m: number, n: number, k: number, ldy: number, ldx: number): void;
   /**
    * assembly/tree/treeBackward
    * @param plan `usize`

@@ -1,12 +1,13 @@
 // The kernels of the training path against their float64 references (test/reference): the forward cells with
 // `save` (the activated gates they keep), rnnCellBackward tanh / relu, lstmCellBackward, gruCellBackward,
-// passEndedRows, addActiveRows (cells.ts); transpose, swapLeadingAxes, accumulateWeightGradient and
-// linearBackward (linalg.ts, recurrent.ts); sgdStep, adamStep, scaleArray, clampArray, sumOfSquares (optim.ts).
+// passEndedRows, addActiveRows (cells.ts); transpose (dense and strided rows), swapLeadingAxes and linearBackward
+// (linalg.ts, recurrent.ts); sgdStep, adamStep, scaleArray, clampArray, sumOfSquares (optim.ts). The weight
+// gradient alone, strided as the backward passes read it, is test/kernels/weight-gradient.test.ts's.
 // Sizes 1, 3, 5, 7, 17, 33 reach the SIMD bodies and the scalar tails; cells run batch 1 and 3, with and
 // without lengths (rows that have ended at the step). Cell backward inputs are what the float64 forward
 // saves, rounded to float32 as the kernels keep them; the backward references are themselves checked against
-// central differences of the forward references. Bounds: cells and optimizers absolute 1e-6; the GEMM-based
-// linalg kernels 1e-5·(1 + |expected| + Σ|products|); data movement and scaleArray exact (correctly rounded).
+// central differences of the forward references. Bounds: cells and optimizers absolute 1e-6; linearBackward
+// 1e-5·(1 + |expected| + Σ|products|); data movement and scaleArray exact (correctly rounded).
 // Every call also checks that nothing outside the kernel's outputs and scratch (and static data) was written.
 
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { seededRandom, uniformArray } from '../helpers/random.js';
 import {
   addActiveRows, gruCell, gruCellBackward, lstmCell, lstmCellBackward, passEndedRows, rnnCell, rnnCellBackward,
 } from '../reference/cells.js';
-import { accumulateWeightGradient, linearBackward, transpose } from '../reference/linalg.js';
+import { linearBackward, transpose } from '../reference/linalg.js';
 import { adamStep, clampArray, scaleArray, sgdStep, sumOfSquares } from '../reference/optim.js';
 import { swapLeadingAxes } from '../reference/recurrent.js';
 
@@ -223,28 +224,16 @@ function productBound(expected: Float64Array, magnitude: Float64Array): (i: numb
   return (i) => 1e-5 * (1 + Math.abs(expected[i]) + magnitude[i]);
 }
 
-/** Scratch of accumulateWeightGradient and linearBackward: d transposed, and the larger of the two packs. */
+/** Scratch of linearBackward: dY transposed, and the larger of its two packs. */
 const denseScratch = ({ rows, inSize, outSize }: DenseSize) => ({
   transposed: outSize * rows,
   packed: Math.max(core.packedSize(inSize, rows), core.packedSize(inSize, outSize)),
 });
 
+/** transpose's source row stride: dense when inSize = 1, otherwise rows of a wider matrix (a column block read in place). */
+const transposeStride = ({ inSize, outSize }: DenseSize) => outSize + inSize - 1;
+
 const denseCases: Record<string, KernelCase<DenseSize>> = {
-  accumulateWeightGradient: {
-    data: (size, random) => ({
-      inputs: { d: uniformArray(random, size.rows * size.outSize), activations: uniformArray(random, size.rows * size.inSize) },
-      outputs: { gradient: uniformArray(random, size.outSize * size.inSize) },
-      scratch: denseScratch(size),
-    }),
-    kernel: (i, o, { rows, inSize, outSize }) =>
-      core.accumulateWeightGradient(o.gradient, i.d, i.activations, rows, outSize, inSize, i.transposed, i.packed),
-    reference: (i, o, { rows, inSize, outSize }) => accumulateWeightGradient(o.gradient, i.d, i.activations, rows, outSize, inSize),
-    bound: (_, expected, i, { rows, inSize, outSize }) => {
-      const magnitude = new Float64Array(outSize * inSize);
-      accumulateWeightGradient(magnitude, absolute(i.d), absolute(i.activations), rows, outSize, inSize);
-      return productBound(expected, magnitude);
-    },
-  },
   linearBackward: {
     data: (size, random) => {
       const { rows, inSize, outSize } = size;
@@ -266,9 +255,11 @@ const denseCases: Record<string, KernelCase<DenseSize>> = {
   },
   // rows × outSize → outSize × rows, so every 4×4 block and both tails are reached.
   transpose: {
-    data: ({ rows, outSize }, random) => ({ inputs: { src: uniformArray(random, rows * outSize) }, outputs: { dst: uniformArray(random, rows * outSize) } }),
-    kernel: (i, o, { rows, outSize }) => core.transpose(o.dst, i.src, rows, outSize),
-    reference: (i, o, { rows, outSize }) => o.dst.set(transpose(i.src, rows, outSize)),
+    data: (size, random) => ({
+      inputs: { src: uniformArray(random, size.rows * transposeStride(size)) }, outputs: { dst: uniformArray(random, size.rows * size.outSize) },
+    }),
+    kernel: (i, o, size) => core.transpose(o.dst, i.src, size.rows, size.outSize, transposeStride(size)),
+    reference: (i, o, size) => o.dst.set(transpose(i.src, size.rows, size.outSize, transposeStride(size))),
     bound: () => 0,
   },
   // [rows, inSize, outSize] → [inSize, rows, outSize].
@@ -402,10 +393,8 @@ describe(`training kernels vs the float64 references (${core.simdFlavor() ? 'rel
     });
   }
 
-  it('accumulateWeightGradient and linearBackward across the GEMM row block (rows 130, in 70, out 40)', () => {
-    for (const denseCase of [denseCases.accumulateWeightGradient, denseCases.linearBackward]) {
-      checkKernel(denseCase, { rows: 130, inSize: 70, outSize: 40, withBias: true, withDx: true }, seed);
-    }
+  it('linearBackward across the GEMM row block (rows 130, in 70, out 40)', () => {
+    checkKernel(denseCases.linearBackward, { rows: 130, inSize: 70, outSize: 40, withBias: true, withDx: true }, seed);
   });
 
   for (const [name, options] of Object.entries(sgdVariants)) {

@@ -20,8 +20,8 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
     expArray: 'activations.ts#exp', sigmoidArray: 'activations.ts#sigmoid', tanhArray: 'activations.ts#tanh',
   }),
   ...checkedBy('test/kernels/gemm.test.ts', { gemmPacked: 'gemm.ts#gemm' }),
-  ...checkedBy('test/tree-gemm-backward.test.ts', {
-    gemmTransposedAccumulate: 'gemm-backward.ts#gemmTransposedAccumulate', accumulateColumnSums: 'gemm-backward.ts#accumulateColumnSums',
+  ...checkedBy('test/kernels/weight-gradient.test.ts', {
+    accumulateWeightGradient: 'linalg.ts#accumulateWeightGradient', accumulateColumnSums: 'linalg.ts#accumulateColumnSums',
   }),
   ...checkedBy('test/kernels/cells.test.ts', {
     rnnCellForward: 'cells.ts#rnnCell', lstmCellForward: 'cells.ts#lstmCell', gruCellForward: 'cells.ts#gruCell', commitRows: 'cells.ts#commitRows',
@@ -29,7 +29,7 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
   ...checkedBy('test/kernels/training.test.ts', {
     rnnCellBackward: 'cells.ts#rnnCellBackward', lstmCellBackward: 'cells.ts#lstmCellBackward', gruCellBackward: 'cells.ts#gruCellBackward',
     passEndedRows: 'cells.ts#passEndedRows', addActiveRows: 'cells.ts#addActiveRows',
-    transpose: 'linalg.ts#transpose', accumulateWeightGradient: 'linalg.ts#accumulateWeightGradient', linearBackward: 'linalg.ts#linearBackward',
+    transpose: 'linalg.ts#transpose', linearBackward: 'linalg.ts#linearBackward',
     swapLeadingAxes: 'recurrent.ts#swapLeadingAxes',
     sgdStep: 'optim.ts#sgdStep', adamStep: 'optim.ts#adamStep', sumOfSquares: 'optim.ts#sumOfSquares', scaleArray: 'optim.ts#scaleArray',
     clampArray: 'optim.ts#clampArray',
