@@ -3,7 +3,7 @@
 
 import { defineConfig } from 'vitest/config';
 
-const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts'];
+const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts', 'test/packaging/**'];
 const runtimes = 'test/runtimes';
 
 export default defineConfig({

@@ -1,6 +1,9 @@
 // Public entry point of looptree: re-exports the API of DESIGN §4 and the typed errors.
 
-export { init, initSync, backendInfo, type InitOptions, type SimdMode } from './runtime.js';
+// The global types our .d.ts need (ambient.ts): a type-only export keeps them in the .d.ts, and out of the bundles.
+export type {} from './ambient.js';
+
+export { init, initSync, backendInfo, type InitOptions, type SimdMode, type WasmBytes } from './runtime.js';
 export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
 export { manualSeed, seededRandom } from './random.js';
 export * from './nn/index.js';

@@ -26,20 +26,64 @@ export function optionsObject<T extends object>(value: T | undefined, where: str
 }
 
 /**
- * Rejects keys that `where` does not know, naming the closest known one. Spellings from PyTorch and Keras
- * (`batch_first`, `num_layers`, `learning_rate`) are matched to ours through their camelCase form.
+ * Other libraries' names for our options that camelCasing does not reach (lowercased, without underscores) →
+ * ours: Keras' and TensorFlow's (`learning_rate`, `epsilon`, `units`, `input_dim`, `rate`, `clipnorm`), torchtext's `min_freq`.
  */
-export function checkKeys(options: object, allowed: readonly string[], where: string): void {
+const FOREIGN_NAMES: Readonly<Record<string, readonly string[]>> = {
+  learningrate: ['lr'],
+  epsilon: ['eps'],
+  beta1: ['betas'],
+  beta2: ['betas'],
+  units: ['hiddenSize', 'outFeatures'],
+  inputdim: ['numEmbeddings', 'inputSize'],
+  outputdim: ['embeddingDim'],
+  rate: ['p'],
+  clipnorm: ['clipGradNorm'],
+  minfreq: ['minCount'],
+};
+
+/** PyTorch's snake_case as our camelCase: `batch_first` → `batchFirst`. */
+const camelCase = (key: string) => key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/**
+ * Rejects keys that `where` does not know, naming the closest known one. Spellings from PyTorch and Keras
+ * (`batch_first`, `num_layers`, `learning_rate`) are matched to ours through their camelCase form and FOREIGN_NAMES.
+ * `unsupported` names options other libraries have and we do not (camelCase key → why), so that they are
+ * refused with the reason rather than as typos.
+ */
+export function checkKeys(options: object, allowed: readonly string[], where: string, unsupported: Readonly<Record<string, string>> = {}): void {
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
+    const expected = `expected one of ${allowed.join(', ')}`;
+    if (Object.hasOwn(unsupported, camelCase(key))) {
+      throw new ArgumentError(`${where}: option "${key}" is not supported (${unsupported[camelCase(key)]}); ${expected}`);
+    }
     const suggestion = closest(key, allowed);
-    throw new ArgumentError(`${where}: unknown option "${key}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}; expected one of ${allowed.join(', ')}`);
+    throw new ArgumentError(`${where}: unknown option "${key}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}; ${expected}`);
   }
 }
 
-/** The known name nearest to `key` (camelCased, case-insensitive edit distance ≤ a third of its length), if any. */
+/** The options object of `where` (`undefined` gives `{}`) with every key known: optionsObject, then checkKeys. */
+export function strictOptions<T extends object>(value: T | undefined, allowed: readonly string[], where: string,
+                                                unsupported?: Readonly<Record<string, string>>): T {
+  const options = optionsObject(value, where);
+  checkKeys(options, allowed, where, unsupported);
+  return options;
+}
+
+/**
+ * The keys of an options type, written once as `{ key: true, ... }`: the compiler checks that the record names
+ * every key of T and no other, so the list a validator checks against cannot drift from the type.
+ */
+export function optionKeys<T extends object>(keys: Record<keyof T, true>): readonly string[] {
+  return Object.keys(keys);
+}
+
+/** The known name nearest to `key` (a foreign name's, else camelCased, case-insensitive edit distance ≤ a third of its length), if any. */
 function closest(key: string, known: readonly string[]): string | undefined {
-  const camel = key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()).toLowerCase();
+  const foreign = FOREIGN_NAMES[key.replace(/_/g, '').toLowerCase()]?.find((name) => known.includes(name));
+  if (foreign) return foreign;
+  const camel = camelCase(key).toLowerCase();
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(camel.length / 3)) + 1;
   for (const name of known) {
@@ -67,6 +111,18 @@ function editDistance(a: string, b: string): number {
 export function positiveInteger(value: unknown, what: string, where?: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw new ArgumentError(`${prefix(where)}${what} must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * An integer id in [0, limit) — or `extra`, a value with a meaning of its own (an ignoreIndex, −1 for "none") —
+ * where a non-integer and an id out of range get messages of their own. `what` names the entry: 'ids[3]'.
+ */
+export function integerId(value: unknown, what: string, limit: number, where: string, extra?: { value: number; meaning: string }): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new ArgumentError(`${where}: ${what} must be an integer, got ${describe(value)}`);
+  if (value !== extra?.value && (value < 0 || value >= limit)) {
+    throw new ArgumentError(`${where}: ${what} must be in [0, ${limit})${extra ? ` or ${extra.value} (${extra.meaning})` : ''}, got ${value}`);
   }
   return value;
 }

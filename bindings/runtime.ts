@@ -2,6 +2,7 @@
 // linear memory: heap blocks, the per-call arena, and views re-derived whenever memory has grown.
 
 import { InitError, OutOfMemoryError } from './errors.js';
+import { optionKeys, strictOptions } from './options.js';
 import type { CoreExports } from './generated/core.js';
 
 declare const __NODE__: boolean;
@@ -12,9 +13,12 @@ export type Kernels = CoreExports;
 
 export type SimdMode = 'relaxed' | 'baseline';
 
+/** The `.wasm` bytes (what the DOM lib calls a BufferSource). */
+export type WasmBytes = ArrayBuffer | ArrayBufferView;
+
 export interface InitOptions {
   /** The compiled `.wasm` (required where compiling from bytes is forbidden, e.g. Cloudflare workerd). */
-  module?: WebAssembly.Module | BufferSource;
+  module?: WebAssembly.Module | WasmBytes;
   /** Which build to load: 'auto' (default) takes relaxed SIMD where the engine has it. */
   simd?: 'auto' | SimdMode;
 }
@@ -57,13 +61,15 @@ function chooseSimd(requested: 'auto' | SimdMode): SimdMode {
   return hasRelaxedSimd() ? 'relaxed' : 'baseline';
 }
 
-function checkOptions(opts: InitOptions | undefined): 'auto' | SimdMode {
-  if (opts !== undefined && (opts === null || typeof opts !== 'object')) {
-    throw new InitError(`init(): expected an options object, got ${opts === null ? 'null' : typeof opts}`);
+const INIT_OPTION_KEYS = optionKeys<InitOptions>({ module: true, simd: true });
+
+function checkOptions(options: InitOptions | undefined, where: string): 'auto' | SimdMode {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InitError(`${where}: expected an options object, got ${options === null ? 'null' : typeof options}`);
   }
-  const simd = opts?.simd ?? 'auto';
+  const simd = strictOptions(options, INIT_OPTION_KEYS, where).simd ?? 'auto';
   if (simd !== 'auto' && simd !== 'relaxed' && simd !== 'baseline') {
-    throw new InitError(`init(): simd must be 'auto', 'relaxed' or 'baseline', got ${JSON.stringify(simd)}`);
+    throw new InitError(`${where}: simd must be 'auto', 'relaxed' or 'baseline', got ${JSON.stringify(simd)}`);
   }
   return simd;
 }
@@ -96,13 +102,14 @@ function instantiate(module: WebAssembly.Module): Kernels {
   return kernels;
 }
 
-function compileSync(source: WebAssembly.Module | BufferSource): WebAssembly.Module {
+function compileSync(source: WebAssembly.Module | WasmBytes): WebAssembly.Module {
   if (source instanceof WebAssembly.Module) return source;
   if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
     throw new InitError(`init(): module must be a WebAssembly.Module or the .wasm bytes, got ${typeof source}`);
   }
   try {
-    return new WebAssembly.Module(source);
+    // WasmBytes is spelled without TypeScript 5.7's ArrayBufferView<ArrayBuffer>, so that older compilers read our types.
+    return new WebAssembly.Module(source as BufferSource);
   } catch (error) {
     throw new InitError(`init(): could not compile the given .wasm bytes: ${(error as Error).message}`);
   }
@@ -139,7 +146,7 @@ async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
  * Without `module`, Node reads the .wasm from the package and browsers fetch it next to this file.
  */
 export async function init(opts?: InitOptions): Promise<void> {
-  const requested = checkOptions(opts);
+  const requested = checkOptions(opts, 'init()');
   if (alreadyInitialized(requested)) return;
   pending ??= (async () => {
     const module = opts?.module !== undefined
@@ -153,8 +160,8 @@ export async function init(opts?: InitOptions): Promise<void> {
 }
 
 /** Synchronous init for workers and edge runtimes: `module` is required (a Module or the .wasm bytes). */
-export function initSync(opts: InitOptions & { module: WebAssembly.Module | BufferSource }): void {
-  const requested = checkOptions(opts);
+export function initSync(opts: InitOptions & { module: WebAssembly.Module | WasmBytes }): void {
+  const requested = checkOptions(opts, 'initSync()');
   if (opts?.module === undefined) {
     throw new InitError('initSync(): opts.module is required (a WebAssembly.Module or the .wasm bytes)');
   }

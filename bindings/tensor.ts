@@ -1,6 +1,7 @@
 // Tensor: a JS-owned Float32Array with a row-major shape; the only data type crossing the public API.
 
 import { ArgumentError, ShapeError, formatShape } from './errors.js';
+import { describe } from './options.js';
 
 /** Nested arrays of numbers, as in `[[1, 2], [3, 4]]`. */
 export type NestedArray = number | readonly NestedArray[];
@@ -60,53 +61,59 @@ function inferShape(value: NestedArray): number[] {
   return shape;
 }
 
-function flattenInto(value: NestedArray, shape: readonly number[], axis: number, out: number[], path: string): void {
+function flattenInto(value: NestedArray, shape: readonly number[], axis: number, out: number[], path: string, where: string): void {
   if (axis === shape.length) {
-    if (typeof value !== 'number') throw new ArgumentError(`Expected a number at ${path || 'top level'}, got ${describe(value)}`);
+    if (typeof value !== 'number') throw new ArgumentError(`${where}: expected a number at ${path || 'top level'}, got ${describe(value)}`);
     out.push(value);
     return;
   }
   if (!Array.isArray(value) || value.length !== shape[axis]) {
-    throw new ShapeError(`Ragged nested array: expected ${shape[axis]} entries at ${path || 'top level'}, got ${describe(value)}`);
+    throw new ShapeError(`${where}: ragged nested array: expected ${shape[axis]} entries at ${path || 'top level'}, got ${describe(value)}`);
   }
-  for (let i = 0; i < value.length; i++) flattenInto(value[i], shape, axis + 1, out, `${path}[${i}]`);
+  for (let i = 0; i < value.length; i++) flattenInto(value[i], shape, axis + 1, out, `${path}[${i}]`, where);
 }
 
-function describe(value: unknown): string {
-  return Array.isArray(value) ? `an array of length ${value.length}` : typeof value === 'number' ? 'a number' : typeof value;
+/** tensor() with `where` starting its messages. */
+function fromArray(data: ArrayLike<number> | NestedArray, shape: readonly number[] | undefined, where: string): Tensor {
+  if (typeof data === 'number') return new Tensor(Float32Array.of(data), shape ?? []);
+  const nested = Array.isArray(data) && data.some((entry) => Array.isArray(entry));
+  if (nested) {
+    const inferred = inferShape(data as NestedArray);
+    const flat: number[] = [];
+    flattenInto(data as NestedArray, inferred, 0, flat, '', where);
+    if (shape && shapeSize(shape) !== flat.length) {
+      throw new ShapeError(`${where}: shape ${formatShape(shape)} needs ${shapeSize(shape)} values, the nested array holds ${flat.length} (shape ${formatShape(inferred)})`);
+    }
+    return new Tensor(Float32Array.from(flat), shape ?? inferred);
+  }
+  if (!isArrayLike(data)) throw new ArgumentError(`${where}: expected an array-like of numbers or nested arrays, got ${describe(data)}`);
+  const flat = Float32Array.from(data as ArrayLike<number>);
+  return new Tensor(flat, shape ?? [flat.length]);
 }
+
+const isArrayLike = (value: unknown): value is ArrayLike<unknown> =>
+  value !== null && typeof value === 'object' && typeof (value as ArrayLike<unknown>).length === 'number';
 
 /**
  * Makes a Tensor from flat data with a shape, or from nested arrays (shape inferred).
  * `tensor([1, 2, 3, 4], [2, 2])`, `tensor([[1, 2], [3, 4]])`. Data is copied as float32.
  */
 export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly number[]): Tensor {
-  if (typeof data === 'number') return new Tensor(Float32Array.of(data), shape ?? []);
-  const nested = Array.isArray(data) && data.some((entry) => Array.isArray(entry));
-  if (nested) {
-    const inferred = inferShape(data as NestedArray);
-    const flat: number[] = [];
-    flattenInto(data as NestedArray, inferred, 0, flat, '');
-    if (shape && shapeSize(shape) !== flat.length) {
-      throw new ShapeError(`tensor(): shape ${formatShape(shape)} needs ${shapeSize(shape)} values, the nested array holds ${flat.length} (shape ${formatShape(inferred)})`);
-    }
-    return new Tensor(Float32Array.from(flat), shape ?? inferred);
-  }
-  if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
-    throw new ArgumentError(`tensor(): expected an array-like of numbers or nested arrays, got ${data === null ? 'null' : typeof data}`);
-  }
-  const flat = Float32Array.from(data as ArrayLike<number>);
-  return new Tensor(flat, shape ?? [flat.length]);
+  return fromArray(data, shape, 'tensor()');
 }
 
-/** A Tensor or the plain `{ shape, data }` form used by JSON state dicts. */
-export type TensorLike = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
+/**
+ * What every API taking a tensor accepts: a Tensor, the plain `{ shape, data }` form of JSON state dicts, nested
+ * arrays (shape inferred, `[[1, 2], [3, 4]]` is [2, 2]), or a flat array or typed array (shape [length]).
+ */
+export type TensorLike = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> } | NestedArray | ArrayLike<number>;
 
-/** Accepts a Tensor or `{ shape, data }` and returns a Tensor (copying only when needed). */
+/** Any TensorLike as a Tensor (copying only when needed); `what` starts the messages: 'LSTM.forward: input'. */
 export function toTensor(value: TensorLike, what: string): Tensor {
   if (value instanceof Tensor) return value;
-  if (value === null || typeof value !== 'object' || !Array.isArray(value.shape) || value.data === undefined || typeof value.data.length !== 'number') {
-    throw new ArgumentError(`${what}: expected a Tensor or { shape, data }, got ${value === null ? 'null' : typeof value}`);
+  if (typeof value === 'number' || isArrayLike(value)) return fromArray(value as ArrayLike<number> | NestedArray, undefined, what);
+  if (value === null || typeof value !== 'object' || !Array.isArray(value.shape) || !isArrayLike(value.data)) {
+    throw new ArgumentError(`${what}: expected a Tensor, { shape, data } or nested arrays, got ${describe(value)}`);
   }
   const size = shapeSize(value.shape);
   if (value.data.length !== size) {

@@ -118,6 +118,7 @@ run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.
 writeFileSync(new URL('../dist/index.d.ts', import.meta.url), "export * from './types/bindings/index.js';\n");
 // `import wasm from 'looptree/looptree-baseline.wasm'` (workerd, bundlers with a .wasm loader) is a compiled module.
 writeFileSync(new URL('../dist/wasm.d.ts', import.meta.url), `// The compiled looptree core, for runtimes and bundlers that import .wasm files as modules: pass it to init({ module }).
+/// <reference path="./types/bindings/ambient.d.ts" />
 declare const module: WebAssembly.Module;
 export default module;
 `);

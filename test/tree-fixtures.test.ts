@@ -50,7 +50,8 @@ function checkParameterGrads(grads: Record<string, Tensor>, fixture: TreeFixture
 
 function runTreeModel(fixture: TreeFixture): void {
   const kind = fixture.module as ModelKind;
-  const module: TreeModule = new constructors[kind](fixture.config);
+  const { inputSize, hiddenSize } = fixture.config; // the config also documents the child order, not an option
+  const module: TreeModule = new constructors[kind]({ inputSize, hiddenSize });
   module.loadStateDict(fixture.params);
   const trees = fixture.inputs.trees.map((t) => Tree.fromParents(t.parents));
   const x = fixture.inputs.trees.map((t) => t.x!);

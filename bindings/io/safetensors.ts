@@ -97,17 +97,17 @@ function readHeader(bytes: Uint8Array, caller: string): Header {
     throw new ArgumentError(`${caller}: expected a Uint8Array, got ${describeValue(bytes)}`);
   }
   if (bytes.length < LENGTH_PREFIX_BYTES) {
-    throw new SafetensorsError(`safetensors: expected at least ${LENGTH_PREFIX_BYTES} bytes (the header length), got ${bytes.length}`);
+    throw notSafetensors(bytes, `expected at least ${LENGTH_PREFIX_BYTES} bytes (the header length), got ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declaredLength = view.getBigUint64(0, true);
   if (declaredLength > BigInt(MAX_HEADER_BYTES)) {
-    throw new SafetensorsError(`safetensors: header length ${declaredLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+    throw notSafetensors(bytes, `header length ${declaredLength} (read from its first 8 bytes) exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   }
   const headerLength = Number(declaredLength);
   const bytesAfterPrefix = bytes.length - LENGTH_PREFIX_BYTES;
   if (headerLength > bytesAfterPrefix) {
-    throw new SafetensorsError(`safetensors: header length ${headerLength} is larger than the ${bytesAfterPrefix} bytes after the length prefix`);
+    throw notSafetensors(bytes, `header length ${headerLength} (read from its first 8 bytes) is larger than the ${bytesAfterPrefix} bytes after them`);
   }
   const dataStart = LENGTH_PREFIX_BYTES + headerLength;
   const json = parseHeaderJson(bytes.subarray(LENGTH_PREFIX_BYTES, dataStart));
@@ -121,6 +121,23 @@ function readHeader(bytes: Uint8Array, caller: string): Header {
   }
   checkCoverage(entries, dataLength);
   return { metadata, entries, dataStart };
+}
+
+/** Formats that get mistaken for safetensors, by their first bytes. */
+const SIGNATURES: ReadonlyArray<[signature: readonly number[], format: string]> = [
+  [[0x50, 0x4b, 0x03, 0x04], 'a ZIP archive, as torch.save writes (save the state_dict with safetensors.torch.save_file)'],
+  [[0x80, 0x02], 'a Python pickle, as torch.save writes (save the state_dict with safetensors.torch.save_file)'],
+  [[0x89, 0x48, 0x44, 0x46], 'an HDF5 file, as Keras writes (.h5)'],
+  [[0x00, 0x61, 0x73, 0x6d], 'a WebAssembly module'],
+];
+
+/** The error for bytes that do not begin as a safetensors file does, saying what they look like when it can tell. */
+function notSafetensors(bytes: Uint8Array, reason: string): SafetensorsError {
+  const text = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
+  const format = text.startsWith('{') || text.startsWith('[')
+    ? 'JSON text (a JSON state dict, { name: { shape, data } }, goes to loadStateDict after JSON.parse)'
+    : SIGNATURES.find(([signature]) => signature.every((byte, i) => bytes[i] === byte))?.[1];
+  return new SafetensorsError(`safetensors: this is not a safetensors file (${reason})${format ? `; it looks like ${format}` : ''}`);
 }
 
 function parseHeaderJson(headerBytes: Uint8Array): Record<string, unknown> {

@@ -7,7 +7,7 @@ import { DisposedError } from '../errors.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import type { LoadReport, Module } from './module.js';
 import { Parameter } from './parameter.js';
-import { loadStateSlots, type ParameterSlot } from './parameters.js';
+import { loadStateSlots, type LoadOptions, type ParameterSlot } from './parameters.js';
 
 /**
  * How a child's parameter names become the container's keys: a prefix (`'0'`: `weight` → `0.weight`; `''`
@@ -80,7 +80,7 @@ export abstract class Container implements Module {
    * Loads the container's keys into its children. With `strict` (default) a missing or unexpected key is an
    * error; a wrongly shaped or non-finite value always is. Nothing is written unless everything is valid.
    */
-  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): LoadReport {
+  loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     this.checkAlive();
     const report = loadStateSlots(`${this.constructor.name}.loadStateDict`, this.parameterSlots(), dict, opts);
     for (const { module, key } of this.children) {

@@ -1,11 +1,11 @@
 // Embedding lookup table (PyTorch nn.Embedding names, init and padding_idx), forward gather and backward scatter-add.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import type { LayerContext, StackLayer } from './module.js';
+import { TRAIN_OPTION_KEYS, type LayerContext, type StackLayer, type TrainOptions } from './module.js';
 import { ParameterizedModule } from './parameters.js';
 import { heapF32 } from '../runtime.js';
 import { random } from '../random.js';
-import { describe } from '../options.js';
+import { integerId, optionKeys, positiveInteger, strictOptions } from '../options.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 
 export interface EmbeddingOptions {
@@ -14,6 +14,15 @@ export interface EmbeddingOptions {
   /** This row stays zero and gets no gradient (PyTorch's padding_idx; negative counts from the end). */
   paddingIdx?: number;
 }
+
+const EMBEDDING_KEYS = optionKeys<EmbeddingOptions>({ numEmbeddings: true, embeddingDim: true, paddingIdx: true });
+/** nn.Embedding's options that this Embedding does not have. */
+const UNSUPPORTED = {
+  maxNorm: 'looked-up rows are not renormalized',
+  normType: 'looked-up rows are not renormalized',
+  scaleGradByFreq: 'gradients are not scaled by word frequency',
+  sparse: 'gradients are dense',
+};
 
 /** Standard normal samples by Box–Muller from the seeded generator. */
 function fillNormal(out: Float32Array): void {
@@ -25,9 +34,9 @@ function fillNormal(out: Float32Array): void {
   }
 }
 
-/** A Tensor or `{ shape, data }`, as opposed to a flat array of ids. */
-function isTensorLike(ids: unknown): ids is TensorLike {
-  return ids instanceof Tensor || (ids !== null && typeof ids === 'object' && !('length' in ids) && 'shape' in ids && 'data' in ids);
+/** A flat array or typed array of ids, as opposed to a Tensor, `{ shape, data }` or nested arrays. */
+function isFlatIds(ids: unknown): ids is ArrayLike<number> {
+  return ids !== null && typeof ids === 'object' && typeof (ids as ArrayLike<number>).length === 'number' && !(Array.isArray(ids) && ids.some(Array.isArray));
 }
 
 /**
@@ -42,12 +51,10 @@ export class Embedding extends ParameterizedModule implements StackLayer {
   private lastIds: Int32Array | null = null;
 
   constructor(options: EmbeddingOptions) {
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`Embedding: expected an options object, got ${options === null ? 'null' : typeof options}`);
-    for (const key of ['numEmbeddings', 'embeddingDim'] as const) {
-      const value = options[key];
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ArgumentError(`Embedding: ${key} must be a positive integer, got ${String(value)}`);
-    }
-    const { numEmbeddings, embeddingDim, paddingIdx } = options;
+    const checked = strictOptions(options, EMBEDDING_KEYS, 'Embedding', UNSUPPORTED);
+    const numEmbeddings = positiveInteger(checked.numEmbeddings, 'numEmbeddings', 'Embedding');
+    const embeddingDim = positiveInteger(checked.embeddingDim, 'embeddingDim', 'Embedding');
+    const { paddingIdx } = checked;
     if (paddingIdx !== undefined && (!Number.isInteger(paddingIdx) || paddingIdx < -numEmbeddings || paddingIdx >= numEmbeddings)) {
       throw new ArgumentError(`Embedding: paddingIdx must be an integer in [${-numEmbeddings}, ${numEmbeddings}), got ${paddingIdx}`);
     }
@@ -71,34 +78,29 @@ export class Embedding extends ParameterizedModule implements StackLayer {
   parametersChanged(): void {}
 
   /**
-   * Looks up integer ids in [0, numEmbeddings): a Tensor (or `{ shape, data }`) of ids [...shape], or a flat
-   * array of ids laid out as `shape` (default: [ids.length]). → [...shape, E].
+   * Looks up integer ids in [0, numEmbeddings): ids [...shape] as a Tensor, `{ shape, data }` or nested arrays, or a
+   * flat array of ids laid out as `shape` (default: [ids.length]). → [...shape, E].
    */
-  forward(ids: TensorLike, opts?: { train?: boolean }): Tensor;
-  forward(ids: ArrayLike<number>, shape?: readonly number[], opts?: { train?: boolean }): Tensor;
-  forward(ids: TensorLike | ArrayLike<number>, shapeOrOptions?: readonly number[] | { train?: boolean }, options?: { train?: boolean }): Tensor {
+  forward(ids: TensorLike, opts?: TrainOptions): Tensor;
+  forward(ids: ArrayLike<number>, shape?: readonly number[], opts?: TrainOptions): Tensor;
+  forward(ids: TensorLike, shapeOrOptions?: readonly number[] | TrainOptions, options?: TrainOptions): Tensor {
     this.checkAlive();
-    let values: ArrayLike<number>, shape: readonly number[], opts: { train?: boolean };
-    if (isTensorLike(ids)) {
-      if (Array.isArray(shapeOrOptions)) throw new ArgumentError('Embedding.forward: a Tensor of ids carries its shape; call forward(ids, { train })');
-      ({ data: values, shape } = toTensor(ids, 'Embedding.forward: ids'));
-      opts = (shapeOrOptions ?? {}) as { train?: boolean };
-    } else {
-      if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') throw new ArgumentError(`Embedding.forward: ids must be a Tensor or an array of integers, got ${describe(ids)}`);
+    const where = 'Embedding.forward';
+    const flatShape = Array.isArray(shapeOrOptions) ? shapeOrOptions as readonly number[] : undefined;
+    const opts = strictOptions(flatShape ? options : shapeOrOptions as TrainOptions | undefined, TRAIN_OPTION_KEYS, where);
+    let values: ArrayLike<number>, shape: readonly number[];
+    if (isFlatIds(ids)) {
+      // Flat ids are read as given: float32 would round ids above 2^24.
       values = ids;
-      shape = (shapeOrOptions ?? [ids.length]) as readonly number[];
-      opts = options ?? {};
-      if (shapeSize(shape) !== ids.length) throw new ShapeError(`Embedding.forward: shape ${formatShape(shape)} needs ${shapeSize(shape)} ids, got ${ids.length}`);
+      shape = flatShape ?? [ids.length];
+      if (shapeSize(shape) !== ids.length) throw new ShapeError(`${where}: shape ${formatShape(shape)} needs ${shapeSize(shape)} ids, got ${ids.length}`);
+    } else {
+      if (flatShape) throw new ArgumentError(`${where}: a Tensor (or nested arrays) of ids carries its shape; call forward(ids, { train })`);
+      ({ data: values, shape } = toTensor(ids, `${where}: ids`));
     }
     const E = this.embeddingDim;
     const indices = new Int32Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const id = values[i];
-      if (!Number.isInteger(id) || id < 0 || id >= this.numEmbeddings) {
-        throw new ArgumentError(`Embedding.forward: ids[${i}] = ${id} is out of range [0, ${this.numEmbeddings})`);
-      }
-      indices[i] = id;
-    }
+    for (let i = 0; i < values.length; i++) indices[i] = integerId(values[i], `ids[${i}]`, this.numEmbeddings, where);
     const out = new Float32Array(values.length * E);
     const heap = heapF32(), weight = this.store.get('weight').ptr >>> 2;
     for (let i = 0; i < indices.length; i++) out.set(heap.subarray(weight + indices[i] * E, weight + (indices[i] + 1) * E), i * E);

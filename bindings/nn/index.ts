@@ -8,10 +8,13 @@ export {
 } from './recurrent.js';
 export type { Activation, ActivationName } from './recurrent-plan.js';
 export { Parameter } from './parameter.js';
-export type { LayerContext, LoadReport, Module, RecurrentState, StackLayer } from './module.js';
+export type { LayerContext, LoadReport, Module, RecurrentState, StackLayer, TrainOptions } from './module.js';
+export type { LoadOptions } from './parameters.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
-export { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh, logSoftmax } from './layers.js';
+export { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh, logSoftmax, type DropoutOptions } from './layers.js';
 export { LastStep, type LastStepOptions } from './last-step.js';
-export { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult, type Reduction } from './losses.js';
+export {
+  bceWithLogits, crossEntropy, mse, nllLoss, type BceOptions, type ClassLossOptions, type LossResult, type MseOptions, type Reduction,
+} from './losses.js';
 export * from './tree/index.js';

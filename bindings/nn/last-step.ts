@@ -4,7 +4,7 @@
 // Shapes: B batch, T steps, D directions (2 if bidirectional), P the recurrent layer's h width.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { sequenceLengths } from '../options.js';
+import { optionKeys, sequenceLengths, strictOptions } from '../options.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { ParameterFreeLayer, type LayerContext } from './module.js';
 
@@ -16,6 +16,8 @@ export interface LastStepOptions {
   /** Keep what backward() needs, default false. */
   train?: boolean;
 }
+
+const LAST_STEP_KEYS = optionKeys<LastStepOptions>({ lengths: true, directions: true, train: true });
 
 /**
  * [B, T, D·P] → [B, D·P]: for each sequence b, the forward direction's output at step lengths[b] − 1 and,
@@ -30,7 +32,8 @@ export interface LastStepOptions {
 export class LastStep extends ParameterFreeLayer {
   private saved: { shape: readonly number[]; sourceRows: Int32Array; directionWidth: number } | null = null;
 
-  forward(sequence: TensorLike, opts: LastStepOptions = {}): Tensor {
+  forward(sequence: TensorLike, options?: LastStepOptions): Tensor {
+    const opts = strictOptions(options, LAST_STEP_KEYS, 'LastStep.forward');
     const x = toTensor(sequence, 'LastStep.forward: input');
     const directions = opts.directions ?? 1;
     const [B, T] = checkSequence(x, directions);

@@ -3,14 +3,16 @@
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { seededRandom } from '../random.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
-import { ParameterFreeLayer, type LayerContext } from './module.js';
+import { optionKeys, strictOptions } from '../options.js';
+import { ParameterFreeLayer, TRAIN_OPTION_KEYS, type LayerContext, type TrainOptions } from './module.js';
 
 /** A layer without parameters that remembers what its backward needs from the last training forward. */
 abstract class ElementwiseLayer extends ParameterFreeLayer {
   protected saved: Float32Array | null = null;
   protected savedShape: readonly number[] = [];
 
-  forward(input: TensorLike, opts: { train?: boolean } = {}): Tensor {
+  forward(input: TensorLike, options?: TrainOptions): Tensor {
+    const opts = strictOptions(options, TRAIN_OPTION_KEYS, `${this.constructor.name}.forward`);
     const x = toTensor(input, `${this.constructor.name}.forward: input`);
     const y = this.compute(x, opts.train ?? false);
     if (opts.train) this.savedShape = x.shape;
@@ -79,6 +81,15 @@ export class Sigmoid extends ElementwiseLayer {
   }
 }
 
+export interface DropoutOptions {
+  /** Probability of zeroing an element, in [0, 1); default 0.5. */
+  p?: number;
+  /** Seed of this layer's own mask generator. */
+  seed?: number;
+}
+
+const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, seed: true });
+
 /**
  * Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1 − p);
  * the identity outside training. Masks come from this layer's own seeded generator.
@@ -87,12 +98,13 @@ export class Dropout extends ElementwiseLayer {
   readonly p: number;
   private readonly uniform: () => number;
 
-  constructor(options: { p?: number; seed?: number } = {}) {
+  constructor(options?: DropoutOptions) {
     super();
-    const p = options.p ?? 0.5;
+    const checked = strictOptions(options, DROPOUT_KEYS, 'Dropout', { inplace: 'outputs are always new tensors' });
+    const p = checked.p ?? 0.5;
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ArgumentError(`Dropout: p must be in [0, 1), got ${String(p)}`);
     this.p = p;
-    this.uniform = seededRandom(options.seed ?? 0x2545f491);
+    this.uniform = seededRandom(checked.seed ?? 0x2545f491);
   }
 
   protected compute(x: Tensor, train: boolean): Tensor {

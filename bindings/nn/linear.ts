@@ -1,8 +1,8 @@
 // Linear layer y = x·Wᵀ + b (PyTorch nn.Linear names, layout and init), forward and backward in Wasm.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { positiveInteger } from '../options.js';
-import type { LayerContext, StackLayer } from './module.js';
+import { booleanOption, optionKeys, positiveInteger, strictOptions } from '../options.js';
+import { TRAIN_OPTION_KEYS, type LayerContext, type StackLayer, type TrainOptions } from './module.js';
 import { ParameterizedModule } from './parameters.js';
 import { Layout, heapF32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
@@ -13,6 +13,8 @@ export interface LinearOptions {
   /** Learn an additive bias, default true. */
   bias?: boolean;
 }
+
+const LINEAR_KEYS = optionKeys<LinearOptions>({ inFeatures: true, outFeatures: true, bias: true });
 
 /**
  * y = x·Wᵀ + b over the last axis: [..., in] → [..., out]. Parameters `weight` [out, in] and `bias` [out],
@@ -31,11 +33,10 @@ export class Linear extends ParameterizedModule implements StackLayer {
   private savedRows = -1;
 
   constructor(options: LinearOptions) {
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`Linear: expected an options object, got ${options === null ? 'null' : typeof options}`);
-    const inFeatures = positiveInteger(options.inFeatures, 'inFeatures', 'Linear');
-    const outFeatures = positiveInteger(options.outFeatures, 'outFeatures', 'Linear');
-    if (options.bias !== undefined && typeof options.bias !== 'boolean') throw new ArgumentError(`Linear: bias must be a boolean, got ${String(options.bias)}`);
-    const bias = options.bias ?? true;
+    const checked = strictOptions(options, LINEAR_KEYS, 'Linear');
+    const inFeatures = positiveInteger(checked.inFeatures, 'inFeatures', 'Linear');
+    const outFeatures = positiveInteger(checked.outFeatures, 'outFeatures', 'Linear');
+    const bias = booleanOption(checked.bias, 'bias', true, 'Linear');
     super(bias ? [{ name: 'weight', shape: [outFeatures, inFeatures] }, { name: 'bias', shape: [outFeatures] }]
       : [{ name: 'weight', shape: [outFeatures, inFeatures] }]);
     this.inFeatures = inFeatures;
@@ -62,8 +63,9 @@ export class Linear extends ParameterizedModule implements StackLayer {
   }
 
   /** [..., in] → [..., out]. With `train`, keeps the input for backward(). */
-  forward(input: TensorLike, opts: { train?: boolean } = {}): Tensor {
+  forward(input: TensorLike, options?: TrainOptions): Tensor {
     this.checkAlive();
+    const opts = strictOptions(options, TRAIN_OPTION_KEYS, 'Linear.forward');
     const x = toTensor(input, 'Linear.forward: input');
     if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear.forward: expected input of shape [..., ${this.inFeatures}], got ${formatShape(x.shape)}`);

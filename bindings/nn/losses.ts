@@ -1,6 +1,7 @@
 // Losses with PyTorch's semantics, each returning the loss and its gradient with respect to the input.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { choiceOption, describe, integerId, optionKeys, sameShape, strictOptions } from '../options.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { logSoftmax } from './layers.js';
 
@@ -13,23 +14,32 @@ export interface LossResult {
   grad: Tensor;
 }
 
-function checkReduction(reduction: unknown, where: string): Reduction {
-  if (reduction !== 'mean' && reduction !== 'sum') throw new ArgumentError(`${where}: reduction must be 'mean' or 'sum', got ${JSON.stringify(reduction)}`);
-  return reduction;
+/** The options of crossEntropy and nllLoss. */
+export interface ClassLossOptions {
+  /** 'mean' (default) over the non-ignored rows, or 'sum'. */
+  reduction?: Reduction;
+  /** Rows with this target are left out of the loss (PyTorch's ignore_index), default −100. */
+  ignoreIndex?: number;
 }
 
-function classTargets(targets: ArrayLike<number>, rows: number, classes: number, ignoreIndex: number, where: string): Int32Array {
-  if (targets === null || typeof targets !== 'object' || typeof targets.length !== 'number') throw new ArgumentError(`${where}: targets must be an array of class ids, got ${targets === null ? 'null' : typeof targets}`);
-  if (targets.length !== rows) throw new ShapeError(`${where}: expected ${rows} targets (one per row), got ${targets.length}`);
-  const out = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) {
-    const t = targets[i];
-    if (!Number.isInteger(t) || (t !== ignoreIndex && (t < 0 || t >= classes))) {
-      throw new ArgumentError(`${where}: targets[${i}] = ${t} is not a class id in [0, ${classes}) or ignoreIndex (${ignoreIndex})`);
-    }
-    out[i] = t;
+const CLASS_LOSS_KEYS = optionKeys<ClassLossOptions>({ reduction: true, ignoreIndex: true });
+/** Options of PyTorch's losses that these do not have. */
+const WEIGHTS = { weight: 'weights on the terms of the loss are not implemented' };
+const UNSUPPORTED_CLASS_LOSS = { ...WEIGHTS, labelSmoothing: 'label smoothing is not implemented' };
+
+function reductionOption(reduction: unknown, where: string): Reduction {
+  return choiceOption(reduction, 'reduction', ['mean', 'sum'] as const, 'mean', where);
+}
+
+/** Class ids of the N rows of an [N, C] input: shape [N], integers in [0, C) or ignoreIndex. */
+function classTargets(targets: TensorLike, input: Tensor, ignoreIndex: number, where: string): Int32Array {
+  const [N, C] = input.shape;
+  const ids = toTensor(targets, `${where}: targets`);
+  if (!sameShape(ids.shape, [N])) {
+    throw new ShapeError(`${where}: expected targets of shape ${formatShape([N])} (one class id per row of the input ${formatShape(input.shape)}), got ${formatShape(ids.shape)}`);
   }
-  return out;
+  const extra = { value: ignoreIndex, meaning: 'ignoreIndex' };
+  return Int32Array.from(ids.data, (id, i) => integerId(id, `targets[${i}]`, C, where, extra));
 }
 
 function rowsOf(x: Tensor, where: string): [number, number] {
@@ -37,14 +47,14 @@ function rowsOf(x: Tensor, where: string): [number, number] {
   return [x.shape[0], x.shape[1]];
 }
 
-/** Negative log-likelihood of log-probabilities [N, C] at class ids (PyTorch nll_loss). */
-export function nllLoss(logProbs: TensorLike, targets: ArrayLike<number>,
-                        opts: { reduction?: Reduction; ignoreIndex?: number } = {}): LossResult {
-  const x = toTensor(logProbs, 'nllLoss: input');
-  const [N, C] = rowsOf(x, 'nllLoss');
-  const reduction = checkReduction(opts.reduction ?? 'mean', 'nllLoss');
+/** nll_loss of log-probabilities x [N, C]; `where` names the public function in messages. */
+function negativeLogLikelihood(x: Tensor, targets: TensorLike, options: ClassLossOptions | undefined, where: string): LossResult {
+  const [N, C] = rowsOf(x, where);
+  const opts = strictOptions(options, CLASS_LOSS_KEYS, where, UNSUPPORTED_CLASS_LOSS);
+  const reduction = reductionOption(opts.reduction, where);
   const ignoreIndex = opts.ignoreIndex ?? -100;
-  const t = classTargets(targets, N, C, ignoreIndex, 'nllLoss');
+  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`${where}: ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
+  const t = classTargets(targets, x, ignoreIndex, where);
   let counted = 0;
   let total = 0;
   for (let i = 0; i < N; i++) {
@@ -58,16 +68,20 @@ export function nllLoss(logProbs: TensorLike, targets: ArrayLike<number>,
   return { loss: total * scale, grad: new Tensor(grad, x.shape) };
 }
 
+/** Negative log-likelihood of log-probabilities [N, C] at class ids [N] (PyTorch nll_loss). */
+export function nllLoss(logProbs: TensorLike, targets: TensorLike, opts?: ClassLossOptions): LossResult {
+  return negativeLogLikelihood(toTensor(logProbs, 'nllLoss: input'), targets, opts, 'nllLoss');
+}
+
 /**
- * Cross-entropy of logits [N, C] against class ids (PyTorch cross_entropy = log_softmax + nll_loss):
+ * Cross-entropy of logits [N, C] against class ids [N] (PyTorch cross_entropy = log_softmax + nll_loss):
  * mean over the non-ignored rows by default. grad = (softmax − onehot) · scale.
  */
-export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>,
-                             opts: { reduction?: Reduction; ignoreIndex?: number } = {}): LossResult {
+export function crossEntropy(logits: TensorLike, targets: TensorLike, opts?: ClassLossOptions): LossResult {
   const x = toTensor(logits, 'crossEntropy: input');
   const [N, C] = rowsOf(x, 'crossEntropy');
   const logProbs = logSoftmax(x);
-  const { loss, grad } = nllLoss(logProbs, targets, opts);
+  const { loss, grad } = negativeLogLikelihood(logProbs, targets, opts, 'crossEntropy');
   // d(nll)/d(logits) = softmax · Σ_j d(nll)/d(logp_j) − ... = softmax·(−Σ g) + g for g = d(nll)/d(logp).
   const out = new Float32Array(N * C);
   for (let i = 0; i < N; i++) {
@@ -78,18 +92,25 @@ export function crossEntropy(logits: TensorLike, targets: ArrayLike<number>,
   return { loss, grad: new Tensor(out, x.shape) };
 }
 
-function sameShape(a: Tensor, b: Tensor, where: string): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new ShapeError(`${where}: expected target of shape ${formatShape(a.shape)}, got ${formatShape(b.shape)}`);
-  }
+/** The input and target of a loss over values, validated: same shape. */
+function valuePair(input: TensorLike, target: TensorLike, where: string): [Tensor, Tensor] {
+  const x = toTensor(input, `${where}: input`);
+  const y = toTensor(target, `${where}: target`);
+  if (!sameShape(x.shape, y.shape)) throw new ShapeError(`${where}: expected target of shape ${formatShape(x.shape)}, got ${formatShape(y.shape)}`);
+  return [x, y];
 }
 
+export interface MseOptions {
+  /** 'mean' (default) over all elements, or 'sum'. */
+  reduction?: Reduction;
+}
+
+const MSE_KEYS = optionKeys<MseOptions>({ reduction: true });
+
 /** Mean squared error (PyTorch mse_loss). */
-export function mse(input: TensorLike, target: TensorLike, opts: { reduction?: Reduction } = {}): LossResult {
-  const x = toTensor(input, 'mse: input');
-  const y = toTensor(target, 'mse: target');
-  sameShape(x, y, 'mse');
-  const reduction = checkReduction(opts.reduction ?? 'mean', 'mse');
+export function mse(input: TensorLike, target: TensorLike, opts?: MseOptions): LossResult {
+  const [x, y] = valuePair(input, target, 'mse');
+  const reduction = reductionOption(strictOptions(opts, MSE_KEYS, 'mse').reduction, 'mse');
   const scale = reduction === 'mean' ? 1 / x.data.length : 1;
   let total = 0;
   const grad = new Float32Array(x.data.length);
@@ -101,16 +122,25 @@ export function mse(input: TensorLike, target: TensorLike, opts: { reduction?: R
   return { loss: total * scale, grad: new Tensor(grad, x.shape) };
 }
 
+export interface BceOptions {
+  /** 'mean' (default) over all elements, or 'sum'. */
+  reduction?: Reduction;
+  /** Weight of the positive class' term (PyTorch's pos_weight, one number for every element), default 1. */
+  posWeight?: number;
+}
+
+const BCE_KEYS = optionKeys<BceOptions>({ reduction: true, posWeight: true });
+
 /**
  * Binary cross-entropy on logits (PyTorch binary_cross_entropy_with_logits), stable form
  * max(x, 0) − x·y + log(1 + e^−|x|); grad = (σ(x) − y) · scale, with an optional positive-class weight.
  */
-export function bceWithLogits(input: TensorLike, target: TensorLike, opts: { reduction?: Reduction; posWeight?: number } = {}): LossResult {
-  const x = toTensor(input, 'bceWithLogits: input');
-  const y = toTensor(target, 'bceWithLogits: target');
-  sameShape(x, y, 'bceWithLogits');
-  const reduction = checkReduction(opts.reduction ?? 'mean', 'bceWithLogits');
+export function bceWithLogits(input: TensorLike, target: TensorLike, options?: BceOptions): LossResult {
+  const [x, y] = valuePair(input, target, 'bceWithLogits');
+  const opts = strictOptions(options, BCE_KEYS, 'bceWithLogits', WEIGHTS);
+  const reduction = reductionOption(opts.reduction, 'bceWithLogits');
   const posWeight = opts.posWeight ?? 1;
+  if (typeof posWeight !== 'number' || !Number.isFinite(posWeight)) throw new ArgumentError(`bceWithLogits: posWeight must be a finite number, got ${describe(posWeight)}`);
   const scale = reduction === 'mean' ? 1 / x.data.length : 1;
   let total = 0;
   const grad = new Float32Array(x.data.length);

@@ -2,9 +2,18 @@
 // what a layer of a stack adds (StackLayer: Tensor in, Tensor out, and back), so that containers — Sequential,
 // TreeClassifier, the importers' models — treat their children alike. Also the base of the parameter-free layers.
 
+import { optionKeys } from '../options.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import type { Parameter } from './parameter.js';
-import { loadStateSlots, type ParameterSlot } from './parameters.js';
+import { loadStateSlots, type LoadOptions, type ParameterSlot } from './parameters.js';
+
+/** The options of a plain layer's forward (Linear, Embedding, Dropout, activations). */
+export interface TrainOptions {
+  /** Keep what backward() needs (like autograd recording in PyTorch); default false. */
+  train?: boolean;
+}
+
+export const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>({ train: true });
 
 /** What loadStateDict() found: keys the module has that the dict lacks, and keys the dict has that the module lacks. */
 export interface LoadReport {
@@ -27,7 +36,7 @@ export interface Module {
   /** Copies of the parameters. */
   stateDict(): Record<string, Tensor>;
   /** PyTorch's load_state_dict, strict by default; nothing is written unless the whole dict is valid. */
-  loadStateDict(dict: Record<string, TensorLike>, opts?: { strict?: boolean }): LoadReport;
+  loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport;
   /** Frees the Wasm memory of the module. Idempotent. */
   dispose(): void;
   /** @internal Where the parameters lie, in state-dict order; throws DisposedError after dispose(). */
@@ -92,7 +101,7 @@ export abstract class ParameterFreeLayer implements StackLayer {
   }
 
   /** Takes an empty dict (with `strict: false`, any dict, all of it unexpected). */
-  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): LoadReport {
+  loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     return loadStateSlots(`${this.constructor.name}.loadStateDict`, [], dict, opts);
   }
 

@@ -3,7 +3,7 @@
 // uses), and ParameterizedModule, the base of the modules with parameters.
 
 import { DisposedError, StateDictError, formatShape } from '../errors.js';
-import { booleanOption, describe, sameShape } from '../options.js';
+import { booleanOption, describe, optionKeys, sameShape, strictOptions } from '../options.js';
 import { fillUniformAt } from '../random.js';
 import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
@@ -37,15 +37,22 @@ function checkedStateValue(where: string, name: string, raw: TensorLike, shape: 
   return value;
 }
 
+export interface LoadOptions {
+  /** A missing or unexpected key is an error, default true (PyTorch's `strict`). */
+  strict?: boolean;
+}
+
+const LOAD_OPTION_KEYS = optionKeys<LoadOptions>({ strict: true });
+
 /**
  * PyTorch's load_state_dict over `slots`, keyed by their names: validates the whole dict first — with
  * `strict` (default true) a missing or unexpected key is an error; a wrong shape or a non-finite value always
  * is — and writes nothing unless all of it is valid. `where` starts every message ("LSTM.loadStateDict").
  */
 export function loadStateSlots(where: string, slots: readonly ParameterSlot[], dict: Record<string, TensorLike>,
-                               opts: { strict?: boolean } | undefined): LoadReport {
+                               opts: LoadOptions | undefined): LoadReport {
   if (dict === null || typeof dict !== 'object') throw new StateDictError(`${where}: expected an object of tensors, got ${describe(dict)}`);
-  const strict = booleanOption(opts?.strict, 'strict', true, where);
+  const strict = booleanOption(strictOptions(opts, LOAD_OPTION_KEYS, where, { assign: 'parameters live in Wasm memory and are always copied' }).strict, 'strict', true, where);
   const names = new Set(slots.map((slot) => slot.name));
   const unexpectedKeys = Object.keys(dict).filter((key) => !names.has(key));
   const missingKeys = [...names].filter((name) => !Object.hasOwn(dict, name));
@@ -207,7 +214,7 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
   }
 
   /** PyTorch's load_state_dict: see loadStateSlots. */
-  loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): LoadReport {
+  loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     this.checkAlive();
     const report = loadStateSlots(`${this.constructor.name}.loadStateDict`, this.store.slots, dict, opts);
     this.parametersChanged();

@@ -2,7 +2,7 @@
 // configuration with its parameter specs, Keras-style masks, and the merge of a bidirectional output.
 
 import { ArgumentError, ShapeError } from '../errors.js';
-import { booleanOption, checkKeys, choiceOption, describe, optionsObject, positiveInteger } from '../options.js';
+import { booleanOption, choiceOption, describe, positiveInteger, strictOptions } from '../options.js';
 import { VariantFlag } from '../../assembly/abi.js';
 import type { Activation, CellKind, CellVariant } from './recurrent-plan.js';
 import type { ParameterSpec } from './parameters.js';
@@ -94,6 +94,7 @@ export interface ForwardOptions {
 
 export const FORWARD_KEYS = ['train', 'h0', 'c0', 'lengths', 'mask'] as const;
 export const STREAM_KEYS = ['batch', 'h0', 'c0'] as const;
+export const BACKWARD_KEYS = ['output', 'h', 'c'] as const;
 
 export interface ForwardResult {
   /** [T, B, D·P] (or [B, T, D·P] with batchFirst; [T, D·P] for unbatched input); [.., P] with mergeMode sum, mul, ave. */
@@ -163,9 +164,7 @@ export function recurrentConfig(name: string, cell: CellKind, options: Recurrent
 /** The options object of a recurrent constructor, with every key known (PyTorch's spellings are pointed to ours). */
 export function checkedOptions<T extends object>(options: T, name: string, keys: readonly string[]): T {
   if (options === undefined) throw new ArgumentError(`${name}: expected an options object with inputSize and hiddenSize, got undefined`);
-  const checked = optionsObject(options, name);
-  checkKeys(checked, keys, name);
-  return checked;
+  return strictOptions(options, keys, name);
 }
 
 /** A [B, T] (unbatched: [T]) mask, batch-major, as time-major i32 [T, B] (1 = step runs, 0 = masked). */

@@ -4,11 +4,11 @@
 // stay in one class; its options and Stream live in recurrent-options.ts and stream.ts.)
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger, sequenceLengths } from '../options.js';
+import { booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger, sequenceLengths, strictOptions } from '../options.js';
 import { RnnLayerSlot, RnnPlan, VariantFlag } from '../../assembly/abi.js';
 import { CELL_CODE, activationOption, cellVariant, planBytes, type CellKind, type CellVariant } from './recurrent-plan.js';
 import {
-  FORWARD_KEYS, OPTION_KEYS, STREAM_KEYS, checkedOptions, mergeDirections, recurrentConfig, splitDirections, timeMajorMask, unmergeGradient,
+  BACKWARD_KEYS, FORWARD_KEYS, OPTION_KEYS, STREAM_KEYS, checkedOptions, mergeDirections, recurrentConfig, splitDirections, timeMajorMask, unmergeGradient,
   type BackwardGradients, type BackwardResult, type ForwardOptions, type ForwardResult, type GRUOptions, type LSTMOptions, type MergeMode,
   type RecurrentOptions, type RNNOptions, type StreamOptions,
 } from './recurrent-options.js';
@@ -310,9 +310,10 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
    * zeroGrad()), and returns the gradients with respect to the input, h0 and c0. One backward per
    * training forward; changing the parameters in between invalidates it.
    */
-  backward(gradients: BackwardGradients = {}): BackwardResult {
+  backward(gradients?: BackwardGradients): BackwardResult {
     this.checkAlive();
     const name = this.constructor.name;
+    gradients = strictOptions(gradients, BACKWARD_KEYS, `${name}.backward`);
     const pending = this.pending;
     if (!pending) {
       throw new ArgumentError(`${name}.backward(): call forward(input, { train: true }) first (one backward per training forward, and none after the parameters changed)`);

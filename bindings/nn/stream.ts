@@ -32,7 +32,7 @@ export class Stream {
   /** Runs one step on x [B, I] and returns the last layer's new h [B, P]. */
   step(x: TensorLike): Tensor {
     const buffers = this.alive();
-    const input = x instanceof Tensor ? x : toTensor(x, 'Stream.step: x');
+    const input = toTensor(x, 'Stream.step: x');
     const { inputSize, outputSize } = this.module;
     if (input.shape.length !== 2 || input.shape[0] !== this.batch || input.shape[1] !== inputSize) {
       throw new ShapeError(`Stream.step: expected x of shape ${formatShape([this.batch, inputSize])}, got ${formatShape(input.shape)}`);

@@ -1,9 +1,11 @@
 // The fit loop of Sequential, apart from the model: epochs, shuffled batches, truncated BPTT chunks, the
-// validation split, early stopping, callbacks and progress. It sees the model only through FitModel.
+// validation split, early stopping, callbacks and progress. It sees the model only through FitModel. One loop,
+// a generator that pauses after each optimizer step: fit() runs it through, fitAsync() lets the event loop run
+// between steps.
 
 import { ArgumentError } from '../errors.js';
 import type { RecurrentState } from '../nn/module.js';
-import { booleanOption, checkKeys, describe, positiveInteger } from '../options.js';
+import { booleanOption, checkKeys, describe, optionKeys, positiveInteger, strictOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { permutation, range, takeDataset, timeChunk, type Dataset } from './batches.js';
 import { EarlyStopping, MetricTotals, type LossEvaluation } from './metrics.js';
@@ -56,6 +58,11 @@ export interface FitOptions extends PredictOptions {
   tbptt?: number;
 }
 
+export interface FitAsyncOptions extends FitOptions {
+  /** Optimizer steps (batches; with tbptt, chunks) between two turns of the event loop, default 1. */
+  yieldEvery?: number;
+}
+
 /** Per-epoch metrics of fit(), like Keras's History.history. */
 export interface History {
   loss: number[];
@@ -85,13 +92,59 @@ export interface FitModel {
   loadStateDict(dict: Record<string, Tensor>): unknown;
 }
 
-const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'lengths', 'validationSplit', 'validationData', 'earlyStopping', 'callbacks', 'verbose', 'tbptt'];
+const FIT_OPTION_KEYS = optionKeys<FitOptions>({
+  epochs: true, batchSize: true, shuffle: true, lengths: true, validationSplit: true, validationData: true, earlyStopping: true,
+  callbacks: true, verbose: true, tbptt: true,
+});
+const FIT_ASYNC_OPTION_KEYS = [...FIT_OPTION_KEYS, 'yieldEvery'];
 export const DEFAULT_BATCH_SIZE = 32;
 
 /** Trains `model` on x [N, ...] and targets y [N, ...] (see Sequential.fit); returns per-epoch metrics. */
-export function fit(model: FitModel, x: Samples, y: Samples, options: FitOptions, where: string): History {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: options must be an object, got ${describe(options)}`);
-  checkKeys(options, FIT_OPTIONS, where);
+export function fit(model: FitModel, x: Samples, y: Samples, options: FitOptions | undefined, where: string): History {
+  const steps = trainingSteps(model, x, y, strictOptions(options, FIT_OPTION_KEYS, where), where);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** fit(), giving the event loop a turn after every `yieldEvery` optimizer steps; the same steps, the same result. */
+export async function fitAsync(model: FitModel, x: Samples, y: Samples, options: FitAsyncOptions | undefined, where: string): Promise<History> {
+  const checked = strictOptions(options, FIT_ASYNC_OPTION_KEYS, where);
+  const yieldEvery = positiveInteger(checked.yieldEvery ?? 1, 'yieldEvery', where);
+  const steps = trainingSteps(model, x, y, checked, where);
+  for (let step = 1; ; step++) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (step % yieldEvery === 0) await nextMacrotask();
+  }
+}
+
+/**
+ * Resolves in a later task of the event loop, after pending timers, I/O, input and rendering: setImmediate in
+ * Node; elsewhere a MessageChannel message, which browsers do not throttle the way they clamp nested setTimeout
+ * to 4 ms; setTimeout where neither exists.
+ */
+function nextMacrotask(): Promise<void> {
+  const scope = globalThis as { setImmediate?: (callback: () => void) => unknown };
+  return new Promise((resolve) => {
+    if (typeof scope.setImmediate === 'function') {
+      scope.setImmediate(resolve);
+    } else if (typeof MessageChannel === 'function') {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    } else {
+      setTimeout(resolve, 0);
+    }
+  });
+}
+
+/** The training loop, validated options in hand; yields after each optimizer step and returns the History. */
+function* trainingSteps(model: FitModel, x: Samples, y: Samples, options: FitOptions, where: string): Generator<void, History, void> {
   const epochs = positiveInteger(options.epochs ?? 1, 'epochs', where);
   const batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', where);
   const shuffle = booleanOption(options.shuffle, 'shuffle', true, where);
@@ -127,6 +180,7 @@ export function fit(model: FitModel, x: Samples, y: Samples, options: FitOptions
         callbacks.onBatchEnd?.(step, batchLogs(result, part.size, withAccuracy));
         step++;
         progress.batchEnd(epoch, step, totals.logs());
+        yield;
       }
     }
     const logs: EpochLogs = totals.logs();
@@ -163,6 +217,7 @@ function splitValidation(model: FitModel, data: Dataset, options: FitOptions, wh
   if (validationSplit !== undefined && validationData !== undefined) throw new ArgumentError(`${where}: give validationSplit or validationData, not both`);
   if (validationData !== undefined) {
     if (validationData === null || typeof validationData !== 'object') throw new ArgumentError(`${where}: validationData must be { x, y, lengths? }, got ${describe(validationData)}`);
+    checkKeys(validationData, ['x', 'y', 'lengths'], `${where}: validationData`);
     return { train: data, validation: model.dataset(validationData.x, validationData.y, validationData.lengths, `${where}: validationData`) };
   }
   if (validationSplit === undefined || validationSplit === 0) return { train: data };

@@ -2,6 +2,7 @@
 // on the parameters in place, then each owning module re-derives its packed weights.
 
 import { ArgumentError } from '../errors.js';
+import { booleanOption, optionKeys, strictOptions } from '../options.js';
 import { allocBytes, freeBytes, heapF32, kernels, leakGuard } from '../runtime.js';
 import type { Parameter, ParameterOwner } from '../nn/parameter.js';
 
@@ -73,12 +74,26 @@ abstract class Optimizer {
 }
 
 export interface SGDOptions {
+  /** Learning rate (required, as in PyTorch). */
   lr: number;
+  /** Momentum factor, default 0. */
   momentum?: number;
+  /** Dampening of the momentum, default 0. */
   dampening?: number;
+  /** Nesterov momentum, default false (needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
+  /** L2 penalty added to the gradient, default 0. */
   weightDecay?: number;
 }
+
+export const SGD_OPTION_KEYS = optionKeys<SGDOptions>({ lr: true, momentum: true, dampening: true, nesterov: true, weightDecay: true });
+/** torch.optim options these optimizers do not have (camelCase key → why). */
+export const UNSUPPORTED_OPTIMIZER_OPTIONS = {
+  maximize: 'minimize the negated loss instead',
+  amsgrad: 'AMSGrad is not implemented',
+  foreach: 'updates always run in Wasm',
+  fused: 'updates always run in Wasm',
+};
 
 /** torch.optim.SGD: momentum buffers start as the first gradient; nesterov needs momentum > 0 and dampening 0. */
 export class SGD extends Optimizer {
@@ -87,10 +102,11 @@ export class SGD extends Optimizer {
 
   constructor(params: readonly Parameter[], options: SGDOptions) {
     const where = 'SGD';
-    const lr = nonNegative(options?.lr, 'lr', where);
+    options = strictOptions(options, SGD_OPTION_KEYS, where, UNSUPPORTED_OPTIMIZER_OPTIONS);
+    const lr = nonNegative(options.lr, 'lr', where);
     const momentum = nonNegative(options.momentum ?? 0, 'momentum', where);
     const dampening = nonNegative(options.dampening ?? 0, 'dampening', where);
-    const nesterov = options.nesterov ?? false;
+    const nesterov = booleanOption(options.nesterov, 'nesterov', false, where);
     if (nesterov && (momentum <= 0 || dampening !== 0)) throw new ArgumentError('SGD: nesterov momentum requires a momentum and zero dampening');
     super(params, momentum > 0 ? 1 : 0, where);
     this.options = { lr, momentum, dampening, nesterov, weightDecay: nonNegative(options.weightDecay ?? 0, 'weightDecay', where) };
@@ -107,11 +123,17 @@ export class SGD extends Optimizer {
 }
 
 export interface AdamOptions {
+  /** Learning rate, default 1e-3. */
   lr?: number;
+  /** Decay rates of the running averages of the gradient and its square, default [0.9, 0.999]. */
   betas?: [number, number];
+  /** Added to the denominator, default 1e-8. */
   eps?: number;
+  /** Adam: L2 penalty added to the gradient, default 0; AdamW: decoupled decay, default 0.01. */
   weightDecay?: number;
 }
+
+export const ADAM_OPTION_KEYS = optionKeys<AdamOptions>({ lr: true, betas: true, eps: true, weightDecay: true });
 
 /** torch.optim.Adam (weightDecay as L2 added to the gradient); `decoupled` gives AdamW. */
 export class Adam extends Optimizer {
@@ -121,8 +143,9 @@ export class Adam extends Optimizer {
   protected readonly weightDecay: number;
   private steps = 0;
 
-  constructor(params: readonly Parameter[], options: AdamOptions = {}, private readonly decoupled = false, defaultDecay = 0) {
+  constructor(params: readonly Parameter[], options?: AdamOptions, private readonly decoupled = false, defaultDecay = 0) {
     const where = decoupled ? 'AdamW' : 'Adam';
+    options = strictOptions(options, ADAM_OPTION_KEYS, where, UNSUPPORTED_OPTIMIZER_OPTIONS);
     super(params, 2, where);
     this.lr = nonNegative(options.lr ?? 1e-3, 'lr', where);
     const betas = options.betas ?? [0.9, 0.999];
@@ -149,7 +172,7 @@ export class Adam extends Optimizer {
 
 /** torch.optim.AdamW: weight decay applied to the parameters (p ← p·(1 − lr·wd)), default 0.01. */
 export class AdamW extends Adam {
-  constructor(params: readonly Parameter[], options: AdamOptions = {}) {
+  constructor(params: readonly Parameter[], options?: AdamOptions) {
     super(params, options, true, 0.01);
   }
 }

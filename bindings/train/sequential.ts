@@ -16,11 +16,11 @@ import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from '../n
 import { layerContext, type RecurrentState, type StackLayer } from '../nn/module.js';
 import { RecurrentModule } from '../nn/recurrent.js';
 import { checkKeys, describe, positiveInteger, sameShape, sequenceLengths } from '../options.js';
-import { Tensor, shapeSize, tensor, toTensor, type NestedArray, type TensorLike } from '../tensor.js';
+import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import { gatherSteps, range, scatterSteps, takeDataset, takeSamples, validSteps, type Dataset } from './batches.js';
-import { DEFAULT_BATCH_SIZE, fit, type FitOptions, type History } from './fit.js';
+import { DEFAULT_BATCH_SIZE, fit, fitAsync, type FitAsyncOptions, type FitModel, type FitOptions, type History } from './fit.js';
 import { MetricTotals, type LossEvaluation } from './metrics.js';
-import { Adam, AdamW, SGD, clipGradNorm, type AdamOptions, type SGDOptions } from './optim.js';
+import { ADAM_OPTION_KEYS, Adam, AdamW, SGD, SGD_OPTION_KEYS, UNSUPPORTED_OPTIMIZER_OPTIONS, clipGradNorm, type AdamOptions, type SGDOptions } from './optim.js';
 import {
   CONFIG_FORMAT, CONFIG_METADATA_KEY, LAYER_TYPES, buildLayers, configFromMetadata, layerConfig, layerType,
   type Layer, type LayerType, type SequentialConfig,
@@ -50,8 +50,8 @@ export interface CompileOptions {
   ignoreIndex?: number;
 }
 
-/** Samples: a Tensor, `{ shape, data }`, or nested arrays; the first axis is the sample axis N. */
-export type Samples = TensorLike | NestedArray;
+/** Samples: any TensorLike (a Tensor, `{ shape, data }`, nested arrays); the first axis is the sample axis N. */
+export type Samples = TensorLike;
 
 export interface PredictOptions {
   /** Samples per forward, default 32. */
@@ -67,13 +67,6 @@ export interface SavedSequential {
 }
 
 const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'nllLoss', 'mse', 'bceWithLogits'];
-
-function asTensor(value: Samples, what: string): Tensor {
-  if (value instanceof Tensor) return value;
-  if (ArrayBuffer.isView(value) || Array.isArray(value)) return tensor(value as ArrayLike<number> | NestedArray);
-  if (value !== null && typeof value === 'object') return toTensor(value as TensorLike, what);
-  throw new ArgumentError(`${what}: expected a Tensor, { shape, data } or nested arrays, got ${describe(value)}`);
-}
 
 interface Stage {
   type: LayerType;
@@ -112,6 +105,8 @@ export class Sequential extends Container {
   /** The output keeps the time axis ([N, T, ...]): there is a recurrent layer and no LastStep after it. */
   private readonly perStepOutput: boolean;
   private compiled: Compiled | null = null;
+  /** A fit loop is running (fitAsync() between its steps). */
+  private fitting = false;
 
   constructor(layers: readonly Layer[]) {
     super();
@@ -164,8 +159,9 @@ export class Sequential extends Container {
   compile(options: CompileOptions): void {
     this.checkAlive();
     const where = 'Sequential.compile';
+    this.refuseWhileTraining(where);
     if (options === null || typeof options !== 'object') throw new ArgumentError(`${where}: expected { loss, optimizer, clipGradNorm?, ignoreIndex? }, got ${describe(options)}`);
-    checkKeys(options, ['loss', 'optimizer', 'clipGradNorm', 'ignoreIndex'], where);
+    checkKeys(options, ['loss', 'optimizer', 'clipGradNorm', 'ignoreIndex'], where, { metrics: 'fit and evaluate report accuracy for crossEntropy, nllLoss and bceWithLogits' });
     const { loss, optimizer, clipGradNorm: maxNorm, ignoreIndex = -100 } = options;
     if (typeof loss !== 'function' && !LOSS_NAMES.includes(loss)) {
       throw new ArgumentError(`${where}: loss must be ${LOSS_NAMES.map((name) => `'${name}'`).join(', ')} or a function (output, target) → { loss, grad }, got ${describe(loss)}`);
@@ -185,29 +181,64 @@ export class Sequential extends Container {
   private createOptimizer(config: OptimizerConfig, where: string): SGD | Adam {
     if (config === null || typeof config !== 'object') throw new ArgumentError(`${where}: optimizer must be { type: 'sgd' | 'adam' | 'adamw', ...options }, got ${describe(config)}`);
     const { type, ...options } = config;
+    const keys = type === 'sgd' ? SGD_OPTION_KEYS : type === 'adam' || type === 'adamw' ? ADAM_OPTION_KEYS : undefined;
+    if (!keys) throw new ArgumentError(`${where}: optimizer.type must be 'sgd', 'adam' or 'adamw', got ${describe(type)}`);
+    checkKeys(options, keys, `${where}: optimizer (${type})`, UNSUPPORTED_OPTIMIZER_OPTIONS);
     if (type === 'sgd') return new SGD(this.parameters(), options as SGDOptions);
-    if (type === 'adam') return new Adam(this.parameters(), options);
-    if (type === 'adamw') return new AdamW(this.parameters(), options);
-    throw new ArgumentError(`${where}: optimizer.type must be 'sgd', 'adam' or 'adamw', got ${describe(type)}`);
+    return type === 'adam' ? new Adam(this.parameters(), options) : new AdamW(this.parameters(), options);
   }
 
   /**
    * Trains on x [N, ...] and targets y [N, ...] (class ids for crossEntropy/nllLoss, shaped like the output
    * without its class axis; values shaped like the output for mse/bceWithLogits). Returns per-epoch metrics.
    */
-  fit(x: Samples, y: Samples, options: FitOptions = {}): History {
-    this.checkAlive();
+  fit(x: Samples, y: Samples, options?: FitOptions): History {
     const where = 'Sequential.fit';
+    const model = this.fitModel(where);
+    this.fitting = true;
+    try {
+      return fit(model, x, y, options, where);
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  /**
+   * fit() that gives the event loop a turn after every `yieldEvery` optimizer steps (default 1), so that a page
+   * stays responsive while it trains on the main thread. The same steps in the same order: the same History and
+   * weights as fit() from the same seed. Until it settles, the model refuses compile(), fit() and fitAsync();
+   * predict() and evaluate() may run between steps.
+   * @example const history = await model.fitAsync(ids, labels, { epochs: 5, callbacks: { onBatchEnd: draw } });
+   */
+  async fitAsync(x: Samples, y: Samples, options?: FitAsyncOptions): Promise<History> {
+    const where = 'Sequential.fitAsync';
+    const model = this.fitModel(where);
+    this.fitting = true;
+    try {
+      return await fitAsync(model, x, y, options, where);
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  /** This model as the fit loop sees it; throws unless it is alive, compiled and not training already. */
+  private fitModel(where: string): FitModel {
+    this.checkAlive();
     const compiled = this.requireCompiled(where);
-    return fit({
+    this.refuseWhileTraining(where);
+    return {
       withAccuracy: this.reportsAccuracy(),
       dataset: (xs, ys, lengths, at) => this.dataset(xs, ys, lengths, at),
       checkTruncatedBptt: (data) => this.checkTruncatedBptt(data, where),
-      trainStep: (batch, state) => this.trainStep(batch, state, compiled),
+      trainStep: (batch, state) => this.trainStep(batch, state, compiled, where),
       evaluate: (data, batchSize) => this.evaluateDataset(data, batchSize, where),
       stateDict: () => this.stateDict(),
       loadStateDict: (dict) => this.loadStateDict(dict),
-    }, x, y, options, where);
+    };
+  }
+
+  private refuseWhileTraining(where: string): void {
+    if (this.fitting) throw new ArgumentError(`${where}: the model is training (in fit(), or in a fitAsync() that has not settled); wait for it to finish`);
   }
 
   /** Loss (and accuracy for crossEntropy, nllLoss, bceWithLogits) over all samples, in inference mode. */
@@ -275,6 +306,7 @@ export class Sequential extends Container {
   static load(saved: { config?: SequentialConfig; weights: Uint8Array }): Sequential {
     const where = 'Sequential.load';
     if (saved === null || typeof saved !== 'object') throw new ArgumentError(`${where}: expected { config?, weights }, got ${describe(saved)}`);
+    checkKeys(saved, ['config', 'weights'], where);
     const tensors = parseSafetensors(saved.weights);
     const config = saved.config ?? configFromMetadata(saved.weights, where);
     const layers = buildLayers(config, where);
@@ -317,10 +349,10 @@ export class Sequential extends Container {
     for (let i = this.stages.length - 1; i >= 0 && grad; i--) grad = this.stages[i].step.backwardLayer(grad);
   }
 
-  private trainStep(batch: Dataset, initial: RecurrentState[] | undefined, compiled: Compiled): LossEvaluation & { state: RecurrentState[] } {
+  private trainStep(batch: Dataset, initial: RecurrentState[] | undefined, compiled: Compiled, where: string): LossEvaluation & { state: RecurrentState[] } {
     compiled.optimizer.zeroGrad();
-    const { output, state } = this.run(batch.x, batch.lengths, true, initial, 'Sequential.fit');
-    const result = this.lossOf(output, batch.y, batch.lengths, compiled, 'Sequential.fit');
+    const { output, state } = this.run(batch.x, batch.lengths, true, initial, where);
+    const result = this.lossOf(output, batch.y, batch.lengths, compiled, where);
     this.backward(result.grad);
     if (compiled.clipGradNorm !== undefined) clipGradNorm(this.parameters(), compiled.clipGradNorm);
     compiled.optimizer.step();
@@ -391,7 +423,7 @@ export class Sequential extends Container {
   // Validation of data
 
   private samples(x: Samples, where: string): Tensor {
-    const samples = asTensor(x, `${where}: x`);
+    const samples = toTensor(x, `${where}: x`);
     if (samples.shape.length < 1 || samples.shape[0] < 1) throw new ShapeError(`${where}: expected x with at least one sample on its first axis, got shape ${formatShape(samples.shape)}`);
     return samples;
   }
@@ -404,7 +436,7 @@ export class Sequential extends Container {
 
   private dataset(x: Samples, y: Samples, lengths: ArrayLike<number> | undefined, where: string): Dataset {
     const samples = this.samples(x, where);
-    const targets = asTensor(y, `${where}: y`);
+    const targets = toTensor(y, `${where}: y`);
     if (targets.shape[0] !== samples.shape[0]) {
       throw new ShapeError(`${where}: x holds ${samples.shape[0]} samples (shape ${formatShape(samples.shape)}) but y holds ${targets.shape[0] ?? 0} (shape ${formatShape(targets.shape)})`);
     }

@@ -1,11 +1,11 @@
-// Test helper of test/runtimes: the optional dependencies of the runtime tests (installed into test/runtimes by `npm ci --prefix test/runtimes`), a static file server for the browser, and the fixture case every runtime runs.
+// Test helper of test/runtimes: the optional dependencies of the runtime tests (installed into test/runtimes by `npm ci --prefix test/runtimes`), a static file server and a headless Chromium session for the browser, and the fixture case every runtime runs.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { expectClose, loadFixture, type FixtureTensor, type Tolerance } from './fixtures.js';
 
 export const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -58,6 +58,28 @@ export async function serveRepository(): Promise<{ url: string; close: () => Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Headless Chromium and a server of the repository (serveRepository) for the tests of one describe block: started in
+ * its beforeAll, closed in its afterAll. Read `browser` and `url` inside the tests.
+ */
+export function chromiumSession(playwright: any, executablePath: string): { readonly browser: any; readonly url: string } {
+  const session = { browser: undefined as any, url: '' };
+  let server: Awaited<ReturnType<typeof serveRepository>> | undefined;
+  beforeAll(async () => {
+    server = await serveRepository();
+    session.url = server.url;
+    session.browser = await playwright.chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await session.browser?.close();
+    await server?.close();
+  });
+  return session;
 }
 
 /** The case every runtime runs: a 2-layer bidirectional batch-first LSTM with h0/c0, weights from .safetensors. */

@@ -1,8 +1,8 @@
 // looptree in real headless Chromium, as a browser user loads it (dist/browser.js, the .wasm located by import.meta.url and fetched): in a page and in a module Web Worker, with the build init() picks by itself (relaxed SIMD in Chromium) and with simd: 'baseline'; each runs a PyTorch fixture end to end (safetensors weights, 2-layer bidirectional LSTM) and must match PyTorch.
 // Needs Chromium (apt-get install chromium, or CHROMIUM_PATH) and playwright-core (npm ci --prefix test/runtimes); skipped with the reason otherwise, failed instead under LOOPTREE_REQUIRE_RUNTIMES=1 (CI).
 
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { PROBE_CASE, chromiumPath, expectProbeMatchesTorch, runtimePackage, serveRepository, unavailable, type ProbeResult } from '../helpers/runtimes.js';
+import { describe, it } from 'vitest';
+import { PROBE_CASE, chromiumPath, chromiumSession, expectProbeMatchesTorch, runtimePackage, unavailable, type ProbeResult } from '../helpers/runtimes.js';
 
 const executablePath = chromiumPath();
 const playwright = await runtimePackage<typeof import('playwright-core')>('playwright-core');
@@ -29,27 +29,15 @@ async function probeInBrowser(browser: any, base: string, init: object, inWorker
 }
 
 describe.skipIf(missing)(`headless Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let browser: any;
-  let server: Awaited<ReturnType<typeof serveRepository>>;
-  beforeAll(async () => {
-    server = await serveRepository();
-    browser = await playwright!.chromium.launch({
-      executablePath: executablePath!,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const chromium = chromiumSession(playwright, executablePath!);
 
   for (const inWorker of [false, true]) {
     const where = inWorker ? 'a module Web Worker' : 'a page';
     it(`in ${where}, init() picks the relaxed build and matches PyTorch`, async () => {
-      expectProbeMatchesTorch(`Chromium, ${where}`, await probeInBrowser(browser, server.url, {}, inWorker), 'relaxed');
+      expectProbeMatchesTorch(`Chromium, ${where}`, await probeInBrowser(chromium.browser, chromium.url, {}, inWorker), 'relaxed');
     }, 60_000);
     it(`in ${where}, init({ simd: 'baseline' }) runs the baseline build and matches PyTorch`, async () => {
-      expectProbeMatchesTorch(`Chromium, ${where}, baseline`, await probeInBrowser(browser, server.url, { simd: 'baseline' }, inWorker), 'baseline');
+      expectProbeMatchesTorch(`Chromium, ${where}, baseline`, await probeInBrowser(chromium.browser, chromium.url, { simd: 'baseline' }, inWorker), 'baseline');
     }, 60_000);
   }
 });

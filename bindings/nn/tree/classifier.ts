@@ -9,7 +9,8 @@ import { logSoftmax } from '../layers.js';
 import { Linear } from '../linear.js';
 import { crossEntropy } from '../losses.js';
 import type { LoadReport } from '../module.js';
-import { positiveInteger } from '../../options.js';
+import type { LoadOptions } from '../parameters.js';
+import { optionKeys, positiveInteger, strictOptions } from '../../options.js';
 import { TREE_MODULES, checkTrees, type TreeForwardOptions, type TreeForwardResult, type TreeModelKind, type TreeModule, type TreeModuleOptions } from './modules.js';
 import type { Tree } from './structure.js';
 
@@ -22,11 +23,15 @@ export interface TreeClassifierOptions extends TreeModuleOptions {
   numClasses: number;
 }
 
+const CLASSIFIER_KEYS = optionKeys<TreeClassifierOptions>({ model: true, vocabSize: true, inputSize: true, hiddenSize: true, numClasses: true });
+
 /** The classifier labels every node, so it always takes every node's state (no `output` choice). */
 export interface TreeClassifierForwardOptions extends Omit<TreeForwardOptions, 'output'> {
   /** Per tree, the class of every node (−1: not in the loss); needed for `loss` and backward(). */
   labels?: readonly ArrayLike<number>[];
 }
+
+const CLASSIFIER_FORWARD_KEYS = optionKeys<TreeClassifierForwardOptions>({ train: true, labels: true });
 
 export interface TreeClassifierResult extends TreeForwardResult {
   /** Per tree, log_softmax(W_cls h + b_cls) of every node: [n_b, C]. */
@@ -67,17 +72,15 @@ export class TreeClassifier extends Container {
 
   constructor(options: TreeClassifierOptions) {
     super();
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError(`TreeClassifier: expected an options object, got ${options === null ? 'null' : typeof options}`);
+    const checked = strictOptions(options, CLASSIFIER_KEYS, 'TreeClassifier');
+    if (!Object.hasOwn(TREE_MODULES, checked.model)) {
+      throw new ArgumentError(`TreeClassifier: model must be one of ${Object.keys(TREE_MODULES).join(', ')}, got ${JSON.stringify(checked.model)}`);
     }
-    if (!Object.hasOwn(TREE_MODULES, options.model)) {
-      throw new ArgumentError(`TreeClassifier: model must be one of ${Object.keys(TREE_MODULES).join(', ')}, got ${JSON.stringify(options.model)}`);
-    }
-    this.model = options.model;
-    this.inputSize = positiveInteger(options.inputSize, 'inputSize', 'TreeClassifier');
-    this.hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize', 'TreeClassifier');
-    this.vocabSize = positiveInteger(options.vocabSize, 'vocabSize', 'TreeClassifier');
-    this.numClasses = positiveInteger(options.numClasses, 'numClasses', 'TreeClassifier');
+    this.model = checked.model;
+    this.inputSize = positiveInteger(checked.inputSize, 'inputSize', 'TreeClassifier');
+    this.hiddenSize = positiveInteger(checked.hiddenSize, 'hiddenSize', 'TreeClassifier');
+    this.vocabSize = positiveInteger(checked.vocabSize, 'vocabSize', 'TreeClassifier');
+    this.numClasses = positiveInteger(checked.numClasses, 'numClasses', 'TreeClassifier');
     this.embedding = this.addChild(new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: this.inputSize }), { weight: 'embedding' });
     this.tree = this.addChild(new TREE_MODULES[this.model]({ inputSize: this.inputSize, hiddenSize: this.hiddenSize }), '');
     this.classifier = this.addChild(new Linear({ inFeatures: this.hiddenSize, outFeatures: this.numClasses }), { weight: 'W_cls', bias: 'b_cls' });
@@ -88,13 +91,14 @@ export class TreeClassifier extends Container {
    * per tree, the vocabulary index of every node's word (−1 for none). With labels it also returns the
    * summed NLL; `{ train: true }` (labels required) keeps what backward() needs.
    */
-  forward(trees: readonly Tree[], tokens: readonly ArrayLike<number>[], opts: TreeClassifierForwardOptions = {}): TreeClassifierResult {
+  forward(trees: readonly Tree[], tokens: readonly ArrayLike<number>[], options?: TreeClassifierForwardOptions): TreeClassifierResult {
     this.checkAlive();
     const method = 'TreeClassifier.forward';
+    const opts = strictOptions(options, CLASSIFIER_FORWARD_KEYS, method);
     checkTrees(trees, this.model, method);
     const ids = perTreeIntegers(tokens, trees, this.vocabSize, 'tokens', method);
-    const labels = opts?.labels === undefined ? undefined : perTreeIntegers(opts.labels, trees, this.numClasses, 'labels', method);
-    const train = opts?.train === true;
+    const labels = opts.labels === undefined ? undefined : perTreeIntegers(opts.labels, trees, this.numClasses, 'labels', method);
+    const train = opts.train === true;
     if (train && !labels) throw new ArgumentError(`${method}: { train: true } needs labels (backward() differentiates the loss)`);
     const X = this.inputSize, H = this.hiddenSize, C = this.numClasses;
 
@@ -185,7 +189,7 @@ export class TreeClassifier extends Container {
    * Loads the flat state dict (embedding, the tree model's keys, W_cls, b_cls): see Container.loadStateDict.
    * A pending backward is dropped.
    */
-  override loadStateDict(dict: Record<string, TensorLike>, opts: { strict?: boolean } = {}): LoadReport {
+  override loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     const report = super.loadStateDict(dict, opts);
     this.pending = null;
     return report;

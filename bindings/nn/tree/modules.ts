@@ -5,7 +5,7 @@
 import { TreeModel, TreePlan } from '../../../assembly/abi.js';
 import { ArgumentError, ShapeError, formatShape } from '../../errors.js';
 import { ParameterizedModule } from '../parameters.js';
-import { positiveInteger } from '../../options.js';
+import { choiceOption, optionKeys, positiveInteger, strictOptions } from '../../options.js';
 import { Layout, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../../tensor.js';
 import { buildSchedule, type Schedule } from './schedule.js';
@@ -131,6 +131,8 @@ export interface TreeModuleOptions {
   hiddenSize: number;
 }
 
+const TREE_MODULE_KEYS = optionKeys<TreeModuleOptions>({ inputSize: true, hiddenSize: true });
+
 export interface TreeForwardOptions {
   /** Keep what backward() needs (default false). */
   train?: boolean;
@@ -140,6 +142,17 @@ export interface TreeForwardOptions {
    */
   output?: 'nodes' | 'roots';
 }
+
+const TREE_FORWARD_KEYS = optionKeys<TreeForwardOptions>({ train: true, output: true });
+
+/** Gradients of the loss with respect to forward()'s results: one [n_b, H] tensor per tree. */
+export interface TreeBackwardGradients {
+  h: readonly TensorLike[];
+  /** The Tree-LSTMs' c; zeros when absent. */
+  c?: readonly TensorLike[];
+}
+
+const TREE_BACKWARD_KEYS = optionKeys<TreeBackwardGradients>({ h: true, c: true });
 
 export interface TreeForwardResult {
   /** Per tree, h of every node: [n_b, H] in that tree's node order (output 'roots': [1, H], the root's). */
@@ -191,11 +204,9 @@ export abstract class TreeModule extends ParameterizedModule {
   private pending: PendingBackward | null = null;
 
   protected constructor(kind: TreeModelKind, options: TreeModuleOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new ArgumentError(`${kind}: expected an options object, got ${options === null ? 'null' : typeof options}`);
-    }
-    const X = positiveInteger(options.inputSize, 'inputSize', kind);
-    const H = positiveInteger(options.hiddenSize, 'hiddenSize', kind);
+    const checked = strictOptions(options, TREE_MODULE_KEYS, kind);
+    const X = positiveInteger(checked.inputSize, 'inputSize', kind);
+    const H = positiveInteger(checked.hiddenSize, 'hiddenSize', kind);
     const spec = modelSpec(kind, X, H);
     super(spec.params);
     this.spec = spec;
@@ -270,16 +281,14 @@ export abstract class TreeModule extends ParameterizedModule {
    * Runs every tree (merged, level by level, in one Wasm call). x: one [n_b, X] tensor per tree, rows in
    * that tree's node order. With `{ train: true }` it keeps what backward() needs.
    */
-  forward(trees: readonly Tree[], x: readonly TensorLike[], opts: TreeForwardOptions = {}): TreeForwardResult {
+  forward(trees: readonly Tree[], x: readonly TensorLike[], options?: TreeForwardOptions): TreeForwardResult {
     this.checkAlive();
     const method = `${this.constructor.name}.forward`;
+    const opts = strictOptions(options, TREE_FORWARD_KEYS, method);
     checkTrees(trees, this.spec.kind, method);
     const inputs = perTreeTensors(x, trees, this.inputSize, 'x', method);
-    const train = opts?.train === true;
-    const output = opts?.output ?? 'nodes';
-    if (output !== 'nodes' && output !== 'roots') {
-      throw new ArgumentError(`${method}: output must be 'nodes' or 'roots', got ${JSON.stringify(output)}`);
-    }
+    const train = opts.train === true;
+    const output = choiceOption(opts.output, 'output', ['nodes', 'roots'] as const, 'nodes', method);
     const schedule = buildSchedule(trees);
     const { nodes: N, leaves: N0, levels: L } = schedule;
     const X = this.inputSize, H = this.hiddenSize, G = this.spec.gates;
@@ -346,10 +355,10 @@ export abstract class TreeModule extends ParameterizedModule {
    * tensor per tree, through the last training forward, in one Wasm call. Gradients accumulate into
    * grads() as in PyTorch; returns dLoss/dx per tree. Each backward uses up its forward.
    */
-  backward(grad: { h: readonly TensorLike[]; c?: readonly TensorLike[] }): { x: Tensor[] } {
+  backward(gradients: TreeBackwardGradients): { x: Tensor[] } {
     this.checkAlive();
     const method = `${this.constructor.name}.backward`;
-    if (grad === null || typeof grad !== 'object') throw new ArgumentError(`${method}: expected { h, c? }, got ${grad === null ? 'null' : typeof grad}`);
+    const grad = strictOptions(gradients, TREE_BACKWARD_KEYS, method);
     const pending = this.pending;
     if (!pending) {
       throw new ArgumentError(`${method}: no training forward to go back through; call forward(trees, x, { train: true }) first (each backward uses up its forward, and changing the parameters drops it)`);
@@ -374,6 +383,9 @@ export abstract class TreeModule extends ParameterizedModule {
     layout.takeSlot(TreePlan.DH, N * H * 4);
     layout.takeSlot(TreePlan.DXS, N * X * 4);
     layout.takeSlot(TreePlan.DCHILD, schedule.largestLevel * 2 * H * 4);
+    // Weight-gradient scratch (TreePlan): a gate-gradient block transposed, the activations (x, children's h) packed.
+    layout.takeSlot(TreePlan.WG_TRANSPOSED, N * (this.spec.cell ? 3 * H : H) * 4);
+    layout.takeSlot(TreePlan.WG_PACKED, kernels().packedSize(Math.max(X, this.spec.binary ? 2 * H : H), N) * 4);
     if (this.spec.cell) {
       layout.takeSlot(TreePlan.DC, N * H * 4);
       layout.takeSlot(TreePlan.DGATES, N * G * 4);
