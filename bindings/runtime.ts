@@ -186,6 +186,12 @@ export function kernels(): Kernels {
   return current().kernels;
 }
 
+/** Floats of a weight [n, k] packed for gemmPacked (as the core's packedSize, in doubles: no 32-bit wrap). */
+export function packedFloats(n: number, k: number): number {
+  const width = kernels().panelWidth();
+  return Math.ceil(n / width) * width * k;
+}
+
 /** n rounded up to a multiple of the packed panel width of the build in use: the floats of a bias gemmPacked reads. */
 export function padToPanels(n: number): number {
   const width = kernels().panelWidth();
@@ -241,10 +247,20 @@ export function firstNonFinite(values: Float32Array): number {
 /** Allocates a 16-byte aligned heap block (may grow memory). */
 export function allocBytes(bytes: number): number {
   const core = kernels();
+  const memoryBytes = core.memory.buffer.byteLength;
+  // Checked before the call, in JS numbers: a size past 2³² would wrap to 32 bits in Wasm (a small block that
+  // the caller then overruns), and growing memory past its 4 GiB limit aborts the allocator. A request that
+  // could need memory beyond the limit is refused even if a free block might have held it.
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes + memoryBytes > WASM_MEMORY_LIMIT) {
+    throw new OutOfMemoryError(bytes, memoryBytes);
+  }
   const ptr = core.alloc(Math.max(16, bytes));
-  if (ptr === 0) throw new OutOfMemoryError(bytes, core.memory.buffer.byteLength);
+  if (ptr === 0) throw new OutOfMemoryError(bytes, memoryBytes);
   return ptr;
 }
+
+/** What a 32-bit WebAssembly memory can hold: 65,536 pages of 64 KiB. */
+const WASM_MEMORY_LIMIT = 2 ** 32;
 
 export function freeBytes(ptr: number): void {
   if (backend && ptr !== 0) backend.kernels.release(ptr);
@@ -275,7 +291,7 @@ export class Layout {
   /** Reserves `bytes` and returns their offset from the arena start. */
   take(bytes: number): number {
     const offset = this.size;
-    this.size += (bytes + 15) & ~15;
+    this.size += Math.ceil(bytes / 16) * 16; // in doubles: a 32-bit `& ~15` would wrap sizes past 2³¹
     return offset;
   }
 }

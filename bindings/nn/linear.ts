@@ -4,7 +4,7 @@ import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { booleanOption, optionKeys, positiveInteger, strictOptions } from '../options.js';
 import { TRAIN_OPTION_KEYS, type LayerContext, type StackLayer, type TrainOptions } from './module.js';
 import { ParameterizedModule } from './parameters.js';
-import { Layout, heapF32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Layout, heapF32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
 export interface LinearOptions {
@@ -25,7 +25,7 @@ export class Linear extends ParameterizedModule implements StackLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
-  /** Packed weight (packedSize(out, in) floats), then the bias padded to whole panels (padToPanels). */
+  /** Packed weight (packedFloats(out, in)), then the bias padded to whole panels (padToPanels). */
   private readonly packed: number;
   private readonly packedBias: number;
   /** The input of the last training forward, for backward(). */
@@ -42,7 +42,7 @@ export class Linear extends ParameterizedModule implements StackLayer {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.bias = bias;
-    const weightFloats = kernels().packedSize(outFeatures, inFeatures);
+    const weightFloats = packedFloats(outFeatures, inFeatures);
     this.packed = this.allocOwned((weightFloats + padToPanels(outFeatures)) * 4);
     this.packedBias = this.packed + weightFloats * 4;
     this.resetParameters();
@@ -95,12 +95,11 @@ export class Linear extends ParameterizedModule implements StackLayer {
     }
     const gradWeight = this.store.gradientPtr(this.store.get('weight'));
     const gradBias = this.bias ? this.store.gradientPtr(this.store.get('bias')) : 0;
-    const { packedSize } = kernels();
     const layout = new Layout();
     const dyAt = layout.take(dY.data.length * 4);
     const dxAt = layout.take(rows * this.inFeatures * 4);
     const transposedAt = layout.take(rows * this.outFeatures * 4);
-    const packedAt = layout.take(Math.max(packedSize(this.inFeatures, rows), packedSize(this.inFeatures, this.outFeatures)) * 4);
+    const packedAt = layout.take(Math.max(packedFloats(this.inFeatures, rows), packedFloats(this.inFeatures, this.outFeatures)) * 4);
     const base = reserveArena(layout.size);
     writeF32(base + dyAt, dY.data);
     kernels().linearBackward(base + dxAt, gradWeight, gradBias, base + dyAt, this.saved.ptr, this.store.get('weight').ptr,

@@ -15,7 +15,7 @@ import {
 import type { LayerContext, StackLayer } from './module.js';
 import { ParameterizedModule, type ParameterSlot } from './parameters.js';
 import { random } from '../random.js';
-import { Layout, allocBytes, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Layout, allocBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Stream } from './stream.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
@@ -95,16 +95,15 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     const H = this.hiddenSize, P = this.outputSize, G = this.gates;
     const shapes = config.entries;
     // The second block: the plan, then per (layer, direction) the packed weights and folded biases.
-    const packedSize = kernels().packedSize;
     const layout = new Layout();
     const planOffset = layout.take(planBytes(this.numLayers * this.directions));
     const offsets = shapes.map(({ inputSize }) => [
-      layout.take(packedSize(G * H, inputSize) * 4),
-      layout.take(packedSize(G * H, P) * 4),
-      projSize > 0 ? layout.take(packedSize(P, H) * 4) : -1,
+      layout.take(packedFloats(G * H, inputSize) * 4),
+      layout.take(packedFloats(G * H, P) * 4),
+      projSize > 0 ? layout.take(packedFloats(P, H) * 4) : -1,
       layout.take(padToPanels(G * H) * 4),
       layout.take(padToPanels(H) * 4),
-      this.resetBefore ? layout.take(packedSize(H, P) * 4) : -1,
+      this.resetBefore ? layout.take(packedFloats(H, P) * 4) : -1,
     ]);
     const block = this.allocOwned(layout.size);
     heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);

@@ -6,7 +6,7 @@ import { TreeModel, TreePlan } from '../../../assembly/abi.js';
 import { ArgumentError, ShapeError, formatShape } from '../../errors.js';
 import { ParameterizedModule } from '../parameters.js';
 import { choiceOption, optionKeys, positiveInteger, strictOptions } from '../../options.js';
-import { Layout, heapF32, heapI32, kernels, padToPanels, readF32, reserveArena, writeF32 } from '../../runtime.js';
+import { Layout, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../../tensor.js';
 import { buildSchedule, type Schedule } from './schedule.js';
 import { Tree, TreeError } from './structure.js';
@@ -212,7 +212,6 @@ export abstract class TreeModule extends ParameterizedModule {
     this.spec = spec;
     this.inputSize = X;
     this.hiddenSize = H;
-    const { packedSize } = kernels();
     const rowsOf = (parts: string[]) => parts.reduce((sum, name) => sum + this.store.get(name).shape[0], 0);
     const layout = new Layout();
     let largestStacked = 0;
@@ -220,7 +219,7 @@ export abstract class TreeModule extends ParameterizedModule {
       const rows = rowsOf(target.parts), columns = this.store.get(target.parts[0]).shape[1];
       if (target.parts.length > 1) largestStacked = Math.max(largestStacked, rows * columns);
       const [n, k] = target.transposed ? [columns, rows] : [rows, columns];
-      return { spec: target, offset: layout.take(packedSize(n, k) * 4), rows, columns };
+      return { spec: target, offset: layout.take(packedFloats(n, k) * 4), rows, columns };
     });
     const biases = spec.biases.map((target) => ({ spec: target, offset: layout.take(padToPanels(rowsOf(target.parts)) * 4) }));
     const stagingOffset = layout.take(largestStacked * 4);
@@ -385,7 +384,7 @@ export abstract class TreeModule extends ParameterizedModule {
     layout.takeSlot(TreePlan.DCHILD, schedule.largestLevel * 2 * H * 4);
     // Weight-gradient scratch (TreePlan): a gate-gradient block transposed, the activations (x, children's h) packed.
     layout.takeSlot(TreePlan.WG_TRANSPOSED, N * (this.spec.cell ? 3 * H : H) * 4);
-    layout.takeSlot(TreePlan.WG_PACKED, kernels().packedSize(Math.max(X, this.spec.binary ? 2 * H : H), N) * 4);
+    layout.takeSlot(TreePlan.WG_PACKED, packedFloats(Math.max(X, this.spec.binary ? 2 * H : H), N) * 4);
     if (this.spec.cell) {
       layout.takeSlot(TreePlan.DC, N * H * 4);
       layout.takeSlot(TreePlan.DGATES, N * G * 4);
