@@ -22,12 +22,16 @@ export function sgdStep(value: usize /* [n] */, grad: usize /* [n] */, buffer: u
 /**
  * Adam / AdamW: g = grad (+ wd·p for Adam's L2 decay); m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
  * p −= stepSize · m / (√v / √(1 − β2^t) + eps), with stepSize = lr / (1 − β1^t); AdamW first scales
- * p by (1 − lr·wd) (`decay`).
+ * p by (1 − lr·wd) (`decay`). The coefficients come computed in float64 as PyTorch does, rounded once, and
+ * the averages as m += (1 − β1)·(g − m), v += (1 − β2)·(g² − v): only 1 − β enters, so the recurrence keeps
+ * float64 β to 6e-8·(1 − β). With float32 β2 = 0.99900001 beside float32 1 − β2 = 0.001, v would settle
+ * 1.3e-5 away from float64 PyTorch's; with 1 − β2 taken from float32 β2 it starts 1.3e-5 away.
  */
 export function adamStep(value: usize /* [n] */, grad: usize /* [n] */, m: usize /* [n] */, v: usize /* [n] */, n: i32,
-                         stepSize: f32, beta1: f32, beta2: f32, eps: f32, biasCorrection2Sqrt: f32, l2: f32, decay: f32): void {
+                         stepSize: f32, oneMinusBeta1: f32, oneMinusBeta2: f32, eps: f32, biasCorrection2Sqrt: f32,
+                         l2: f32, decay: f32): void {
   let i = 0;
-  const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2), c1 = f32x4.splat(1 - beta1), c2 = f32x4.splat(1 - beta2);
+  const c1 = f32x4.splat(oneMinusBeta1), c2 = f32x4.splat(oneMinusBeta2);
   const epsV = f32x4.splat(eps), bc2 = f32x4.splat(biasCorrection2Sqrt), step = f32x4.splat(stepSize);
   const l2V = f32x4.splat(l2), decayV = f32x4.splat(decay);
   for (; i + 4 <= n; i += 4) {
@@ -36,8 +40,9 @@ export function adamStep(value: usize /* [n] */, grad: usize /* [n] */, m: usize
     let g = v128.load(grad + at);
     if (l2 != 0) g = f32x4.add(g, f32x4.mul(l2V, p));
     if (decay != 1) p = f32x4.mul(p, decayV);
-    const mNew = f32x4.add(f32x4.mul(v128.load(m + at), b1), f32x4.mul(c1, g));
-    const vNew = f32x4.add(f32x4.mul(v128.load(v + at), b2), f32x4.mul(c2, f32x4.mul(g, g)));
+    const mOld = v128.load(m + at), vOld = v128.load(v + at);
+    const mNew = f32x4.add(mOld, f32x4.mul(c1, f32x4.sub(g, mOld)));
+    const vNew = f32x4.add(vOld, f32x4.mul(c2, f32x4.sub(f32x4.mul(g, g), vOld)));
     const denominator = f32x4.add(f32x4.div(f32x4.sqrt(vNew), bc2), epsV);
     v128.store(m + at, mNew);
     v128.store(v + at, vNew);
@@ -49,8 +54,9 @@ export function adamStep(value: usize /* [n] */, grad: usize /* [n] */, m: usize
     let g = load<f32>(grad + at);
     if (l2 != 0) g = g + l2 * p;
     if (decay != 1) p = p * decay;
-    const mNew = load<f32>(m + at) * beta1 + (1 - beta1) * g;
-    const vNew = load<f32>(v + at) * beta2 + (1 - beta2) * (g * g);
+    const mOld = load<f32>(m + at), vOld = load<f32>(v + at);
+    const mNew = mOld + oneMinusBeta1 * (g - mOld);
+    const vNew = vOld + oneMinusBeta2 * (g * g - vOld);
     const denominator = sqrt<f32>(vNew) / biasCorrection2Sqrt + eps;
     store<f32>(m + at, mNew);
     store<f32>(v + at, vNew);

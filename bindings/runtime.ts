@@ -27,6 +27,8 @@ interface Backend {
   kernels: Kernels;
   simd: SimdMode;
   requested: 'auto' | SimdMode;
+  /** The `module` option of the successful init, if any: passing it again needs no check. */
+  source: WebAssembly.Module | WasmBytes | undefined;
 }
 
 let backend: Backend | null = null;
@@ -76,12 +78,18 @@ function checkOptions(options: InitOptions | undefined, where: string): 'auto' |
 
 /**
  * After a successful init, later calls are no-ops (so per-request `initSync({ module })` on the edge is
- * cheap), except an explicit request for the other SIMD build, which throws.
+ * cheap), except a request for the other SIMD build, explicit or by a `module` of the other build, which throws.
  */
-function alreadyInitialized(requested: 'auto' | SimdMode): boolean {
+function alreadyInitialized(requested: 'auto' | SimdMode, source: WebAssembly.Module | WasmBytes | undefined, where: string): boolean {
   if (!backend) return false;
   if (requested !== 'auto' && requested !== backend.simd) {
     throw new InitError(`looptree is already initialized with the ${backend.simd} build; init() cannot switch to '${requested}' after a successful init`);
+  }
+  if (source !== undefined && source !== backend.source) {
+    const simd = buildOf(instantiate(compileSync(source)));
+    if (simd !== backend.simd) {
+      throw new InitError(`${where}: module must be the ${backend.simd} build looptree is already initialized with, got the ${simd} build`);
+    }
   }
   return true;
 }
@@ -115,13 +123,17 @@ function compileSync(source: WebAssembly.Module | WasmBytes): WebAssembly.Module
   }
 }
 
-function activate(module: WebAssembly.Module, requested: 'auto' | SimdMode): void {
+function buildOf(kernels: Kernels): SimdMode {
+  return kernels.simdFlavor() === 1 ? 'relaxed' : 'baseline';
+}
+
+function activate(module: WebAssembly.Module, requested: 'auto' | SimdMode, source: WebAssembly.Module | WasmBytes | undefined): void {
   const kernels = instantiate(module);
-  const simd: SimdMode = kernels.simdFlavor() === 1 ? 'relaxed' : 'baseline';
+  const simd = buildOf(kernels);
   if (requested !== 'auto' && requested !== simd) {
     throw new InitError(`init(): simd '${requested}' was requested but the given module is the ${simd} build`);
   }
-  backend = { kernels, simd, requested };
+  backend = { kernels, simd, requested, source };
 }
 
 async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
@@ -144,15 +156,17 @@ async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
 /**
  * Loads and instantiates the Wasm core. Idempotent; a failed init can be retried.
  * Without `module`, Node reads the .wasm from the package and browsers fetch it next to this file.
+ * Calls made while one is in progress wait for it, then are checked against its build like later calls.
  */
 export async function init(opts?: InitOptions): Promise<void> {
   const requested = checkOptions(opts, 'init()');
-  if (alreadyInitialized(requested)) return;
-  pending ??= (async () => {
+  while (pending) await pending.catch(() => undefined); // its failure is its caller's; this call then tries itself
+  if (alreadyInitialized(requested, opts?.module, 'init()')) return;
+  pending = (async () => {
     const module = opts?.module !== undefined
       ? compileSync(opts.module)
       : await locateModule(chooseSimd(requested));
-    activate(module, requested);
+    activate(module, requested, opts?.module);
   })().finally(() => {
     pending = null;
   });
@@ -165,9 +179,9 @@ export function initSync(opts: InitOptions & { module: WebAssembly.Module | Wasm
   if (opts?.module === undefined) {
     throw new InitError('initSync(): opts.module is required (a WebAssembly.Module or the .wasm bytes)');
   }
-  if (alreadyInitialized(requested)) return;
+  if (alreadyInitialized(requested, opts.module, 'initSync()')) return;
   if (pending) throw new InitError('initSync(): an asynchronous init() is in progress');
-  activate(compileSync(opts.module), requested);
+  activate(compileSync(opts.module), requested, opts.module);
 }
 
 /** Which build is running, how much linear memory it holds, and the package version. */

@@ -138,14 +138,14 @@ export interface CoreExports {
    * @param v `usize`
    * @param n `i32`
    * @param stepSize `f32`
-   * @param beta1 `f32`
-   * @param beta2 `f32`
+   * @param oneMinusBeta1 `f32`
+   * @param oneMinusBeta2 `f32`
    * @param eps `f32`
    * @param biasCorrection2Sqrt `f32`
    * @param l2 `f32`
    * @param decay `f32`
    */
-  adamStep(value: number, grad: number, m: number, v: number, n: number, stepSize: number, beta1: number, beta2: number, eps: number, biasCorrection2Sqrt: number, l2: number, decay: number): void;
+  adamStep(value: number, grad: number, m: number, v: number, n: number, stepSize: number, oneMinusBeta1: number, oneMinusBeta2: number, eps: number, biasCorrection2Sqrt: number, l2: number, decay: number): void;
   /**
    * assembly/optim/clampArray
    * @param x `usize`

@@ -157,6 +157,7 @@ export class Adam extends Optimizer {
     this.weightDecay = nonNegative(options.weightDecay ?? defaultDecay, 'weightDecay', where);
   }
 
+  /** Every coefficient in float64 (JS numbers), 1 − β included, as PyTorch computes them; the kernel rounds each once to float32. */
   protected update(): void {
     this.steps++;
     const [beta1, beta2] = this.betas;
@@ -165,7 +166,8 @@ export class Adam extends Optimizer {
     const l2 = this.decoupled ? 0 : this.weightDecay;
     const decay = this.decoupled ? 1 - this.lr * this.weightDecay : 1;
     this.params.forEach((p, i) => {
-      kernels().adamStep(p.valuePtr, p.gradPtr, this.state[i][0], this.state[i][1], p.size, stepSize, beta1, beta2, this.eps, biasCorrection2Sqrt, l2, decay);
+      kernels().adamStep(p.valuePtr, p.gradPtr, this.state[i][0], this.state[i][1], p.size, stepSize, 1 - beta1, 1 - beta2, this.eps,
+        biasCorrection2Sqrt, l2, decay);
     });
   }
 }

@@ -287,8 +287,8 @@ interface SgdOptions {
 
 interface AdamOptions {
   stepSize: number;
-  beta1: number;
-  beta2: number;
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
   eps: number;
   biasCorrection2Sqrt: number;
   l2: number;
@@ -306,8 +306,12 @@ const sgdVariants: Record<string, SgdOptions> = {
   'nesterov, weight decay': { lr: 0.05, momentum: 0.8, dampening: 0, nesterov: true, weightDecay: 0.01, firstStep: false },
 };
 
-// Step 3 of lr 1e-3, betas (0.9, 0.999), eps 1e-8: stepSize = lr / (1 − β1³), biasCorrection2Sqrt = √(1 − β2³).
-const adamStep3 = { stepSize: 1e-3 / (1 - 0.9 ** 3), beta1: 0.9, beta2: 0.999, eps: 1e-8, biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3) };
+// Step 3 of lr 1e-3, betas (0.9, 0.999), eps 1e-8: stepSize = lr / (1 − β1³), biasCorrection2Sqrt = √(1 − β2³);
+// 1 − β taken in float64, as the bindings pass it.
+const adamStep3 = {
+  stepSize: 1e-3 / (1 - 0.9 ** 3), oneMinusBeta1: 1 - 0.9, oneMinusBeta2: 1 - 0.999, eps: 1e-8,
+  biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3),
+};
 const adamVariants: Record<string, AdamOptions> = {
   Adam: { ...adamStep3, l2: 0, decay: 1 },
   'Adam, L2 weight decay 0.01': { ...adamStep3, l2: 0.01, decay: 1 },
@@ -335,10 +339,10 @@ const adamCase: KernelCase<OptimSize<AdamOptions>> = {
     inputs: { grad: uniformArray(random, n) },
     outputs: { value: uniformArray(random, n), m: uniformArray(random, n, 0.1), v: uniformArray(random, n).map(Math.abs) },
   }),
-  kernel: (i, o, { n, options: { stepSize, beta1, beta2, eps, biasCorrection2Sqrt, l2, decay } }) =>
-    core.adamStep(o.value, i.grad, o.m, o.v, n, stepSize, beta1, beta2, eps, biasCorrection2Sqrt, l2, decay),
-  reference: (i, o, { n, options: { stepSize, beta1, beta2, eps, biasCorrection2Sqrt, l2, decay } }) =>
-    adamStep(o.value, i.grad, o.m, o.v, n, stepSize, beta1, beta2, eps, biasCorrection2Sqrt, l2, decay),
+  kernel: (i, o, { n, options: { stepSize, oneMinusBeta1, oneMinusBeta2, eps, biasCorrection2Sqrt, l2, decay } }) =>
+    core.adamStep(o.value, i.grad, o.m, o.v, n, stepSize, oneMinusBeta1, oneMinusBeta2, eps, biasCorrection2Sqrt, l2, decay),
+  reference: (i, o, { n, options: { stepSize, oneMinusBeta1, oneMinusBeta2, eps, biasCorrection2Sqrt, l2, decay } }) =>
+    adamStep(o.value, i.grad, o.m, o.v, n, stepSize, oneMinusBeta1, oneMinusBeta2, eps, biasCorrection2Sqrt, l2, decay),
 };
 
 const FACTOR = Math.fround(-0.37), LIMIT = Math.fround(0.5);

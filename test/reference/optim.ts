@@ -1,6 +1,6 @@
 // scalar reference, used only by tests: the optimizer updates and gradient-clipping helpers of
 // assembly/optim.ts in float64, with the kernels' arguments (arrays instead of pointers; the bindings turn
-// PyTorch's lr, betas and step count into stepSize and biasCorrection2Sqrt). Arrays are updated in place.
+// PyTorch's lr, betas and step count into stepSize, 1 − β and biasCorrection2Sqrt). Arrays are updated in place.
 
 /** SGD: g = grad + wd·p; with momentum, buf = first ? g : μ·buf + (1 − dampening)·g, g = nesterov ? g + μ·buf : buf; p −= lr·g. */
 export function sgdStep(value: Float64Array, grad: ArrayLike<number>, buffer: Float64Array | null, n: number, lr: number, momentum: number,
@@ -17,14 +17,15 @@ export function sgdStep(value: Float64Array, grad: ArrayLike<number>, buffer: Fl
 
 /**
  * Adam / AdamW: g = grad + l2·p; p ← p·decay; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
- * p −= stepSize · m / (√v / biasCorrection2Sqrt + eps).
+ * p −= stepSize · m / (√v / biasCorrection2Sqrt + eps), from 1 − β1 and 1 − β2 (β = 1 − (1 − β)).
  */
 export function adamStep(value: Float64Array, grad: ArrayLike<number>, m: Float64Array, v: Float64Array, n: number, stepSize: number,
-                         beta1: number, beta2: number, eps: number, biasCorrection2Sqrt: number, l2: number, decay: number): void {
+                         oneMinusBeta1: number, oneMinusBeta2: number, eps: number, biasCorrection2Sqrt: number, l2: number,
+                         decay: number): void {
   for (let i = 0; i < n; i++) {
     const g = grad[i] + l2 * value[i];
-    m[i] = beta1 * m[i] + (1 - beta1) * g;
-    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    m[i] = (1 - oneMinusBeta1) * m[i] + oneMinusBeta1 * g;
+    v[i] = (1 - oneMinusBeta2) * v[i] + oneMinusBeta2 * g * g;
     value[i] = value[i] * decay - stepSize * (m[i] / (Math.sqrt(v[i]) / biasCorrection2Sqrt + eps));
   }
 }
