@@ -1,10 +1,13 @@
 // Test projects: every Wasm-touching test runs once per SIMD build; pure-JS tests run once; the runtime
-// tests (headless Chromium, workerd) run once and choose their builds themselves.
+// tests (headless Chromium, workerd) run once and choose their builds themselves; so do the install and bundler
+// tests of the packed library, after all the others: their builds take both cores for a while, which would
+// disturb the timing of fitAsync's test in Chromium.
 
 import { defineConfig } from 'vitest/config';
 
 const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts', 'test/packaging/**'];
 const runtimes = 'test/runtimes';
+const bundlers = 'test/packaging/bundlers.test.ts';
 
 export default defineConfig({
   test: {
@@ -14,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'baseline',
           include: ['test/**/*.test.ts'],
-          exclude: [`${runtimes}/**`],
+          exclude: [`${runtimes}/**`, bundlers],
           env: { LOOPTREE_SIMD: 'baseline' },
         },
       },
@@ -32,6 +35,13 @@ export default defineConfig({
         test: {
           name: 'runtimes',
           include: [`${runtimes}/*.test.ts`],
+        },
+      },
+      {
+        test: {
+          name: 'packaging',
+          include: [bundlers],
+          sequence: { groupOrder: 1 },
         },
       },
     ],

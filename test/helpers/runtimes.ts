@@ -1,6 +1,6 @@
-// Test helper of test/runtimes: the optional dependencies of the runtime tests (installed into test/runtimes by `npm ci --prefix test/runtimes`), a static file server and a headless Chromium session for the browser, and the fixture case every runtime runs.
+// Test helper of test/runtimes and test/packaging: their optional dependencies (installed by `npm ci --prefix test/runtimes` and `npm ci --prefix test/packaging`), a static file server and a headless Chromium session for the browser, and the fixture case every runtime runs.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -9,7 +9,6 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { expectClose, loadFixture, type FixtureTensor, type Tolerance } from './fixtures.js';
 
 export const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const RUNTIMES_DIR = path.join(REPO_DIR, 'test', 'runtimes');
 
 /**
  * Why a runtime test cannot run here ('' when it can). CI sets LOOPTREE_REQUIRE_RUNTIMES=1 after installing
@@ -21,15 +20,19 @@ export function unavailable(reasons: Array<string | false>): string {
   return reason;
 }
 
-/** A package from test/runtimes/node_modules, or null when it is not installed. */
-export async function runtimePackage<T = any>(name: string): Promise<T | null> {
-  let resolved: string;
+/** Where a package of `testDir`/node_modules resolves (`name` may be a subpath), or null when it is not installed. */
+export function resolveTestPackage(name: string, testDir = 'test/runtimes'): string | null {
   try {
-    resolved = createRequire(path.join(RUNTIMES_DIR, 'package.json')).resolve(name);
+    return createRequire(path.join(REPO_DIR, testDir, 'package.json')).resolve(name);
   } catch {
     return null;
   }
-  return (await import(pathToFileURL(resolved).href)) as T;
+}
+
+/** A package from `testDir`/node_modules (test/runtimes unless given), or null when it is not installed. */
+export async function runtimePackage<T = any>(name: string, testDir = 'test/runtimes'): Promise<T | null> {
+  const resolved = resolveTestPackage(name, testDir);
+  return resolved ? ((await import(pathToFileURL(resolved).href)) as T) : null;
 }
 
 /** Chromium's executable: $CHROMIUM_PATH or Debian's /usr/bin/chromium; null when neither exists. */
@@ -43,12 +46,30 @@ const CONTENT_TYPES: Record<string, string> = {
   '.safetensors': 'application/octet-stream',
 };
 
-/** Serves dist/, test/runtimes/ and test/fixtures/ of the repository on 127.0.0.1 (a free port). */
-export async function serveRepository(): Promise<{ url: string; close: () => Promise<void> }> {
-  const allowed = ['dist', 'test/runtimes', 'test/fixtures'].map((dir) => path.join(REPO_DIR, dir) + path.sep);
+export interface FileServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+type Mount = [prefix: string, dir: string];
+
+/** The file a URL path names: `dir`/rest for the first mount [prefix, dir] where prefix + rest has a file; `…/` is `…/index.html`. */
+function mountedFile(mounts: Mount[], pathname: string): string | undefined {
+  const wanted = pathname.endsWith('/') ? `${pathname}index.html` : pathname;
+  for (const [prefix, dir] of mounts) {
+    if (!wanted.startsWith(prefix)) continue;
+    const root = path.resolve(dir);
+    const file = path.join(root, wanted.slice(prefix.length));
+    if (file.startsWith(root + path.sep) && existsSync(file) && statSync(file).isFile()) return file;
+  }
+  return undefined;
+}
+
+/** Serves the files of `mounts` (mountedFile) on 127.0.0.1 (a free port); anything else is a 404. */
+export async function serveFiles(mounts: Mount[]): Promise<FileServer> {
   const server: Server = createServer((request, response) => {
-    const file = path.join(REPO_DIR, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
-    if (!allowed.some((dir) => file.startsWith(dir)) || !existsSync(file)) {
+    const file = mountedFile(mounts, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+    if (!file) {
       response.writeHead(404).end();
       return;
     }
@@ -60,16 +81,15 @@ export async function serveRepository(): Promise<{ url: string; close: () => Pro
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/**
- * Headless Chromium and a server of the repository (serveRepository) for the tests of one describe block: started in
- * its beforeAll, closed in its afterAll. Read `browser` and `url` inside the tests.
- */
-export function chromiumSession(playwright: any, executablePath: string): { readonly browser: any; readonly url: string } {
-  const session = { browser: undefined as any, url: '' };
-  let server: Awaited<ReturnType<typeof serveRepository>> | undefined;
+/** Serves dist/, test/runtimes/ and test/fixtures/ of the repository on 127.0.0.1 (a free port). */
+export function serveRepository(): Promise<FileServer> {
+  return serveFiles(['dist', 'test/runtimes', 'test/fixtures'].map((dir) => [`/${dir}/`, path.join(REPO_DIR, dir)]));
+}
+
+/** Headless Chromium for the tests of one describe block: launched in its beforeAll, closed in its afterAll. */
+export function chromiumBrowser(playwright: any, executablePath: string): { readonly browser: any } {
+  const session = { browser: undefined as any };
   beforeAll(async () => {
-    server = await serveRepository();
-    session.url = server.url;
     session.browser = await playwright.chromium.launch({
       executablePath,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
@@ -77,9 +97,47 @@ export function chromiumSession(playwright: any, executablePath: string): { read
   }, 60_000);
   afterAll(async () => {
     await session.browser?.close();
+  });
+  return session;
+}
+
+/**
+ * Headless Chromium (chromiumBrowser) and a server of the repository (serveRepository) for the tests of one describe
+ * block. Read `browser` and `url` inside the tests.
+ */
+export function chromiumSession(playwright: any, executablePath: string): { readonly browser: any; readonly url: string } {
+  const chromium = chromiumBrowser(playwright, executablePath);
+  const session = { get browser() { return chromium.browser; }, url: '' };
+  let server: FileServer | undefined;
+  beforeAll(async () => {
+    server = await serveRepository();
+    session.url = server.url;
+  });
+  afterAll(async () => {
     await server?.close();
   });
   return session;
+}
+
+/**
+ * Opens `pageUrl` in a fresh page of `browser`, waits for the page's window.looptreeProbe (test/runtimes/page.js, or
+ * a bundled app of test/packaging) and returns what it gives for PROBE_CASE: the probe run in the page, or in a module
+ * worker started from it.
+ */
+export async function probeInBrowser(browser: any, pageUrl: string, init: object, inWorker = false): Promise<ProbeResult> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error: Error) => errors.push(error.message));
+  try {
+    await page.goto(pageUrl);
+    await page.waitForFunction(() => typeof (window as any).looptreeProbe === 'function');
+    const outcome = await page.evaluate((args: object) => (window as any).looptreeProbe(args), { caseName: PROBE_CASE, init, inWorker });
+    if (outcome.error) throw new Error(`in Chromium${inWorker ? ' (worker)' : ''}: ${outcome.error}`);
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    return outcome.result;
+  } finally {
+    await page.close();
+  }
 }
 
 /** The case every runtime runs: a 2-layer bidirectional batch-first LSTM with h0/c0, weights from .safetensors. */

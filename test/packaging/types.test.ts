@@ -3,17 +3,12 @@
 // moduleResolution (node10, node16, bundler). Offline: the tarball has no dependencies, and TypeScript is the
 // repository's, run in-process with one cache of parsed files (nine tsc processes take ten times as long).
 
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { consumerProject, packLibrary } from '../helpers/packaging.js';
 
 /** Uses every entry (the core, looptree/keras, looptree/onnx, a .wasm subpath) and the option and tensor types. */
 const CONSUMER = `
@@ -69,13 +64,8 @@ const RESOLUTIONS: Record<string, [ts.ModuleResolutionKind, ts.ModuleKind]> = {
 let project = '';
 
 beforeAll(async () => {
-  if (!existsSync(path.join(REPO_DIR, 'dist/index.d.ts'))) throw new Error('dist/ has no types: run `npm run build` first');
   project = mkdtempSync(path.join(tmpdir(), 'looptree-types-'));
-  // --ignore-scripts: pack the dist/ that the tests run on (prepare would rebuild it).
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: REPO_DIR });
-  const tarball = path.join(project, JSON.parse(stdout)[0].filename);
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: project });
+  await consumerProject(project, ['--offline', '--ignore-scripts', await packLibrary(project)]);
   writeFileSync(path.join(project, 'consumer.ts'), CONSUMER);
   writeFileSync(path.join(project, 'disposable.ts'), DISPOSABLE_CONSUMER);
 }, 60_000);

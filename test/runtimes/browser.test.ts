@@ -2,7 +2,7 @@
 // Needs Chromium (apt-get install chromium, or CHROMIUM_PATH) and playwright-core (npm ci --prefix test/runtimes); skipped with the reason otherwise, failed instead under LOOPTREE_REQUIRE_RUNTIMES=1 (CI).
 
 import { describe, it } from 'vitest';
-import { PROBE_CASE, chromiumPath, chromiumSession, expectProbeMatchesTorch, runtimePackage, unavailable, type ProbeResult } from '../helpers/runtimes.js';
+import { chromiumPath, chromiumSession, expectProbeMatchesTorch, probeInBrowser, runtimePackage, unavailable } from '../helpers/runtimes.js';
 
 const executablePath = chromiumPath();
 const playwright = await runtimePackage<typeof import('playwright-core')>('playwright-core');
@@ -11,33 +11,17 @@ const missing = unavailable([
   !playwright && 'playwright-core is not installed (npm ci --prefix test/runtimes)',
 ]);
 
-// Runs probe.js in a fresh page, or in a module worker started from it (test/runtimes/page.js); returns its result.
-async function probeInBrowser(browser: any, base: string, init: object, inWorker: boolean): Promise<ProbeResult> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error: Error) => errors.push(error.message));
-  try {
-    await page.goto(`${base}/test/runtimes/page.html`);
-    await page.waitForFunction(() => typeof (window as any).looptreeProbe === 'function');
-    const outcome = await page.evaluate((args: object) => (window as any).looptreeProbe(args), { caseName: PROBE_CASE, init, inWorker });
-    if (outcome.error) throw new Error(`in Chromium${inWorker ? ' (worker)' : ''}: ${outcome.error}`);
-    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-    return outcome.result;
-  } finally {
-    await page.close();
-  }
-}
-
 describe.skipIf(missing)(`headless Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const chromium = chromiumSession(playwright, executablePath!);
 
   for (const inWorker of [false, true]) {
     const where = inWorker ? 'a module Web Worker' : 'a page';
+    const page = () => `${chromium.url}/test/runtimes/page.html`;
     it(`in ${where}, init() picks the relaxed build and matches PyTorch`, async () => {
-      expectProbeMatchesTorch(`Chromium, ${where}`, await probeInBrowser(chromium.browser, chromium.url, {}, inWorker), 'relaxed');
+      expectProbeMatchesTorch(`Chromium, ${where}`, await probeInBrowser(chromium.browser, page(), {}, inWorker), 'relaxed');
     }, 60_000);
     it(`in ${where}, init({ simd: 'baseline' }) runs the baseline build and matches PyTorch`, async () => {
-      expectProbeMatchesTorch(`Chromium, ${where}, baseline`, await probeInBrowser(chromium.browser, chromium.url, { simd: 'baseline' }, inWorker), 'baseline');
+      expectProbeMatchesTorch(`Chromium, ${where}, baseline`, await probeInBrowser(chromium.browser, page(), { simd: 'baseline' }, inWorker), 'baseline');
     }, 60_000);
   }
 });

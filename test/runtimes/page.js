@@ -1,12 +1,10 @@
 // Script of test/runtimes/page.html: window.looptreeProbe({ caseName, init, inWorker }) fetches a fixture and runs probe.js with looptree in this page, or in a module Web Worker (worker.js).
 
 import * as looptree from '/dist/browser.js';
-import { runProbe } from './probe.js';
+import { fetchFixture, runProbe } from './probe.js';
 
 window.looptreeProbe = async ({ caseName, init, inWorker }) => {
-  const fixture = await (await fetch(`/test/fixtures/torch/${caseName}.json`)).json();
-  const weights = await (await fetch(`/test/fixtures/torch/${caseName}.safetensors`)).arrayBuffer();
-  const message = { init, fixture, weights };
+  const message = { init, ...(await fetchFixture('/test/fixtures/torch/', caseName)) };
   if (!inWorker) return { result: await runProbe(looptree, message) };
   const worker = new Worker('/test/runtimes/worker.js', { type: 'module' });
   try {

@@ -1,5 +1,12 @@
-// Runs one PyTorch fixture through looptree in whichever runtime imports this file (a page, a Web Worker, workerd) and returns what test/runtimes/*.test.ts compares.
-// Plain JavaScript: served to the browser as is, and bundled into the workerd script as a module.
+// Runs one PyTorch fixture through looptree in whichever runtime imports this file (a page, a Web Worker, workerd, the Node and bundled consumers of test/packaging) and returns what test/runtimes/*.test.ts and test/packaging/bundlers.test.ts compare.
+// Plain JavaScript: served to the browser as is, bundled into the workerd script as a module, and copied into the consumer projects.
+
+/** The fixture `caseName` of test/fixtures/torch and its .safetensors bytes, fetched from `base` (a URL of that folder). */
+export async function fetchFixture(base, caseName) {
+  const fixture = await (await fetch(`${base}${caseName}.json`)).json();
+  const weights = await (await fetch(`${base}${caseName}.safetensors`)).arrayBuffer();
+  return { fixture, weights };
+}
 
 /**
  * `looptree`: the library's module namespace as that runtime loaded it; `init`: the options for its
