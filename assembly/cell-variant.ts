@@ -138,40 +138,41 @@ export function resetCellVariant(): void {
   return variant.clip == 0 ? x : min<f32>(max<f32>(x, -variant.clip), variant.clip);
 }
 
-// The three activations of a cell, and their slopes from the activated value.
-@inline export function gateV(x: v128): v128 {
-  return variant.standard ? sigmoidV(x) : activateV(variant.gate, clipV(x), variant.gateAlpha, variant.gateBeta);
+// The three activations of a cell, and their slopes from the activated value. `standard` is variant.standard,
+// read once per call by the cell (a constant where the cell is specialized for PyTorch's cell).
+@inline export function gateV(standard: bool, x: v128): v128 {
+  return standard ? sigmoidV(x) : activateV(variant.gate, clipV(x), variant.gateAlpha, variant.gateBeta);
 }
-@inline export function gateS(x: f32): f32 {
-  return variant.standard ? sigmoidS(x) : activateS(variant.gate, clipS(x), variant.gateAlpha, variant.gateBeta);
+@inline export function gateS(standard: bool, x: f32): f32 {
+  return standard ? sigmoidS(x) : activateS(variant.gate, clipS(x), variant.gateAlpha, variant.gateBeta);
 }
-@inline export function candidateV(x: v128): v128 {
-  return variant.standard ? tanhV(x) : activateV(variant.candidate, clipV(x), variant.candidateAlpha, variant.candidateBeta);
+@inline export function candidateV(standard: bool, x: v128): v128 {
+  return standard ? tanhV(x) : activateV(variant.candidate, clipV(x), variant.candidateAlpha, variant.candidateBeta);
 }
-@inline export function candidateS(x: f32): f32 {
-  return variant.standard ? tanhS(x) : activateS(variant.candidate, clipS(x), variant.candidateAlpha, variant.candidateBeta);
+@inline export function candidateS(standard: bool, x: f32): f32 {
+  return standard ? tanhS(x) : activateS(variant.candidate, clipS(x), variant.candidateAlpha, variant.candidateBeta);
 }
-@inline export function outputV(c: v128): v128 {
-  return variant.standard ? tanhV(c) : activateV(variant.output, c, variant.outputAlpha, variant.outputBeta);
+@inline export function outputV(standard: bool, c: v128): v128 {
+  return standard ? tanhV(c) : activateV(variant.output, c, variant.outputAlpha, variant.outputBeta);
 }
-@inline export function outputS(c: f32): f32 {
-  return variant.standard ? tanhS(c) : activateS(variant.output, c, variant.outputAlpha, variant.outputBeta);
+@inline export function outputS(standard: bool, c: f32): f32 {
+  return standard ? tanhS(c) : activateS(variant.output, c, variant.outputAlpha, variant.outputBeta);
 }
-@inline export function gateSlopeV(y: v128): v128 {
-  return variant.standard ? f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y)) : activationSlopeV(variant.gate, y, variant.gateAlpha, variant.gateBeta);
+@inline export function gateSlopeV(standard: bool, y: v128): v128 {
+  return standard ? f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y)) : activationSlopeV(variant.gate, y, variant.gateAlpha, variant.gateBeta);
 }
-@inline export function gateSlopeS(y: f32): f32 {
-  return variant.standard ? y * (1.0 - y) : activationSlopeS(variant.gate, y, variant.gateAlpha, variant.gateBeta);
+@inline export function gateSlopeS(standard: bool, y: f32): f32 {
+  return standard ? y * (1.0 - y) : activationSlopeS(variant.gate, y, variant.gateAlpha, variant.gateBeta);
 }
-@inline export function candidateSlopeV(y: v128): v128 {
-  return variant.standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
+@inline export function candidateSlopeV(standard: bool, y: v128): v128 {
+  return standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
 }
-@inline export function candidateSlopeS(y: f32): f32 {
-  return variant.standard ? 1.0 - y * y : activationSlopeS(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
+@inline export function candidateSlopeS(standard: bool, y: f32): f32 {
+  return standard ? 1.0 - y * y : activationSlopeS(variant.candidate, y, variant.candidateAlpha, variant.candidateBeta);
 }
-@inline export function outputSlopeV(y: v128): v128 {
-  return variant.standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.output, y, variant.outputAlpha, variant.outputBeta);
+@inline export function outputSlopeV(standard: bool, y: v128): v128 {
+  return standard ? f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y)) : activationSlopeV(variant.output, y, variant.outputAlpha, variant.outputBeta);
 }
-@inline export function outputSlopeS(y: f32): f32 {
-  return variant.standard ? 1.0 - y * y : activationSlopeS(variant.output, y, variant.outputAlpha, variant.outputBeta);
+@inline export function outputSlopeS(standard: bool, y: f32): f32 {
+  return standard ? 1.0 - y * y : activationSlopeS(variant.output, y, variant.outputAlpha, variant.outputBeta);
 }

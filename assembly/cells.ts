@@ -16,6 +16,7 @@ import {
   outputV, variant,
 } from './cell-variant';
 import { rowActive } from './simd';
+import { sigmoidV, tanhV } from './activations';
 
 @inline function zeroRow(out: usize, width: i32): void {
   if (out != 0) memory.fill(out, 0, <usize>width << 2);
@@ -24,6 +25,7 @@ import { rowActive } from './simd';
 /** Vanilla RNN: h' = act(gates), act = relu, or the variant's candidate activation (tanh by default). */
 export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B, outStride] */, gates: usize /* [B, H] */,
                                lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, relu: bool, save: bool): void {
+  const standard = variant.standard;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
     if (!rowActive(lengths, b, t)) { zeroRow(outRow, hidden); continue; }
@@ -33,7 +35,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
     for (; j + 4 <= hidden; j += 4) {
       const offset = <usize>j << 2;
       const pre = v128.load(g + offset);
-      const value = relu ? f32x4.max(pre, f32x4.splat(0)) : candidateV(pre);
+      const value = relu ? f32x4.max(pre, f32x4.splat(0)) : candidateV(standard, pre);
       v128.store(hRow + offset, value);
       if (save) v128.store(g + offset, value);
       if (outRow != 0) v128.store(outRow + offset, value);
@@ -41,7 +43,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
     for (; j < hidden; j++) {
       const offset = <usize>j << 2;
       const pre = load<f32>(g + offset);
-      const value: f32 = relu ? max(pre, 0) : candidateS(pre);
+      const value: f32 = relu ? max(pre, 0) : candidateS(standard, pre);
       store<f32>(hRow + offset, value);
       if (save) store<f32>(g + offset, value);
       if (outRow != 0) store<f32>(outRow + offset, value);
@@ -55,6 +57,7 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
  */
 export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, out: usize, gates: usize /* [B, 4H] */,
                                 lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, save: bool): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   const peephole = variant.peephole;
   const inputForget = (variant.flags & VariantFlag.INPUT_FORGET) != 0;
@@ -66,27 +69,45 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
     const cRow = c + (<usize>(b * hidden) << 2);
     const hRow = h + (<usize>(b * hidden) << 2);
     let j = 0;
-    for (; j + 4 <= hidden; j += 4) {
-      const o = <usize>j << 2;
-      const cOld = v128.load(cRow + o);
-      let preI = v128.load(gi + o), preF = v128.load(gf + o), preO = v128.load(go + o);
-      if (peephole != 0) {
-        preI = f32x4.add(preI, f32x4.mul(v128.load(peephole + o), cOld));
-        preF = f32x4.add(preF, f32x4.mul(v128.load(peephole + gateBytes + o), cOld));
+    // PyTorch's cell has a SIMD loop of its own: written once with the variant's branches, the loop keeps the
+    // spills of the (never taken) calls and runs ~45% slower (B32 H256, baseline: 51 → 74 µs a step).
+    if (standard) {
+      for (; j + 4 <= hidden; j += 4) {
+        const o = <usize>j << 2;
+        const i = sigmoidV(v128.load(gi + o)), f = sigmoidV(v128.load(gf + o));
+        const g = tanhV(v128.load(gg + o)), og = sigmoidV(v128.load(go + o));
+        const cNew = f32x4.add(f32x4.mul(f, v128.load(cRow + o)), f32x4.mul(i, g));
+        const hNew = f32x4.mul(og, tanhV(cNew));
+        if (save) {
+          v128.store(gi + o, i); v128.store(gf + o, f); v128.store(gg + o, g); v128.store(go + o, og);
+        }
+        v128.store(cRow + o, cNew);
+        v128.store(hRow + o, hNew);
+        if (outRow != 0) v128.store(outRow + o, hNew);
       }
-      const i = gateV(preI);
-      const f = inputForget ? f32x4.sub(f32x4.splat(1.0), i) : gateV(preF);
-      const g = candidateV(v128.load(gg + o));
-      const cNew = f32x4.add(f32x4.mul(f, cOld), f32x4.mul(i, g));
-      if (peephole != 0) preO = f32x4.add(preO, f32x4.mul(v128.load(peephole + 2 * gateBytes + o), cNew));
-      const og = gateV(preO);
-      const hNew = f32x4.mul(og, outputV(cNew));
-      if (save) {
-        v128.store(gi + o, i); v128.store(gf + o, f); v128.store(gg + o, g); v128.store(go + o, og);
+    } else {
+      for (; j + 4 <= hidden; j += 4) {
+        const o = <usize>j << 2;
+        const cOld = v128.load(cRow + o);
+        let preI = v128.load(gi + o), preF = v128.load(gf + o), preO = v128.load(go + o);
+        if (peephole != 0) {
+          preI = f32x4.add(preI, f32x4.mul(v128.load(peephole + o), cOld));
+          preF = f32x4.add(preF, f32x4.mul(v128.load(peephole + gateBytes + o), cOld));
+        }
+        const i = gateV(standard, preI);
+        const f = inputForget ? f32x4.sub(f32x4.splat(1.0), i) : gateV(standard, preF);
+        const g = candidateV(standard, v128.load(gg + o));
+        const cNew = f32x4.add(f32x4.mul(f, cOld), f32x4.mul(i, g));
+        if (peephole != 0) preO = f32x4.add(preO, f32x4.mul(v128.load(peephole + 2 * gateBytes + o), cNew));
+        const og = gateV(standard, preO);
+        const hNew = f32x4.mul(og, outputV(standard, cNew));
+        if (save) {
+          v128.store(gi + o, i); v128.store(gf + o, f); v128.store(gg + o, g); v128.store(go + o, og);
+        }
+        v128.store(cRow + o, cNew);
+        v128.store(hRow + o, hNew);
+        if (outRow != 0) v128.store(outRow + o, hNew);
       }
-      v128.store(cRow + o, cNew);
-      v128.store(hRow + o, hNew);
-      if (outRow != 0) v128.store(outRow + o, hNew);
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
@@ -96,13 +117,13 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
         preI += load<f32>(peephole + o) * cOld;
         preF += load<f32>(peephole + gateBytes + o) * cOld;
       }
-      const i = gateS(preI);
-      const f: f32 = inputForget ? 1.0 - i : gateS(preF);
-      const g = candidateS(load<f32>(gg + o));
+      const i = gateS(standard, preI);
+      const f: f32 = inputForget ? 1.0 - i : gateS(standard, preF);
+      const g = candidateS(standard, load<f32>(gg + o));
       const cNew = f * cOld + i * g;
       if (peephole != 0) preO += load<f32>(peephole + 2 * gateBytes + o) * cNew;
-      const og = gateS(preO);
-      const hNew = og * outputS(cNew);
+      const og = gateS(standard, preO);
+      const hNew = og * outputS(standard, cNew);
       if (save) {
         store<f32>(gi + o, i); store<f32>(gf + o, f); store<f32>(gg + o, g); store<f32>(go + o, og);
       }
@@ -120,6 +141,7 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
 export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: usize /* [B, 3H] */, hiddenGates: usize /* [B, 3H] */,
                                hiddenBiasN: usize /* [H] */, lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32,
                                savedHn: usize /* [B, H]: W_hn h + b_hn, or 0 */): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
@@ -130,10 +152,10 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const r = gateV(f32x4.add(v128.load(xr + o), v128.load(hr + o)));
-      const z = gateV(f32x4.add(v128.load(xz + o), v128.load(hz + o)));
+      const r = gateV(standard, f32x4.add(v128.load(xr + o), v128.load(hr + o)));
+      const z = gateV(standard, f32x4.add(v128.load(xz + o), v128.load(hz + o)));
       const hiddenN = f32x4.add(v128.load(hn + o), v128.load(hiddenBiasN + o));
-      const n = candidateV(f32x4.add(v128.load(xn + o), f32x4.mul(r, hiddenN)));
+      const n = candidateV(standard, f32x4.add(v128.load(xn + o), f32x4.mul(r, hiddenN)));
       const hNew = f32x4.add(n, f32x4.mul(z, f32x4.sub(v128.load(hRow + o), n)));
       if (savedHn != 0) {
         v128.store(xr + o, r); v128.store(xz + o, z); v128.store(xn + o, n);
@@ -144,10 +166,10 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const r = gateS(load<f32>(xr + o) + load<f32>(hr + o));
-      const z = gateS(load<f32>(xz + o) + load<f32>(hz + o));
+      const r = gateS(standard, load<f32>(xr + o) + load<f32>(hr + o));
+      const z = gateS(standard, load<f32>(xz + o) + load<f32>(hz + o));
       const hiddenN = load<f32>(hn + o) + load<f32>(hiddenBiasN + o);
-      const n = candidateS(load<f32>(xn + o) + r * hiddenN);
+      const n = candidateS(standard, load<f32>(xn + o) + r * hiddenN);
       const hNew = n + z * (load<f32>(hRow + o) - n);
       if (savedHn != 0) {
         store<f32>(xr + o, r); store<f32>(xz + o, z); store<f32>(xn + o, n);
@@ -167,6 +189,7 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
 /** r = σ(x_r + h_r), z = σ(x_z + h_z) into inputGates' r and z slots, and r ⊙ h into `resetHidden`. */
 export function gruResetGates(resetHidden: usize /* [B, H] */, inputGates: usize /* [B, 3H] */, hiddenGates: usize /* [B, 2H]: W_hr h, W_hz h */,
                               h: usize /* [B, H] */, lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   for (let b = 0; b < batch; b++) {
     if (!rowActive(lengths, b, t)) continue;
@@ -176,16 +199,16 @@ export function gruResetGates(resetHidden: usize /* [B, H] */, inputGates: usize
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const r = gateV(f32x4.add(v128.load(xr + o), v128.load(hr + o)));
+      const r = gateV(standard, f32x4.add(v128.load(xr + o), v128.load(hr + o)));
       v128.store(xr + o, r);
-      v128.store(xz + o, gateV(f32x4.add(v128.load(xz + o), v128.load(hz + o))));
+      v128.store(xz + o, gateV(standard, f32x4.add(v128.load(xz + o), v128.load(hz + o))));
       v128.store(rh + o, f32x4.mul(r, v128.load(hRow + o)));
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const r = gateS(load<f32>(xr + o) + load<f32>(hr + o));
+      const r = gateS(standard, load<f32>(xr + o) + load<f32>(hr + o));
       store<f32>(xr + o, r);
-      store<f32>(xz + o, gateS(load<f32>(xz + o) + load<f32>(hz + o)));
+      store<f32>(xz + o, gateS(standard, load<f32>(xz + o) + load<f32>(hz + o)));
       store<f32>(rh + o, r * load<f32>(hRow + o));
     }
   }
@@ -194,6 +217,7 @@ export function gruResetGates(resetHidden: usize /* [B, H] */, inputGates: usize
 /** n = act(x_n + W_hn (r ⊙ h)), h' = n + z·(h − n), from gruResetGates' r and z; n overwrites its pre-activation. */
 export function gruResetCandidate(h: usize /* [B, H] */, out: usize, inputGates: usize /* [B, 3H]: r, z, x_n */, resetProduct: usize /* [B, H] */,
                                   lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
@@ -203,7 +227,7 @@ export function gruResetCandidate(h: usize /* [B, H] */, out: usize, inputGates:
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
-      const n = candidateV(f32x4.add(v128.load(xn + o), v128.load(product + o)));
+      const n = candidateV(standard, f32x4.add(v128.load(xn + o), v128.load(product + o)));
       const hNew = f32x4.add(n, f32x4.mul(v128.load(xz + o), f32x4.sub(v128.load(hRow + o), n)));
       v128.store(xn + o, n);
       v128.store(hRow + o, hNew);
@@ -211,7 +235,7 @@ export function gruResetCandidate(h: usize /* [B, H] */, out: usize, inputGates:
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
-      const n = candidateS(load<f32>(xn + o) + load<f32>(product + o));
+      const n = candidateS(standard, load<f32>(xn + o) + load<f32>(product + o));
       const hNew = n + load<f32>(xz + o) * (load<f32>(hRow + o) - n);
       store<f32>(xn + o, n);
       store<f32>(hRow + o, hNew);
@@ -239,21 +263,31 @@ export function commitRows(h: usize /* [B, width] */, out: usize, src: usize /* 
 /** Vanilla RNN: dPre = dh ⊙ act'(h'), from the saved activation h' (relu, or the candidate activation). */
 export function rnnCellBackward(dGates: usize /* [B, H] */, dh: usize /* [B, H] */, activated: usize /* [B, H] */,
                                 lengths: usize, t: i32, batch: i32, hidden: i32, relu: bool): void {
+  const standard = variant.standard;
   const rowBytes = <usize>hidden << 2;
   for (let b = 0; b < batch; b++) {
     const dg = dGates + <usize>b * rowBytes, dhRow = dh + <usize>b * rowBytes, a = activated + <usize>b * rowBytes;
     if (!rowActive(lengths, b, t)) { memory.fill(dg, 0, rowBytes); continue; }
     let j = 0;
-    for (; j + 4 <= hidden; j += 4) {
-      const o = <usize>j << 2;
-      const y = v128.load(a + o), d = v128.load(dhRow + o);
-      const slope = relu ? v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.splat(1.0)) : candidateSlopeV(y);
-      v128.store(dg + o, f32x4.mul(d, slope));
+    if (standard) { // PyTorch's cell apart, as in lstmCellForward: a call in the loop, even untaken, costs 2.5×
+      for (; j + 4 <= hidden; j += 4) {
+        const o = <usize>j << 2;
+        const y = v128.load(a + o), d = v128.load(dhRow + o);
+        const slope = relu ? v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.splat(1.0)) : f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y));
+        v128.store(dg + o, f32x4.mul(d, slope));
+      }
+    } else {
+      for (; j + 4 <= hidden; j += 4) {
+        const o = <usize>j << 2;
+        const y = v128.load(a + o), d = v128.load(dhRow + o);
+        const slope = relu ? v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.splat(1.0)) : candidateSlopeV(standard, y);
+        v128.store(dg + o, f32x4.mul(d, slope));
+      }
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
       const y = load<f32>(a + o);
-      const slope: f32 = relu ? (y > 0 ? 1.0 : 0.0) : candidateSlopeS(y);
+      const slope: f32 = relu ? (y > 0 ? 1.0 : 0.0) : candidateSlopeS(standard, y);
       store<f32>(dg + o, load<f32>(dhRow + o) * slope);
     }
   }
@@ -267,6 +301,7 @@ export function rnnCellBackward(dGates: usize /* [B, H] */, dh: usize /* [B, H] 
 export function lstmCellBackward(dGates: usize /* [B, 4H] */, dc: usize /* [B, H] in/out */, dh: usize /* [B, H] */,
                                  gates: usize /* [B, 4H] saved i f g o */, cPrev: usize /* [B, H] */, cNew: usize /* [B, H] */,
                                  lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   const one = f32x4.splat(1.0);
   for (let b = 0; b < batch; b++) {
@@ -275,28 +310,43 @@ export function lstmCellBackward(dGates: usize /* [B, 4H] */, dc: usize /* [B, H
     if (!rowActive(lengths, b, t)) { memory.fill(di, 0, 4 * gateBytes); continue; }
     const row = <usize>b * gateBytes;
     let j = 0;
-    for (; j + 4 <= hidden; j += 4) {
-      const o = <usize>j << 2;
-      const i = v128.load(gi + o), f = v128.load(gf + o), g = v128.load(gg + o), og = v128.load(go + o);
-      const tc = outputV(v128.load(cNew + row + o));
-      const dhv = v128.load(dh + row + o);
-      const dcTotal = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(dhv, og), outputSlopeV(tc)));
-      v128.store(di + o, f32x4.mul(f32x4.mul(dcTotal, g), gateSlopeV(i)));
-      v128.store(df + o, f32x4.mul(f32x4.mul(dcTotal, v128.load(cPrev + row + o)), gateSlopeV(f)));
-      v128.store(dg + o, f32x4.mul(f32x4.mul(dcTotal, i), candidateSlopeV(g)));
-      v128.store(dout + o, f32x4.mul(f32x4.mul(dhv, tc), gateSlopeV(og)));
-      v128.store(dc + row + o, f32x4.mul(dcTotal, f));
+    if (standard) { // PyTorch's cell apart, as in lstmCellForward
+      for (; j + 4 <= hidden; j += 4) {
+        const o = <usize>j << 2;
+        const i = v128.load(gi + o), f = v128.load(gf + o), g = v128.load(gg + o), og = v128.load(go + o);
+        const tc = tanhV(v128.load(cNew + row + o));
+        const dhv = v128.load(dh + row + o);
+        const dcTotal = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(dhv, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+        v128.store(di + o, f32x4.mul(f32x4.mul(dcTotal, g), f32x4.mul(i, f32x4.sub(one, i))));
+        v128.store(df + o, f32x4.mul(f32x4.mul(dcTotal, v128.load(cPrev + row + o)), f32x4.mul(f, f32x4.sub(one, f))));
+        v128.store(dg + o, f32x4.mul(f32x4.mul(dcTotal, i), f32x4.sub(one, f32x4.mul(g, g))));
+        v128.store(dout + o, f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(og, f32x4.sub(one, og))));
+        v128.store(dc + row + o, f32x4.mul(dcTotal, f));
+      }
+    } else {
+      for (; j + 4 <= hidden; j += 4) {
+        const o = <usize>j << 2;
+        const i = v128.load(gi + o), f = v128.load(gf + o), g = v128.load(gg + o), og = v128.load(go + o);
+        const tc = outputV(standard, v128.load(cNew + row + o));
+        const dhv = v128.load(dh + row + o);
+        const dcTotal = f32x4.add(v128.load(dc + row + o), f32x4.mul(f32x4.mul(dhv, og), outputSlopeV(standard, tc)));
+        v128.store(di + o, f32x4.mul(f32x4.mul(dcTotal, g), gateSlopeV(standard, i)));
+        v128.store(df + o, f32x4.mul(f32x4.mul(dcTotal, v128.load(cPrev + row + o)), gateSlopeV(standard, f)));
+        v128.store(dg + o, f32x4.mul(f32x4.mul(dcTotal, i), candidateSlopeV(standard, g)));
+        v128.store(dout + o, f32x4.mul(f32x4.mul(dhv, tc), gateSlopeV(standard, og)));
+        v128.store(dc + row + o, f32x4.mul(dcTotal, f));
+      }
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
       const i = load<f32>(gi + o), f = load<f32>(gf + o), g = load<f32>(gg + o), og = load<f32>(go + o);
-      const tc = outputS(load<f32>(cNew + row + o));
+      const tc = outputS(standard, load<f32>(cNew + row + o));
       const dhv = load<f32>(dh + row + o);
-      const dcTotal = load<f32>(dc + row + o) + dhv * og * outputSlopeS(tc);
-      store<f32>(di + o, dcTotal * g * gateSlopeS(i));
-      store<f32>(df + o, dcTotal * load<f32>(cPrev + row + o) * gateSlopeS(f));
-      store<f32>(dg + o, dcTotal * i * candidateSlopeS(g));
-      store<f32>(dout + o, dhv * tc * gateSlopeS(og));
+      const dcTotal = load<f32>(dc + row + o) + dhv * og * outputSlopeS(standard, tc);
+      store<f32>(di + o, dcTotal * g * gateSlopeS(standard, i));
+      store<f32>(df + o, dcTotal * load<f32>(cPrev + row + o) * gateSlopeS(standard, f));
+      store<f32>(dg + o, dcTotal * i * candidateSlopeS(standard, g));
+      store<f32>(dout + o, dhv * tc * gateSlopeS(standard, og));
       store<f32>(dc + row + o, dcTotal * f);
     }
   }
@@ -310,6 +360,7 @@ export function lstmCellBackward(dGates: usize /* [B, 4H] */, dc: usize /* [B, H
 export function gruCellBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: usize /* [B, 3H] */, dhPrev: usize /* [B, H] */,
                                 dh: usize /* [B, H] */, gates: usize /* [B, 3H] saved r z n */, savedHn: usize /* [B, H] */,
                                 hPrev: usize /* [B, H] */, lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   const one = f32x4.splat(1.0);
   for (let b = 0; b < batch; b++) {
@@ -328,9 +379,9 @@ export function gruCellBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: 
       const o = <usize>j << 2;
       const r = v128.load(gr + o), z = v128.load(gz + o), n = v128.load(gn + o);
       const dhv = v128.load(dh + row + o);
-      const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), candidateSlopeV(n));
-      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), gateSlopeV(z));
-      const dr = f32x4.mul(f32x4.mul(dn, v128.load(savedHn + row + o)), gateSlopeV(r));
+      const dn = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), candidateSlopeV(standard, n));
+      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), gateSlopeV(standard, z));
+      const dr = f32x4.mul(f32x4.mul(dn, v128.load(savedHn + row + o)), gateSlopeV(standard, r));
       v128.store(xr + o, dr); v128.store(xz + o, dz); v128.store(xn + o, dn);
       v128.store(hr + o, dr); v128.store(hz + o, dz); v128.store(hn + o, f32x4.mul(dn, r));
       v128.store(dhPrev + row + o, f32x4.mul(dhv, z));
@@ -339,9 +390,9 @@ export function gruCellBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: 
       const o = <usize>j << 2;
       const r = load<f32>(gr + o), z = load<f32>(gz + o), n = load<f32>(gn + o);
       const dhv = load<f32>(dh + row + o);
-      const dn = dhv * (1.0 - z) * candidateSlopeS(n);
-      const dz = dhv * (load<f32>(hPrev + row + o) - n) * gateSlopeS(z);
-      const dr = dn * load<f32>(savedHn + row + o) * gateSlopeS(r);
+      const dn = dhv * (1.0 - z) * candidateSlopeS(standard, n);
+      const dz = dhv * (load<f32>(hPrev + row + o) - n) * gateSlopeS(standard, z);
+      const dr = dn * load<f32>(savedHn + row + o) * gateSlopeS(standard, r);
       store<f32>(xr + o, dr); store<f32>(xz + o, dz); store<f32>(xn + o, dn);
       store<f32>(hr + o, dr); store<f32>(hz + o, dz); store<f32>(hn + o, dn * r);
       store<f32>(dhPrev + row + o, dhv * z);
@@ -357,6 +408,7 @@ export function gruCellBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: 
 export function gruResetCandidateBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: usize /* [B, 3H] */, dh: usize /* [B, H] */,
                                           gates: usize /* [B, 3H] saved r z n */, hPrev: usize /* [B, H] */,
                                           lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   const one = f32x4.splat(1.0);
   for (let b = 0; b < batch; b++) {
@@ -374,15 +426,15 @@ export function gruResetCandidateBackward(dInputGates: usize /* [B, 3H] */, dHid
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
       const z = v128.load(gz + o), n = v128.load(gn + o), dhv = v128.load(dh + row + o);
-      const da = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), candidateSlopeV(n));
-      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), gateSlopeV(z));
+      const da = f32x4.mul(f32x4.mul(dhv, f32x4.sub(one, z)), candidateSlopeV(standard, n));
+      const dz = f32x4.mul(f32x4.mul(dhv, f32x4.sub(v128.load(hPrev + row + o), n)), gateSlopeV(standard, z));
       v128.store(xz + o, dz); v128.store(xn + o, da); v128.store(hz + o, dz);
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
       const z = load<f32>(gz + o), n = load<f32>(gn + o), dhv = load<f32>(dh + row + o);
-      const da = dhv * (1.0 - z) * candidateSlopeS(n);
-      const dz = dhv * (load<f32>(hPrev + row + o) - n) * gateSlopeS(z);
+      const da = dhv * (1.0 - z) * candidateSlopeS(standard, n);
+      const dz = dhv * (load<f32>(hPrev + row + o) - n) * gateSlopeS(standard, z);
       store<f32>(xz + o, dz); store<f32>(xn + o, da); store<f32>(hz + o, dz);
     }
   }
@@ -395,6 +447,7 @@ export function gruResetCandidateBackward(dInputGates: usize /* [B, 3H] */, dHid
 export function gruResetBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates: usize /* [B, 3H] */, dhPrev: usize /* [B, H] */,
                                  dh: usize /* [B, H] */, dResetHidden: usize /* [B, H] */, gates: usize /* [B, 3H] saved r z n */,
                                  hPrev: usize /* [B, H] */, lengths: usize, t: i32, batch: i32, hidden: i32): void {
+  const standard = variant.standard;
   const gateBytes = <usize>hidden << 2;
   for (let b = 0; b < batch; b++) {
     const gr = gates + <usize>b * 3 * gateBytes, gz = gr + gateBytes;
@@ -405,14 +458,14 @@ export function gruResetBackward(dInputGates: usize /* [B, 3H] */, dHiddenGates:
     for (; j + 4 <= hidden; j += 4) {
       const o = <usize>j << 2;
       const r = v128.load(gr + o), d = v128.load(dResetHidden + row + o);
-      const dr = f32x4.mul(f32x4.mul(d, v128.load(hPrev + row + o)), gateSlopeV(r));
+      const dr = f32x4.mul(f32x4.mul(d, v128.load(hPrev + row + o)), gateSlopeV(standard, r));
       v128.store(xr + o, dr); v128.store(hr + o, dr);
       v128.store(dhPrev + row + o, f32x4.add(f32x4.mul(v128.load(dh + row + o), v128.load(gz + o)), f32x4.mul(d, r)));
     }
     for (; j < hidden; j++) {
       const o = <usize>j << 2;
       const r = load<f32>(gr + o), d = load<f32>(dResetHidden + row + o);
-      const dr = d * load<f32>(hPrev + row + o) * gateSlopeS(r);
+      const dr = d * load<f32>(hPrev + row + o) * gateSlopeS(standard, r);
       store<f32>(xr + o, dr); store<f32>(hr + o, dr);
       store<f32>(dhPrev + row + o, load<f32>(dh + row + o) * load<f32>(gz + o) + d * r);
     }
