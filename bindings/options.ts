@@ -108,10 +108,15 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-export function positiveInteger(value: unknown, what: string, where?: string): number {
+/** The largest size of one dimension: 2³¹ − 1 (sizes and indices cross into Wasm as i32). */
+export const MAX_DIMENSION = 2 ** 31 - 1;
+
+/** An integer in 1..max (no bound unless given: `MAX_DIMENSION` for a dimension, smaller ones for sizes read from files). */
+export function positiveInteger(value: unknown, what: string, where?: string, max?: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ArgumentError(`${prefix(where)}${what} must be a positive integer, got ${describe(value)}`);
+    throw new ArgumentError(`${prefix(where)}${what} must be a positive integer${max === undefined ? '' : ` ≤ ${max}`}, got ${describe(value)}`);
   }
+  if (max !== undefined && value > max) throw new ArgumentError(`${prefix(where)}${what} must be a positive integer ≤ ${max}, got ${value}`);
   return value;
 }
 

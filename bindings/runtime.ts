@@ -261,16 +261,24 @@ export function firstNonFinite(values: Float32Array): number {
 /** Allocates a 16-byte aligned heap block (may grow memory). */
 export function allocBytes(bytes: number): number {
   const core = kernels();
-  const memoryBytes = core.memory.buffer.byteLength;
-  // Checked before the call, in JS numbers: a size past 2³² would wrap to 32 bits in Wasm (a small block that
-  // the caller then overruns), and growing memory past its 4 GiB limit aborts the allocator. A request that
-  // could need memory beyond the limit is refused even if a free block might have held it.
-  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes + memoryBytes > WASM_MEMORY_LIMIT) {
-    throw new OutOfMemoryError(bytes, memoryBytes);
-  }
+  const memoryBytes = checkedBytes(bytes);
   const ptr = core.alloc(Math.max(16, bytes));
   if (ptr === 0) throw new OutOfMemoryError(bytes, memoryBytes);
   return ptr;
+}
+
+/**
+ * Throws OutOfMemoryError unless `bytes` could be allocated beside what linear memory holds now (returned).
+ * Checked in JS numbers: a size past 2³² would wrap to 32 bits in Wasm (a small block that the caller then
+ * overruns), and growing memory past its 4 GiB limit aborts the allocator. A request that could need memory
+ * beyond the limit is refused even if a free block might have held it.
+ */
+export function checkedBytes(bytes: number): number {
+  const memoryBytes = kernels().memory.buffer.byteLength;
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes + memoryBytes > WASM_MEMORY_LIMIT) {
+    throw new OutOfMemoryError(bytes, memoryBytes);
+  }
+  return memoryBytes;
 }
 
 /** What a 32-bit WebAssembly memory can hold: 65,536 pages of 64 KiB. */

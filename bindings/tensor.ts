@@ -87,8 +87,30 @@ function fromArray(data: ArrayLike<number> | NestedArray, shape: readonly number
     return new Tensor(Float32Array.from(flat), shape ?? inferred);
   }
   if (!isArrayLike(data)) throw new ArgumentError(`${where}: expected an array-like of numbers or nested arrays, got ${describe(data)}`);
-  const flat = Float32Array.from(data as ArrayLike<number>);
+  const flat = float32(data, undefined, where);
   return new Tensor(flat, shape ?? [flat.length]);
+}
+
+/** An array or a typed array of numbers (not a BigInt64Array, a string or an object with a length). */
+const isNumberArray = (value: unknown): value is ArrayLike<number> =>
+  Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array));
+
+/**
+ * `data` as float32 (the same array when it is one): an array or typed array of numbers, else an ArgumentError
+ * naming what came — a BigInt array, a string, an object with a length (`size`, when known, is in the message).
+ */
+function float32(data: unknown, size: number | undefined, where: string): Float32Array {
+  if (!isNumberArray(data)) {
+    const bigint = data instanceof BigInt64Array || data instanceof BigUint64Array ? ' (BigInt arrays are not accepted: convert them to numbers)' : '';
+    throw new ArgumentError(`${where}: data must be an array or typed array of ${size === undefined ? '' : `${size} `}numbers${bigint}, got ${describe(data)}`);
+  }
+  if (data instanceof Float32Array) return data;
+  if (Array.isArray(data)) {
+    for (let i = 0; i < data.length; i++) {
+      if (typeof data[i] !== 'number') throw new ArgumentError(`${where}: data[${i}] must be a number, got ${describe(data[i])}`);
+    }
+  }
+  return Float32Array.from(data);
 }
 
 const isArrayLike = (value: unknown): value is ArrayLike<unknown> =>
@@ -112,12 +134,13 @@ export type TensorLike = Tensor | { readonly shape: readonly number[]; readonly 
 export function toTensor(value: TensorLike, what: string): Tensor {
   if (value instanceof Tensor) return value;
   if (typeof value === 'number' || isArrayLike(value)) return fromArray(value as ArrayLike<number> | NestedArray, undefined, what);
-  if (value === null || typeof value !== 'object' || !Array.isArray(value.shape) || !isArrayLike(value.data)) {
+  if (value === null || typeof value !== 'object' || !Array.isArray(value.shape)) {
     throw new ArgumentError(`${what}: expected a Tensor, { shape, data } or nested arrays, got ${describe(value)}`);
   }
   const size = shapeSize(value.shape);
-  if (value.data.length !== size) {
-    throw new ShapeError(`${what}: shape ${formatShape(value.shape)} needs ${size} values, got ${value.data.length}`);
+  const data = float32(value.data, size, what);
+  if (data.length !== size) {
+    throw new ShapeError(`${what}: shape ${formatShape(value.shape)} needs ${size} values, got ${data.length}`);
   }
-  return new Tensor(value.data instanceof Float32Array ? value.data : Float32Array.from(value.data), value.shape);
+  return new Tensor(data, value.shape);
 }

@@ -70,6 +70,6 @@ describe('parseSafetensors on bytes that are not a safetensors file says so', ()
 
   it('JSON: the message names the header length the bytes would give, not only that it exceeds the limit', () => {
     const json = new TextEncoder().encode('{"weight": {"shape": [2], "data": [1, 2]}}');
-    expect(() => parseSafetensors(json)).toThrow(/this is not a safetensors file \(header length \d+ \(read from its first 8 bytes\) exceeds the limit of 100000000 bytes\); it looks like JSON text/);
+    expect(() => parseSafetensors(json)).toThrow(/this is not a safetensors file \(header length \d+ \(read from its first 8 bytes\) exceeds the limit of 4194304 bytes\); it looks like JSON text/);
   });
 });

@@ -334,8 +334,8 @@ describe('parseSafetensors errors', () => {
     expectSafetensorsError(() => parseSafetensors(withLengthPrefix(100, new TextEncoder().encode('{}          '))), 'header length 100', '12 bytes');
   });
 
-  it('absurd header length (over 100 MB, or a u64 beyond 2^53)', () => {
-    expectSafetensorsError(() => parseSafetensors(withLengthPrefix(100_000_001, [0x7b, 0x7d])), '100000001', 'limit of 100000000');
+  it('absurd header length (over the 4 MiB cap, or a u64 beyond 2^53)', () => {
+    expectSafetensorsError(() => parseSafetensors(withLengthPrefix(4 * 1024 * 1024 + 1, [0x7b, 0x7d])), '4194305', 'limit of 4194304');
     expectSafetensorsError(() => parseSafetensors(withLengthPrefix(2n ** 64n - 1n, [0x7b, 0x7d])), '18446744073709551615');
   });
 

@@ -51,7 +51,7 @@ describe('Tree.fromParents', () => {
 
   const invalid: Array<[string, unknown, RegExp, number | undefined]> = [
     ['not an array', null, /expected an array of parent indices, got null/, undefined],
-    ['a number', 5, /expected an array of parent indices, got number/, undefined],
+    ['a number', 5, /expected an array of parent indices, got 5/, undefined],
     ['empty', [], /at least one node, got an empty parents array/, undefined],
     ['a non-integer parent', [-1, 0.5], /the parent of node 1 must be an integer, got 0\.5/, 1],
     ['a NaN parent', [-1, 0, NaN], /the parent of node 2 must be an integer, got NaN/, 2],
@@ -150,7 +150,7 @@ describe('parseTree (nested JSON) and treeToJSON', () => {
     ['a node with both word and children', { word: 'a', children: [{ word: 'b' }] }, /tree must have either "word" \(a leaf\) or "children", not both/],
     ['a node with neither', { children: [{ label: 1 }] }, /tree\.children\[0\] must have either "word" \(a leaf\) or "children", not neither/],
     ['empty children', { children: [] }, /tree\.children must be a non-empty array, got an empty array/],
-    ['a non-integer label', { label: 'x', word: 'a' }, /tree\.label must be an integer, got x/],
+    ['a non-integer label', { label: 'x', word: 'a' }, /tree\.label must be an integer in −2147483648\.\.2147483647, got "x"/],
     ['a non-string word', { children: [{ word: 5 }] }, /tree\.children\[0\]\.word must be a string, got number/],
   ];
   for (const [label, value, message] of invalid) {

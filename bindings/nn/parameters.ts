@@ -94,6 +94,10 @@ export class ParameterStore {
     this.byName = new Map(this.slots.map((slot) => [slot.name, slot]));
   }
 
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
   get(name: string): ParameterSlot {
     const slot = this.byName.get(name);
     if (!slot) throw new Error(`internal: no parameter ${name}`);

@@ -134,7 +134,7 @@ export interface StreamOptions {
 export function recurrentConfig(name: string, cell: CellKind, options: RecurrentOptions, projSize: number, variant: CellVariant) {
   const inputSize = positiveInteger(options.inputSize, 'inputSize', name);
   const hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize', name);
-  const numLayers = positiveInteger(options.numLayers ?? 1, 'numLayers', name);
+  const numLayers = positiveInteger(options.numLayers === undefined ? 1 : options.numLayers, 'numLayers', name); // null is an error, not the default
   const bias = booleanOption(options.bias, 'bias', true, name);
   const batchFirst = booleanOption(options.batchFirst, 'batchFirst', false, name);
   const bidirectional = booleanOption(options.bidirectional, 'bidirectional', false, name);

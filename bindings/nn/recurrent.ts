@@ -4,7 +4,7 @@
 // stay in one class; its options and Stream live in recurrent-options.ts and stream.ts.)
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger, sequenceLengths, strictOptions } from '../options.js';
+import { MAX_DIMENSION, booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger, sequenceLengths, strictOptions } from '../options.js';
 import { RnnLayerSlot, RnnPlan, VariantFlag } from '../../assembly/abi.js';
 import { CELL_CODE, activationOption, cellVariant, planBytes, type CellKind, type CellVariant } from './recurrent-plan.js';
 import {
@@ -15,7 +15,7 @@ import {
 import type { LayerContext, StackLayer } from './module.js';
 import { ParameterizedModule, type ParameterSlot } from './parameters.js';
 import { random } from '../random.js';
-import { Layout, allocBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Layout, allocBytes, checkedBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Stream } from './stream.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
@@ -108,7 +108,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     const block = this.allocOwned(layout.size);
     heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);
     this.plan = block + planOffset;
-    const optional = (name: string) => (this.store.slots.some((slot) => slot.name === name) ? this.store.get(name) : undefined);
+    const optional = (name: string) => (this.store.has(name) ? this.store.get(name) : undefined);
     shapes.forEach(({ inputSize, suffix }, index) => {
       const [ih, hh, hr, bx, bhn, hn] = offsets[index];
       this.entries.push({
@@ -449,7 +449,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     }
     const L = this.numLayers, P = this.outputSize, H = this.hiddenSize;
     const h0 = opts.h0 === undefined ? undefined : toTensor(opts.h0, `${name}.stream: h0`);
-    const batch = positiveInteger(opts.batch ?? (h0 && h0.shape.length === 3 ? h0.shape[1] : 1), 'stream batch');
+    const batch = positiveInteger(opts.batch ?? (h0 && h0.shape.length === 3 ? h0.shape[1] : 1), 'stream batch', undefined, MAX_DIMENSION);
+    checkedBytes(4 * L * batch * Math.max(H, P) * (this.cell === 'lstm' ? 2 : 1)); // the state, before any array of it
     if (h0) expectShape(h0, [L, batch, P], 'h0');
     let c0: Tensor | undefined;
     if (opts.c0 !== undefined) {
@@ -576,9 +577,9 @@ export class LSTM extends RecurrentModule {
   readonly projSize: number;
   constructor(options: LSTMOptions) {
     options = checkedOptions(options, 'LSTM', OPTION_KEYS.LSTM);
-    const projSize = options.projSize ?? 0;
+    const projSize = options.projSize === undefined ? 0 : options.projSize;
     if (!Number.isInteger(projSize) || projSize < 0) {
-      throw new ArgumentError(`LSTM: projSize must be a non-negative integer, got ${String(projSize)}`);
+      throw new ArgumentError(`LSTM: projSize must be a non-negative integer, got ${describe(projSize)}`);
     }
     if (projSize > 0 && projSize >= options.hiddenSize) {
       throw new ArgumentError(`LSTM: projSize must be smaller than hiddenSize (${options.hiddenSize}), got ${projSize}`);

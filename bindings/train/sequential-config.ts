@@ -4,7 +4,7 @@
 import { ArgumentError } from '../errors.js';
 import { readSafetensorsMetadata } from '../io/safetensors.js';
 import { GRU, LSTM, RNN, type GRUOptions, type LSTMOptions, type RNNOptions } from '../nn/recurrent.js';
-import { describe } from '../options.js';
+import { MAX_DIMENSION, describe, positiveInteger } from '../options.js';
 import { Embedding, type EmbeddingOptions } from '../nn/embedding.js';
 import { LastStep } from '../nn/last-step.js';
 import { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh } from '../nn/layers.js';
@@ -81,12 +81,27 @@ export function configFromMetadata(weights: Uint8Array, where: string): Sequenti
   }
 }
 
+/** The most stacked layers one recurrent layer of a config may say it has (PyTorch models use a handful). */
+export const MAX_CONFIG_LAYERS = 1000;
+
+/** The options of the layer configs that are sizes: positive integers ≤ MAX_DIMENSION (numLayers ≤ MAX_CONFIG_LAYERS). */
+const SIZE_KEYS = ['numLayers', 'inputSize', 'hiddenSize', 'projSize', 'numEmbeddings', 'embeddingDim', 'inFeatures', 'outFeatures'] as const;
+
 /** Constructs the layers of a config; the layer constructors validate their options. */
 export function buildLayers(config: SequentialConfig, where: string): Layer[] {
   if (config === null || typeof config !== 'object' || config.format !== CONFIG_FORMAT || config.version !== 1) {
     throw new ArgumentError(`${where}: expected a config with format '${CONFIG_FORMAT}' and version 1, got ${config !== null && typeof config === 'object' ? `format ${describe(config.format)}, version ${describe(config.version)}` : describe(config)}`);
   }
   if (!Array.isArray(config.layers) || config.layers.length === 0) throw new ArgumentError(`${where}: config.layers must be a non-empty array, got ${describe(config.layers)}`);
+  // Sizes are bounded before anything is built: a file saying numLayers 20,000 would otherwise take seconds.
+  config.layers.forEach((layer, i) => {
+    if (layer === null || typeof layer !== 'object') return;
+    for (const key of SIZE_KEYS) {
+      const value = (layer as Record<string, unknown>)[key];
+      if (value === undefined || (key === 'projSize' && value === 0)) continue;
+      positiveInteger(value, `config.layers[${i}].${key}`, where, key === 'numLayers' ? MAX_CONFIG_LAYERS : MAX_DIMENSION);
+    }
+  });
   const layers: Layer[] = [];
   try {
     config.layers.forEach((layer, i) => {

@@ -2,6 +2,7 @@
 // treeToJSON, with the errors they throw. No Wasm: structure only.
 
 import { ArgumentError, LooptreeError } from '../../errors.js';
+import { describe } from '../../options.js';
 
 /** A tree's structure is invalid (`node` names the offending node), or a model cannot take it. */
 export class TreeError extends LooptreeError {
@@ -29,24 +30,13 @@ export class Tree {
   readonly root: number;
   /** Height of the root: 0 for a single node. */
   readonly height: number;
-  /** @internal parents[j], −1 for the root. */
-  readonly parentOf: Int32Array;
-  /** @internal The children of node j are childList[childStart[j] .. childStart[j + 1]), ascending. */
-  readonly childStart: Int32Array;
-  /** @internal */
-  readonly childList: Int32Array;
-  /** @internal Height of every node: leaves 0, else 1 + the largest child height. */
-  readonly heights: Int32Array;
-  private nonBinaryNode: number | undefined;
 
-  private constructor(parents: Int32Array, root: number, childStart: Int32Array, childList: Int32Array, heights: Int32Array) {
-    this.size = parents.length;
-    this.root = root;
-    this.parentOf = parents;
-    this.childStart = childStart;
-    this.childList = childList;
-    this.heights = heights;
-    this.height = heights[root];
+  private constructor(arrays: TreeArrays) {
+    this.size = arrays.parentOf.length;
+    this.root = arrays.root;
+    this.height = arrays.heights[arrays.root];
+    internals.set(this, arrays);
+    Object.freeze(this);
   }
 
   /**
@@ -54,11 +44,13 @@ export class Tree {
    * offending node for a non-integer or out-of-range parent, no root or more than one, and cycles.
    */
   static fromParents(parents: ArrayLike<number>): Tree {
-    if (parents === null || typeof parents !== 'object' || typeof parents.length !== 'number') {
-      throw new TreeError(`Tree.fromParents: expected an array of parent indices, got ${parents === null ? 'null' : typeof parents}`);
+    if (parents === null || typeof parents !== 'object' || !isLength(parents.length)) {
+      const what = parents !== null && typeof parents === 'object' ? `${describe(parents)} of length ${describe(parents.length)}` : describe(parents);
+      throw new TreeError(`Tree.fromParents: expected an array of parent indices, got ${what}`);
     }
     const n = parents.length;
     if (n === 0) throw new TreeError('Tree.fromParents: a tree needs at least one node, got an empty parents array');
+    if (n > MAX_TREE_NODES) throw new TreeError(`Tree.fromParents: a tree holds at most ${MAX_TREE_NODES} nodes, got ${n} parents`);
     const parentOf = new Int32Array(n);
     let root = -1;
     for (let j = 0; j < n; j++) {
@@ -102,38 +94,34 @@ export class Tree {
       const node = visit[at], parent = parentOf[node];
       heights[parent] = Math.max(heights[parent], heights[node] + 1);
     }
-    return new Tree(parentOf, root, childStart, childList, heights);
+    let nonBinaryNode = -1;
+    for (let j = 0; j < n && nonBinaryNode < 0; j++) {
+      const count = childStart[j + 1] - childStart[j];
+      if (count !== 0 && count !== 2) nonBinaryNode = j;
+    }
+    return new Tree({ parentOf, root, childStart, childList, heights, nonBinaryNode });
   }
 
   /** The parent of `node`, −1 for the root. */
   parent(node: number): number {
-    return this.parentOf[this.checkNode(node)];
+    return treeArrays(this).parentOf[this.checkNode(node)];
   }
 
   /** The children of `node`, ascending. */
   children(node: number): number[] {
     this.checkNode(node);
-    return Array.from(this.childList.subarray(this.childStart[node], this.childStart[node + 1]));
+    const { childList, childStart } = treeArrays(this);
+    return Array.from(childList.subarray(childStart[node], childStart[node + 1]));
   }
 
   /** A copy of the parent array. */
   parents(): Int32Array {
-    return this.parentOf.slice();
+    return treeArrays(this).parentOf.slice();
   }
 
   /** @internal The first node with other than 0 or 2 children, or −1 if the tree is binary. */
   firstNonBinaryNode(): number {
-    if (this.nonBinaryNode === undefined) {
-      this.nonBinaryNode = -1;
-      for (let j = 0; j < this.size; j++) {
-        const count = this.childStart[j + 1] - this.childStart[j];
-        if (count !== 0 && count !== 2) {
-          this.nonBinaryNode = j;
-          break;
-        }
-      }
-    }
-    return this.nonBinaryNode;
+    return treeArrays(this).nonBinaryNode;
   }
 
   private checkNode(node: number): number {
@@ -143,6 +131,42 @@ export class Tree {
     return node;
   }
 }
+
+/**
+ * @internal A tree's arrays. They live here rather than on the Tree, out of users' reach: typed arrays cannot be
+ * frozen, and a written `childStart` would send the Wasm kernels out of bounds (issue 10, F6). A Tree is frozen.
+ */
+export interface TreeArrays {
+  root: number;
+  /** parents[j], −1 for the root. */
+  parentOf: Int32Array;
+  /** The children of node j are childList[childStart[j] .. childStart[j + 1]), ascending. */
+  childStart: Int32Array;
+  childList: Int32Array;
+  /** Height of every node: leaves 0, else 1 + the largest child height. */
+  heights: Int32Array;
+  /** The first node with other than 0 or 2 children, or −1 if the tree is binary. */
+  nonBinaryNode: number;
+}
+
+const internals = new WeakMap<Tree, TreeArrays>();
+
+/** @internal The arrays of a Tree built by Tree.fromParents; anything else is an ArgumentError. */
+export function treeArrays(tree: Tree): TreeArrays {
+  const arrays = internals.get(tree);
+  if (!arrays) throw new ArgumentError(`Tree: expected a Tree built by Tree.fromParents or parseTree, got ${describe(tree)}`);
+  return arrays;
+}
+
+/** The most nodes of one tree, 2²⁶: far past any parsed sentence, and within what a forward's Wasm state can hold. */
+const MAX_TREE_NODES = 2 ** 26;
+
+/** Labels are stored as 32-bit integers. */
+const isLabel = (label: unknown): label is number => Number.isInteger(label) && (label as number) >= -(2 ** 31) && (label as number) < 2 ** 31;
+const LABEL_RANGE = '−2147483648..2147483647';
+
+/** A usable array length: an integer in 0 .. 2³² − 1. */
+const isLength = (length: unknown): length is number => typeof length === 'number' && Number.isInteger(length) && length >= 0 && length < 2 ** 32;
 
 /** The cycle reached by following parents from `start` (every node has a parent): its nodes in order. */
 function cycleFrom(parentOf: Int32Array, start: number): number[] {
@@ -188,15 +212,26 @@ export function parseTree(source: string | TreeJSON): ParsedTree {
 /** The nested JSON form of a parsed tree (labels −1 are left out). */
 export function treeToJSON(parsed: ParsedTree): TreeJSON {
   const { tree, labels, tokens } = parsed;
-  const build = (node: number): TreeJSON => {
+  const { root, childStart, childList } = treeArrays(tree);
+  const make = (node: number): TreeJSON => {
     const json: TreeJSON = {};
     if (labels[node] >= 0) json.label = labels[node];
-    const children = tree.children(node);
-    if (children.length === 0) json.word = tokens[node] ?? '';
-    else json.children = children.map(build);
+    if (childStart[node] === childStart[node + 1]) json.word = tokens[node] ?? '';
+    else json.children = [];
     return json;
   };
-  return build(tree.root);
+  // A loop, not recursion: a tree may be deeper than the call stack.
+  const top = make(root);
+  const stack: Array<[number, TreeJSON]> = [[root, top]];
+  while (stack.length > 0) {
+    const [node, json] = stack.pop()!;
+    for (let e = childStart[node]; e < childStart[node + 1]; e++) {
+      const child = make(childList[e]);
+      json.children!.push(child);
+      if (child.children) stack.push([childList[e], child]);
+    }
+  }
+  return top;
 }
 
 interface Token {
@@ -240,6 +275,8 @@ function parseSExpression(text: string): ParsedTree {
     tokens.push(null);
     const label = next();
     if (label.kind !== 'atom' || !/^[+-]?\d+$/.test(label.text)) fail(`expected an integer label after "(", got ${describeToken(label)}`, label);
+    if (!isLabel(Number(label.text))) fail(`the label ${label.text} is out of range (labels are 32-bit integers, ${LABEL_RANGE})`, label);
+    if (parents.length >= MAX_TREE_NODES) fail(`a tree holds at most ${MAX_TREE_NODES} nodes`, label);
     labels.push(Number(label.text));
     token = next();
     if (token.kind === 'atom') {
@@ -275,13 +312,26 @@ function parseJSON(root: TreeJSON): ParsedTree {
   const labels: number[] = [];
   const tokens: Array<string | null> = [];
   const stack: Array<{ node: TreeJSON; parent: number; path: string }> = [{ node: root, parent: -1, path: 'tree' }];
+  const seen = new Set<TreeJSON>();
+  const objects: TreeJSON[] = [];
   while (stack.length > 0) {
     const { node, parent, path } = stack.pop()!;
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
       throw new TreeError(`parseTree: ${path} must be an object { label?, word } or { label?, children }, got ${node === null ? 'null' : Array.isArray(node) ? 'an array' : typeof node}`);
     }
     const id = parents.length;
-    if (node.label !== undefined && !Number.isInteger(node.label)) throw new TreeError(`parseTree: ${path}.label must be an integer, got ${String(node.label)}`, id);
+    if (seen.has(node)) {
+      // Met before: a subtree shared by two parents is copied, a node inside itself is a cycle.
+      for (let up = parent; up >= 0; up = parents[up]) {
+        if (objects[up] === node) throw new TreeError(`parseTree: ${path} is one of its own ancestors (a cycle)`, id);
+      }
+    }
+    if (id >= MAX_TREE_NODES) throw new TreeError(`parseTree: a tree holds at most ${MAX_TREE_NODES} nodes; ${path} is one more`, id);
+    seen.add(node);
+    objects.push(node);
+    if (node.label !== undefined && !isLabel(node.label)) {
+      throw new TreeError(`parseTree: ${path}.label must be an integer in ${LABEL_RANGE}, got ${describe(node.label)}`, id);
+    }
     const hasWord = node.word !== undefined, hasChildren = node.children !== undefined;
     if (hasWord === hasChildren) throw new TreeError(`parseTree: ${path} must have either "word" (a leaf) or "children", not ${hasWord ? 'both' : 'neither'}`, id);
     if (hasWord && typeof node.word !== 'string') throw new TreeError(`parseTree: ${path}.word must be a string, got ${typeof node.word}`, id);
