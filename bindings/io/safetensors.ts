@@ -266,6 +266,18 @@ function decodeTensorData(view: DataView, dataStart: number, entry: TensorEntry)
   return values;
 }
 
+const halfScratch = new Uint32Array(1);
+const halfScratchFloat = new Float32Array(halfScratch.buffer);
+
+/**
+ * The number that IEEE half-precision `bits` (a uint16) encode, exactly: for importers that meet float16 data
+ * (TF.js quantized weights, ONNX FLOAT16 tensors).
+ */
+export function float16ToFloat32(bits: number): number {
+  halfScratch[0] = float16ToFloat32Bits(bits);
+  return halfScratchFloat[0];
+}
+
 /** Converts IEEE half-precision bits to single-precision bits (exact: every half value is a float32). */
 function float16ToFloat32Bits(half: number): number {
   const sign = (half & 0x8000) << 16;

@@ -1,7 +1,7 @@
 // The weightsManifest of a model.json and its weight shards: sizes checked against the bytes before anything is
 // allocated, then float32 (little-endian) or TF.js's quantized encodings (uint8/uint16 affine, float16) decoded.
 
-import { parseSafetensors } from '../../index.js';
+import { float16ToFloat32 } from '../../index.js';
 import { MAX_DIM, asObject, isObject, type LayerConfig } from './config.js';
 import { KerasError, describeValue } from './errors.js';
 
@@ -129,15 +129,10 @@ function decode(view: DataView, offset: number, count: number, encoding: Encodin
   }
 }
 
-/** Half-precision values, converted by the core's safetensors reader (wrapped as a one-tensor F16 file). */
+/** Little-endian half-precision values as float32. */
 function decodeFloat16(bytes: Uint8Array): Float32Array {
-  const json = JSON.stringify({ w: { dtype: 'F16', shape: [bytes.length / 2], data_offsets: [0, bytes.length] } });
-  const header = new TextEncoder().encode(json.padEnd(Math.ceil(json.length / 8) * 8, ' '));
-  const file = new Uint8Array(8 + header.length + bytes.length);
-  new DataView(file.buffer).setUint32(0, header.length, true);
-  file.set(header, 8);
-  file.set(bytes, 8 + header.length);
-  return parseSafetensors(file).w.data;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Float32Array.from({ length: bytes.length / 2 }, (_, i) => float16ToFloat32(view.getUint16(2 * i, true)));
 }
 
 /**

@@ -3,6 +3,7 @@
 // Floats are computed as float32 (float16 and float64 are read into float32); integer and bool tensors are kept as
 // integers in a Float64Array (exact within ±2^53; int64 extremes such as Slice's INT64_MAX only need their order).
 
+import { float16ToFloat32 } from '../../index.js';
 import { OnnxError } from './errors.js';
 
 /** The element types a value can have while the graph runs. */
@@ -182,7 +183,7 @@ export function decodeTensor(fields: TensorFields): Value {
     values = readRaw(fields.raw, fields.dataType, count);
   } else {
     values = fields.dataType === 1 ? fields.floats : fields.dataType === DOUBLE ? fields.doubles
-      : fields.dataType === FLOAT16 ? fields.ints.map(halfToFloat) : fields.ints;
+      : fields.dataType === FLOAT16 ? fields.ints.map(float16ToFloat32) : fields.ints;
     if (values.length !== count) {
       throw new OnnxError(`${what} of shape ${formatShape(fields.dims)} needs ${count} values, got ${values.length}`);
     }
@@ -196,7 +197,7 @@ function readRaw(raw: Uint8Array, code: number, count: number): ArrayLike<number
   const read: (at: number) => number = {
     2: (at: number) => view.getUint8(at), 3: (at: number) => view.getInt8(at), 6: (at: number) => view.getInt32(at, true),
     7: (at: number) => view.getInt32(at + 4, true) * 4294967296 + view.getUint32(at, true), 9: (at: number) => view.getUint8(at),
-    10: (at: number) => halfToFloat(view.getUint16(at, true)), 11: (at: number) => view.getFloat64(at, true),
+    10: (at: number) => float16ToFloat32(view.getUint16(at, true)), 11: (at: number) => view.getFloat64(at, true),
   }[code]!;
   const width = SUPPORTED[code].bytes;
   const out = new Float64Array(count);
@@ -204,10 +205,4 @@ function readRaw(raw: Uint8Array, code: number, count: number): ArrayLike<number
   return out;
 }
 
-/** IEEE 754 half-precision bits to a number. */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
+
