@@ -17,6 +17,7 @@ import {
 } from './cells';
 import { gemmPacked, packedSize, packWeightStrided } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
+import { gemmInt8 } from './quantized';
 
 @inline function slot(plan: usize, index: i32): i32 {
   return load<i32>(plan + (<usize>index << 2));
@@ -44,7 +45,7 @@ import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 /** Sizes read from a plan. */
 class Shape {
   cell: i32 = 0; T: i32 = 0; B: i32 = 0; I: i32 = 0; H: i32 = 0; P: i32 = 0; L: i32 = 0; D: i32 = 0; G: i32 = 0;
-  batchFirst: bool = false; projected: bool = false; resetBefore: bool = false;
+  batchFirst: bool = false; projected: bool = false; resetBefore: bool = false; int8: bool = false;
   read(plan: usize): Shape {
     this.cell = slot(plan, RnnPlan.CELL);
     this.T = slot(plan, RnnPlan.STEPS); this.B = slot(plan, RnnPlan.BATCH); this.I = slot(plan, RnnPlan.INPUT);
@@ -53,6 +54,7 @@ class Shape {
     this.batchFirst = slot(plan, RnnPlan.BATCH_FIRST) != 0;
     this.projected = this.P != this.H;
     this.resetBefore = this.cell == Cell.GRU && (slot(plan, RnnPlan.VARIANT_FLAGS) & VariantFlag.GRU_RESET_BEFORE) != 0;
+    this.int8 = (slot(plan, RnnPlan.VARIANT_FLAGS) & VariantFlag.INT8) != 0;
     return this;
   }
   @inline get lstm(): bool { return this.cell == Cell.LSTM; }
@@ -164,6 +166,12 @@ function multiplyInPlace(x: usize, factors: usize, n: i32): void {
   }
 }
 
+/** A forward GEMM on the plan's weights: f32 packed (gemmPacked) or, in an INT8 plan, quantized (gemmInt8). */
+@inline function weightGemm(int8: bool, c: usize, a: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
+  if (int8) gemmInt8(c, a, w, bias, m, n, k, accumulate);
+  else gemmPacked(c, a, w, bias, m, n, k, accumulate);
+}
+
 /** Runs the plan: fills Y, HN and (LSTM) CN; with a TAPE, also saves what rnnBackward needs. */
 export function rnnForward(plan: usize): void {
   const s = shape.read(plan);
@@ -217,7 +225,7 @@ export function rnnForward(plan: usize): void {
       const weightHR = layerSlot(plan, entry, RnnLayerSlot.W_HR);
       const h = hN + <usize>entry * stateBytes;
       const c = cN + <usize>entry * cellBytes;
-      gemmPacked(gates, layerInput, layerSlot(plan, entry, RnnLayerSlot.W_IH), layerSlot(plan, entry, RnnLayerSlot.BIAS_X), s.rows, G * H, s.inputSize(layer), false);
+      weightGemm(s.int8, gates, layerInput, layerSlot(plan, entry, RnnLayerSlot.W_IH), layerSlot(plan, entry, RnnLayerSlot.BIAS_X), s.rows, G * H, s.inputSize(layer), false);
       // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
       if (training && weightHR != 0 && (lengths != 0 || mask != 0)) memory.fill(saved!.hRaw, 0, <usize>s.rows * H * 4);
       const weightHH = layerSlot(plan, entry, RnnLayerSlot.W_HH);
@@ -234,23 +242,23 @@ export function rnnForward(plan: usize): void {
         if (s.resetBefore) {
           // r ⊙ h goes to the tape (the n rows' weight gradient multiplies it) or to scratch.
           const resetHidden = training ? saved!.hn + <usize>t * cellBytes : scratchRawHidden;
-          gemmPacked(hiddenGates, h, weightHH, 0, B, 2 * H, P, false);
+          weightGemm(s.int8, hiddenGates, h, weightHH, 0, B, 2 * H, P, false);
           gruResetGates(resetHidden, stepGates, hiddenGates, h, active, t, B, H);
-          gemmPacked(projected, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, B, H, H, false);
+          weightGemm(s.int8, projected, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, B, H, H, false);
           gruResetCandidate(h, out, stepGates, projected, active, t, B, H, outStride);
         } else if (s.gru) {
-          gemmPacked(hiddenGates, h, weightHH, 0, B, G * H, P, false);
+          weightGemm(s.int8, hiddenGates, h, weightHH, 0, B, G * H, P, false);
           const savedHn = training ? saved!.hn + <usize>t * cellBytes : 0;
           gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), active, t, B, H, outStride, savedHn);
         } else {
-          gemmPacked(stepGates, h, weightHH, 0, B, G * H, P, true);
+          weightGemm(s.int8, stepGates, h, weightHH, 0, B, G * H, P, true);
           if (s.lstm) {
             if (weightHR == 0) {
               lstmCellForward(h, c, out, stepGates, active, t, B, H, outStride, training);
             } else {
               const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes : scratchRawHidden;
               lstmCellForward(rawHidden, c, 0, stepGates, active, t, B, H, H, training);
-              gemmPacked(projected, rawHidden, weightHR, 0, B, P, H, false);
+              weightGemm(s.int8, projected, rawHidden, weightHR, 0, B, P, H, false);
               commitRows(h, out, projected, active, t, B, P, outStride);
             }
             if (training) memory.copy(saved!.cNew + <usize>t * cellBytes, c, cellBytes);

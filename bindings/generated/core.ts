@@ -361,4 +361,52 @@ export interface CoreExports {
    * @param plan `usize`
    */
   treeForward(plan: number): void;
+  /**
+   * assembly/quantized/gemmInt8
+   * @param c `usize`
+   * @param a `usize`
+   * @param w `usize`
+   * @param bias `usize`
+   * @param m `i32`
+   * @param n `i32`
+   * @param k `i32`
+   * @param accumulate `bool`
+   */
+  gemmInt8(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
+  /**
+   * assembly/quantized/int8ActivationZero
+   * @returns `i32`
+   */
+  int8ActivationZero(): number;
+  /**
+   * assembly/quantized/quantizeRows
+   * @param dst `usize`
+   * @param scales `usize`
+   * @param a `usize`
+   * @param m `i32`
+   * @param k `i32`
+   * @param lda `i32`
+   */
+  quantizeRows(dst: number, scales: number, a: number, m: number, k: number, lda: number): void;
+  /**
+   * assembly/quantized/quantizeWeight
+   * @param dst `usize`
+   * @param src `usize`
+   * @param n `i32`
+   * @param k `i32`
+   */
+  quantizeWeight(dst: number, src: number, n: number, k: number): void;
+  /**
+   * assembly/quantized/quantizedWeightBytes
+   * @param n `i32`
+   * @param k `i32`
+   * @returns `usize`
+   */
+  quantizedWeightBytes(n: number, k: number): number;
+  /**
+   * assembly/quantized/reserveInt8Scratch
+   * @param m `i32`
+   * @param k `i32`
+   */
+  reserveInt8Scratch(m: number, k: number): void;
 }

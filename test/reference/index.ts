@@ -35,6 +35,7 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
     clampArray: 'optim.ts#clampArray',
   }),
   ...checkedBy('test/kernels/recurrent.test.ts', { rnnForward: 'recurrent.ts#recurrentForward' }),
+  ...checkedBy('test/kernels/quantized.test.ts', { gemmInt8: 'quantized.ts#gemmInt8', quantizeWeight: 'quantized.ts#quantizeWeight', quantizeRows: 'quantized.ts#quantizeRow' }),
   ...checkedBy('test/tree-gradients.test.ts', { treeForward: 'tree.ts#referenceForward', treeBackward: 'tree.ts#referenceBackward' }),
 
   alloc: { none: 'memory management (TLSF), no arithmetic: every kernel test allocates through it' },
@@ -50,6 +51,9 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
     none: 'no float64 backward through time here: checked by central differences (test/gradcheck.test.ts) and PyTorch ' +
       'gradients (test/torch-gradients.test.ts); its steps are the cell backward references',
   },
+  quantizedWeightBytes: { none: 'a layout size, checked against the layout in test/kernels/quantized.test.ts' },
+  int8ActivationZero: { none: 'a build constant (64 relaxed, 0 baseline), checked in test/kernels/quantized.test.ts' },
+  reserveInt8Scratch: { none: 'grows a buffer, no arithmetic: every gemmInt8 call goes through it' },
   rnnScratchBytes: { none: 'a buffer size, exercised by every rnnForward test' },
   rnnTapeBytes: { none: 'a buffer size, exercised by every training forward' },
   rnnBackwardScratchBytes: { none: 'a buffer size, exercised by every rnnBackward test' },
