@@ -52,7 +52,7 @@ export const enum VariantFlag {
   GRU_RESET_BEFORE = 1, // GRU: n = act(W_in x + b_in + W_hn (r ⊙ h) + b_hn) (Keras reset_after=False, ONNX linear_before_reset=0)
   INPUT_FORGET = 2,     // LSTM: f = 1 − i (ONNX input_forget)
   PEEPHOLES = 4,        // LSTM: i, f see c_{t−1} and o sees c_t through RnnLayerSlot.PEEPHOLE
-  INT8 = 8,             // inference with int8 weights: W_IH, W_HH, W_HR, W_HN hold quantizeWeight blobs (assembly/quantized.ts)
+  INT8 = 8,             // inference with int8 weights: W_IH, W_HH, W_HR, W_HN hold packInt8Weight blobs (assembly/quantized.ts)
 }
 
 /** Activation functions of a cell variant; alpha and beta as in the ONNX operators. */

@@ -13,7 +13,7 @@
 // quantized row feeds it: an integer step does 4× (relaxed) or 2× (baseline) the multiply-adds of an f32 one.
 // Accumulation is exact in i32 (|Σ| ≤ 127·127·K), then out = f32(acc − zero·Σw) · f32(rowScale·weightScale) + bias.
 //
-// Quantized weight layout (quantizeWeight; quantizedWeightBytes(n, k) bytes), with n' = ceil(n/8)·8 and K' = K
+// Quantized weight layout (packInt8Weight; quantizedWeightBytes(n, k) bytes), with n' = ceil(n/8)·8 and K' = K
 // rounded up to the group:
 //   scales   f32 [n']   weight scale of each output row (max |w| / 127; 0 for a zero row or padding)
 //   offsets  i32 [n']   zero·Σ_k w_q of each row (relaxed: 64·Σ; baseline: 0)
@@ -28,8 +28,6 @@ const ELEMENT: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
 const ACTIVATION_LEVELS: f32 = ASC_FEATURE_RELAXED_SIMD ? 63 : 127;
 /** Stored activation = q + ACTIVATION_ZERO (keeps the relaxed dot's second operand non-negative). */
 const ACTIVATION_ZERO: i32 = ASC_FEATURE_RELAXED_SIMD ? 64 : 0;
-/** Largest |q| of a weight. */
-const WEIGHT_LEVELS: f32 = 127;
 /** Outputs per panel (two vectors of 4). */
 const PANEL: i32 = 8;
 /** Rows of A per register block: 4 rows × 8 outputs = 8 accumulators. */
@@ -53,7 +51,7 @@ export function int8ActivationZero(): i32 {
   return ACTIVATION_ZERO;
 }
 
-/** Bytes `quantizeWeight` writes for a [n, k] weight (see the layout above). */
+/** Bytes `packInt8Weight` writes for a [n, k] weight (see the layout above). */
 export function quantizedWeightBytes(n: i32, k: i32): usize {
   const rows = <usize>paddedN(n);
   return rows * 8 + rows * rowBytes(k);
@@ -70,26 +68,23 @@ export function quantizedWeightBytes(n: i32, k: i32): usize {
 }
 
 /**
- * Quantizes a row-major f32 weight `src` [n, k] per output row (scale = max|w|/127, q = round(w·127/max|w|))
- * into the layout above at `dst` (quantizedWeightBytes(n, k), 16-byte aligned).
+ * Packs an int8 weight quantized per output row (codes [n, k] i8, scales [n] f32: w ≈ code · scale; the bindings
+ * quantize, or read both from a file) into the layout above at `dst` (quantizedWeightBytes(n, k), 16-byte aligned).
  */
-export function quantizeWeight(dst: usize, src: usize /* [n, k] */, n: i32, k: i32): void {
+export function packInt8Weight(dst: usize, codes: usize /* [n, k] i8 */, scales: usize /* [n] f32 */, n: i32, k: i32): void {
   const rows = paddedN(n), kp = paddedK(k);
   const offsets = dst + (<usize>rows << 2);
   const panels = offsets + (<usize>rows << 2);
   memory.fill(dst, 0, quantizedWeightBytes(n, k));
+  memory.copy(dst, scales, <usize>n << 2);
   for (let o = 0; o < n; o++) {
-    const row = src + ((<usize>o * k) << 2);
-    let largest: f32 = 0;
-    for (let i = 0; i < k; i++) largest = max(largest, abs(load<f32>(row + (<usize>i << 2))));
-    const inverse: f32 = largest > 0 ? WEIGHT_LEVELS / largest : 0;
-    store<f32>(dst + (<usize>o << 2), largest / WEIGHT_LEVELS);
+    const row = codes + <usize>o * k;
     // Element (o, i) sits in panel o/8, group i/GROUP, vector (o%8)/4, lane o%4, position i%GROUP.
     const panel = panels + <usize>(o / PANEL) * <usize>kp * PANEL * ELEMENT;
     const lane = <usize>((o % PANEL) / 4 * 16 + (o % 4) * GROUP * ELEMENT);
     let sum = 0;
     for (let i = 0; i < k; i++) {
-      const q = quantizeOne(load<f32>(row + (<usize>i << 2)), inverse, WEIGHT_LEVELS);
+      const q = <i32>load<i8>(row + <usize>i);
       sum += q;
       const at = panel + <usize>(i / GROUP) * 32 + lane + <usize>(i % GROUP) * ELEMENT;
       if (ELEMENT == 1) store<i8>(at, q); else store<i16>(at, q);
@@ -275,11 +270,8 @@ function activationBytes(m: i32, k: i32): usize {
   return <usize>m * ((rowBytes(k) + 15) & ~<usize>15) + ((<usize>m << 2) + 15 & ~<usize>15);
 }
 
-/**
- * Grows the quantized-activation scratch to what an m × k call needs, so that a later call of that size does
- * not allocate (the bindings call this before a whole-sequence call; it may grow memory).
- */
-export function reserveInt8Scratch(m: i32, k: i32): void {
+/** Grows the quantized-activation scratch to what an m × k call needs (may grow memory: JS re-derives its views). */
+function reserveInt8Scratch(m: i32, k: i32): void {
   const bytes = activationBytes(m, k);
   if (bytes <= scratchBytes) return;
   if (scratch != 0) heap.free(scratch);
@@ -291,10 +283,10 @@ export function reserveInt8Scratch(m: i32, k: i32): void {
 const ROW_BLOCK: i32 = 16 * ROWS;
 
 /**
- * C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), W quantized by `quantizeWeight`, A quantized
+ * C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), W packed by `packInt8Weight`, A quantized
  * here per row (see the file comment). `bias` may be 0; it is read for n floats.
  */
-export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* quantizeWeight([n, k]) */, bias: usize /* [n] or 0 */,
+export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packInt8Weight([n, k]) */, bias: usize /* [n] or 0 */,
                          m: i32, n: i32, k: i32, accumulate: bool): void {
   reserveInt8Scratch(m, k);
   const stride = (rowBytes(k) + 15) & ~<usize>15;

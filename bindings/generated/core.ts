@@ -379,6 +379,15 @@ export interface CoreExports {
    */
   int8ActivationZero(): number;
   /**
+   * assembly/quantized/packInt8Weight
+   * @param dst `usize`
+   * @param codes `usize`
+   * @param scales `usize`
+   * @param n `i32`
+   * @param k `i32`
+   */
+  packInt8Weight(dst: number, codes: number, scales: number, n: number, k: number): void;
+  /**
    * assembly/quantized/quantizeRows
    * @param dst `usize`
    * @param scales `usize`
@@ -389,24 +398,10 @@ export interface CoreExports {
    */
   quantizeRows(dst: number, scales: number, a: number, m: number, k: number, lda: number): void;
   /**
-   * assembly/quantized/quantizeWeight
-   * @param dst `usize`
-   * @param src `usize`
-   * @param n `i32`
-   * @param k `i32`
-   */
-  quantizeWeight(dst: number, src: number, n: number, k: number): void;
-  /**
    * assembly/quantized/quantizedWeightBytes
    * @param n `i32`
    * @param k `i32`
    * @returns `usize`
    */
   quantizedWeightBytes(n: number, k: number): number;
-  /**
-   * assembly/quantized/reserveInt8Scratch
-   * @param m `i32`
-   * @param k `i32`
-   */
-  reserveInt8Scratch(m: number, k: number): void;
 }

@@ -41,6 +41,14 @@ interface LayerDirection {
   biasHN: number;
 }
 
+/** @internal Int8 weight blobs of one (layer, direction) (nn/quantized.ts): replace the packed f32 weights in plans. */
+export interface Int8Entry {
+  ih: number;
+  hh: number;
+  hr: number;
+  hn: number;
+}
+
 /** What a training forward leaves for backward(). */
 interface PendingBackward {
   T: number;
@@ -285,9 +293,20 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     return Float32Array.from({ length: (this.numLayers - 1) * perLayer }, () => (random() < this.dropout ? 0 : keep));
   }
 
+  /** @internal Int8 weights (quantized modules, nn/quantized.ts) per (layer, direction), or null: f32. */
+  protected int8Entries(): readonly Int8Entry[] | null {
+    return null;
+  }
+
+  /** Points the module's plan at its weights again (after int8Entries() changed). */
+  protected relinkWeights(): void {
+    this.writeLayerTable(this.plan);
+  }
+
   /** Throws unless backward() supports this module's variant (clip, peepholes and inputForget are inference only). */
   private checkTrainable(name: string): void {
     const inferenceOnly = [
+      this.int8Entries() && 'int8 weights (quantizeDynamic)',
       this.variant.clip > 0 && 'clip',
       (this.variant.flags & VariantFlag.PEEPHOLES) && 'peepholes',
       (this.variant.flags & VariantFlag.INPUT_FORGET) && 'inputForget',
@@ -432,7 +451,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     floats[p + RnnPlan.OUTPUT_ALPHA] = variant.output.alpha;
     floats[p + RnnPlan.OUTPUT_BETA] = variant.output.beta;
     floats[p + RnnPlan.CLIP] = variant.clip;
-    view[p + RnnPlan.VARIANT_FLAGS] = variant.flags;
+    view[p + RnnPlan.VARIANT_FLAGS] = variant.flags | (this.int8Entries() ? VariantFlag.INT8 : 0);
   }
 
   /**
@@ -502,11 +521,12 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
   private writeLayerTable(plan: number): void {
     const gradient = (slot: ParameterSlot | undefined) => (slot && this.store.hasGradients ? this.store.gradientPtr(slot) : 0);
     const view = heapI32();
+    const int8 = this.int8Entries();
     this.entries.forEach((entry, index) => {
       const at = (plan >>> 2) + RnnPlan.LAYER_TABLE + index * RnnLayerSlot.SLOTS;
-      view[at + RnnLayerSlot.W_IH] = entry.packedIH;
-      view[at + RnnLayerSlot.W_HH] = entry.packedHH;
-      view[at + RnnLayerSlot.W_HR] = entry.packedHR;
+      view[at + RnnLayerSlot.W_IH] = int8 ? int8[index].ih : entry.packedIH;
+      view[at + RnnLayerSlot.W_HH] = int8 ? int8[index].hh : entry.packedHH;
+      view[at + RnnLayerSlot.W_HR] = int8 ? int8[index].hr : entry.packedHR;
       view[at + RnnLayerSlot.BIAS_X] = entry.biasX;
       view[at + RnnLayerSlot.BIAS_HN] = entry.biasHN;
       view[at + RnnLayerSlot.RAW_W_IH] = entry.weightIH.ptr;
@@ -518,7 +538,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
       view[at + RnnLayerSlot.GRAD_B_HH] = gradient(entry.biasHH);
       view[at + RnnLayerSlot.GRAD_W_HR] = gradient(entry.weightHR);
       view[at + RnnLayerSlot.PEEPHOLE] = entry.peephole?.ptr ?? 0;
-      view[at + RnnLayerSlot.W_HN] = entry.packedHN;
+      view[at + RnnLayerSlot.W_HN] = int8 ? int8[index].hn : entry.packedHN;
     });
   }
 

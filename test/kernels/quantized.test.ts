@@ -1,5 +1,5 @@
 // The int8 kernels of assembly/quantized.ts against their scalar reference (test/reference/quantized.ts), exactly:
-// quantizeWeight's scales, per-row offsets and panel layout; quantizeRows' integers and scales; gemmInt8's f32
+// packInt8Weight's scales, per-row offsets and panel layout (codes from the reference's quantizer); quantizeRows' integers and scales; gemmInt8's f32
 // results, bit for bit (with no bias the result is f32(acc)·f32(scale product), so equal results mean equal
 // integer accumulators). Sizes reach every path: rows in blocks of 4 and the matrix-vector rows left over
 // (m = 1, 2, 3, 5, 70), three panels at a time and the last one or two, partial panels and quads (n = 1, 5, 8,
@@ -28,12 +28,16 @@ function packedElement(bytes: DataView, n: number, k: number, o: number, i: numb
   return ELEMENT === 1 ? bytes.getInt8(at) : bytes.getInt16(at, true);
 }
 
+/** The reference's int8 codes and scales of w, packed by packInt8Weight (GUARD floats after the blob). */
 function quantizeInWasm(w: Float32Array, n: number, k: number): { ptr: number; bytes: DataView } {
   const size = core.quantizedWeightBytes(n, k);
-  const src = writeF32(w);
+  const { q, scales } = quantizeWeight(w, n, k);
+  const codes = core.alloc(Math.max(16, n * k));
+  new Int8Array(core.memory.buffer, codes, n * k).set(q);
+  const scalesPtr = writeF32(scales);
   const ptr = allocF32(size / 4 + GUARD, SENTINEL);
-  core.quantizeWeight(ptr, src, n, k);
-  free(src);
+  core.packInt8Weight(ptr, codes, scalesPtr, n, k);
+  free(codes, scalesPtr);
   return { ptr, bytes: new DataView(core.memory.buffer.slice(ptr, ptr + size + 4 * GUARD)) };
 }
 
@@ -69,7 +73,7 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     expect(zero).toBe(relaxed ? 64 : 0);
   });
 
-  it('quantizeWeight: scales, offsets and the panel layout as the reference, zeros in the padding', () => {
+  it('packInt8Weight: the reference\'s scales and codes in the panel layout, offsets zero·Σq, zeros in the padding', () => {
     for (const [n, k] of [[1, 1], [5, 3], [8, 4], [9, 7], [17, 33], [33, 129]]) {
       const w = uniformArray(seededRandom(n * 31 + k), n * k, 0.7);
       if (n > 2) w.fill(0, 2 * k, 3 * k);

@@ -35,7 +35,7 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
     clampArray: 'optim.ts#clampArray',
   }),
   ...checkedBy('test/kernels/recurrent.test.ts', { rnnForward: 'recurrent.ts#recurrentForward' }),
-  ...checkedBy('test/kernels/quantized.test.ts', { gemmInt8: 'quantized.ts#gemmInt8', quantizeWeight: 'quantized.ts#quantizeWeight', quantizeRows: 'quantized.ts#quantizeRow' }),
+  ...checkedBy('test/kernels/quantized.test.ts', { gemmInt8: 'quantized.ts#gemmInt8', quantizeRows: 'quantized.ts#quantizeRow' }),
   ...checkedBy('test/tree-gradients.test.ts', { treeForward: 'tree.ts#referenceForward', treeBackward: 'tree.ts#referenceBackward' }),
 
   alloc: { none: 'memory management (TLSF), no arithmetic: every kernel test allocates through it' },
@@ -53,7 +53,7 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
   },
   quantizedWeightBytes: { none: 'a layout size, checked against the layout in test/kernels/quantized.test.ts' },
   int8ActivationZero: { none: 'a build constant (64 relaxed, 0 baseline), checked in test/kernels/quantized.test.ts' },
-  reserveInt8Scratch: { none: 'grows a buffer, no arithmetic: every gemmInt8 call goes through it' },
+  packInt8Weight: { none: 'moves data and sums integers: test/kernels/quantized.test.ts spells the layout and the offsets out' },
   rnnScratchBytes: { none: 'a buffer size, exercised by every rnnForward test' },
   rnnTapeBytes: { none: 'a buffer size, exercised by every training forward' },
   rnnBackwardScratchBytes: { none: 'a buffer size, exercised by every rnnBackward test' },
