@@ -51,13 +51,18 @@ const looptree = {
   prepare: (lt, w, c) => LOOPTREE_ADAPTERS[w.kind](lt, w, c),
 };
 
-function looptreeRecurrent(lt, w, c) {
+function looptreeRecurrent(lt, w, c, int8 = false) {
   const Model = { lstm: lt.LSTM, gru: lt.GRU, rnn: lt.RNN }[w.cell];
-  const model = new Model({
+  let model = new Model({
     inputSize: w.I, hiddenSize: w.H, numLayers: w.layers, bidirectional: w.bidirectional,
     ...(w.cell === 'rnn' && { nonlinearity: 'tanh' }),
   });
   model.loadStateDict(c.stateDict);
+  if (int8) {
+    const f32 = model;
+    model = lt.quantizeDynamic(f32, { dtype: 'int8' });
+    f32.dispose();
+  }
   const dispose = () => model.dispose();
   if (w.kind === 'step') {
     const stream = model.stream({
@@ -71,6 +76,17 @@ function looptreeRecurrent(lt, w, c) {
   const x = lt.tensor(c.x, [w.T, w.B, w.I]);
   return { output: model.forward(x).output.data, run: () => model.forward(x), dispose };
 }
+
+// looptree's int8 models (quantizeDynamic) of the recurrent workloads: compared with the accuracy contract's bound
+// (README: max |int8 − f32| ≤ 0.02 on W1, W2, W5), not the f32 tolerance.
+const looptreeInt8 = {
+  name: 'looptree-int8',
+  label: 'looptree int8',
+  tolerance: 0.02,
+  notApplicable: (w) => (w.kind === 'sequence' || w.kind === 'step' ? undefined : 'int8 models are for recurrent inference'),
+  load: () => looptree.load(),
+  prepare: (lt, w, c) => looptreeRecurrent(lt, w, c, true),
+};
 
 // W6: every tree of the batch in one forward(trees, xs) (merged and level-batched inside looptree). Like
 // the tfjs runner, which downloads the roots' states only, it returns the roots (output: 'roots'); every
@@ -572,4 +588,4 @@ const brainjs = {
 };
 
 // Timing order is rotated per repetition; the first runner that prepares is the reference for outputs.
-export const RUNNERS = [looptree, onnxruntimeNode, onnxruntimeWeb, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs];
+export const RUNNERS = [looptree, looptreeInt8, onnxruntimeNode, onnxruntimeWeb, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs];

@@ -148,7 +148,7 @@ async function runWorkload(w, runners, peakLoop) {
       reference = { name: runner.name, output: prepared.output };
     } else {
       Object.assign(result, compare(reference.output, prepared.output));
-      if (!(result.maxDiff <= TOLERANCE)) result.status = 'mismatch';
+      if (!(result.maxDiff <= (runner.tolerance ?? TOLERANCE))) result.status = 'mismatch';
     }
     const verdict = result.maxDiff === undefined
       ? (reference?.name === runner.name ? 'reference output' : result.status)
