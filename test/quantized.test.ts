@@ -9,8 +9,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GRU, LSTM, Linear, QuantizedLSTM, RNN, StateDictError, init, isQuantized, manualSeed, quantizeDynamic, quantizeRows,
-  type RecurrentModule,
+  ArgumentError, GRU, LSTM, Linear, QuantizedLSTM, RNN, SafetensorsError, StateDictError, init, isQuantized, loadQuantized, manualSeed,
+  parseSafetensors, quantizeDynamic, quantizeRows, saveQuantized, serializeSafetensors, type RecurrentModule,
 } from '../dist/index.js';
 import { expectClose } from './helpers/compare.js';
 import { simdUnderTest } from './helpers/fixtures.js';
@@ -156,6 +156,42 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
     // A failed load leaves the module as it was.
     expect(copy.forward(input).output.data).toEqual(quantized.forward(input).output.data);
     for (const m of [module, quantized, copy]) m.dispose();
+  });
+
+  it('saves to safetensors (I8 codes, F32 scales, class and options in the metadata) and loads the same module', () => {
+    for (const [kind, options] of [['GRU', { inputSize: 5, hiddenSize: 7, bidirectional: true, resetAfter: false }], ['LSTM', { inputSize: 4, hiddenSize: 9, projSize: 3 }],
+      ['RNN', { inputSize: 3, hiddenSize: 6, nonlinearity: 'relu', numLayers: 2 }]] as const) {
+      const { module, x, I } = buildCase({ kind, options, T: 4, B: 2 }, 11);
+      const quantized = quantizeDynamic(module, { dtype: 'int8' });
+      const file = saveQuantized(quantized);
+      const headerLength = Number(new DataView(file.buffer).getBigUint64(0, true));
+      const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + headerLength)));
+      expect(header.weight_ih_l0.dtype, kind).toBe('I8');
+      expect(header['weight_ih_l0.scale'].dtype, kind).toBe('F32');
+      expect(header.bias_ih_l0.dtype, kind).toBe('F32');
+      expect(header.__metadata__['looptree.quantized.class']).toBe(`Quantized${kind}`);
+      // Data: one byte per weight code, four per scale and per other value.
+      const dict = quantized.stateDict();
+      const expectedBytes = Object.entries(dict).reduce((sum, [name, t]) => sum + t.data.length * (header[name].dtype === 'I8' ? 1 : 4), 0);
+      expect(Object.values(dict).length, kind).toBe(Object.keys(header).length - 1);
+      expect(file.length - 8 - headerLength, `${kind}: data bytes`).toBe(expectedBytes);
+      expect(Object.entries(header).filter(([, e]) => (e as { dtype?: string }).dtype === 'I8').map(([name]) => name).sort(), kind)
+        .toEqual(Object.keys(module.parameterShapes()).filter((name) => name.startsWith('weight_')).sort());
+      const loaded = loadQuantized(file);
+      expect(loaded.constructor.name).toBe(`Quantized${kind}`);
+      const input = { data: x, shape: [4, 2, I] };
+      expect((loaded as typeof quantized).forward(input).output.data, kind).toEqual(quantized.forward(input).output.data);
+      expect(parseSafetensors(file).weight_hh_l0.data).toEqual(quantized.stateDict().weight_hh_l0.data);
+      for (const m of [module, quantized, loaded]) m.dispose();
+    }
+    const linear = new Linear({ inFeatures: 6, outFeatures: 3, bias: false });
+    const quantizedLinear = quantizeDynamic(linear, { dtype: 'int8' });
+    const reloaded = loadQuantized(saveQuantized(quantizedLinear));
+    const v = { data: uniformArray(seededRandom(2), 12), shape: [2, 6] };
+    expect((reloaded as typeof quantizedLinear).forward(v).data).toEqual(quantizedLinear.forward(v).data);
+    expect(() => loadQuantized(serializeSafetensors(linear.stateDict()))).toThrow(SafetensorsError);
+    expect(() => saveQuantized(linear as never)).toThrow(/must come from quantizeDynamic/);
+    for (const m of [linear, quantizedLinear, reloaded]) m.dispose();
   });
 
   it('refuses training, other modules, a second quantization and options other than { dtype: "int8" }', () => {
