@@ -9,7 +9,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GRU, LSTM, Linear, QuantizedLSTM, RNN, SafetensorsError, StateDictError, init, isQuantized, loadQuantized, manualSeed,
+  ArgumentError, Embedding, GRU, LSTM, LastStep, Linear, Sequential, QuantizedLSTM, RNN, SafetensorsError, StateDictError, init, isQuantized, loadQuantized, manualSeed,
   parseSafetensors, quantizeDynamic, quantizeRows, saveQuantized, serializeSafetensors, type RecurrentModule,
 } from '../dist/index.js';
 import { expectClose } from './helpers/compare.js';
@@ -192,6 +192,37 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
     expect(() => loadQuantized(serializeSafetensors(linear.stateDict()))).toThrow(SafetensorsError);
     expect(() => saveQuantized(linear as never)).toThrow(/must come from quantizeDynamic/);
     for (const m of [linear, quantizedLinear, reloaded]) m.dispose();
+  });
+
+  it('Sequential.quantize: the int8 layers composed by hand, the original untouched, no training or saving', () => {
+    manualSeed(21);
+    const model = new Sequential([
+      new Embedding({ numEmbeddings: 12, embeddingDim: 5 }),
+      new LSTM({ inputSize: 5, hiddenSize: 7, batchFirst: true }),
+      new LastStep(),
+      new Linear({ inFeatures: 7, outFeatures: 3 }),
+    ]);
+    const ids = { data: Float32Array.from({ length: 4 * 6 }, (_, i) => (i * 7) % 12), shape: [4, 6] };
+    const lengths = [6, 3, 1, 5];
+    const before = model.predict(ids, { lengths });
+    const small = model.quantize({ dtype: 'int8' });
+    expect(small.layers.map((layer) => layer.constructor.name)).toEqual(['Embedding', 'QuantizedLSTM', 'LastStep', 'QuantizedLinear']);
+    const got = small.predict(ids, { lengths });
+
+    const [embedding, lstm, , linear] = model.layers as [Embedding, LSTM, LastStep, Linear];
+    const q8 = quantizeDynamic(lstm, { dtype: 'int8' }), l8 = quantizeDynamic(linear, { dtype: 'int8' });
+    const { output } = q8.forward(embedding.forward(ids), { lengths: Int32Array.from(lengths) });
+    const last = new Float32Array(4 * 7);
+    lengths.forEach((length, b) => last.set(output.data.subarray((b * 6 + length - 1) * 7, (b * 6 + length) * 7), b * 7));
+    expect(Array.from(got.data)).toEqual(Array.from(l8.forward({ data: last, shape: [4, 7] }).data));
+    expectClose('Sequential int8 vs f32', got.data, before.data, 3e-2);
+    expect(model.predict(ids, { lengths }).data, 'the original predicts as before').toEqual(before.data);
+
+    small.compile({ loss: 'crossEntropy', optimizer: { type: 'sgd', lr: 0.1 } });
+    expect(() => small.fit(ids, [0, 1, 2, 0], { epochs: 1, lengths, verbose: false })).toThrow(/int8 weights/);
+    expect(() => small.save()).toThrow(/save the f32 model and quantize it after loading/);
+    expect(() => model.quantize({ dtype: 'int4' } as never)).toThrow(/dtype must be 'int8'/);
+    for (const m of [model, small, q8, l8]) m.dispose();
   });
 
   it('refuses training, other modules, a second quantization and options other than { dtype: "int8" }', () => {
