@@ -14,4 +14,4 @@ export {
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
 export { treeBackward, treeForward } from './tree';
-export { gemmInt8, int8ActivationZero, packInt8Weight, quantizeRows, quantizedWeightBytes } from './quantized';
+export { gemmInt8, packInt8Weight, quantizeRows, quantizedWeightBytes } from './quantized';

@@ -1,33 +1,29 @@
 // Int8 GEMM for dynamically quantized inference: C[M, N] (+)= A[M, K] · Wᵀ (+ bias), W a PyTorch weight [N, K]
-// quantized once per output row (symmetric int8, f32 scale), A quantized per row on every call.
+// quantized once per output row (symmetric int8, f32 scale), A quantized per row on every call (int8, ±127).
 // Scalar reference: test/reference/quantized.ts (the same integers, the same f32 epilogue).
 //
-// The two builds differ in the integer dot product, so in the element width and the activation range:
-// - relaxed: `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 multiply-adds, 4 per lane, into i32). Its second
-//   operand must have the top bit clear (otherwise the result is implementation-defined), so activations are
-//   7-bit: q ∈ [−63, 63] stored as the byte q + 64 ∈ [1, 127]; the offset is taken back out exactly with each
-//   output row's 64·Σ_k w_q (kept beside the scales). Weights are bytes, K in groups of 4.
-// - baseline: `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane): weights and activations as i16 holding
-//   int8 values (activations q ∈ [−127, 127], no offset), K in groups of 2.
-// Either way a 16-byte weight vector holds 4 outputs × one K group, and one 4-byte broadcast of the
-// quantized row feeds it: an integer step does 4× (relaxed) or 2× (baseline) the multiply-adds of an f32 one.
-// Accumulation is exact in i32 (|Σ| ≤ 127·127·K), then out = f32(acc − zero·Σw) · f32(rowScale·weightScale) + bias.
+// The integer dot product is `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32) in both builds, on int8
+// values held as i16 (weights packed so, activations quantized so). The relaxed build's
+// `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 per instruction on paper) gave no more multiply-adds per second under V8
+// on this machine (`node bench/int8-dot.mjs`, Node 22, Zen 4: 40 vs 45 per ns), needs 7-bit activations (its second
+// operand's top bit is implementation-defined; 2× the activation error) and is computed doubled by Node 20's flagged
+// V8; dot_i16x8_s is one pmaddwd, exact everywhere, with 4 multiply-adds per instruction with its add (the fused f32
+// madd: 4 in the relaxed build; mul + add: 2 in the baseline one) on half the bytes of f32 weights.
+// A 16-byte weight vector holds 4 outputs × 2 consecutive k, and one 4-byte broadcast of the quantized row (2 k)
+// feeds it. Accumulation is exact in i32 (|Σ| ≤ 127·127·K), then out = f32(acc) · f32(rowScale·weightScale) + bias.
 //
 // Quantized weight layout (packInt8Weight; quantizedWeightBytes(n, k) bytes), with n' = ceil(n/8)·8 and K' = K
-// rounded up to the group:
+// rounded up to even:
 //   scales   f32 [n']   weight scale of each output row (max |w| / 127; 0 for a zero row or padding)
-//   offsets  i32 [n']   zero·Σ_k w_q of each row (relaxed: 64·Σ; baseline: 0)
-//   panels   ceil(n/8) panels of 8 outputs; panel p holds, per K group g, two vectors (outputs 8p..8p+3 and
-//            8p+4..8p+7), each the group's elements of those 4 outputs in turn; zeros past n and K.
+//   panels   ceil(n/8) panels of 8 outputs; panel p holds, per pair of k, two vectors (outputs 8p..8p+3 and
+//            8p+4..8p+7), each the pair's two i16 of those 4 outputs in turn; zeros past n and K.
 
-/** K elements per dot-product lane: 4 bytes (relaxed), 2 i16 (baseline). */
-const GROUP: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 2;
-/** Bytes per quantized element. */
-const ELEMENT: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
-/** Largest |q| of an activation: 63 (7-bit, relaxed), 127 (baseline). */
-const ACTIVATION_LEVELS: f32 = ASC_FEATURE_RELAXED_SIMD ? 63 : 127;
-/** Stored activation = q + ACTIVATION_ZERO (keeps the relaxed dot's second operand non-negative). */
-const ACTIVATION_ZERO: i32 = ASC_FEATURE_RELAXED_SIMD ? 64 : 0;
+/** K elements per dot-product lane. */
+const GROUP: i32 = 2;
+/** Bytes per quantized element (i16). */
+const ELEMENT: i32 = 2;
+/** Largest |q| of an activation or a weight. */
+const LEVELS: f32 = 127;
 /** Outputs per panel (two vectors of 4). */
 const PANEL: i32 = 8;
 /** Rows of A per register block: 4 rows × 8 outputs = 8 accumulators. */
@@ -46,15 +42,10 @@ const ROWS: i32 = 4;
   return <usize>paddedK(k) * ELEMENT;
 }
 
-/** 1 in the relaxed build (7-bit activations offset by 64), 0 in the baseline build: the reference's switch. */
-export function int8ActivationZero(): i32 {
-  return ACTIVATION_ZERO;
-}
-
 /** Bytes `packInt8Weight` writes for a [n, k] weight (see the layout above). */
 export function quantizedWeightBytes(n: i32, k: i32): usize {
   const rows = <usize>paddedN(n);
-  return rows * 8 + rows * rowBytes(k);
+  return rows * 4 + rows * rowBytes(k);
 }
 
 /**
@@ -73,8 +64,7 @@ export function quantizedWeightBytes(n: i32, k: i32): usize {
  */
 export function packInt8Weight(dst: usize, codes: usize /* [n, k] i8 */, scales: usize /* [n] f32 */, n: i32, k: i32): void {
   const rows = paddedN(n), kp = paddedK(k);
-  const offsets = dst + (<usize>rows << 2);
-  const panels = offsets + (<usize>rows << 2);
+  const panels = dst + (<usize>rows << 2);
   memory.fill(dst, 0, quantizedWeightBytes(n, k));
   memory.copy(dst, scales, <usize>n << 2);
   for (let o = 0; o < n; o++) {
@@ -82,26 +72,20 @@ export function packInt8Weight(dst: usize, codes: usize /* [n, k] i8 */, scales:
     // Element (o, i) sits in panel o/8, group i/GROUP, vector (o%8)/4, lane o%4, position i%GROUP.
     const panel = panels + <usize>(o / PANEL) * <usize>kp * PANEL * ELEMENT;
     const lane = <usize>((o % PANEL) / 4 * 16 + (o % 4) * GROUP * ELEMENT);
-    let sum = 0;
     for (let i = 0; i < k; i++) {
-      const q = <i32>load<i8>(row + <usize>i);
-      sum += q;
-      const at = panel + <usize>(i / GROUP) * 32 + lane + <usize>(i % GROUP) * ELEMENT;
-      if (ELEMENT == 1) store<i8>(at, q); else store<i16>(at, q);
+      store<i16>(panel + <usize>(i / GROUP) * 32 + lane + <usize>(i % GROUP) * ELEMENT, <i32>load<i8>(row + <usize>i));
     }
-    store<i32>(offsets + (<usize>o << 2), ACTIVATION_ZERO * sum);
   }
 }
 
 /**
- * Quantizes rows of A [m, k] (row stride `lda` floats) per row: scales[r] = max|a_r| / L, the stored element
- * round(a·L/max|a_r|) + zero (L, zero: 63, 64 relaxed; 127, 0 baseline), K' − K padding elements = zero.
+ * Quantizes rows of A [m, k] (row stride `lda` floats) per row: scales[r] = max|a_r| / 127, the i16 elements
+ * round(a·127/max|a_r|) (the product in f32, rounded half to even), K' − K padding elements 0.
  * dst: m rows of rowBytes(k) bytes.
  */
 export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, m: i32, k: i32, lda: i32): void {
   const stride = rowBytes(k);
-  const levels = f32x4.splat(ACTIVATION_LEVELS);
-  const zero = i32x4.splat(ACTIVATION_ZERO);
+  const levels = f32x4.splat(LEVELS);
   for (let r = 0; r < m; r++) {
     const row = a + ((<usize>r * lda) << 2);
     let largest4 = f32x4.splat(0);
@@ -110,67 +94,40 @@ export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, 
     let largest = max(max(f32x4.extract_lane(largest4, 0), f32x4.extract_lane(largest4, 1)),
                       max(f32x4.extract_lane(largest4, 2), f32x4.extract_lane(largest4, 3)));
     for (; i < k; i++) largest = max(largest, abs(load<f32>(row + (<usize>i << 2))));
-    const inverse: f32 = largest > 0 ? ACTIVATION_LEVELS / largest : 0;
-    store<f32>(scales + (<usize>r << 2), largest / ACTIVATION_LEVELS);
+    const inverse: f32 = largest > 0 ? LEVELS / largest : 0;
+    store<f32>(scales + (<usize>r << 2), largest / LEVELS);
     const out = dst + <usize>r * stride;
     const inverse4 = f32x4.splat(inverse);
     i = 0;
     for (; i + 4 <= k; i += 4) {
       const scaled = f32x4.nearest(f32x4.mul(v128.load(row + (<usize>i << 2)), inverse4));
-      const q = i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.min(levels, f32x4.max(f32x4.neg(levels), scaled))), zero);
-      const halves = i16x8.narrow_i32x4_s(q, q);
-      if (ELEMENT == 1) v128.store32_lane(out + <usize>i, i8x16.narrow_i16x8_u(halves, halves), 0);
-      else v128.store64_lane(out + (<usize>i << 1), halves, 0);
+      const q = i32x4.trunc_sat_f32x4_s(f32x4.min(levels, f32x4.max(f32x4.neg(levels), scaled)));
+      v128.store64_lane(out + (<usize>i << 1), i16x8.narrow_i32x4_s(q, q), 0);
     }
     for (; i < k; i++) {
-      const q = quantizeOne(load<f32>(row + (<usize>i << 2)), inverse, ACTIVATION_LEVELS) + ACTIVATION_ZERO;
-      if (ELEMENT == 1) store<u8>(out + <usize>i, q); else store<i16>(out + (<usize>i << 1), q);
+      store<i16>(out + (<usize>i << 1), quantizeOne(load<f32>(row + (<usize>i << 2)), inverse, LEVELS));
     }
     for (; i < paddedK(k); i++) {
-      if (ELEMENT == 1) store<u8>(out + <usize>i, ACTIVATION_ZERO); else store<i16>(out + (<usize>i << 1), ACTIVATION_ZERO);
+      store<i16>(out + (<usize>i << 1), 0);
     }
   }
 }
 
-/**
- * acc + Σ over each lane's group of w·x: the relaxed dot (bytes, x 7-bit) or dot_i16x8_s (i16). `fused` picks
- * the relaxed build's one-instruction dot-add (AVX-VNNI vpdpbusd); otherwise the dot to i16 pairs, then their
- * pairwise sum, which Node 20's V8 (relaxed SIMD behind a flag) gets right where its fused form doubles the sum.
- */
-@inline function dotAdd(w: v128, x: v128, acc: v128, fused: bool): v128 {
-  if (!ASC_FEATURE_RELAXED_SIMD) return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
-  if (fused) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x)));
-}
-
-// A probe of the fused dot-add, read from memory so that the compiler cannot fold it: lane 0 must be
-// 127·127 + (−127)·1 + 2·3 + 0 = 16008; the other lanes 0.
-const probeW = memory.data<i8>([127, -127, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-const probeX = memory.data<i8>([127, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-/** −1 until probed; then 1 if the engine's fused dot-add gives the specified sums, else 0. */
-let fusedDotWorks: i32 = -1;
-
-/** Whether to use the fused dot-add (relaxed build, an engine that computes it as specified). */
-function useFusedDot(): bool {
-  if (!ASC_FEATURE_RELAXED_SIMD) return false;
-  if (fusedDotWorks < 0) {
-    const sum = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(probeW), v128.load(probeX), i32x4.splat(0));
-    fusedDotWorks = i32x4.extract_lane(sum, 0) == 16008 && i32x4.extract_lane(sum, 1) == 0 ? 1 : 0;
-  }
-  return fusedDotWorks == 1;
+/** acc + Σ over each lane's pair of w·x (one pmaddwd and an add). */
+@inline function dotAdd(w: v128, x: v128, acc: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
 }
 
 // Staging for the last, partial panel of a row.
 const tail = memory.data(16 * 2, 16);
 
 /**
- * Dequantizes 4 outputs (column `column` on) of one row and stores them: f32(acc − offset) · f32(rowScale ·
- * weightScale) + bias (+ C when `accumulate`); only `columns` (≤ 4) lanes are written.
+ * Dequantizes 4 outputs (column `column` on) of one row and stores them: f32(acc) · f32(rowScale · weightScale)
+ * + bias (+ C when `accumulate`); only `columns` (≤ 4) lanes are written.
  */
-@inline function storeQuad(c: usize, column: i32, acc: v128, rowScale: v128, weights: usize, rows: i32, bias: usize, accumulate: bool, columns: i32): void {
+@inline function storeQuad(c: usize, column: i32, acc: v128, rowScale: v128, weights: usize, bias: usize, accumulate: bool, columns: i32): void {
   const at = <usize>column << 2;
-  const exact = i32x4.sub(acc, v128.load(weights + (<usize>rows << 2) + at));
-  let value = f32x4.mul(f32x4.convert_i32x4_s(exact), f32x4.mul(rowScale, v128.load(weights + at)));
+  let value = f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.mul(rowScale, v128.load(weights + at)));
   if (bias != 0) {
     if (columns == 4) value = f32x4.add(value, v128.load(bias + at));
     else {
@@ -193,17 +150,17 @@ const tail = memory.data(16 * 2, 16);
 }
 
 /** Stores one panel (8 outputs from `column`) of one row. */
-@inline function storePanel(c: usize, column: i32, lo: v128, hi: v128, rowScale: v128, weights: usize, rows: i32, bias: usize, accumulate: bool, n: i32): void {
+@inline function storePanel(c: usize, column: i32, lo: v128, hi: v128, rowScale: v128, weights: usize, bias: usize, accumulate: bool, n: i32): void {
   const left = n - column;
-  storeQuad(c, column, lo, rowScale, weights, rows, bias, accumulate, min(4, left));
-  if (left > 4) storeQuad(c, column + 4, hi, rowScale, weights, rows, bias, accumulate, min(4, left - 4));
+  storeQuad(c, column, lo, rowScale, weights, bias, accumulate, min(4, left));
+  if (left > 4) storeQuad(c, column + 4, hi, rowScale, weights, bias, accumulate, min(4, left - 4));
 }
 
 /** One quantized row × every panel, three panels (six accumulators) at a time, then the last one or two. */
-@inline function gemvInt8(c: usize, x: usize, rowScale: f32, w: usize, bias: usize, n: i32, k: i32, accumulate: bool, fused: bool): void {
+@inline function gemvInt8(c: usize, x: usize, rowScale: f32, w: usize, bias: usize, n: i32, k: i32, accumulate: bool): void {
   const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
   const panelBytes = <usize>groups * 32;
-  const first = w + (<usize>rows << 3);
+  const first = w + (<usize>rows << 2);
   const scale = f32x4.splat(rowScale);
   const xEnd = x + (<usize>groups << 2);
   let p = 0;
@@ -212,31 +169,30 @@ const tail = memory.data(16 * 2, 16);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd(v128.load(w0), s, a0, fused); a1 = dotAdd(v128.load(w0, 16), s, a1, fused);
-      b0 = dotAdd(v128.load(w0 + panelBytes), s, b0, fused); b1 = dotAdd(v128.load(w0 + panelBytes, 16), s, b1, fused);
-      c0 = dotAdd(v128.load(w0 + 2 * panelBytes), s, c0, fused); c1 = dotAdd(v128.load(w0 + 2 * panelBytes, 16), s, c1, fused);
+      a0 = dotAdd(v128.load(w0), s, a0); a1 = dotAdd(v128.load(w0, 16), s, a1);
+      b0 = dotAdd(v128.load(w0 + panelBytes), s, b0); b1 = dotAdd(v128.load(w0 + panelBytes, 16), s, b1);
+      c0 = dotAdd(v128.load(w0 + 2 * panelBytes), s, c0); c1 = dotAdd(v128.load(w0 + 2 * panelBytes, 16), s, c1);
       w0 += 32;
     }
-    storePanel(c, p * PANEL, a0, a1, scale, w, rows, bias, accumulate, n);
-    storePanel(c, (p + 1) * PANEL, b0, b1, scale, w, rows, bias, accumulate, n);
-    storePanel(c, (p + 2) * PANEL, c0, c1, scale, w, rows, bias, accumulate, n);
+    storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
+    storePanel(c, (p + 1) * PANEL, b0, b1, scale, w, bias, accumulate, n);
+    storePanel(c, (p + 2) * PANEL, c0, c1, scale, w, bias, accumulate, n);
   }
   for (; p < panels; p++) {
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd(v128.load(w0), s, a0, fused); a1 = dotAdd(v128.load(w0, 16), s, a1, fused);
+      a0 = dotAdd(v128.load(w0), s, a0); a1 = dotAdd(v128.load(w0, 16), s, a1);
       w0 += 32;
     }
-    storePanel(c, p * PANEL, a0, a1, scale, w, rows, bias, accumulate, n);
+    storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
   }
 }
 
 /** Four quantized rows × one panel: 8 accumulators over the whole K. */
 @inline function kernel4x8(c: usize, ldc: usize, x: usize, stride: usize, scales: usize, panel: usize, column: i32, w: usize,
-                           bias: usize, n: i32, groups: i32, accumulate: bool, fused: bool): void {
-  const rows = paddedN(n);
+                           bias: usize, n: i32, groups: i32, accumulate: bool): void {
   let r00 = i32x4.splat(0), r01 = i32x4.splat(0), r10 = i32x4.splat(0), r11 = i32x4.splat(0);
   let r20 = i32x4.splat(0), r21 = i32x4.splat(0), r30 = i32x4.splat(0), r31 = i32x4.splat(0);
   let x0 = x;
@@ -245,20 +201,20 @@ const tail = memory.data(16 * 2, 16);
   while (x0 < end) {
     const lo = v128.load(b), hi = v128.load(b, 16);
     let s = v128.load32_splat(x0);
-    r00 = dotAdd(lo, s, r00, fused); r01 = dotAdd(hi, s, r01, fused);
+    r00 = dotAdd(lo, s, r00); r01 = dotAdd(hi, s, r01);
     s = v128.load32_splat(x0 + stride);
-    r10 = dotAdd(lo, s, r10, fused); r11 = dotAdd(hi, s, r11, fused);
+    r10 = dotAdd(lo, s, r10); r11 = dotAdd(hi, s, r11);
     s = v128.load32_splat(x0 + 2 * stride);
-    r20 = dotAdd(lo, s, r20, fused); r21 = dotAdd(hi, s, r21, fused);
+    r20 = dotAdd(lo, s, r20); r21 = dotAdd(hi, s, r21);
     s = v128.load32_splat(x0 + 3 * stride);
-    r30 = dotAdd(lo, s, r30, fused); r31 = dotAdd(hi, s, r31, fused);
+    r30 = dotAdd(lo, s, r30); r31 = dotAdd(hi, s, r31);
     x0 += 4;
     b += 32;
   }
-  storePanel(c, column, r00, r01, v128.load32_splat(scales), w, rows, bias, accumulate, n);
-  storePanel(c + ldc, column, r10, r11, v128.load32_splat(scales + 4), w, rows, bias, accumulate, n);
-  storePanel(c + 2 * ldc, column, r20, r21, v128.load32_splat(scales + 8), w, rows, bias, accumulate, n);
-  storePanel(c + 3 * ldc, column, r30, r31, v128.load32_splat(scales + 12), w, rows, bias, accumulate, n);
+  storePanel(c, column, r00, r01, v128.load32_splat(scales), w, bias, accumulate, n);
+  storePanel(c + ldc, column, r10, r11, v128.load32_splat(scales + 4), w, bias, accumulate, n);
+  storePanel(c + 2 * ldc, column, r20, r21, v128.load32_splat(scales + 8), w, bias, accumulate, n);
+  storePanel(c + 3 * ldc, column, r30, r31, v128.load32_splat(scales + 12), w, bias, accumulate, n);
 }
 
 // The quantized copy of A: grown (never shrunk) to the largest call so far. Kernels are not re-entrant.
@@ -290,18 +246,11 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
                          m: i32, n: i32, k: i32, accumulate: bool): void {
   reserveInt8Scratch(m, k);
   const stride = (rowBytes(k) + 15) & ~<usize>15;
-  quantizeRowsStrided(scratch, stride, scratch + <usize>m * stride, a, m, k);
-  // Two copies of the loops (the branch folds in each): one per form of the relaxed dot.
-  if (useFusedDot()) gemmQuantized(c, scratch, stride, w, bias, m, n, k, accumulate, true);
-  else gemmQuantized(c, scratch, stride, w, bias, m, n, k, accumulate, false);
-}
-
-/** gemmInt8 on A already quantized (rows of `stride` bytes, then m scales). */
-@inline function gemmQuantized(c: usize, rowsQ: usize, stride: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, accumulate: bool, fused: bool): void {
-  const scales = rowsQ + <usize>m * stride;
+  const rowsQ = scratch, scales = scratch + <usize>m * stride;
+  quantizeRowsStrided(rowsQ, stride, scales, a, m, k);
   const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
   const panelBytes = <usize>groups * 32;
-  const first = w + (<usize>rows << 3);
+  const first = w + (<usize>rows << 2);
   const ldc = <usize>n << 2;
   const tiled = m - m % ROWS;
   for (let start = 0; start < tiled; start += ROW_BLOCK) {
@@ -309,12 +258,12 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
     for (let p = 0; p < panels; p++) {
       const panel = first + <usize>p * panelBytes;
       for (let r = start; r < end; r += ROWS) {
-        kernel4x8(c + <usize>r * ldc, ldc, rowsQ + <usize>r * stride, stride, scales + (<usize>r << 2), panel, p * PANEL, w, bias, n, groups, accumulate, fused);
+        kernel4x8(c + <usize>r * ldc, ldc, rowsQ + <usize>r * stride, stride, scales + (<usize>r << 2), panel, p * PANEL, w, bias, n, groups, accumulate);
       }
     }
   }
   for (let r = tiled; r < m; r++) {
-    gemvInt8(c + <usize>r * ldc, rowsQ + <usize>r * stride, load<f32>(scales + (<usize>r << 2)), w, bias, n, k, accumulate, fused);
+    gemvInt8(c + <usize>r * ldc, rowsQ + <usize>r * stride, load<f32>(scales + (<usize>r << 2)), w, bias, n, k, accumulate);
   }
 }
 

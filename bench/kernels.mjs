@@ -161,7 +161,7 @@ function gemmRow(shape, m, n, k, { bias = false, accumulate = false } = {}) {
 function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
   const kernel = 'gemmInt8';
   return {
-    kernel, shape: `${shape} ${m}×${n}×${k}`, flops: 2 * m * n * k, bound: () => k * (0.5 / 127 + 0.5 / 63) * 1.01,
+    kernel, shape: `${shape} ${m}×${n}×${k}`, flops: 2 * m * n * k, bound: () => k * (0.5 / 127 + 0.5 / 127) * 1.01,
     data() {
       const random = seededRandom(seedOf(`${kernel} ${shape}`));
       return { a: uniform(random, m * k), w: uniform(random, n * k), c: uniform(random, m * n) };

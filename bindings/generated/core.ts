@@ -374,11 +374,6 @@ export interface CoreExports {
    */
   gemmInt8(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
   /**
-   * assembly/quantized/int8ActivationZero
-   * @returns `i32`
-   */
-  int8ActivationZero(): number;
-  /**
    * assembly/quantized/packInt8Weight
    * @param dst `usize`
    * @param codes `usize`

@@ -365,9 +365,8 @@ function quantizeStateDict(dict: Record<string, Tensor>, weightNames: readonly s
 /**
  * Dynamic quantization (PyTorch's `torch.ao.quantization.quantize_dynamic(model, dtype=torch.qint8)`): a new,
  * inference-only module with the same API (forward with every option, stream, stateDict, dispose) whose weights are
- * int8, symmetric per output row with f32 scales; activations are quantized per row on every step (7-bit in the
- * relaxed-SIMD build, 8-bit in the baseline one), products summed exactly in int32, then dequantized, biased and fed
- * to the same f32 cells. The module given is left untouched. Supports RNN, LSTM, GRU and Linear.
+ * int8, symmetric per output row with f32 scales; activations are quantized per row on every step (int8 too),
+ * products summed exactly in int32 (`i32x4.dot_i16x8_s`), then dequantized, biased and fed to the same f32 cells. The module given is left untouched. Supports RNN, LSTM, GRU and Linear.
  * Throws ArgumentError for other modules, training calls on the result, or options other than `{ dtype: 'int8' }`.
  * @example const small = quantizeDynamic(lstm, { dtype: 'int8' }); const { output } = small.forward(x);
  */

@@ -1,5 +1,5 @@
 // The int8 kernels of assembly/quantized.ts against their scalar reference (test/reference/quantized.ts), exactly:
-// packInt8Weight's scales, per-row offsets and panel layout (codes from the reference's quantizer); quantizeRows' integers and scales; gemmInt8's f32
+// packInt8Weight's scales and panel layout (codes from the reference's quantizer); quantizeRows' integers and scales; gemmInt8's f32
 // results, bit for bit (with no bias the result is f32(acc)·f32(scale product), so equal results mean equal
 // integer accumulators). Sizes reach every path: rows in blocks of 4 and the matrix-vector rows left over
 // (m = 1, 2, 3, 5, 70), three panels at a time and the last one or two, partial panels and quads (n = 1, 5, 8,
@@ -8,12 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from '../helpers/kernels.js';
 import { seededRandom, uniformArray } from '../helpers/random.js';
-import { activationLevels, gemmInt8, quantizeRow, quantizeWeight } from '../reference/quantized.js';
+import { gemmInt8, quantizeRow, quantizeWeight } from '../reference/quantized.js';
 
 const relaxed = core.simdFlavor() === 1;
-const zero = core.int8ActivationZero();
-const GROUP = relaxed ? 4 : 2;
-const ELEMENT = relaxed ? 1 : 2;
+const GROUP = 2; // k per dot_i16x8_s lane
+const ELEMENT = 2; // bytes: int8 values held as i16
 const SENTINEL = -777.5;
 const GUARD = 8;
 
@@ -22,10 +21,10 @@ const paddedK = (k: number) => Math.ceil(k / GROUP) * GROUP;
 
 /** Reads element (o, i) of a quantized weight blob back through the layout of assembly/quantized.ts. */
 function packedElement(bytes: DataView, n: number, k: number, o: number, i: number): number {
-  const panels = paddedN(n) * 8;
+  const panels = paddedN(n) * 4;
   const at = panels + Math.floor(o / 8) * paddedK(k) * 8 * ELEMENT + Math.floor(i / GROUP) * 32 + Math.floor((o % 8) / 4) * 16
     + (o % 4) * GROUP * ELEMENT + (i % GROUP) * ELEMENT;
-  return ELEMENT === 1 ? bytes.getInt8(at) : bytes.getInt16(at, true);
+  return bytes.getInt16(at, true);
 }
 
 /** The reference's int8 codes and scales of w, packed by packInt8Weight (GUARD floats after the blob). */
@@ -61,19 +60,18 @@ function checkGemm(m: number, n: number, k: number, withBias: boolean, accumulat
   free(weights, aPtr, biasPtr, block);
 
   const expected = accumulate ? Float32Array.from(oldC) : new Float32Array(m * n);
-  gemmInt8(expected, a, w, bias, m, n, k, accumulate, zero);
+  gemmInt8(expected, a, w, bias, m, n, k, accumulate);
   expect(Array.from(result.subarray(GUARD, GUARD + m * n)), `C (${label})`).toEqual(Array.from(expected));
   const guards = [...result.subarray(0, GUARD), ...result.subarray(GUARD + m * n)];
   expect(guards, `guard floats around C (${label})`).toEqual(new Array(2 * GUARD).fill(SENTINEL));
 }
 
 describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
-  it('runs the build named by LOOPTREE_SIMD, with its activation offset', () => {
+  it('runs the build named by LOOPTREE_SIMD', () => {
     expectRequestedBuild();
-    expect(zero).toBe(relaxed ? 64 : 0);
   });
 
-  it('packInt8Weight: the reference\'s scales and codes in the panel layout, offsets zero·Σq, zeros in the padding', () => {
+  it('packInt8Weight: the reference\'s scales and codes in the panel layout, zeros in the padding', () => {
     for (const [n, k] of [[1, 1], [5, 3], [8, 4], [9, 7], [17, 33], [33, 129]]) {
       const w = uniformArray(seededRandom(n * 31 + k), n * k, 0.7);
       if (n > 2) w.fill(0, 2 * k, 3 * k);
@@ -81,25 +79,21 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
       free(ptr);
       const reference = quantizeWeight(w, n, k);
       const N = paddedN(n);
-      expect(core.quantizedWeightBytes(n, k), `bytes n=${n} k=${k}`).toBe(N * 8 + N * paddedK(k) * ELEMENT);
+      expect(core.quantizedWeightBytes(n, k), `bytes n=${n} k=${k}`).toBe(N * 4 + N * paddedK(k) * ELEMENT);
       for (let o = 0; o < N; o++) {
-        const scale = bytes.getFloat32(o * 4, true), offset = bytes.getInt32(N * 4 + o * 4, true);
-        let sum = 0;
         for (let i = 0; i < paddedK(k); i++) {
           const q = packedElement(bytes, n, k, o, i);
           const want = o < n && i < k ? reference.q[o * k + i] : 0;
           if (q !== want) expect(q, `q(${o}, ${i}) n=${n} k=${k}`).toBe(want);
-          sum += q;
         }
-        expect(scale, `scale ${o} n=${n} k=${k}`).toBe(o < n ? reference.scales[o] : 0);
-        expect(offset, `offset ${o} n=${n} k=${k}`).toBe(zero * sum + 0);
+        expect(bytes.getFloat32(o * 4, true), `scale ${o} n=${n} k=${k}`).toBe(o < n ? reference.scales[o] : 0);
       }
       const size = core.quantizedWeightBytes(n, k);
       for (let g = 0; g < GUARD; g++) expect(bytes.getFloat32(size + 4 * g, true), 'guard after the blob').toBe(SENTINEL);
     }
   });
 
-  it(`quantizeRows: per-row scale max|x|/${activationLevels(zero)}, integers ${relaxed ? 'offset by 64, top bit clear' : 'as i16'}`, () => {
+  it('quantizeRows: per-row scale max|x|/127, integers rounded half to even, as i16, zero padding', () => {
     for (const [m, k] of [[1, 1], [3, 5], [2, 16], [4, 33], [1, 130]]) {
       const a = uniformArray(seededRandom(m * 97 + k), m * k, 2.5);
       a[0] = 0.5 * a[1]; // exact halves round to even
@@ -113,14 +107,13 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
       const scaleValues = readF32(scales, m);
       free(src, dst, scales);
       for (let r = 0; r < m; r++) {
-        const reference = quantizeRow(a.subarray(r * k, (r + 1) * k), activationLevels(zero));
+        const reference = quantizeRow(a.subarray(r * k, (r + 1) * k), 127);
         expect(scaleValues[r], `scale of row ${r}`).toBe(reference.scale);
         for (let i = 0; i < paddedK(k); i++) {
           const at = r * rowBytes + i * ELEMENT;
-          const value = relaxed ? stored.getUint8(at) : stored.getInt16(at, true);
-          const want = (i < k ? reference.q[i] : 0) + zero;
+          const value = stored.getInt16(at, true);
+          const want = i < k ? reference.q[i] : 0;
           if (value !== want) expect(value, `row ${r} element ${i} (m=${m} k=${k})`).toBe(want);
-          if (relaxed) expect(value >= 1 && value <= 127, 'the relaxed dot operand keeps its top bit clear').toBe(true);
         }
       }
     }
@@ -149,7 +142,7 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     const random = seededRandom(5);
     const a = uniformArray(random, m * k), w = uniformArray(random, n * k, 1 / Math.sqrt(k));
     const c = new Float32Array(m * n);
-    gemmInt8(c, a, w, null, m, n, k, false, zero);
+    gemmInt8(c, a, w, null, m, n, k, false);
     const { ptr } = quantizeInWasm(w, n, k);
     const aPtr = writeF32(a), out = allocF32(m * n);
     core.gemmInt8(out, aPtr, ptr, 0, m, n, k, false);
@@ -162,8 +155,8 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
           exact += a[r * k + i] * w[o * k + i];
           magnitude += Math.abs(a[r * k + i]) * Math.abs(w[o * k + i]);
         }
-        // Each product's relative error is at most half a step of each quantizer (1/127 of the row maximum, 1/63 relaxed).
-        const bound = (0.5 / 127 + 0.5 / activationLevels(zero)) * 1.01 * k * Math.max(...a.subarray(r * k, (r + 1) * k).map(Math.abs))
+        // Each product's error is at most half a step of each quantizer (1/127 of the row maximum) times the other's maximum.
+        const bound = (0.5 / 127 + 0.5 / 127) * 1.01 * k * Math.max(...a.subarray(r * k, (r + 1) * k).map(Math.abs))
           * Math.max(...w.subarray(o * k, (o + 1) * k).map(Math.abs));
         expect(Math.abs(result[r * n + o] - exact), `(${r}, ${o}) |Σ|a·w|| = ${magnitude.toFixed(3)}`).toBeLessThanOrEqual(bound);
       }

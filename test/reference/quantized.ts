@@ -1,7 +1,6 @@
 // scalar reference, used only by tests and bench: the int8 quantization and GEMM of assembly/quantized.ts in plain
 // loops, with every f32 rounding spelled out (Math.fround), so that the kernel's results must agree exactly.
-// `zero` picks the build: 64 relaxed (7-bit activations q ∈ [−63, 63] offset by 64), 0 baseline (q ∈ [−127, 127]).
-// The offset cancels exactly in the integer sum, so the reference works on q itself.
+// Weights and activations alike: symmetric int8, q ∈ [−127, 127], per row.
 
 const f = Math.fround;
 
@@ -42,21 +41,17 @@ export function quantizeWeight(w: ArrayLike<number>, n: number, k: number): { sc
   return { scales, q };
 }
 
-/** The activation levels of a build: 63 with the relaxed dot's 7-bit operand (zero = 64), else 127. */
-export const activationLevels = (zero: number): number => (zero === 64 ? 63 : 127);
-
 /**
  * C[m, n] = A[m, k] · Wᵀ (+ bias) (+ C when `accumulate`) as gemmInt8: A's rows quantized per row, the integer
  * dot products exact, then f32(acc) · f32(rowScale · weightScale) + bias + C, each step rounded to f32.
  * Returns the integer accumulators too (acc [m·n]) for tests that check them directly.
  */
 export function gemmInt8(c: Float32Array /* [m, n] */, a: ArrayLike<number> /* [m, k] */, w: ArrayLike<number> /* [n, k] */,
-                         bias: ArrayLike<number> | null, m: number, n: number, k: number, accumulate: boolean, zero: number): Int32Array {
+                         bias: ArrayLike<number> | null, m: number, n: number, k: number, accumulate: boolean): Int32Array {
   const weight = quantizeWeight(w, n, k);
-  const levels = activationLevels(zero);
   const acc = new Int32Array(m * n);
   for (let r = 0; r < m; r++) {
-    const row = quantizeRow(Array.prototype.slice.call(a, r * k, (r + 1) * k) as number[], levels);
+    const row = quantizeRow(Array.prototype.slice.call(a, r * k, (r + 1) * k) as number[], 127);
     for (let o = 0; o < n; o++) {
       let sum = 0;
       for (let i = 0; i < k; i++) sum += row.q[i] * weight.q[o * k + i];
