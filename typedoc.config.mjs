@@ -12,7 +12,7 @@ export default {
   out: 'docs/api',
   readme: 'none',
   excludePrivate: true,
-  excludeProtected: false,
+  excludeProtected: true, // protected members are the modules' internals (parameter store, saved activations), not API
   excludeInternal: true,
   excludeExternals: true,
   sort: ['source-order'],
