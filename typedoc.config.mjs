@@ -1,6 +1,6 @@
 // TypeDoc configuration of the API reference (`npm run docs` → docs/api/, not committed): one module per public
 // entry of package.json `exports` (scripts/doc-entries.mjs), built from the doc comments of the sources.
-// A public export without a doc comment fails the build, and test/docs.test.ts (part of `npm test`).
+// Run through scripts/docs.mjs, where a public export without a doc comment fails the build and test/docs.test.ts.
 
 import { docEntries } from './scripts/doc-entries.mjs';
 
@@ -16,6 +16,9 @@ export default {
   excludeInternal: true,
   excludeExternals: true,
   sort: ['source-order'],
+  // scripts/docs.mjs (`npm run docs`, and the test) turns every validation warning into a failure.
   validation: { notExported: true, invalidLink: true, notDocumented: true },
-  treatValidationWarningsAsErrors: true,
+  // Referenced by a public type but not exported by its entry (shown by name, unlinked). Exporting it from
+  // bindings/io/onnx/index.ts would be the better fix; a new name here should be the exception.
+  intentionallyNotExported: ['IntegerDType'],
 };

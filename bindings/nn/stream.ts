@@ -51,7 +51,7 @@ export class Stream {
   }
 
   /** Copies of the current state: h [L, B, P] and (LSTM) c [L, B, H]. */
-  state(): { /** Hidden state [L, B, P]. */ h: Tensor; /** Cell state [L, B, H] (LSTM only). */ c?: Tensor } {
+  state(): { h: Tensor; c?: Tensor } {
     const buffers = this.alive();
     const { numLayers: L, outputSize: P, hiddenSize: H } = this.module;
     const state: { h: Tensor; c?: Tensor } = { h: new Tensor(readF32(buffers.h, L * this.batch * P), [L, this.batch, P]) };

@@ -24,6 +24,7 @@ export type OnnxFeeds = Record<string, Tensor | TensorFeed>;
 export class OnnxModel {
   /** The graph inputs to feed (initializers are not listed). */
   readonly inputNames: readonly string[];
+  /** The graph outputs, the keys of what run() returns. */
   readonly outputNames: readonly string[];
   /** The ai.onnx opset the model imports. */
   readonly opset: number;
@@ -48,7 +49,11 @@ export class OnnxModel {
     return this.alive().layers();
   }
 
-  /** Runs the model: feeds by input name → outputs by output name (as onnxruntime's `session.run`). */
+  /**
+   * Runs the model: feeds by input name → outputs by output name (as onnxruntime's `session.run`). Rejects with
+   * OnnxError (naming the node and operator) for a missing, unknown or mistyped feed or what the graph cannot run,
+   * DisposedError after dispose().
+   */
   async run(feeds: OnnxFeeds): Promise<Record<string, OnnxOutput>> {
     return this.runSync(feeds);
   }
@@ -64,6 +69,7 @@ export class OnnxModel {
     this.graph = null;
   }
 
+  /** Same as dispose(), for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
