@@ -19,7 +19,7 @@ export type ModelJson = string | object;
 export type ModelInput = Tensor | { readonly data: ArrayLike<number>; readonly shape: readonly number[] } | NestedArray;
 
 /**
- * Loads a TF.js layers model (Keras): `model.json` (`format: "layers-model"`, as written by
+ * Loads a TF.js layers model (Keras), like TF.js' `tf.loadLayersModel` but synchronous from bytes you supply: `model.json` (`format: "layers-model"`, as written by
  * `tensorflowjs_converter` or `model.save()` in TF.js) and its weight shards, in the order of the
  * manifest's paths. Quantized weights (uint8, uint16, float16) are dequantized here. Throws KerasError
  * naming the layer, option and value for anything looptree does not run.

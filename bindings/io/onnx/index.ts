@@ -81,8 +81,9 @@ export class OnnxModel {
 }
 
 /**
- * Loads an ONNX model from the bytes of a .onnx file (weights inside the file; call `init()` first).
- * Throws OnnxError (code 'ERR_ONNX') naming the node and operator for what it cannot run.
+ * Loads an ONNX model from the bytes of a .onnx file (weights inside the file; call `init()` first), like
+ * onnxruntime's `InferenceSession.create(bytes)` but synchronous. Throws OnnxError (code 'ERR_ONNX') naming the
+ * node and operator for what it cannot run, ArgumentError when `bytes` is not a Uint8Array or ArrayBuffer.
  * @example
  * const model = loadOnnx(readFileSync('classifier.onnx'));
  * const { logits } = await model.run({ ids: { data: BigInt64Array.from([1n, 5n, 9n]), shape: [1, 3] } });
