@@ -1,7 +1,7 @@
 // Quantized modules (quantizeDynamic) as safetensors files: int8 weights as I8 under their PyTorch names, their row
 // scales as F32 `<name>.scale`, the rest F32; the module's class and options in the metadata, so loading needs nothing else.
 
-import { QuantizedLinear, isQuantized, quantizedModule, quantizedWeightNames, type QuantizedGRU, type QuantizedLSTM, type QuantizedRNN } from '../nn/quantized.js';
+import { QuantizedLinear, isQuantized, quantizedModule, quantizedWeightNames, type QuantizedModule } from '../nn/quantized.js';
 import { parseSafetensors, readSafetensorsMetadata, serializeSafetensors } from './safetensors.js';
 import { ArgumentError, SafetensorsError } from '../errors.js';
 import { describe } from '../options.js';
@@ -11,14 +11,12 @@ const CLASS_KEY = 'looptree.quantized.class';
 const OPTIONS_KEY = 'looptree.quantized.options';
 const CLASSES = { QuantizedRNN: 'RNN', QuantizedLSTM: 'LSTM', QuantizedGRU: 'GRU', QuantizedLinear: 'Linear' } as const;
 
-type AnyQuantized = QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear;
-
 /**
  * A quantized module (quantizeDynamic) as a safetensors file: each int8 weight as I8 (`weight_ih_l0`), its row scales
  * as F32 (`weight_ih_l0.scale`), biases and the rest as F32, and the class and constructor options in `__metadata__`.
  * Throws ArgumentError for a module that is not quantized.
  */
-export function saveQuantized(module: AnyQuantized): Uint8Array {
+export function saveQuantized(module: QuantizedModule): Uint8Array {
   if (!isQuantized(module)) throw new ArgumentError(`saveQuantized: module must come from quantizeDynamic, got ${describe(module)}`);
   const className = module.constructor.name as keyof typeof CLASSES;
   const options = module instanceof QuantizedLinear
@@ -29,7 +27,7 @@ export function saveQuantized(module: AnyQuantized): Uint8Array {
 }
 
 /** The quantized module saved by saveQuantized. Throws SafetensorsError for a file without its metadata, StateDictError for bad weights. */
-export function loadQuantized(bytes: Uint8Array): AnyQuantized {
+export function loadQuantized(bytes: Uint8Array): QuantizedModule {
   const metadata = readSafetensorsMetadata(bytes);
   const className = metadata[CLASS_KEY];
   if (!Object.hasOwn(CLASSES, className ?? '')) {

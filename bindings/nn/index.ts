@@ -20,5 +20,5 @@ export {
 export * from './tree/index.js';
 export {
   QuantizedGRU, QuantizedLSTM, QuantizedLinear, QuantizedRNN, SCALE_SUFFIX, isQuantized, quantizeDynamic, quantizeRows, type Int8Weight,
-  type QuantizeOptions,
+  type QuantizeOptions, type QuantizedModule,
 } from './quantized.js';

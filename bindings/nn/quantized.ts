@@ -28,9 +28,13 @@ export const SCALE_SUFFIX = '.scale';
 
 /** A weight [rows, columns] quantized per row: w[r, c] ≈ codes[r·columns + c] · scales[r]. */
 export interface Int8Weight {
+  /** The int8 codes, row-major [rows, columns], in [−127, 127]. */
   codes: Int8Array;
+  /** One f32 scale per row: w ≈ code · scale. */
   scales: Float32Array;
+  /** Rows of the weight (output features). */
   rows: number;
+  /** Columns of the weight (input features). */
   columns: number;
 }
 
@@ -267,6 +271,9 @@ export class QuantizedGRU extends GRU {
 
 type AnyQuantizedRecurrent = QuantizedRNN | QuantizedLSTM | QuantizedGRU;
 
+/** Any module quantizeDynamic returns: the int8 RNN, LSTM, GRU or Linear. */
+export type QuantizedModule = QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear;
+
 /** After the f32 parameters changed (loading): packs the int8 weights, once they exist, and points the plan at them. */
 function repackRecurrent(module: AnyQuantizedRecurrent, alloc: (bytes: number) => number, resetBefore: boolean): void {
   // parametersChanged runs in the f32 constructor too, before the int8 side exists.
@@ -389,12 +396,12 @@ export function quantizeDynamic(module: Module, options: QuantizeOptions): Modul
 }
 
 /** The names of the weights a quantized module holds in int8. */
-export function quantizedWeightNames(module: QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear): readonly string[] {
+export function quantizedWeightNames(module: QuantizedModule): readonly string[] {
   return module instanceof QuantizedLinear ? ['weight'] : module.int8.names;
 }
 
 /** A quantized module of `module`'s kind and options, its weights still unset. */
-function emptyQuantized(module: Module): QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear {
+function emptyQuantized(module: Module): QuantizedModule {
   if (isQuantized(module)) throw new ArgumentError(`quantizeDynamic: ${module.constructor.name} is already quantized`);
   if (module instanceof LSTM) return new QuantizedLSTM(module.options());
   if (module instanceof GRU) return new QuantizedGRU(module.options());
@@ -404,13 +411,12 @@ function emptyQuantized(module: Module): QuantizedRNN | QuantizedLSTM | Quantize
 }
 
 /** Whether `module` is one of the int8 modules of quantizeDynamic. */
-export function isQuantized(module: unknown): module is QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear {
+export function isQuantized(module: unknown): module is QuantizedModule {
   return module instanceof QuantizedRNN || module instanceof QuantizedLSTM || module instanceof QuantizedGRU || module instanceof QuantizedLinear;
 }
 
 /** A quantized module of the given kind and options with the weights of a quantized state dict (loadQuantized). */
-export function quantizedModule(kind: 'RNN' | 'LSTM' | 'GRU' | 'Linear', options: object, dict: Record<string, TensorLike>):
-  QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear {
+export function quantizedModule(kind: 'RNN' | 'LSTM' | 'GRU' | 'Linear', options: object, dict: Record<string, TensorLike>): QuantizedModule {
   const module = kind === 'LSTM' ? new QuantizedLSTM(options as LSTMOptions) : kind === 'GRU' ? new QuantizedGRU(options as GRUOptions)
     : kind === 'RNN' ? new QuantizedRNN(options as RNNOptions) : new QuantizedLinear(options as LinearOptions);
   try {
