@@ -6,12 +6,11 @@
 // LOOPTREE_REQUIRE_RUNTIMES=1 (CI).
 
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROBE_CASE, REPO_DIR, expectProbeMatchesTorch, unavailable, type ProbeResult } from '../helpers/runtimes.js';
+import { PROBE_CASE, REPO_DIR, expectProbeMatchesTorch, installedProject, unavailable, type ProbeResult } from '../helpers/runtimes.js';
 
 const run = promisify(execFile);
 const MODULES = path.join(REPO_DIR, 'test/runtimes/node_modules');
@@ -32,23 +31,6 @@ const RUNTIMES: Runtime[] = [
   { name: 'Bun', binary: path.join(MODULES, '.bin/bun'), args: (script, simd) => [script, simd], formats: ['ESM', 'CommonJS'] },
 ];
 
-/**
- * A consumer project as `npm install looptree` leaves it: node_modules/looptree holds what the package publishes
- * (package.json and dist/), beside the scripts and the probe's fixture.
- */
-function consumerProject(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'looptree-runtimes-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { looptree: '*' } }));
-  const installed = path.join(dir, 'node_modules/looptree');
-  mkdirSync(installed, { recursive: true });
-  cpSync(path.join(REPO_DIR, 'package.json'), path.join(installed, 'package.json'));
-  cpSync(path.join(REPO_DIR, 'dist'), path.join(installed, 'dist'), { recursive: true });
-  for (const file of ['by-name.mjs', 'by-name.cjs', 'probe.js']) cpSync(path.join(REPO_DIR, 'test/runtimes', file), path.join(dir, file));
-  cpSync(path.join(REPO_DIR, `test/fixtures/torch/${PROBE_CASE}.json`), path.join(dir, 'case.json'));
-  cpSync(path.join(REPO_DIR, `test/fixtures/torch/${PROBE_CASE}.safetensors`), path.join(dir, 'case.safetensors'));
-  return dir;
-}
-
 interface ByNameResult {
   results: Record<'looptree' | 'looptree/infer', ProbeResult>;
   inferExports: string[];
@@ -58,7 +40,11 @@ interface ByNameResult {
 const built = existsSync(path.join(REPO_DIR, 'dist/infer.js'));
 let project = '';
 beforeAll(() => {
-  if (built) project = consumerProject();
+  if (!built) return;
+  project = installedProject({
+    'by-name.mjs': 'test/runtimes/by-name.mjs', 'by-name.cjs': 'test/runtimes/by-name.cjs', 'probe.js': 'test/runtimes/probe.js',
+    'case.json': `test/fixtures/torch/${PROBE_CASE}.json`, 'case.safetensors': `test/fixtures/torch/${PROBE_CASE}.safetensors`,
+  });
 });
 afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true });
