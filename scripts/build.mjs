@@ -77,20 +77,6 @@ const coreAsExternal = (coreFile) => ({
   },
 });
 
-/** The three bundles of bindings/infer.ts (dist/infer.js, infer.cjs, infer.browser.js), options as the core's. */
-function inferBuilds() {
-  const entry = { ...common, entryPoints: ['bindings/infer.ts'] };
-  return [
-    build({ ...entry, outfile: 'dist/infer.js', format: 'esm', platform: 'node', define: { ...common.define, __NODE__: 'true' } }),
-    build({
-      ...entry, outfile: 'dist/infer.cjs', format: 'cjs', platform: 'node',
-      define: { ...common.define, __NODE__: 'true', 'import.meta.url': 'importMetaUrl' },
-      banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-    }),
-    build({ ...entry, outfile: 'dist/infer.browser.js', format: 'esm', platform: 'neutral', define: { ...common.define, __NODE__: 'false' } }),
-  ];
-}
-
 const common = {
   entryPoints: ['bindings/index.ts'],
   bundle: true,
@@ -107,6 +93,21 @@ const common = {
   sourcesContent: false,
   define: { __VERSION__: JSON.stringify(version) },
 };
+
+/** The three bundles of bindings/infer.ts (dist/infer.js, infer.cjs, infer.browser.js), options as the core's. */
+function inferBuilds() {
+  const entry = { ...common, entryPoints: ['bindings/infer.ts'] };
+  return [
+    build({ ...entry, outfile: 'dist/infer.js', format: 'esm', platform: 'node', define: { ...common.define, __NODE__: 'true' } }),
+    build({
+      ...entry, outfile: 'dist/infer.cjs', format: 'cjs', platform: 'node',
+      define: { ...common.define, __NODE__: 'true', 'import.meta.url': 'importMetaUrl' },
+      banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    }),
+    build({ ...entry, outfile: 'dist/infer.browser.js', format: 'esm', platform: 'neutral', define: { ...common.define, __NODE__: 'false' } }),
+  ];
+}
+
 await Promise.all([
   // Node: reads the .wasm next to the bundle with node:fs.
   build({ ...common, outfile: 'dist/index.js', format: 'esm', platform: 'node', define: { ...common.define, __NODE__: 'true' } }),
