@@ -8,13 +8,13 @@ const read = (page, pick) => page.evaluate(`(${pick})(window.playground)`);
 
 export const PANELS = {
   async train(page, url, { short = true } = {}) {
-    await page.goto(`${url}?steps=${short ? 200 : 1500}&sampleEvery=${short ? 100 : 250}#train`);
+    await page.goto(`${url}?steps=${short ? 150 : 1000}&sampleEvery=${short ? 50 : 250}${short ? '&hidden=64' : ''}#train`);
     await page.click('#train-start');
     await until(page, (p) => p.train.finished || p.train.error !== '', short ? 120_000 : 600_000);
     return read(page, (p) => p.train);
   },
   async generate(page, url, { short = true } = {}) {
-    await page.goto(`${url}?steps=${short ? 60 : 1500}&length=240#train`);
+    await page.goto(`${url}?steps=${short ? 30 : 600}&length=${short ? 240 : 400}${short ? '&hidden=64' : ''}#train`);
     await page.click('#train-start');
     await until(page, (p) => p.train.finished || p.train.error !== '', short ? 120_000 : 600_000);
     await page.click('nav a[data-panel=generate]');
@@ -28,13 +28,13 @@ export const PANELS = {
     return read(page, (p) => p.trees);
   },
   async benchmark(page, url, { short = true } = {}) {
-    await page.goto(`${url}?reps=${short ? 2 : 20}#benchmark`);
+    await page.goto(`${url}?reps=${short ? '1&warmup=0&shrink' : 5}#benchmark`);
     await page.click('#bench-start');
     await until(page, (p) => p.bench.done, short ? 240_000 : 900_000);
     return read(page, (p) => p.bench);
   },
   async gradients(page, url, { short = true } = {}) {
-    await page.goto(`${url}?gradSteps=${short ? 60 : 600}#gradients`);
+    await page.goto(`${url}?gradSteps=${short ? 40 : 500}#gradients`);
     await page.click('#grad-start');
     await until(page, (p) => p.gradients.done, short ? 120_000 : 600_000);
     return read(page, (p) => ({ ...p.gradients, runs: p.gradients.runs.map((r) => ({ cell: r.cell, clipped: r.clipped, before: r.before, after: r.after, losses: r.losses })) }));

@@ -28,7 +28,7 @@ try {
     const started = Date.now();
     const result = await drive(page, server.url, { short });
     await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
-    console.log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s → playground/screenshots/${name}.png`, JSON.stringify(result).slice(0, 300));
+    console.log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s → playground/screenshots/${name}.png`, process.argv.includes("--verbose") ? JSON.stringify(result) : JSON.stringify(result).slice(0, 300));
     await page.close();
   }
 } finally {

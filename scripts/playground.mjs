@@ -106,7 +106,7 @@ export async function servePlayground({ port = 0 } = {}) {
   return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const portAt = process.argv.indexOf('--port');
   const port = portAt > 0 ? Number(process.argv[portAt + 1]) : 8080;
   await buildPlayground();

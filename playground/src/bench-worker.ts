@@ -3,13 +3,22 @@
 // TF.js (wasm) — through bench/peers.mjs's adapters (ONNX models written by bench/onnx-writer.mjs), and reports
 // each workload's first output (checked on the page) and its median time.
 
+// @ts-expect-error: bench/ is plain JavaScript without types (the shapes used here are declared below)
 import { RUNNERS } from '../../bench/peers.mjs';
+// @ts-expect-error: as above
 import { ALL_WORKLOADS, makeCase } from '../../bench/spec.mjs';
 
 declare const PEERS_INSTALLED: boolean;
 
 export type BenchRunnerName = 'looptree-baseline' | 'looptree-relaxed' | 'onnxruntime-web' | 'tfjs-wasm';
-export interface BenchRequest { runner: BenchRunnerName; workloads: string[]; reps: number }
+export interface BenchRequest {
+  runner: BenchRunnerName;
+  workloads: string[];
+  reps: number;
+  warmup: boolean;
+  /** Shrink each workload (T ≤ 16 steps, ≤ 8 trees) for a quick check of the machinery, not a measurement. */
+  shrink: boolean;
+}
 export type BenchMessage =
   | { type: 'loaded'; runner: BenchRunnerName; detail: string }
   | { type: 'result'; runner: BenchRunnerName; id: string; ms: number; output: Float32Array | Record<string, Float32Array> | null }
@@ -49,7 +58,9 @@ async function load(name: BenchRunnerName): Promise<[unknown, Runner, string]> {
     ort.env.wasm.wasmPaths = `${BENCH_MODULES}onnxruntime-web/dist/`;
     return [ort, byName('onnxruntime-web'), `onnxruntime-web ${ort.env.versions?.web ?? ''} (wasm, 1 thread)`];
   }
+  // @ts-expect-error: esbuild resolves the peers from bench/node_modules (scripts/playground.mjs); TypeScript does not look there
   const tf = await import('@tensorflow/tfjs');
+  // @ts-expect-error: as above
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   tf.enableProdMode();
   wasm.setWasmPaths(`${BENCH_MODULES}@tensorflow/tfjs-backend-wasm/dist/`);
@@ -61,13 +72,14 @@ async function load(name: BenchRunnerName): Promise<[unknown, Runner, string]> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 onmessage = async (event: MessageEvent<BenchRequest>) => {
-  const { runner: name, workloads, reps } = event.data;
+  const { runner: name, workloads, reps, warmup, shrink } = event.data;
   const post = (message: BenchMessage) => postMessage(message);
   try {
     const [lib, runner, detail] = await load(name);
     post({ type: 'loaded', runner: name, detail });
     for (const id of workloads) {
-      const w = ALL_WORKLOADS.find((workload) => workload.id === id)!;
+      const full = (ALL_WORKLOADS as Array<{ id: string; T?: number; trees?: number }>).find((workload) => workload.id === id)!;
+      const w = shrink ? { ...full, T: Math.min(full.T ?? 1, 16), trees: Math.min(full.trees ?? 0, 8) } : full;
       const reason = runner.notApplicable?.(w);
       if (reason) {
         post({ type: 'skipped', runner: name, id, reason });
@@ -77,7 +89,7 @@ onmessage = async (event: MessageEvent<BenchRequest>) => {
       const prepared = await runner.prepare(lib, w, c, runner.offline?.(w, c));
       await prepared.activate?.();
       const times: number[] = [];
-      await prepared.run(); // warm-up
+      if (warmup) await prepared.run(); // prepare() ran it once already; one more before timing
       for (let r = 0; r < reps; r++) {
         const start = performance.now();
         await prepared.run();

@@ -3,7 +3,7 @@
 // measured, for the Chromium tests and the screenshot script; query parameters shorten runs (?steps=, ?reps=, ?gradSteps=).
 
 import { TreeClassifier, backendInfo, init, parseSafetensors, parseTree, readSafetensorsMetadata, type Tree } from 'looptree';
-import { barChart, lineChart, type Bar, type Series } from './charts.js';
+import { lineChart, ratioChart, type Bar, type Series } from './charts.js';
 import { CELLS, type GradientRun } from './gradients.js';
 import { EXAMPLES } from './sentiment-trees.mjs';
 import type { TrainMessage, TrainRequest } from './train-worker.js';
@@ -19,7 +19,7 @@ const state = {
   train: { steps: [] as Array<[number, number]>, validation: [] as Array<[number, number]>, samples: [] as string[], finished: false, error: '' },
   generate: { text: '', tokens: 0, done: false, error: '' },
   trees: { nodes: 0, coloured: 0, predictions: [] as number[] },
-  bench: { ratios: {} as Record<string, Record<string, number>>, checked: {} as Record<string, Record<string, boolean>>, done: false, errors: [] as string[] },
+  bench: { ratios: {} as Record<string, Record<string, number>>, checked: {} as Record<string, Record<string, boolean>>, done: false, errors: [] as string[], log: [] as string[] },
   gradients: { runs: [] as GradientRun[], done: false, error: '' },
 };
 (window as unknown as { playground: typeof state }).playground = state;
@@ -34,7 +34,7 @@ function showPanel(name: string) {
 const panelOf = () => (location.hash.slice(1) || 'train');
 addEventListener('hashchange', () => showPanel(panelOf()));
 showPanel(panelOf());
-for (const [param, id] of [['steps', 'train-steps'], ['reps', 'bench-reps'], ['gradSteps', 'grad-steps'], ['sampleEvery', 'train-sample-every'], ['length', 'gen-length']]) {
+for (const [param, id] of [['steps', 'train-steps'], ['hidden', 'train-hidden'], ['reps', 'bench-reps'], ['gradSteps', 'grad-steps'], ['sampleEvery', 'train-sample-every'], ['length', 'gen-length']]) {
   if (params.has(param)) $<HTMLInputElement>(id).value = params.get(param)!;
 }
 
@@ -242,7 +242,8 @@ function runBenchmark() {
   const outputs: Record<string, Record<string, Float32Array | Record<string, Float32Array>>> = {};
   const notes: Record<string, Record<string, string>> = {};
   const details: string[] = [];
-  Object.assign(state.bench, { ratios: {}, checked: {}, done: false, errors: [] });
+  Object.assign(state.bench, { ratios: {}, checked: {}, done: false, errors: [], log: [] });
+  const t0 = performance.now();
   $('bench-start').setAttribute('disabled', '');
   const draw = () => {
     const header = `<tr><th>workload</th>${RUNNER_NAMES.map((name) => `<th>${name}</th>`).join('')}</tr>`;
@@ -257,16 +258,17 @@ function runBenchmark() {
     for (const id of WORKLOAD_IDS) {
       for (const peer of ['onnxruntime-web', 'tfjs-wasm', 'looptree-relaxed'] as const) {
         const ratio = state.bench.ratios[id]?.[peer];
-        if (ratio !== undefined) bars.push({ label: `${id} ${peer === 'looptree-relaxed' ? 'baseline ÷ relaxed' : `${peer} ÷ looptree`}`, value: ratio, color: RUNNER_COLORS[peer] });
+        if (ratio !== undefined) bars.push({ label: `${id} ${peer === 'looptree-relaxed' ? 'baseline ÷ relaxed' : `${peer} ÷ baseline`}`, value: ratio, color: RUNNER_COLORS[peer] });
       }
     }
-    $('bench-chart').innerHTML = barChart(bars, { title: 'Time ratio (× ; > 1: looptree baseline faster, or relaxed faster than baseline)', unit: '×', reference: 1 });
+    $('bench-chart').innerHTML = ratioChart(bars, { title: 'Time ratios, log scale (right of 1: the looptree build named faster)' });
   };
   const finished = new Set<string>();
   const run = (name: BenchRunnerName): Promise<void> => new Promise((resolve) => {
     const worker = new Worker(new URL('./bench-worker.js', import.meta.url), { type: 'module' });
     worker.onmessage = (event: MessageEvent<BenchMessage>) => {
       const message = event.data;
+      state.bench.log.push(`${((performance.now() - t0) / 1000).toFixed(1)} s ${name} ${message.type} ${'id' in message ? message.id : ''}`);
       if (message.type === 'loaded') details.push(message.detail);
       else if (message.type === 'result') {
         (times[name] ??= {})[message.id] = message.ms;
@@ -287,10 +289,10 @@ function runBenchmark() {
         finished.add(name);
         resolve();
       }
-      $('bench-status').textContent = `${finished.size} of ${RUNNER_NAMES.length} libraries done`;
+      $('bench-status').textContent = `${finished.size} of ${RUNNER_NAMES.length} libraries done${params.has('shrink') ? ' (shrunk workloads: T ≤ 16, 8 trees — a check, not a measurement)' : ''}`;
       draw();
     };
-    worker.postMessage({ runner: name, workloads: WORKLOAD_IDS, reps });
+    worker.postMessage({ runner: name, workloads: WORKLOAD_IDS, reps, warmup: params.get('warmup') !== '0', shrink: params.has('shrink') });
   });
   // One library at a time, looptree's baseline first (the reference of the checks and ratios), so they do not share cores.
   (async () => {
