@@ -8,13 +8,13 @@ const read = (page, pick) => page.evaluate(`(${pick})(window.playground)`);
 
 export const PANELS = {
   async train(page, url, { short = true } = {}) {
-    await page.goto(`${url}?steps=${short ? 150 : 1000}&sampleEvery=${short ? 50 : 250}${short ? '&hidden=64' : ''}#train`);
+    await page.goto(`${url}?steps=${short ? 150 : 600}&sampleEvery=${short ? 50 : 250}${short ? '&hidden=64' : ''}#train`);
     await page.click('#train-start');
     await until(page, (p) => p.train.finished || p.train.error !== '', short ? 120_000 : 600_000);
     return read(page, (p) => p.train);
   },
   async generate(page, url, { short = true } = {}) {
-    await page.goto(`${url}?steps=${short ? 30 : 600}&length=${short ? 240 : 400}${short ? '&hidden=64' : ''}#train`);
+    await page.goto(`${url}?steps=${short ? 30 : 500}&length=${short ? 240 : 400}${short ? '&hidden=64' : ''}#train`);
     await page.click('#train-start');
     await until(page, (p) => p.train.finished || p.train.error !== '', short ? 120_000 : 600_000);
     await page.click('nav a[data-panel=generate]');

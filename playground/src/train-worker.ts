@@ -1,8 +1,8 @@
-// The Train and Generate panels' Web Worker: a character LSTM (Embedding → LSTM → Linear) trained with Adam on random
+// The Train and Generate panels' Web Worker: a character LSTM (Embedding → LSTM → Dropout → Linear) trained with Adam on random
 // windows of a text, step by step so that it can pause, report loss, validation loss and tokens/s, and sample; then
 // generate() streams tokens back one message each.
 
-import { Embedding, LSTM, Linear, Sequential, backendInfo, generate, init, manualSeed, seededRandom, tensor } from 'looptree';
+import { Dropout, Embedding, LSTM, Linear, Sequential, backendInfo, generate, init, manualSeed, seededRandom, tensor } from 'looptree';
 
 export type TrainRequest =
   | { type: 'start'; text: string; maxSteps: number; hiddenSize: number; batch: number; window: number; sampleEvery: number; validateEvery: number }
@@ -63,6 +63,7 @@ async function start(request: Extract<TrainRequest, { type: 'start' }>) {
   const model = new Sequential([
     new Embedding({ numEmbeddings: alphabet.length, embeddingDim: 32 }),
     new LSTM({ inputSize: 32, hiddenSize: request.hiddenSize, batchFirst: true }),
+    new Dropout({ p: 0.2 }),
     new Linear({ inFeatures: request.hiddenSize, outFeatures: alphabet.length }),
   ]);
   model.compile({ loss: 'crossEntropy', optimizer: { type: 'adam', lr: 5e-3 }, clipGradNorm: 1 });
