@@ -17,8 +17,11 @@ import { drawFrom, samplingDistribution, samplingRandom, samplingSettings, type 
  * into logits [B, V]. Each may be the module itself (an Embedding, a Linear) or a function.
  */
 export interface StreamLanguageModel {
+  /** Token ids [B] → the stream's inputs [B, I]: an Embedding, or a function (e.g. one-hot). */
   embed: Embedding | ((ids: Int32Array) => TensorLike);
+  /** A unidirectional RNN/LSTM/GRU's `.stream()` of batch 1; generate() advances it from its current state. */
   stream: Stream;
+  /** The stream's output h [B, P] → logits [B, V]: a Linear, or a function. */
   head: Linear | ((h: Tensor) => TensorLike);
 }
 
