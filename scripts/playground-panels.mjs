@@ -8,7 +8,7 @@ const read = (page, pick) => page.evaluate(`(${pick})(window.playground)`);
 
 export const PANELS = {
   async train(page, url, { short = true } = {}) {
-    await page.goto(`${url}?steps=${short ? 150 : 600}&sampleEvery=${short ? 50 : 250}${short ? '&hidden=64' : ''}#train`);
+    await page.goto(`${url}?steps=${short ? 100 : 600}&sampleEvery=${short ? 50 : 250}${short ? '&hidden=64' : ''}#train`);
     await page.click('#train-start');
     await until(page, (p) => p.train.finished || p.train.error !== '', short ? 120_000 : 600_000);
     return read(page, (p) => p.train);
