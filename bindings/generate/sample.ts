@@ -101,7 +101,7 @@ export function drawFrom({ probabilities, kept }: ReturnType<typeof samplingDist
 }
 
 /**
- * Draws one token id per row of `logits` [B, V]: divides by `temperature`, keeps the `topK` most likely tokens, then
+ * Draws one token id per row of `logits` (shape [B, V]). It divides by `temperature`, keeps the `topK` most likely tokens, then
  * the smallest most-likely set whose probability reaches `topP`, and draws from the softmax of what is left (one
  * uniform number per row). `temperature: 0` is greedy (the argmax, the first on ties); −Infinity logits are never drawn.
  * With `seed` the draws are reproducible; without, they come from the generator manualSeed() seeds.
