@@ -8,6 +8,7 @@ export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
 export { manualSeed, seededRandom } from './random.js';
 export * from './nn/index.js';
 export * from './train/index.js';
+export * from './generate/index.js';
 export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata, float16ToFloat32, type SerializeOptions } from './io/safetensors.js';
 export { loadQuantized, saveQuantized } from './io/quantized-file.js';
 export {
