@@ -14,3 +14,4 @@ export {
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
 export { treeBackward, treeForward } from './tree';
+export { runJob, threadAbort, threadBlockBytes, threadInit } from './threads';

@@ -15,8 +15,9 @@ import {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, gruResetBackward, gruResetCandidate, gruResetCandidateBackward,
   gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, rnnCellBackward, rnnCellForward,
 } from './cells';
-import { gemmPacked, packedSize, packWeightStrided } from './gemm';
+import { gemmPacked, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
+import { barrier, rowsStart, threadCount, threadIndex } from './threads';
 
 @inline function slot(plan: usize, index: i32): i32 {
   return load<i32>(plan + (<usize>index << 2));
@@ -108,8 +109,14 @@ export function rnnScratchBytes(plan: usize): usize {
   const s = shape.read(plan);
   const n = s.rows;
   const timeMajorInput = s.batchFirst ? floats(n * s.I) : 0;
-  return timeMajorInput + 2 * floats(n * s.D * s.P) + floats(n * s.G * s.H) + floats(s.B * s.G * s.H)
-    + floats(s.B * s.H) + floats(s.B * s.P) + floats(s.B);
+  // The threads builds keep one set of a direction's buffers per direction: both may run at once.
+  const directionCopies = ASC_FEATURE_THREADS ? s.D : 1;
+  return timeMajorInput + 2 * floats(n * s.D * s.P) + <usize>directionCopies * forwardDirectionScratchBytes(s);
+}
+
+/** Scratch of one direction's run in rnnForward: its gates [T·B, G·H], hidden gates, raw hidden and projected rows, step lengths. */
+@inline function forwardDirectionScratchBytes(s: Shape): usize {
+  return floats(s.rows * s.G * s.H) + floats(s.B * s.G * s.H) + floats(s.B * s.H) + floats(s.B * s.P) + floats(s.B);
 }
 
 /** dst [b, a, width] = src [a, b, width]: swaps the first two axes. */
@@ -141,14 +148,15 @@ function applyCellVariant(plan: usize): void {
 }
 
 /**
- * Which rows run at step t, in the form the cells read (rowActive): the plan's LENGTHS, or with a MASK
- * [T, B] this step's row of it written as lengths into `into` [B] (t + 1 where active, 0 where masked).
+ * Which of the rows [first, first + count) run at step t, in the form the cells read (rowActive) for row
+ * `first` on: the plan's LENGTHS, or with a MASK [T, B] this step's row of it written as lengths into `into` [B]
+ * (t + 1 where active, 0 where masked).
  */
-function stepActivity(lengths: usize, mask: usize, t: i32, batch: i32, into: usize): usize {
-  if (mask == 0) return lengths;
+function stepActivity(lengths: usize, mask: usize, t: i32, batch: i32, into: usize, first: i32, count: i32): usize {
+  if (mask == 0) return lengths == 0 ? 0 : lengths + (<usize>first << 2);
   const row = mask + (<usize>(t * batch) << 2);
-  for (let b = 0; b < batch; b++) store<i32>(into + (<usize>b << 2), load<i32>(row + (<usize>b << 2)) != 0 ? t + 1 : 0);
-  return into;
+  for (let b = first; b < first + count; b++) store<i32>(into + (<usize>b << 2), load<i32>(row + (<usize>b << 2)) != 0 ? t + 1 : 0);
+  return into + (<usize>first << 2);
 }
 
 /** x[i] *= factors[i] for i < n (dropout between layers). */
@@ -167,7 +175,7 @@ function multiplyInPlace(x: usize, factors: usize, n: i32): void {
 /** Runs the plan: fills Y, HN and (LSTM) CN; with a TAPE, also saves what rnnBackward needs. */
 export function rnnForward(plan: usize): void {
   const s = shape.read(plan);
-  const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G;
+  const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G, GH = G * H;
   const x = <usize>slot(plan, RnnPlan.X), y = <usize>slot(plan, RnnPlan.Y);
   const h0 = <usize>slot(plan, RnnPlan.H0), c0 = <usize>slot(plan, RnnPlan.C0);
   const hN = <usize>slot(plan, RnnPlan.HN), cN = <usize>slot(plan, RnnPlan.CN);
@@ -183,91 +191,117 @@ export function rnnForward(plan: usize): void {
   if (s.batchFirst) cursor += floats(s.rows * s.I);
   const layerOutput0 = cursor; cursor += floats(s.rows * D * P);
   const layerOutput1 = cursor; cursor += floats(s.rows * D * P);
-  const scratchGates = cursor; cursor += floats(s.rows * G * H);
-  const hiddenGates = cursor; cursor += floats(B * G * H);
-  const scratchRawHidden = cursor; cursor += floats(B * H);
-  const projected = cursor; cursor += floats(B * P);
-  const stepLengths = cursor;
+  const directionScratch = cursor;
 
   const stateBytes = <usize>B * P * 4;
   const cellBytes = <usize>B * H * 4;
-  if (h0 == 0) memory.fill(hN, 0, stateBytes * L * D); else if (h0 != hN) memory.copy(hN, h0, stateBytes * L * D);
-  if (s.lstm) {
-    if (c0 == 0) memory.fill(cN, 0, cellBytes * L * D); else if (c0 != cN) memory.copy(cN, c0, cellBytes * L * D);
+  let layerInput = training ? tape : s.batchFirst ? timeMajorInput : x;
+  if (threadIndex == 0) {
+    if (h0 == 0) memory.fill(hN, 0, stateBytes * L * D); else if (h0 != hN) memory.copy(hN, h0, stateBytes * L * D);
+    if (s.lstm) {
+      if (c0 == 0) memory.fill(cN, 0, cellBytes * L * D); else if (c0 != cN) memory.copy(cN, c0, cellBytes * L * D);
+    }
+    if (training) toTimeMajor(layerInput, x, s, s.I);
+    else if (s.batchFirst) swapLeadingAxes(timeMajorInput, x, B, T, s.I);
   }
+  barrier();
 
-  let layerInput = x;
-  if (training) {
-    layerInput = tape;
-    toTimeMajor(layerInput, x, s, s.I);
-  } else if (s.batchFirst) {
-    swapLeadingAxes(timeMajorInput, x, B, T, s.I);
-    layerInput = timeMajorInput;
-  }
-  const stepGateBytes = <usize>B * G * H * 4;
+  // With threads: a bidirectional layer runs its directions side by side (thread groups), and within a
+  // group the members split the input projection's rows, then the batch rows of the recurrence (each
+  // row's steps depend on that row alone). Every thread passes the same barriers.
+  const groups = D == 2 && threadCount >= 2 ? 2 : 1;
+  const group = threadIndex % groups;
+  const members = (threadCount - group + groups - 1) / groups;
+  const member = threadIndex / groups;
+  const firstRow = rowsStart(s.rows, member, members, ROW_ALIGN), endRow = rowsStart(s.rows, member + 1, members, ROW_ALIGN);
+  const first = rowsStart(B, member, members, ROW_ALIGN), count = rowsStart(B, member + 1, members, ROW_ALIGN) - first;
+  const scratch = directionScratch + (groups == 2 ? <usize>group * forwardDirectionScratchBytes(s) : 0);
+  const scratchGates = scratch;
+  const hiddenGates = scratchGates + floats(s.rows * GH);
+  const scratchRawHidden = hiddenGates + floats(B * GH);
+  const projected = scratchRawHidden + floats(B * H);
+  const stepLengths = projected + floats(B * P);
+
+  const stepGateBytes = <usize>B * GH * 4;
   const outStride = D * P;
   for (let layer = 0; layer < L; layer++) {
     const lastLayer = layer == L - 1;
     const layerOutput = training ? layerOutputOnTape(tape, s, layer)
       : lastLayer && !s.batchFirst ? y : (layer & 1) == 0 ? layerOutput0 : layerOutput1;
-    for (let direction = 0; direction < D; direction++) {
+    const inputSize = s.inputSize(layer);
+    for (let direction = group; direction < D; direction += groups) {
       const entry = layer * D + direction;
       const saved = training ? entryTape.locate(tape, s, entry) : null;
       const gates = training ? saved!.gates : scratchGates;
       const weightHR = layerSlot(plan, entry, RnnLayerSlot.W_HR);
-      const h = hN + <usize>entry * stateBytes;
-      const c = cN + <usize>entry * cellBytes;
-      gemmPacked(gates, layerInput, layerSlot(plan, entry, RnnLayerSlot.W_IH), layerSlot(plan, entry, RnnLayerSlot.BIAS_X), s.rows, G * H, s.inputSize(layer), false);
+      gemmPacked(gates + <usize>firstRow * GH * 4, layerInput + <usize>firstRow * inputSize * 4, layerSlot(plan, entry, RnnLayerSlot.W_IH),
+                 layerSlot(plan, entry, RnnLayerSlot.BIAS_X), endRow - firstRow, GH, inputSize, false);
       // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
-      if (training && weightHR != 0 && (lengths != 0 || mask != 0)) memory.fill(saved!.hRaw, 0, <usize>s.rows * H * 4);
+      if (training && weightHR != 0 && (lengths != 0 || mask != 0)) {
+        memory.fill(saved!.hRaw + <usize>firstRow * H * 4, 0, <usize>(endRow - firstRow) * H * 4);
+      }
+      barrier();
       const weightHH = layerSlot(plan, entry, RnnLayerSlot.W_HH);
       setCellPeepholes(layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE));
-      for (let step = 0; step < T; step++) {
+      // This thread's batch rows [first, first + count): every per-row buffer below starts at row `first`.
+      const h = hN + <usize>entry * stateBytes + <usize>first * P * 4;
+      const c = cN + <usize>entry * cellBytes + <usize>first * H * 4;
+      const hiddenRows = hiddenGates + <usize>first * GH * 4;
+      const rawHiddenRows = scratchRawHidden + <usize>first * H * 4;
+      const projectedRows = projected + <usize>first * (s.resetBefore ? H : P) * 4;
+      const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
+      for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? step : T - 1 - step;
-        const active = stepActivity(lengths, mask, t, B, stepLengths);
-        const stepGates = gates + <usize>t * stepGateBytes;
-        const out = layerOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2);
+        const active = stepActivity(lengths, mask, t, B, stepLengths, first, count);
+        const stepGates = gates + <usize>t * stepGateBytes + <usize>first * GH * 4;
+        const out = layerOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2);
         if (training) {
-          memory.copy(saved!.hPrev + <usize>t * stateBytes, h, stateBytes);
-          if (s.lstm) memory.copy(saved!.cPrev + <usize>t * cellBytes, c, cellBytes);
+          memory.copy(saved!.hPrev + <usize>t * stateBytes + <usize>first * P * 4, h, rowBytes);
+          if (s.lstm) memory.copy(saved!.cPrev + <usize>t * cellBytes + <usize>first * H * 4, c, cellRowBytes);
         }
         if (s.resetBefore) {
           // r ⊙ h goes to the tape (the n rows' weight gradient multiplies it) or to scratch.
-          const resetHidden = training ? saved!.hn + <usize>t * cellBytes : scratchRawHidden;
-          gemmPacked(hiddenGates, h, weightHH, 0, B, 2 * H, P, false);
-          gruResetGates(resetHidden, stepGates, hiddenGates, h, active, t, B, H);
-          gemmPacked(projected, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, B, H, H, false);
-          gruResetCandidate(h, out, stepGates, projected, active, t, B, H, outStride);
+          const resetHidden = training ? saved!.hn + <usize>t * cellBytes + <usize>first * H * 4 : rawHiddenRows;
+          gemmPacked(hiddenRows, h, weightHH, 0, count, 2 * H, P, false);
+          gruResetGates(resetHidden, stepGates, hiddenRows, h, active, t, count, H);
+          gemmPacked(projectedRows, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, count, H, H, false);
+          gruResetCandidate(h, out, stepGates, projectedRows, active, t, count, H, outStride);
         } else if (s.gru) {
-          gemmPacked(hiddenGates, h, weightHH, 0, B, G * H, P, false);
-          const savedHn = training ? saved!.hn + <usize>t * cellBytes : 0;
-          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), active, t, B, H, outStride, savedHn);
+          gemmPacked(hiddenRows, h, weightHH, 0, count, GH, P, false);
+          const savedHn = training ? saved!.hn + <usize>t * cellBytes + <usize>first * H * 4 : 0;
+          gruCellForward(h, out, stepGates, hiddenRows, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), active, t, count, H, outStride, savedHn);
         } else {
-          gemmPacked(stepGates, h, weightHH, 0, B, G * H, P, true);
+          gemmPacked(stepGates, h, weightHH, 0, count, GH, P, true);
           if (s.lstm) {
             if (weightHR == 0) {
-              lstmCellForward(h, c, out, stepGates, active, t, B, H, outStride, training);
+              lstmCellForward(h, c, out, stepGates, active, t, count, H, outStride, training);
             } else {
-              const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes : scratchRawHidden;
-              lstmCellForward(rawHidden, c, 0, stepGates, active, t, B, H, H, training);
-              gemmPacked(projected, rawHidden, weightHR, 0, B, P, H, false);
-              commitRows(h, out, projected, active, t, B, P, outStride);
+              const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes + <usize>first * H * 4 : rawHiddenRows;
+              lstmCellForward(rawHidden, c, 0, stepGates, active, t, count, H, H, training);
+              gemmPacked(projectedRows, rawHidden, weightHR, 0, count, P, H, false);
+              commitRows(h, out, projectedRows, active, t, count, P, outStride);
             }
-            if (training) memory.copy(saved!.cNew + <usize>t * cellBytes, c, cellBytes);
+            if (training) memory.copy(saved!.cNew + <usize>t * cellBytes + <usize>first * H * 4, c, cellRowBytes);
           } else {
-            rnnCellForward(h, out, stepGates, active, t, B, H, outStride, s.cell == Cell.RNN_RELU, training);
+            rnnCellForward(h, out, stepGates, active, t, count, H, outStride, s.cell == Cell.RNN_RELU, training);
           }
         }
       }
+      barrier();
     }
-    if (dropout != 0 && layer < L - 1) multiplyInPlace(layerOutput, dropout + ((<usize>layer * s.rows * D * P) << 2), s.rows * D * P);
+    if (dropout != 0 && layer < L - 1) {
+      if (threadIndex == 0) multiplyInPlace(layerOutput, dropout + ((<usize>layer * s.rows * D * P) << 2), s.rows * D * P);
+      barrier();
+    }
     layerInput = layerOutput;
   }
-  if (training) {
-    if (s.batchFirst) swapLeadingAxes(y, layerInput, T, B, D * P);
-    else memory.copy(y, layerInput, <usize>s.rows * D * P * 4);
-  } else if (s.batchFirst) {
-    swapLeadingAxes(y, layerInput, T, B, D * P);
+  if (threadIndex == 0) {
+    if (training) {
+      if (s.batchFirst) swapLeadingAxes(y, layerInput, T, B, D * P);
+      else memory.copy(y, layerInput, <usize>s.rows * D * P * 4);
+    } else if (s.batchFirst) {
+      swapLeadingAxes(y, layerInput, T, B, D * P);
+    }
   }
   resetCellVariant();
 }
@@ -315,9 +349,23 @@ class BackwardScratch {
   }
 }
 
-const shape = new Shape();
-const entryTape = new EntryTape();
-const backwardScratch = new BackwardScratch();
+let shape = new Shape();
+let entryTape = new EntryTape();
+let backwardScratch = new BackwardScratch();
+
+@inline function objectBytes<T>(): usize {
+  return (offsetof<T>() + 15) & ~<usize>15;
+}
+
+/** Bytes of a thread's sequence objects; with `place`, this instance's move to `at` (assembly/threads.ts). */
+export function placeSequenceScratch(at: usize, place: bool): usize {
+  if (place) {
+    shape = changetype<Shape>(at);
+    entryTape = changetype<EntryTape>(at + objectBytes<Shape>());
+    backwardScratch = changetype<BackwardScratch>(at + objectBytes<Shape>() + objectBytes<EntryTape>());
+  }
+  return objectBytes<Shape>() + objectBytes<EntryTape>() + objectBytes<BackwardScratch>();
+}
 
 /** Bytes of scratch `rnnBackward` needs for this plan. */
 export function rnnBackwardScratchBytes(plan: usize): usize {
@@ -364,7 +412,7 @@ export function rnnBackward(plan: usize): void {
 
       for (let step = 0; step < T; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
-        const active = stepActivity(lengths, mask, t, B, scratch.stepLengths);
+        const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, 0, B);
         addActiveRows(dh, scratch.gradOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2), active, t, B, P, outStride);
         const dStep = scratch.dGates + <usize>t * B * GH * 4;
         const gatesStep = saved.gates + <usize>t * B * GH * 4;

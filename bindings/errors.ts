@@ -52,6 +52,13 @@ export class OutOfMemoryError extends LooptreeError {
   }
 }
 
+/** A worker thread of the pool failed or exited: the call that finds out throws, the pool restarts on the next. */
+export class ThreadError extends LooptreeError {
+  constructor(message: string) {
+    super('ERR_THREAD', message);
+  }
+}
+
 /** An object was used after `dispose()`. */
 export class DisposedError extends LooptreeError {
   constructor(what: string) {
