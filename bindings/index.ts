@@ -3,7 +3,7 @@
 // The global types our .d.ts need (ambient.ts): a type-only export keeps them in the .d.ts, and out of the bundles.
 export type {} from './ambient.js';
 
-export { init, initSync, backendInfo, setNumThreads, threadsReady, type InitOptions, type SimdMode, type WasmBytes } from './runtime.js';
+export { init, initSync, backendInfo, setNumThreads, threadsReady, type InitOptions, type ThreadOptions, type SimdMode, type WasmBytes } from './runtime.js';
 export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
 export { manualSeed, seededRandom } from './random.js';
 export * from './nn/index.js';

@@ -50,8 +50,19 @@ interface SharedCore {
   pool: ThreadPool | null;
 }
 
-/** Threads asked for (init, setNumThreads), in use, and why fewer when fewer. */
-const threadSetting = { requested: 1, active: 1, reason: undefined as string | undefined };
+/** Threads asked for (init, setNumThreads), in use, why fewer when fewer, and whether small calls split too. */
+const threadSetting = { requested: 1, active: 1, reason: undefined as string | undefined, everyCall: false };
+
+/** Options of setNumThreads. */
+export interface ThreadOptions {
+  /**
+   * Split every call that can be split, however small, instead of only those big enough to gain from
+   * threads (default false). For testing the threaded paths on small inputs: small calls run slower.
+   */
+  everyCall?: boolean;
+}
+
+const THREAD_OPTION_KEYS = optionKeys<ThreadOptions>({ everyCall: true });
 
 let backend: Backend | null = null;
 let pending: Promise<void> | null = null;
@@ -276,13 +287,16 @@ export function backendInfo(): { simd: SimdMode; memoryBytes: number; version: s
 
 /**
  * Sets the threads the batched kernels run on from now on (PyTorch: `torch.set_num_threads`), an integer
- * from 1 to 64. With the single-thread build (where init() could not use threads) every count runs on 1;
+ * from 1 to 64 (`opts`: ThreadOptions). With the single-thread build (where init() could not use threads) every count runs on 1;
  * backendInfo() says why. Results are bitwise identical for any count. Throws ArgumentError on a bad count,
  * InitError before init.
  */
-export function setNumThreads(threads: number): void {
+export function setNumThreads(threads: number, opts?: ThreadOptions): void {
   const { shared } = current();
   checkThreadCount(threads, 'setNumThreads(): threads', ArgumentError);
+  const everyCall = strictOptions(opts, THREAD_OPTION_KEYS, 'setNumThreads()').everyCall ?? false;
+  if (typeof everyCall !== 'boolean') throw new ArgumentError(`setNumThreads(): everyCall must be a boolean, got ${typeof everyCall}`);
+  threadSetting.everyCall = everyCall;
   settleThreads(threads, shared !== null, threadSetting.reason ?? 'looptree was initialized with its single-thread build (init({ threads: 1 }))');
 }
 
@@ -309,7 +323,7 @@ function pool(shared: SharedCore): ThreadPool {
 export function runJob(job: Job, argument: number, worthThreads: boolean, single: () => void): void {
   const { shared } = current();
   const threads = threadSetting.active;
-  if (shared === null || threads < 2 || !worthThreads) return single();
+  if (shared === null || threads < 2 || !(worthThreads || threadSetting.everyCall)) return single();
   const workers = pool(shared);
   if (workers.failed !== null) {
     const why = workers.failed;

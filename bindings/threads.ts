@@ -76,7 +76,7 @@ type NodeWorkers = typeof import('node:worker_threads');
 function startWorker(setup: WorkerSetup, onReport: (report: WorkerReport) => void, onExit: (why: string) => void): PoolWorker {
   if (__NODE__) {
     const { Worker } = process.getBuiltinModule('node:worker_threads') as NodeWorkers;
-    const source = `const { parentPort } = require('node:worker_threads');
+    const source = `const { parentPort } = process.getBuiltinModule('node:worker_threads');
 (${WORKER_MAIN})((handler) => parentPort.once('message', handler), (report) => parentPort.postMessage(report));`;
     const worker = new Worker(source, { eval: true });
     worker.on('message', (report: WorkerReport) => {
