@@ -1,6 +1,6 @@
 // The runners — looptree and its peers: each loads its library and turns a workload and its case (weights, input) into a first output to compare and a run() to time.
 //
-// Runner: { name, label, versionOf?: package whose version is reported, load() → lib,
+// Runner: { name, label, versionOf?: package whose version is reported, threads?: threads it runs (default 1), load() → lib,
 // offline?(w, c) → what a user would build ahead of time (an .onnx file),
 // prepare(lib, w, c, offline) → { output, run(), async?, activate?(), dispose?() },
 // notApplicable?(w) → why it cannot run workload w (undefined: it can),
@@ -39,17 +39,26 @@ const layerState = (state, w, l) => {
 // ---------------------------------------------------------------------------------------------
 // looptree, through its public API (DESIGN §4)
 
-const looptree = {
-  name: 'looptree',
-  label: 'looptree',
+// One thread: the single-thread build, as init({ threads: 1 }) loads it. Two threads: a second instance of the
+// package (the URL's query makes it a module of its own) initialized with the threads build, its pool started.
+const looptreeRunner = (threads) => ({
+  name: threads === 1 ? 'looptree' : `looptree-${threads}t`,
+  label: threads === 1 ? 'looptree' : `looptree ${threads} threads`,
+  versionOf: 'looptree',
+  threads,
   async load() {
     if (!existsSync(LOOPTREE_ENTRY)) throw new Error('dist/index.js missing: run `npm run build` at the repo root');
-    const lt = await import(pathToFileURL(LOOPTREE_ENTRY).href);
-    await lt.init();
+    const lt = await import(`${pathToFileURL(LOOPTREE_ENTRY).href}${threads === 1 ? '' : `?threads=${threads}`}`);
+    await lt.init({ threads });
+    if (threads > 1) {
+      await lt.threadsReady();
+      if (lt.backendInfo().threads !== threads) throw new Error(`runs ${lt.backendInfo().threads} threads: ${lt.backendInfo().threadsReason}`);
+    }
     return lt;
   },
   prepare: (lt, w, c) => LOOPTREE_ADAPTERS[w.kind](lt, w, c),
-};
+});
+const looptree = looptreeRunner(1);
 
 function looptreeRecurrent(lt, w, c) {
   const Model = { lstm: lt.LSTM, gru: lt.GRU, rnn: lt.RNN }[w.cell];
@@ -155,13 +164,15 @@ const ONNX_NOT_APPLICABLE = {
   train: 'inference sessions only: these packages have no training (ONNX Runtime training needs artifacts made by the Python onnxruntime-training package)',
 };
 
-function onnxRunner({ name, label, setup, sessionOptions }) {
+function onnxRunner({ name, label, setup, sessionOptions, versionOf, threads, specifier = name }) {
   return {
     name,
     label,
+    versionOf,
+    threads,
     notApplicable: (w) => ONNX_NOT_APPLICABLE[w.kind],
     async load() {
-      const ort = await import(name);
+      const ort = await import(specifier);
       setup?.(ort);
       return ort;
     },
@@ -204,6 +215,20 @@ const onnxruntimeWeb = onnxRunner({
   label: 'onnxruntime-web (wasm)',
   setup(ort) {
     ort.env.wasm.numThreads = 1;
+  },
+  sessionOptions: { executionProviders: ['wasm'] },
+});
+
+// onnxruntime-web with 2 threads (its threaded build on worker_threads): a second instance of the package, since
+// ort.env.wasm.numThreads is read once, when the first session loads the wasm.
+const onnxruntimeWeb2 = onnxRunner({
+  name: 'onnxruntime-web-2t',
+  label: 'onnxruntime-web 2 threads',
+  versionOf: 'onnxruntime-web',
+  threads: 2,
+  specifier: `${import.meta.resolve('onnxruntime-web')}?threads=2`,
+  setup(ort) {
+    ort.env.wasm.numThreads = 2;
   },
   sessionOptions: { executionProviders: ['wasm'] },
 });
@@ -572,4 +597,4 @@ const brainjs = {
 };
 
 // Timing order is rotated per repetition; the first runner that prepares is the reference for outputs.
-export const RUNNERS = [looptree, onnxruntimeNode, onnxruntimeWeb, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs];
+export const RUNNERS = [looptree, onnxruntimeNode, onnxruntimeWeb, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs, looptreeRunner(2), onnxruntimeWeb2];
