@@ -194,6 +194,7 @@ export const enum TreeModel {
  */
 export const enum Job {
   RNN_FORWARD = 1, // rnnForward(plan)
+  RNN_BACKWARD = 2, // rnnBackward(plan)
 }
 
 /**

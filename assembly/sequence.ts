@@ -15,8 +15,8 @@ import {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, gruResetBackward, gruResetCandidate, gruResetCandidateBackward,
   gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, rnnCellBackward, rnnCellForward,
 } from './cells';
-import { gemmPacked, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
-import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
+import { gemmPacked, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
+import { accumulateColumnSums, accumulateWeightGradient, transpose } from './linalg';
 import { barrier, rowsStart, threadCount, threadIndex } from './threads';
 
 @inline function slot(plan: usize, index: i32): i32 {
@@ -374,7 +374,9 @@ export function rnnBackwardScratchBytes(plan: usize): usize {
 
 /**
  * Backpropagates through a training forward of the same plan (its TAPE): from DY, DHN, DCN, writes
- * DX, DH0, DC0 and adds every parameter's gradient into the GRAD_* accumulators.
+ * DX, DH0, DC0 and adds every parameter's gradient into the GRAD_* accumulators. With threads, the reverse
+ * loop splits the batch rows (each row's dh and dc depend on that row alone) and every GEMM after it its
+ * output rows (weightGradientSplit, gemmRowsSplit): no sum changes order.
  */
 export function rnnBackward(plan: usize): void {
   const s = shape.read(plan);
@@ -387,104 +389,167 @@ export function rnnBackward(plan: usize): void {
   const scratch = backwardScratch.carve(<usize>slot(plan, RnnPlan.SCRATCH), s);
   const stateBytes = <usize>B * P * 4, cellBytes = <usize>B * H * 4;
   const outStride = D * P;
+  const first = rowsStart(B, threadIndex, threadCount, ROW_ALIGN), count = rowsStart(B, threadIndex + 1, threadCount, ROW_ALIGN) - first;
+  const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
+  const rowsAt = <usize>first * P * 4, cellRowsAt = <usize>first * H * 4;
 
-  if (dY == 0) memory.fill(scratch.gradOutput, 0, <usize>n * outStride * 4);
-  else toTimeMajor(scratch.gradOutput, dY, s, outStride);
+  if (threadIndex == 0) {
+    if (dY == 0) memory.fill(scratch.gradOutput, 0, <usize>n * outStride * 4);
+    else toTimeMajor(scratch.gradOutput, dY, s, outStride);
+  }
 
   for (let layer = L - 1; layer >= 0; layer--) {
     const inputSize = s.inputSize(layer);
     const layerInput = layer == 0 ? tape : layerOutputOnTape(tape, s, layer - 1);
-    memory.fill(scratch.gradInput, 0, <usize>n * inputSize * 4);
+    if (threadIndex == 0) memory.fill(scratch.gradInput, 0, <usize>n * inputSize * 4);
     for (let direction = 0; direction < D; direction++) {
       const entry = layer * D + direction;
       const saved = entryTape.locate(tape, s, entry);
-      const dh = scratch.dh, dhPrev = scratch.dhPrev, dc = scratch.dc;
-      if (dHN == 0) memory.fill(dh, 0, stateBytes); else memory.copy(dh, dHN + <usize>entry * stateBytes, stateBytes);
+      // This thread's batch rows [first, first + count) of every [B, ·] state buffer.
+      const dh = scratch.dh + rowsAt, dhPrev = scratch.dhPrev + rowsAt, dc = scratch.dc + cellRowsAt;
+      if (dHN == 0) memory.fill(dh, 0, rowBytes); else memory.copy(dh, dHN + <usize>entry * stateBytes + rowsAt, rowBytes);
       if (s.lstm) {
-        if (dCN == 0) memory.fill(dc, 0, cellBytes); else memory.copy(dc, dCN + <usize>entry * cellBytes, cellBytes);
+        if (dCN == 0) memory.fill(dc, 0, cellRowBytes); else memory.copy(dc, dCN + <usize>entry * cellBytes + cellRowsAt, cellRowBytes);
       }
       // Wᵀ of the recurrent weight, for dh_{t−1} = dGates · W_hh.
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH), P, GH, 1, P);
       const weightHRT = scratch.packedWeight + floats(packedSize(P, GH));
-      if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HR), H, P, 1, H);
       const rawHiddenN = layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH) + (<usize>(2 * H * P) << 2);
-      if (s.resetBefore) packWeightStrided(scratch.packedResetWeight, rawHiddenN, P, H, 1, P);
+      if (threadIndex == 0) {
+        packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH), P, GH, 1, P);
+        if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HR), H, P, 1, H);
+        if (s.resetBefore) packWeightStrided(scratch.packedResetWeight, rawHiddenN, P, H, 1, P);
+      }
+      barrier();
 
-      for (let step = 0; step < T; step++) {
+      for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
-        const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, 0, B);
-        addActiveRows(dh, scratch.gradOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2), active, t, B, P, outStride);
-        const dStep = scratch.dGates + <usize>t * B * GH * 4;
-        const gatesStep = saved.gates + <usize>t * B * GH * 4;
+        const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, first, count);
+        addActiveRows(dh, scratch.gradOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2), active, t, count, P, outStride);
+        const dStep = scratch.dGates + (<usize>(t * B + first) * GH) * 4;
+        const gatesStep = saved.gates + (<usize>(t * B + first) * GH) * 4;
         if (s.lstm) {
           let dCell = dh;
           if (s.projected) {
-            memory.copy(scratch.dProjected + <usize>t * stateBytes, dh, stateBytes);
-            gemmPacked(scratch.dhRaw, dh, weightHRT, 0, B, H, P, false);
-            dCell = scratch.dhRaw;
+            memory.copy(scratch.dProjected + <usize>t * stateBytes + rowsAt, dh, rowBytes);
+            gemmPacked(scratch.dhRaw + cellRowsAt, dh, weightHRT, 0, count, H, P, false);
+            dCell = scratch.dhRaw + cellRowsAt;
           }
-          lstmCellBackward(dStep, dc, dCell, gatesStep, saved.cPrev + <usize>t * cellBytes, saved.cNew + <usize>t * cellBytes, active, t, B, H);
-          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
+          lstmCellBackward(dStep, dc, dCell, gatesStep, saved.cPrev + <usize>t * cellBytes + cellRowsAt, saved.cNew + <usize>t * cellBytes + cellRowsAt,
+                           active, t, count, H);
+          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, count, P, GH, false);
         } else if (s.resetBefore) {
-          const dHiddenStep = scratch.dHiddenGates + <usize>t * B * GH * 4;
-          const hPrevStep = saved.hPrev + <usize>t * stateBytes;
-          gruResetCandidateBackward(dStep, dHiddenStep, dh, gatesStep, hPrevStep, active, t, B, H);
-          for (let b = 0; b < B; b++) {
-            memory.copy(scratch.dCandidate + (<usize>(b * H) << 2), dStep + ((<usize>(b * GH + 2 * H)) << 2), <usize>H << 2);
+          const dHiddenStep = scratch.dHiddenGates + (<usize>(t * B + first) * GH) * 4;
+          const hPrevStep = saved.hPrev + <usize>t * stateBytes + rowsAt;
+          gruResetCandidateBackward(dStep, dHiddenStep, dh, gatesStep, hPrevStep, active, t, count, H);
+          const dCandidate = scratch.dCandidate + cellRowsAt;
+          for (let b = 0; b < count; b++) {
+            memory.copy(dCandidate + (<usize>(b * H) << 2), dStep + ((<usize>(b * GH + 2 * H)) << 2), <usize>H << 2);
           }
-          gemmPacked(scratch.dResetHidden, scratch.dCandidate, scratch.packedResetWeight, 0, B, P, H, false);
-          gruResetBackward(dStep, dHiddenStep, dhPrev, dh, scratch.dResetHidden, gatesStep, hPrevStep, active, t, B, H);
-          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
+          gemmPacked(scratch.dResetHidden + cellRowsAt, dCandidate, scratch.packedResetWeight, 0, count, P, H, false);
+          gruResetBackward(dStep, dHiddenStep, dhPrev, dh, scratch.dResetHidden + cellRowsAt, gatesStep, hPrevStep, active, t, count, H);
+          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, count, P, GH, true);
         } else if (s.gru) {
-          const dHiddenStep = scratch.dHiddenGates + <usize>t * B * GH * 4;
-          gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes, saved.hPrev + <usize>t * stateBytes, active, t, B, H);
-          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
+          const dHiddenStep = scratch.dHiddenGates + (<usize>(t * B + first) * GH) * 4;
+          gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes + cellRowsAt,
+                          saved.hPrev + <usize>t * stateBytes + rowsAt, active, t, count, H);
+          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, count, P, GH, true);
         } else {
-          rnnCellBackward(dStep, dh, gatesStep, active, t, B, H, s.cell == Cell.RNN_RELU);
-          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
+          rnnCellBackward(dStep, dh, gatesStep, active, t, count, H, s.cell == Cell.RNN_RELU);
+          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, count, P, GH, false);
         }
-        passEndedRows(dhPrev, dh, active, t, B, P);
-        memory.copy(dh, dhPrev, stateBytes);
+        passEndedRows(dhPrev, dh, active, t, count, P);
+        memory.copy(dh, dhPrev, rowBytes);
         if (s.projected && active != 0) {
           // Ended rows contribute nothing to dW_hr.
-          for (let b = 0; b < B; b++) {
-            if (t >= load<i32>(active + (<usize>b << 2))) memory.fill(scratch.dProjected + <usize>t * stateBytes + <usize>b * P * 4, 0, <usize>P * 4);
+          for (let b = 0; b < count; b++) {
+            if (t >= load<i32>(active + (<usize>b << 2))) memory.fill(scratch.dProjected + <usize>t * stateBytes + <usize>(first + b) * P * 4, 0, <usize>P * 4);
           }
         }
       }
-      memory.copy(<usize>slot(plan, RnnPlan.DH0) + <usize>entry * stateBytes, dh, stateBytes);
-      if (s.lstm) memory.copy(<usize>slot(plan, RnnPlan.DC0) + <usize>entry * cellBytes, dc, cellBytes);
+      if (count > 0) {
+        memory.copy(<usize>slot(plan, RnnPlan.DH0) + <usize>entry * stateBytes + rowsAt, dh, rowBytes);
+        if (s.lstm) memory.copy(<usize>slot(plan, RnnPlan.DC0) + <usize>entry * cellBytes + cellRowsAt, dc, cellRowBytes);
+      }
+      barrier();
 
       // The weight and input gradients: one GEMM (or column sum) each over all timesteps.
-      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, GH, layerInput, inputSize, n, GH, inputSize,
-                               scratch.transposed, scratch.packedRows);
-      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, GH, saved.hPrev, P, n, GH, P,
-                               scratch.transposed, scratch.packedRows);
+      weightGradientSplit(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, GH, layerInput, inputSize, n, GH, inputSize,
+                          scratch.transposed, scratch.packedRows);
+      weightGradientSplit(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, GH, saved.hPrev, P, n, GH, P,
+                          scratch.transposed, scratch.packedRows);
       if (s.resetBefore) {
         // The n rows of weight_hh multiply r ⊙ h (on the tape): dW_hn += daᵀ · (r ⊙ h), da in the n slots of dGates.
         const gradHiddenN = layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH) + (<usize>(2 * H * P) << 2);
-        accumulateWeightGradient(gradHiddenN, scratch.dGates + (<usize>(2 * H) << 2), GH, saved.hn, H, n, H, P, scratch.transposed, scratch.packedRows);
+        weightGradientSplit(gradHiddenN, scratch.dGates + (<usize>(2 * H) << 2), GH, saved.hn, H, n, H, P, scratch.transposed, scratch.packedRows);
       }
       const gradBiasIH = layerSlot(plan, entry, RnnLayerSlot.GRAD_B_IH);
       if (gradBiasIH != 0) {
-        accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH, GH);
+        // Each thread sums its columns over every row, in row order.
+        const c0 = rowsStart(GH, threadIndex, threadCount, 4), c1 = rowsStart(GH, threadIndex + 1, threadCount, 4);
+        const columnsAt = <usize>c0 << 2;
+        accumulateColumnSums(gradBiasIH + columnsAt, scratch.dGates + columnsAt, n, c1 - c0, GH);
         // Reset-before folds b_hn beside b_in, so all of bias_hh gets the input side's gradients.
-        accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH), s.resetBefore ? scratch.dGates : scratch.dHiddenGates, n, GH, GH);
+        accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH) + columnsAt, (s.resetBefore ? scratch.dGates : scratch.dHiddenGates) + columnsAt,
+                             n, c1 - c0, GH);
       }
       if (s.projected) {
-        accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, P, saved.hRaw, H, n, P, H,
-                                 scratch.transposed, scratch.packedRows);
+        weightGradientSplit(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, P, saved.hRaw, H, n, P, H,
+                            scratch.transposed, scratch.packedRows);
       }
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_IH), inputSize, GH, 1, inputSize);
-      gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
+      packSplit(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_IH), inputSize, GH, 1, inputSize);
+      barrier();
+      gemmRowsSplit(scratch.gradInput, scratch.dGates, scratch.packedWeight, n, inputSize, GH, true);
+      barrier();
     }
-    memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);
-    // Into the layer below through its dropout: the same factors scale the gradient.
     const dropout = <usize>slot(plan, RnnPlan.DROPOUT);
-    if (dropout != 0 && layer > 0) multiplyInPlace(scratch.gradOutput, dropout + ((<usize>(layer - 1) * n * inputSize) << 2), n * inputSize);
+    if (threadIndex == 0) {
+      memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);
+      // Into the layer below through its dropout: the same factors scale the gradient.
+      if (dropout != 0 && layer > 0) multiplyInPlace(scratch.gradOutput, dropout + ((<usize>(layer - 1) * n * inputSize) << 2), n * inputSize);
+    }
+    barrier();
   }
-  const dX = <usize>slot(plan, RnnPlan.DX);
-  if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);
-  else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
+  if (threadIndex == 0) {
+    const dX = <usize>slot(plan, RnnPlan.DX);
+    if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);
+    else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
+  }
   resetCellVariant();
+}
+
+/**
+ * This thread's share of packWeightStrided(dst, src, n, k, rowStride, colStride): whole panels of NR rows
+ * of the packed matrix (a panel is a copy: any split gives the same bits).
+ */
+function packSplit(dst: usize, src: usize, n: i32, k: i32, rowStride: i32, colStride: i32): void {
+  const panels = (n + NR - 1) / NR;
+  const p0 = rowsStart(panels, threadIndex, threadCount, 1), p1 = rowsStart(panels, threadIndex + 1, threadCount, 1);
+  if (p1 <= p0) return;
+  const firstRow = p0 * NR, rows = min(p1 * NR, n) - firstRow;
+  packWeightStrided(dst + (<usize>firstRow * k << 2), src + (<usize>firstRow * rowStride << 2), rows, k, rowStride, colStride);
+}
+
+/** This thread's rows of gemmPacked(c, a, w, 0, m, n, k, accumulate), cut at the row blocks (bitwise as one call). */
+function gemmRowsSplit(c: usize, a: usize, w: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
+  const r0 = rowsStart(m, threadIndex, threadCount, ROW_ALIGN), r1 = rowsStart(m, threadIndex + 1, threadCount, ROW_ALIGN);
+  if (r1 > r0) gemmPacked(c + (<usize>r0 * n << 2), a + (<usize>r0 * k << 2), w, 0, r1 - r0, n, k, accumulate);
+}
+
+/**
+ * accumulateWeightGradient split over the threads: each transposes its share of d's columns and packs its
+ * panels of the activations, then, after a barrier, accumulates its rows of the gradient (each a sum over all
+ * rows in row order, as on one thread); a barrier again before the scratch is reused.
+ */
+function weightGradientSplit(gradient: usize, d: usize, dStride: i32, activations: usize, activationStride: i32,
+                             rows: i32, outSize: i32, inSize: i32, transposed: usize, packed: usize): void {
+  if (threadCount == 1) {
+    accumulateWeightGradient(gradient, d, dStride, activations, activationStride, rows, outSize, inSize, transposed, packed);
+    return;
+  }
+  const c0 = rowsStart(outSize, threadIndex, threadCount, 4), c1 = rowsStart(outSize, threadIndex + 1, threadCount, 4);
+  if (c1 > c0) transpose(transposed + (<usize>c0 * rows << 2), d + (<usize>c0 << 2), rows, c1 - c0, dStride);
+  packSplit(packed, activations, inSize, rows, 1, activationStride);
+  barrier();
+  gemmRowsSplit(gradient, transposed, packed, outSize, inSize, rows, true);
+  barrier();
 }

@@ -8,7 +8,7 @@
 import { Job, ThreadControl } from './abi';
 import { placeCellVariant } from './cell-variant';
 import { placeGemmScratch } from './gemm';
-import { placeSequenceScratch, rnnForward } from './sequence';
+import { placeSequenceScratch, rnnBackward, rnnForward } from './sequence';
 
 /** This instance's thread: 0 on the main thread. */
 export let threadIndex: i32 = 0;
@@ -51,6 +51,7 @@ export function threadInit(index: i32, block: usize, controlBlock: usize, canWai
 export function runJob(job: i32, argument: usize, count: i32): void {
   threadCount = count;
   if (job == Job.RNN_FORWARD) rnnForward(argument);
+  else if (job == Job.RNN_BACKWARD) rnnBackward(argument);
   threadCount = 1;
 }
 

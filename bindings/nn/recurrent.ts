@@ -61,9 +61,10 @@ interface PendingBackward {
  * and, once training starts, a gradient block mirroring the parameters and a tape for backward().
  */
 /**
- * Whether a forward gains from threads: they split the batch rows (a block of 3–4 rows each at least) or take
- * one direction each, and the call must outweigh waking the pool (tens of µs). `weightsPerStep` counts the
- * multiply-adds of one step of one batch row (all layers). Batch 1 stays on one thread (W1, W5).
+ * Whether a forward (or backward) gains from threads: they split the batch rows (a block of 3–4 rows each at
+ * least) or, forward, take one direction each; and the call must outweigh waking the pool (tens of µs).
+ * `weightsPerStep` counts the multiply-adds of one step of one batch row (all layers). Batch 1 stays on one
+ * thread (W1, W5). The backward splits batch rows only: call it with D = 1 and the directions in weightsPerStep.
  */
 function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: number): boolean {
   return (B >= 6 || D === 2) && T * B * D * weightsPerStep >= 1 << 20;
@@ -376,7 +377,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.LENGTHS] = pending.lengths ? base + lengthsAt : 0;
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
     plan[p + RnnPlan.TAPE] = this.tape.ptr;
-    kernels().rnnBackward(this.plan);
+    const worthThreads = forwardWorthThreads(T, B, 1, L * D * this.gates * H * (I + P));
+    runJob(Job.RNN_BACKWARD, this.plan, worthThreads, () => kernels().rnnBackward(this.plan));
     this.pending = null;
 
     const result: BackwardResult = {
