@@ -10,6 +10,7 @@
 // the reference; run() runs it again (for 'train': one more optimizer step).
 
 import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { recurrentOnnxModel } from './onnx-writer.mjs';
@@ -164,15 +165,13 @@ const ONNX_NOT_APPLICABLE = {
   train: 'inference sessions only: these packages have no training (ONNX Runtime training needs artifacts made by the Python onnxruntime-training package)',
 };
 
-function onnxRunner({ name, label, setup, sessionOptions, versionOf, threads, specifier = name }) {
+function onnxRunner({ name, label, setup, sessionOptions }) {
   return {
     name,
     label,
-    versionOf,
-    threads,
     notApplicable: (w) => ONNX_NOT_APPLICABLE[w.kind],
     async load() {
-      const ort = await import(specifier);
+      const ort = await import(name);
       setup?.(ort);
       return ort;
     },
@@ -219,19 +218,42 @@ const onnxruntimeWeb = onnxRunner({
   sessionOptions: { executionProviders: ['wasm'] },
 });
 
-// onnxruntime-web with 2 threads (its threaded build on worker_threads): a second instance of the package, since
-// ort.env.wasm.numThreads is read once, when the first session loads the wasm.
-const onnxruntimeWeb2 = onnxRunner({
+// onnxruntime-web with 2 threads (its threaded build): in a worker thread of its own (bench/ort-threads-worker.mjs),
+// since a second copy of the package in this thread cannot register its backends again. A run is one message round
+// trip (tens of µs), small beside the workloads it runs (W2–W5, milliseconds).
+const onnxruntimeWeb2 = {
   name: 'onnxruntime-web-2t',
   label: 'onnxruntime-web 2 threads',
   versionOf: 'onnxruntime-web',
   threads: 2,
-  specifier: `${import.meta.resolve('onnxruntime-web')}?threads=2`,
-  setup(ort) {
-    ort.env.wasm.numThreads = 2;
+  notApplicable: (w) => ONNX_NOT_APPLICABLE[w.kind] ?? (w.kind === 'step' ? 'one step at batch 1: nothing for a second thread' : undefined),
+  async load() {
+    const worker = new Worker(new URL('./ort-threads-worker.mjs', import.meta.url), { workerData: { threads: 2 } });
+    worker.unref();
+    const replies = [];
+    let waiting = null;
+    worker.on('message', (reply) => (waiting ? (waiting(reply), (waiting = null)) : replies.push(reply)));
+    worker.on('error', (error) => waiting?.({ error: String(error) }));
+    // The worker keeps the process alive only while a question is out.
+    const ask = (message) => new Promise((resolve, reject) => {
+      worker.ref();
+      waiting = (reply) => {
+        worker.unref();
+        if (reply.error) reject(new Error(reply.error));
+        else resolve(reply);
+      };
+      if (message !== undefined) worker.postMessage(message);
+      else if (replies.length) waiting(replies.shift());
+    });
+    await ask(undefined); // ready
+    return { ask };
   },
-  sessionOptions: { executionProviders: ['wasm'] },
-});
+  offline: (w, c) => recurrentOnnxModel(w, c.stateDict, { initialState: false }),
+  async prepare({ ask }, w, c, model) {
+    const { output } = await ask({ model, x: c.x, dims: [w.T, w.B, w.I] });
+    return { output, run: () => ask('run'), async: true, dispose: () => ask('release') };
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // TensorFlow.js (wasm and cpu backends). tf.layers' GRU has no reset_after (PyTorch's GRU), and its
