@@ -188,3 +188,28 @@ export const enum TreeModel {
   CHILD_SUM = 1,
   BINARY = 2,
 }
+
+/**
+ * Parallel jobs of the threads builds (assembly/threads.ts: runJob): what every thread of the pool runs on one
+ * argument (a plan pointer). The same code, thread index and count aside, runs on each thread.
+ */
+export const enum Job {
+  RNN_FORWARD = 1, // rnnForward(plan)
+  RNN_BACKWARD = 2, // rnnBackward(plan)
+}
+
+/**
+ * The i32 words of the threads' control block (a block of the main allocator, shared by all threads; see
+ * bindings/threads.ts and assembly/threads.ts). The barrier's words first, then the job the pool runs.
+ */
+export const enum ThreadControl {
+  ARRIVED = 0,     // threads that reached the current barrier
+  GENERATION = 1,  // bumped by the last thread to arrive: the others wait on it
+  ABORT = 2,       // non-zero once a thread failed: every thread leaves its barrier with a trap
+  SEQUENCE = 3,    // bumped by the main thread to start a job: the workers wait on it
+  JOB = 4,         // a Job, or 0 to stop the workers
+  ARGUMENT = 5,    // the job's argument
+  COUNT = 6,       // threads taking part, the main thread included
+  READY = 7,       // workers instantiated and waiting
+  WORDS = 8,
+}

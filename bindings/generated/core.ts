@@ -399,4 +399,28 @@ export interface CoreExports {
    * @returns `usize`
    */
   quantizedWeightBytes(n: number, k: number): number;
+  /**
+   * assembly/threads/runJob
+   * @param job `i32`
+   * @param argument `usize`
+   * @param count `i32`
+   */
+  runJob(job: number, argument: number, count: number): void;
+  /**
+   * assembly/threads/threadAbort
+   */
+  threadAbort(): void;
+  /**
+   * assembly/threads/threadBlockBytes
+   * @returns `usize`
+   */
+  threadBlockBytes(): number;
+  /**
+   * assembly/threads/threadInit
+   * @param index `i32`
+   * @param block `usize`
+   * @param controlBlock `usize`
+   * @param canWait `i32`
+   */
+  threadInit(index: number, block: number, controlBlock: number, canWait: number): void;
 }

@@ -5,7 +5,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { MAX_DIMENSION, booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger, sequenceLengths, strictOptions } from '../options.js';
-import { RnnLayerSlot, RnnPlan, VariantFlag } from '../../assembly/abi.js';
+import { Job, RnnLayerSlot, RnnPlan, VariantFlag } from '../../assembly/abi.js';
 import { CELL_CODE, activationOption, cellVariant, planBytes, type CellKind, type CellVariant } from './recurrent-plan.js';
 import {
   BACKWARD_KEYS, FORWARD_KEYS, OPTION_KEYS, STREAM_KEYS, checkedOptions, mergeDirections, recurrentConfig, splitDirections, timeMajorMask, unmergeGradient,
@@ -15,7 +15,7 @@ import {
 import type { LayerContext, StackLayer } from './module.js';
 import { ParameterizedModule, type ParameterSlot } from './parameters.js';
 import { random } from '../random.js';
-import { Layout, allocBytes, checkedBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Layout, allocBytes, checkedBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, runJob, writeF32 } from '../runtime.js';
 import { Stream } from './stream.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
@@ -69,6 +69,16 @@ interface PendingBackward {
  * packed copies) and, once training starts, a gradient block mirroring the parameters and a tape for backward().
  * Shapes: T steps, B batch, I input, H hidden, P = projSize or H, L layers, D = 2 if bidirectional else 1.
  */
+/**
+ * Whether a forward (or backward) gains from threads: they split the batch rows (a block of 3–4 rows each at
+ * least) or, forward, take one direction each; and the call must outweigh waking the pool (tens of µs).
+ * `weightsPerStep` counts the multiply-adds of one step of one batch row (all layers). Batch 1 stays on one
+ * thread (W1, W5). The backward splits batch rows only: call it with D = 1 and the directions in weightsPerStep.
+ */
+function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: number): boolean {
+  return (B >= 6 || D === 2) && T * B * D * weightsPerStep >= 1 << 20;
+}
+
 export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
   /** Features per input step (I). */
   readonly inputSize: number;
@@ -272,7 +282,9 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.LENGTHS] = lengths ? base + lengthsAt : 0;
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
     plan[p + RnnPlan.TAPE] = tape;
-    kernels().rnnForward(this.plan);
+    // Int8 plans run on one thread: gemmInt8 grows its activation scratch with the main instance's allocator.
+    if (this.int8Entries()) kernels().rnnForward(this.plan);
+    else runJob(Job.RNN_FORWARD, this.plan, forwardWorthThreads(T, B, D, L * this.gates * H * (I + P)), () => kernels().rnnForward(this.plan));
 
     const outputShape = unbatched ? [T, D * P] : this.batchFirst ? [B, T, D * P] : [T, B, D * P];
     const output = readF32(base + yAt, T * B * D * P);
@@ -399,7 +411,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.LENGTHS] = pending.lengths ? base + lengthsAt : 0;
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
     plan[p + RnnPlan.TAPE] = this.tape.ptr;
-    kernels().rnnBackward(this.plan);
+    const worthThreads = forwardWorthThreads(T, B, 1, L * D * this.gates * H * (I + P));
+    runJob(Job.RNN_BACKWARD, this.plan, worthThreads, () => kernels().rnnBackward(this.plan));
     this.pending = null;
 
     const result: BackwardResult = {
