@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GRU, InitError, LSTM, RNN, backendInfo, init, manualSeed, setNumThreads, tensor, threadsReady, type RecurrentModule,
+  ArgumentError, GRU, InitError, LSTM, RNN, backendInfo, init, manualSeed, quantizeDynamic, setNumThreads, tensor, threadsReady, type RecurrentModule,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { acrossThreadCounts, expectBitwiseEqual } from './helpers/threads.js';
@@ -86,6 +86,20 @@ describe(`threads (${process.env.LOOPTREE_SIMD} build)`, () => {
       module.dispose();
     });
   }
+
+  it('runs int8 modules on one thread, the same bits with 2 threads in use (gemmInt8 allocates on the main instance)', () => {
+    manualSeed(31);
+    const lstm = new LSTM({ inputSize: 12, hiddenSize: 20, numLayers: 2, bidirectional: true });
+    const int8 = quantizeDynamic(lstm, { dtype: 'int8' });
+    const x = tensor(values(9 * 8 * 12, 7), [9, 8, 12]);
+    const { one, two } = acrossThreadCounts(() => {
+      const { output, h, c } = int8.forward(x);
+      return { output: output.data, h: h.data, c: c!.data };
+    });
+    expectBitwiseEqual(one, two);
+    int8.dispose();
+    lstm.dispose();
+  });
 
   it('checks its options', () => {
     expect(() => setNumThreads(0)).toThrow(ArgumentError);
