@@ -141,7 +141,7 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
   it('saves and loads its state dict (codes + .scale) into an identical module', () => {
     const { module, x } = buildCase({ kind: 'LSTM', options: { inputSize: 4, hiddenSize: 6, numLayers: 2 }, T: 3, B: 2 }, 9);
     const quantized = quantizeDynamic(module, { dtype: 'int8' });
-    const copy = new QuantizedLSTM(module.options());
+    const copy = new QuantizedLSTM((module as LSTM).options());
     copy.loadStateDict(quantized.stateDict());
     const input = { data: x, shape: [3, 2, 4] };
     expect(copy.forward(input).output.data).toEqual(quantized.forward(input).output.data);

@@ -12,7 +12,7 @@ import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { Linear, type LinearOptions } from './linear.js';
 import type { LoadReport, Module } from './module.js';
 import type { LoadOptions } from './parameters.js';
-import { GRU, LSTM, RNN, type GRUOptions, type Int8Entry, type LSTMOptions, type RNNOptions } from './recurrent.js';
+import { GRU, LSTM, RNN, type GRUOptions, type Int8Entry, type LSTMOptions, type RNNOptions, type RecurrentModule } from './recurrent.js';
 import { VariantFlag } from '../../assembly/abi.js';
 
 /** Options of quantizeDynamic. */
@@ -381,6 +381,7 @@ export function quantizeDynamic(module: RNN, options: QuantizeOptions): Quantize
 export function quantizeDynamic(module: LSTM, options: QuantizeOptions): QuantizedLSTM;
 export function quantizeDynamic(module: GRU, options: QuantizeOptions): QuantizedGRU;
 export function quantizeDynamic(module: Linear, options: QuantizeOptions): QuantizedLinear;
+export function quantizeDynamic(module: RecurrentModule, options: QuantizeOptions): QuantizedRNN | QuantizedLSTM | QuantizedGRU;
 export function quantizeDynamic(module: Module, options: QuantizeOptions): Module;
 export function quantizeDynamic(module: Module, options: QuantizeOptions): Module {
   const checked = strictOptions(options, QUANTIZE_KEYS, 'quantizeDynamic');
