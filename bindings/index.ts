@@ -8,7 +8,10 @@ export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
 export { manualSeed, seededRandom } from './random.js';
 export * from './nn/index.js';
 export * from './train/index.js';
-export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata, float16ToFloat32 } from './io/safetensors.js';
+export {
+  parseSafetensors, serializeSafetensors, readSafetensorsMetadata, readSafetensorsHeader, float16ToFloat32,
+  type SafetensorsDtype, type SafetensorsHeader, type SerializeOptions,
+} from './io/safetensors.js';
 export {
   LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError,
 } from './errors.js';

@@ -7,7 +7,7 @@
 // [N, C] after a LastStep, or per step [N, T, C].
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { SAFETENSORS_DTYPES, parseSafetensors, serializeSafetensors, type SafetensorsDtype } from '../io/safetensors.js';
 import { Container } from '../nn/container.js';
 import { Embedding } from '../nn/embedding.js';
 import { LastStep } from '../nn/last-step.js';
@@ -15,7 +15,7 @@ import { Linear } from '../nn/linear.js';
 import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from '../nn/losses.js';
 import { layerContext, type RecurrentState, type StackLayer } from '../nn/module.js';
 import { RecurrentModule } from '../nn/recurrent.js';
-import { checkKeys, describe, positiveInteger, sameShape, sequenceLengths } from '../options.js';
+import { checkKeys, choiceOption, describe, optionKeys, positiveInteger, sameShape, sequenceLengths, strictOptions } from '../options.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import { gatherSteps, range, scatterSteps, takeDataset, takeSamples, validSteps, type Dataset } from './batches.js';
 import { DEFAULT_BATCH_SIZE, fit, fitAsync, type FitAsyncOptions, type FitModel, type FitOptions, type History } from './fit.js';
@@ -66,6 +66,7 @@ export interface SavedSequential {
   weights: Uint8Array;
 }
 
+const SAVE_OPTION_KEYS = optionKeys<{ dtype?: SafetensorsDtype }>({ dtype: true });
 const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'nllLoss', 'mse', 'bceWithLogits'];
 
 interface Stage {
@@ -296,10 +297,17 @@ export class Sequential extends Container {
     return { format: CONFIG_FORMAT, version: 1, layers: this.layers.map(layerConfig) };
   }
 
-  /** The config and the weights as safetensors bytes (PyTorch keys; the config is also in the file's metadata). */
-  save(): SavedSequential {
+  /**
+   * The config and the weights as safetensors bytes (PyTorch keys; the config is also in the file's metadata).
+   * `dtype` 'f16' or 'bf16' halves the weights' bytes, each value rounded to nearest even (serializeSafetensors);
+   * load() widens them back to float32. Throws ArgumentError for an unknown option or dtype.
+   */
+  save(options?: { dtype?: SafetensorsDtype }): SavedSequential {
+    const where = 'Sequential.save';
+    const { dtype } = strictOptions(options, SAVE_OPTION_KEYS, where);
     const config = this.config();
-    return { config, weights: serializeSafetensors(this.stateDict(), { [CONFIG_METADATA_KEY]: JSON.stringify(config) }) };
+    const metadata = { [CONFIG_METADATA_KEY]: JSON.stringify(config) };
+    return { config, weights: serializeSafetensors(this.stateDict(), { metadata, dtype: choiceOption(dtype, 'dtype', SAFETENSORS_DTYPES, 'f32', where) }) };
   }
 
   /** Rebuilds a saved model: `{ config, weights }` from save(), or `{ weights }` alone (the config is read from its metadata). */

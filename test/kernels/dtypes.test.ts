@@ -1,8 +1,10 @@
 // The weight-file number formats of assembly/dtypes.ts against their float64 definitions (test/reference/dtypes.ts):
 // widening over all 65,536 half and bfloat16 bit patterns; narrowing of every representable value, of every midpoint
 // between neighbours and the float32 values either side of it (ties to even, both signs), of the overflow threshold
-// and of random float32 bit patterns (normals, subnormals, NaN payloads).
+// and of random float32 bit patterns (normals, subnormals, NaN payloads); and narrowing against PyTorch's own
+// .half() / .bfloat16() of 4,014 values (test/fixtures/dtypes, scripts/gen-dtype-fixture.py).
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
 import { core, expectRequestedBuild, free } from '../helpers/kernels.js';
@@ -124,4 +126,14 @@ describe('number formats of weight files (assembly/dtypes.ts)', () => {
       }
     });
   }
+
+  it("narrows as PyTorch's .half() and .bfloat16() do (4,014 values: random bit patterns, every scale, half's edges)", () => {
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/dtypes/torch-rounding.json', import.meta.url), 'utf8')) as {
+      float32_bits: number[]; f16_bits: number[]; bf16_bits: number[];
+    };
+    const bits = Uint32Array.from(fixture.float32_bits);
+    expect(bits.length).toBe(4014);
+    expect(Array.from(narrow(core.float32ToFloat16Array, bits))).toEqual(fixture.f16_bits);
+    expect(Array.from(narrow(core.float32ToBfloat16Array, bits))).toEqual(fixture.bf16_bits);
+  });
 });
