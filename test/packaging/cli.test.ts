@@ -128,9 +128,9 @@ describe('npx looptree (installed from the packed tarball)', () => {
     /** The values of `tensors` rounded to `dtype` by the float64 reference (f32: unchanged). */
     const rounded = (data: ArrayLike<number>, dtype: 'f32' | 'f16' | 'bf16') => (dtype === 'f32' ? Array.from(data) : Array.from(data, (x) => decode16(dtype, encode16(dtype, x)!)));
 
-    // Largest |output − fixture| allowed: the fixtures' own tolerance for f32; for f16 and bf16 the weights' rounding
-    // (relative 2^-11, 2^-8) carried through the network (measured: about 2e-4 and 2e-3 on these fixtures).
-    const OUTPUT_ATOL = { f32: 1e-5, f16: 2e-3, bf16: 1.5e-2 };
+    // Largest |output − fixture| allowed: the fixture's own tolerance for f32; for f16 and bf16 the weights' rounding
+    // (relative 2^-11, 2^-8) carried through the network: measured 1.4e-4 and 1.2e-3 on lstm_l2_bidir_bf (f32: 7.5e-8).
+    const OUTPUT_ATOL = { f32: 1e-5, f16: 1e-3, bf16: 1e-2 };
 
     for (const dtype of ['f32', 'f16', 'bf16'] as const) {
       it(`PyTorch safetensors → ${dtype}: the weights rounded to nearest even, the model within ${OUTPUT_ATOL[dtype]} of PyTorch`, async () => {
