@@ -142,7 +142,7 @@ function importedModel(file, format, modules, model, sourceBytes, code, extraImp
   };
 }
 
-/** A safetensors file: a Sequential.save() file, a converted module, or PyTorch RNN/LSTM/GRU state dicts (any key prefix). */
+/** A safetensors file: a Sequential.save() file, converted modules, or PyTorch RNN/LSTM/GRU and tree-module state dicts (any key prefix). */
 function loadSafetensors(file, bytes, lt) {
   const header = lt.readSafetensorsHeader(bytes);
   const parsed = lt.parseSafetensors(bytes);
@@ -163,7 +163,7 @@ function loadSafetensors(file, bytes, lt) {
       dispose: () => model.dispose(),
     };
   }
-  const recognized = recognizeModules(header, lt);
+  const recognized = recognizeModules(header);
   const modules = [];
   for (const { prefix, className, options, note } of recognized) {
     const module = new lt[className](options);
@@ -187,7 +187,7 @@ function loadSafetensors(file, bytes, lt) {
   ];
   modules.forEach(({ prefix, module }, i) => {
     const name = modules.length > 1 ? `model${i}` : 'model';
-    code.push(`const ${name} = new ${module.constructor.name}(${formatOptions(module.options())});`);
+    code.push(`const ${name} = new ${module.constructor.name}(${formatOptions(optionsOf(module))});`);
     code.push(prefix
       ? `${name}.loadStateDict(Object.fromEntries(Object.entries(tensors).filter(([key]) => key.startsWith(${quote(prefix)})).map(([key, t]) => [key.slice(${prefix.length}), t])));`
       : `${name}.loadStateDict(tensors);`);
@@ -198,12 +198,12 @@ function loadSafetensors(file, bytes, lt) {
 const RECURRENT_KEY = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$/;
 
 /**
- * The RNN / LSTM / GRU modules of a state dict, by key prefix ("" for a bare module, "lstm." inside a bigger
+ * The RNN / LSTM / GRU modules (and the tree modules: recognizeTreeModules) of a state dict, by key prefix ("" for a bare module, "lstm." inside a bigger
  * model): class and constructor options from the shapes (PyTorch's layout: weight_hh [G·H, H or proj], G = 4 LSTM,
  * 3 GRU, 1 RNN), or from the file's looptree.modules metadata (written by convert), which also keeps options the
  * shapes cannot show (activations, GRU resetAfter, batchFirst).
  */
-function recognizeModules(header, lt) {
+function recognizeModules(header) {
   const shapes = Object.fromEntries(header.tensors.map((t) => [t.name, t.shape]));
   const saved = header.metadata[MODULES_METADATA_KEY];
   if (saved !== undefined) {
@@ -228,7 +228,7 @@ function recognizeModules(header, lt) {
     if (!groups.has(prefix)) groups.set(prefix, []);
     groups.get(prefix).push({ key: name.slice(prefix.length), kind, layer: Number(layer), reverse: Boolean(reverse) });
   }
-  const modules = [];
+  const modules = recognizeTreeModules(shapes);
   for (const [prefix, keys] of groups) {
     const ih = shapes[`${prefix}weight_ih_l0`];
     const hh = shapes[`${prefix}weight_hh_l0`];
@@ -251,6 +251,36 @@ function recognizeModules(header, lt) {
 /** The recurrent modules' constructor defaults, left out of the code info prints. */
 const DEFAULT_OPTIONS = { numLayers: 1, bias: true, batchFirst: false, bidirectional: false, projSize: 0, dropout: 0 };
 
+const TREE_KEYS = {
+  ChildSumTreeLSTM: ['W_iou', 'U_iou', 'b_iou', 'W_f', 'U_f', 'b_f'],
+  BinaryTreeLSTM: ['W_iou', 'U_iou', 'b_iou', 'W_f', 'U_f', 'b_f'],
+  TreeRNN: ['W_leaf', 'b_leaf', 'W', 'b'],
+};
+
+/**
+ * The tree modules of a state dict, by key prefix: a Tree-LSTM from W_iou [3H, X] (U_iou [3H, H]: child-sum,
+ * [3H, 2H]: binary), a TreeRNN from W_leaf [H, X].
+ */
+function recognizeTreeModules(shapes) {
+  const modules = [];
+  for (const name of Object.keys(shapes)) {
+    const lstm = /^(.*)W_iou$/.exec(name);
+    const rnn = /^(.*)W_leaf$/.exec(name);
+    const prefix = (lstm ?? rnn)?.[1];
+    if (prefix === undefined || shapes[name].length !== 2) continue;
+    const [rows, inputSize] = shapes[name];
+    const hiddenSize = lstm ? rows / 3 : rows;
+    const childWidth = shapes[`${prefix}U_iou`]?.[1];
+    const className = rnn ? 'TreeRNN' : { [hiddenSize]: 'ChildSumTreeLSTM', [2 * hiddenSize]: 'BinaryTreeLSTM' }[childWidth];
+    if (!className || !Number.isInteger(hiddenSize)) continue;
+    modules.push({ prefix, className, options: { inputSize, hiddenSize }, keys: TREE_KEYS[className] });
+  }
+  return modules;
+}
+
+/** The constructor options that rebuild a module (tree modules: their input and hidden sizes). */
+const optionsOf = (module) => (typeof module.options === 'function' ? module.options() : { inputSize: module.inputSize, hiddenSize: module.hiddenSize });
+
 /** Constructor options as source code, defaults left out: { inputSize: 64, hiddenSize: 128 }. */
 function formatOptions(options) {
   const given = Object.entries(options).filter(([key, value]) => DEFAULT_OPTIONS[key] !== value);
@@ -260,8 +290,9 @@ function formatOptions(options) {
 /** A string as a single-quoted JavaScript literal. */
 const quote = (text) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-/** "LSTM 2 layers bidirectional, input 64, hidden 128" from a module's class and options. */
+/** "LSTM 2 layers bidirectional, input 64, hidden 128" (or "ChildSumTreeLSTM, input 64, hidden 128") from a module. */
 function describeModule(module) {
+  if (typeof module.options !== 'function') return `${module.constructor.name}, input ${module.inputSize}, hidden ${module.hiddenSize}`;
   const { inputSize, hiddenSize, numLayers, bidirectional, bias, projSize, batchFirst, ...rest } = module.options();
   const parts = [`${module.constructor.name} ${numLayers} layer${numLayers > 1 ? 's' : ''}${bidirectional ? ' bidirectional' : ''}`, `input ${inputSize}`, `hidden ${hiddenSize}`];
   if (projSize) parts.push(`projection ${projSize}`);
@@ -308,7 +339,7 @@ async function runInfo({ json }, [file]) {
       '',
       markdownTable(['tensor', 'dtype', 'shape'], model.tensors.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`])),
       '',
-      `architecture: ${architecture.length ? architecture.join('; ') : 'not recognized (looptree recognizes PyTorch RNN / LSTM / GRU state dicts, Sequential.save() files and looptree convert output)'}`,
+      `architecture: ${architecture.length ? architecture.join('; ') : 'not recognized (looptree recognizes PyTorch RNN / LSTM / GRU and its tree modules\' state dicts, Sequential.save() files and looptree convert output)'}`,
     ];
     if (model.unrecognized.length && architecture.length) lines.push(`not part of it: ${model.unrecognized.join(', ')}`);
     if (model.summary) lines.push('', model.summary);

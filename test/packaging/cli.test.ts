@@ -4,11 +4,13 @@
 // source's rounded to f16 / bf16 (float64 reference) and whose models reproduce the fixtures' PyTorch / TF.js outputs
 // within that rounding; bad command lines fail with one line on stderr and exit 1.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRU, LSTM, Tensor, init, parseSafetensors, readSafetensorsHeader, type RecurrentModule } from '../../dist/index.js';
+import {
+  GRU, LSTM, Tensor, init, parseSafetensors, readSafetensorsHeader, serializeSafetensors, type RecurrentModule,
+} from '../../dist/index.js';
 import { expectClose, loadFixture, type FixtureTensor } from '../helpers/fixtures.js';
 import { consumerProject, packLibrary, run, userEnv } from '../helpers/packaging.js';
 import { REPO_DIR } from '../helpers/runtimes.js';
@@ -104,6 +106,23 @@ describe('npx looptree (installed from the packed tarball)', () => {
       expect(info.parameters).toBe(2 * 2 * (32 * 6 + 32 * 8 + 64) - 2 * 32 * 6 + 2 * 32 * 16);
     }, 60_000);
 
+    it('tree modules (Tree-LSTM child-sum and binary, TreeRNN), also under a key prefix, from the tree fixtures\' weights', async () => {
+      const expected = {
+        childsum_basic: 'ChildSumTreeLSTM, input 5, hidden 7', binary_basic: 'BinaryTreeLSTM, input 5, hidden 7', treernn_basic: 'TreeRNN, input 5, hidden 8',
+      };
+      for (const [name, architecture] of Object.entries(expected)) {
+        const params = loadFixture<{ params: Record<string, FixtureTensor> }>('tree', `${name}.json`).params;
+        for (const prefix of ['', 'encoder.']) {
+          const file = path.join(scratch, `${prefix}${name}.safetensors`);
+          const tensors = Object.fromEntries(Object.entries(params).map(([key, t]) => [`${prefix}${key}`, new Tensor(Float32Array.from(t.data), t.shape)]));
+          writeFileSync(file, serializeSafetensors(tensors));
+          const info = await infoOf(file);
+          expect(info.architecture, `${prefix}${name}`).toEqual([`${prefix ? 'encoder: ' : ''}${architecture}`]);
+          expect(info.parameters).toBe(Object.values(params).reduce((sum, t) => sum + t.data.length, 0));
+        }
+      }
+    }, 120_000);
+
     it('a Keras model.json (LSTM then GRU reset_after=False)', async () => {
       const info = await infoOf(fixture('keras/stacked_lstm_gru/model.json'));
       expect(info.architecture).toEqual(['0: LSTM 1 layer, input 4, hidden 8, batch first', '1: GRU 1 layer, input 8, hidden 6, batch first, resetAfter false']);
@@ -152,6 +171,9 @@ describe('npx looptree (installed from the packed tarball)', () => {
 
     it('Keras model.json → f16: the LSTM, rebuilt from the metadata, within 2e-3 of TF.js', async () => {
       const bytes = await convert(fixture('keras/lstm_last/model.json'), 'f16', 'keras_lstm_last');
+      const info = await infoOf(path.join(scratch, 'keras_lstm_last.f16.safetensors'));
+      expect(info.dtypes).toEqual(['F16']);
+      expect(info.architecture).toEqual(['LSTM 1 layer, input 3, hidden 13, batch first']);
       const [described] = JSON.parse(readSafetensorsHeader(bytes).metadata['looptree.modules']);
       expect(described).toEqual({ prefix: '', class: 'LSTM', options: expect.objectContaining({ inputSize: 3, hiddenSize: 13, batchFirst: true }) });
       const lstm = new LSTM(described.options);
