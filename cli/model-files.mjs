@@ -82,32 +82,26 @@ async function loadModelFile(file, lt) {
   if (format === 'onnx') {
     const { loadOnnx } = await import('../bindings/io/onnx/index.js');
     const model = loadOnnx(bytes);
-    const modules = model.layers.map((module, i) => ({ prefix: model.layers.length > 1 ? `${i}.` : '', module }));
-    return importedModel(file, 'onnx', modules, model, bytes.length, [
-      "import { loadOnnx } from 'looptree/onnx';",
-      '',
+    const inputs = model.inputNames.map((name, i) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : `${quote(name)}: input${i}`));
+    return importedModel('onnx', model, bytes.length, "import { loadOnnx } from 'looptree/onnx';", [
       `const model = loadOnnx(readFileSync(${quote(file)}));`,
-      `// Feed each input as a Tensor (tensor(data, shape)); outputs: ${model.outputNames.join(', ')}.`,
-      `const outputs = await model.run({ ${model.inputNames.map((name, i) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : `${quote(name)}: input${i}`)).join(', ')} });`,
-    ], []);
+      `// Feed each input by name: a Tensor, or { data: BigInt64Array | Int32Array, shape } for integer ones. Outputs: ${model.outputNames.join(', ')}.`,
+      `const outputs = await model.run({ ${inputs.join(', ')} });`,
+    ]);
   }
   const modelJson = parseModelJson(file, bytes);
-  const shards = (modelJson.weightsManifest ?? []).flatMap((group) => group.paths ?? []).map((shard) => {
-    const shardFile = path.join(path.dirname(file), shard);
-    if (!existsSync(shardFile)) throw new UsageError(`${file}: its weights manifest names ${shard}, which is not beside it (${shardFile})`);
+  const shardFiles = (modelJson.weightsManifest ?? []).flatMap((group) => group.paths ?? []).map((shard) => path.join(path.dirname(file), shard));
+  const shards = shardFiles.map((shardFile) => {
+    if (!existsSync(shardFile)) throw new UsageError(`${file}: its weights manifest names ${path.basename(shardFile)}, which is not beside it (${shardFile})`);
     return new Uint8Array(readFileSync(shardFile));
   });
   const { loadLayersModel } = await import('../bindings/io/keras/index.js');
   const model = loadLayersModel(modelJson, shards);
-  const modules = model.layers.map((module, i) => ({ prefix: model.layers.length > 1 ? `${i}.` : '', module }));
-  const shardPaths = (modelJson.weightsManifest ?? []).flatMap((group) => group.paths ?? []).map((shard) => path.join(path.dirname(file), shard));
   const sourceBytes = bytes.length + shards.reduce((sum, shard) => sum + shard.length, 0);
-  return importedModel(file, 'keras', modules, model, sourceBytes, [
-    "import { loadLayersModel } from 'looptree/keras';",
-    '',
-    `const model = loadLayersModel(JSON.parse(readFileSync(${quote(file)}, 'utf8')), [${shardPaths.map((p) => `readFileSync(${quote(p)})`).join(', ')}]);`,
+  return importedModel('keras', model, sourceBytes, "import { loadLayersModel } from 'looptree/keras';", [
+    `const model = loadLayersModel(JSON.parse(readFileSync(${quote(file)}, 'utf8')), [${shardFiles.map((p) => `readFileSync(${quote(p)})`).join(', ')}]);`,
     'const y = model.predict(x); // x: [batch, ...input shape]',
-  ], [], model.summary());
+  ], model.summary());
 }
 
 function parseModelJson(file, bytes) {
@@ -123,21 +117,17 @@ function parseModelJson(file, bytes) {
   return json;
 }
 
-/** An ONNX or Keras model: its recurrent modules' parameters are what looptree holds (float32). */
-function importedModel(file, format, modules, model, sourceBytes, code, extraImports, summary) {
-  const tensors = modules.flatMap(({ prefix, module }) => Object.entries(module.stateDict()).map(([name, t]) => ({ name: `${prefix}${name}`, dtype: 'F32', shape: [...t.shape] })));
-  const imports = ['init', ...extraImports].join(', ');
+/**
+ * An ONNX or Keras model (`model`: OnnxModel or KerasModel): its recurrent modules (`model.layers`; several get the
+ * prefixes "0.", "1.", …) and their parameters as looptree holds them (float32, PyTorch layout).
+ */
+function importedModel(format, model, sourceBytes, importLine, code, summary) {
+  const modules = model.layers.map((module, i) => ({ prefix: model.layers.length > 1 ? `${i}.` : '', module }));
+  const stateDict = () => Object.fromEntries(modules.flatMap(({ prefix, module }) => Object.entries(module.stateDict()).map(([name, t]) => [`${prefix}${name}`, t])));
+  const tensors = Object.entries(stateDict()).map(([name, t]) => ({ name, dtype: 'F32', shape: [...t.shape] }));
   return {
-    format, tensors, modules, unrecognized: [], metadata: {}, summary, sourceBytes,
-    loadCode: [
-      "import { readFileSync } from 'node:fs';",
-      `import { ${imports} } from 'looptree';`,
-      ...code.slice(0, 1),
-      '',
-      'await init();',
-      ...code.slice(2),
-    ].join('\n'),
-    stateDict: () => Object.fromEntries(modules.flatMap(({ prefix, module }) => Object.entries(module.stateDict()).map(([name, t]) => [`${prefix}${name}`, t]))),
+    format, tensors, modules, unrecognized: [], metadata: {}, summary, sourceBytes, stateDict,
+    loadCode: ["import { readFileSync } from 'node:fs';", "import { init } from 'looptree';", importLine, '', 'await init();', ...code].join('\n'),
     dispose: () => model.dispose(),
   };
 }
@@ -165,10 +155,10 @@ function loadSafetensors(file, bytes, lt) {
   }
   const recognized = recognizeModules(header);
   const modules = [];
-  for (const { prefix, className, options, note } of recognized) {
+  for (const { prefix, className, options, note, keys } of recognized) {
     const module = new lt[className](options);
     try {
-      module.loadStateDict(Object.fromEntries(Object.entries(parsed).filter(([name]) => name.startsWith(prefix)).map(([name, t]) => [name.slice(prefix.length), t])));
+      module.loadStateDict(Object.fromEntries(keys.map((key) => [key, parsed[`${prefix}${key}`]])));
     } catch (error) {
       module.dispose();
       throw new Error(`${file}: the tensors under "${prefix}" look like a ${className} but do not load into one: ${error.message}`);
@@ -188,9 +178,12 @@ function loadSafetensors(file, bytes, lt) {
   modules.forEach(({ prefix, module }, i) => {
     const name = modules.length > 1 ? `model${i}` : 'model';
     code.push(`const ${name} = new ${module.constructor.name}(${formatOptions(optionsOf(module))});`);
-    code.push(prefix
-      ? `${name}.loadStateDict(Object.fromEntries(Object.entries(tensors).filter(([key]) => key.startsWith(${quote(prefix)})).map(([key, t]) => [key.slice(${prefix.length}), t])));`
-      : `${name}.loadStateDict(tensors);`);
+    if (prefix) {
+      code.push(`${name}.loadStateDict(Object.fromEntries(Object.entries(tensors).filter(([key]) => key.startsWith(${quote(prefix)})).map(([key, t]) => [key.slice(${prefix.length}), t])));`);
+    } else {
+      // Other tensors in the file would be unexpected keys for a strict load.
+      code.push(unrecognized.length ? `${name}.loadStateDict(tensors, { strict: false }); // the file also holds ${unrecognized.length} other tensor(s)` : `${name}.loadStateDict(tensors);`);
+    }
   });
   return { ...base, modules, unrecognized, loadCode: modules.length ? code.join('\n') : undefined, dispose: () => modules.forEach(({ module }) => module.dispose()) };
 }
@@ -198,8 +191,8 @@ function loadSafetensors(file, bytes, lt) {
 const RECURRENT_KEY = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$/;
 
 /**
- * The RNN / LSTM / GRU modules (and the tree modules: recognizeTreeModules) of a state dict, by key prefix ("" for a bare module, "lstm." inside a bigger
- * model): class and constructor options from the shapes (PyTorch's layout: weight_hh [G·H, H or proj], G = 4 LSTM,
+ * The RNN / LSTM / GRU modules (and the tree modules: recognizeTreeModules) of a state dict, by key prefix ("" for a
+ * bare module, "lstm." inside a bigger model), each with the keys it owns: class and constructor options from the shapes (PyTorch's layout: weight_hh [G·H, H or proj], G = 4 LSTM,
  * 3 GRU, 1 RNN), or from the file's looptree.modules metadata (written by convert), which also keeps options the
  * shapes cannot show (activations, GRU resetAfter, batchFirst).
  */
