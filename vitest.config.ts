@@ -5,7 +5,7 @@
 
 import { defineConfig } from 'vitest/config';
 
-const pureJs = ['test/tensor.test.ts', 'test/packaging/**'];
+const pureJs = ['test/tensor.test.ts', 'test/docs.test.ts', 'test/packaging/**'];
 const runtimes = 'test/runtimes';
 // The packed library's bundler and CLI tests: heavy child processes, so they run in a project of their own, last.
 const packed = ['test/packaging/bundlers.test.ts', 'test/packaging/cli.test.ts'];

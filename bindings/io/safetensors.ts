@@ -40,10 +40,11 @@ interface Header {
 }
 
 /**
- * Parses a safetensors file into float32 Tensors keyed by name (`safetensors.torch.load` of a float32 model).
- * F16, BF16 and F64 are converted to float32: F16 and BF16 exactly, in Wasm (so a file holding them needs `init()`
- * first, else InitError), F64 rounded to nearest. Every structural problem throws a `SafetensorsError` naming what
- * was expected and what came.
+ * Parses a safetensors file into float32 Tensors keyed by name (like Python's `safetensors.torch.load`), e.g.
+ * for `module.loadStateDict(parseSafetensors(bytes))`. F16, BF16 and F64 are converted to float32: F16 and BF16
+ * exactly, in Wasm (so a file holding them needs `init()` first, else InitError), F64 rounded to nearest.
+ * Every structural problem throws a `SafetensorsError` naming what was expected and what came (bytes that are
+ * JSON, a torch.save ZIP or pickle, or HDF5 are named as such).
  */
 export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   const header = readHeader(bytes, 'parseSafetensors');
@@ -53,7 +54,7 @@ export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   );
 }
 
-/** Returns the `__metadata__` map of a safetensors file (empty if it has none), after validating the whole header. */
+/** Returns the `__metadata__` map of a safetensors file (empty if it has none), after validating the whole header; SafetensorsError as parseSafetensors. */
 export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, string> {
   return readHeader(bytes, 'readSafetensorsMetadata').metadata;
 }
@@ -88,6 +89,7 @@ export type SafetensorsDtype = keyof typeof WRITE_DTYPES;
 /** The dtype names serializeSafetensors accepts, for validators of other APIs that pass one on (model.save). */
 export const SAFETENSORS_DTYPES = Object.keys(WRITE_DTYPES) as readonly SafetensorsDtype[];
 
+/** Options of serializeSafetensors: the number format of the tensors and the file's string metadata. */
 export interface SerializeOptions {
   /** The number format of every tensor: 'f32' (default, bit exact), 'f16' or 'bf16' (half the bytes, rounded to nearest even). */
   dtype?: SafetensorsDtype;
@@ -98,8 +100,9 @@ export interface SerializeOptions {
 const SERIALIZE_OPTION_KEYS = optionKeys<SerializeOptions>({ dtype: true, metadata: true });
 
 /**
- * Writes Tensors as a safetensors file (`safetensors.torch.save_file`). Like the Python `safetensors` package,
- * tensors are stored in name order and the header is space-padded to a multiple of 8 bytes.
+ * Writes Tensors as a safetensors file, e.g. `module.stateDict()` (like Python's `safetensors.torch.save`, which
+ * PyTorch's `load_file` reads back). Like the Python `safetensors` package, tensors are stored in name order and the
+ * header is space-padded to a multiple of 8 bytes.
  * `dtype` 'f16' or 'bf16' rounds every value to nearest even in Wasm (needs `init()`): values past half's range
  * (|x| ≥ 65520) become ±Infinity, NaN stays NaN; 'f32' (the default) keeps the bits, NaN payloads included.
  * Throws ArgumentError for bad names, non-Tensor values, bad metadata and unknown options (with did-you-mean).
