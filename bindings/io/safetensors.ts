@@ -61,7 +61,9 @@ export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, strin
 
 /** The header of a safetensors file: its metadata and each tensor's name, dtype and shape, in file order. */
 export interface SafetensorsHeader {
+  /** The `__metadata__` map (empty if the file has none). */
   metadata: Record<string, string>;
+  /** Each tensor as stored: its name, its dtype as the header spells it ('F32', 'F16', 'BF16', 'F64'), its shape. */
   tensors: Array<{ name: string; dtype: string; shape: number[] }>;
 }
 
@@ -76,15 +78,15 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   return { metadata: { ...header.metadata }, tensors };
 }
 
+/** A number format serializeSafetensors writes: float32, IEEE half, bfloat16. */
+export type SafetensorsDtype = 'f32' | 'f16' | 'bf16';
+
 /** The number formats serializeSafetensors writes: the header's dtype and the narrowing kernel (none for f32). */
-const WRITE_DTYPES = {
-  f32: { header: 'F32', narrow: undefined },
+const WRITE_DTYPES: Record<SafetensorsDtype, { header: 'F32' | 'F16' | 'BF16'; narrow?: 'float32ToFloat16Array' | 'float32ToBfloat16Array' }> = {
+  f32: { header: 'F32' },
   f16: { header: 'F16', narrow: 'float32ToFloat16Array' },
   bf16: { header: 'BF16', narrow: 'float32ToBfloat16Array' },
-} as const;
-
-/** A number format serializeSafetensors writes: float32, IEEE half, bfloat16. */
-export type SafetensorsDtype = keyof typeof WRITE_DTYPES;
+};
 
 /** The dtype names serializeSafetensors accepts, for validators of other APIs that pass one on (model.save). */
 export const SAFETENSORS_DTYPES = Object.keys(WRITE_DTYPES) as readonly SafetensorsDtype[];
