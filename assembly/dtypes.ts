@@ -2,8 +2,8 @@
 // linear memory (safetensors F16/BF16 tensors). Plain scalar loops: they run once per file load or save.
 // Widening is exact (every half and bfloat16 value is a float32). Narrowing rounds to nearest, ties to even;
 // values past the largest finite value round to ±Infinity as IEEE 754 does (half: |x| ≥ 65520); NaN stays
-// NaN with its sign and the top bits of its payload, made quiet (as x86's F16C and PyTorch do); float32
-// subnormals and values below half's normal range become half subnormals, correctly rounded.
+// NaN with its sign and the top bits of its payload, made quiet (as x86's F16C does; PyTorch writes one
+// canonical NaN); float32 subnormals and values below half's normal range become half subnormals, correctly rounded.
 // Scalar float64 references: test/reference/dtypes.ts; tests over all 65,536 bit patterns: test/kernels/dtypes.test.ts.
 
 // The float32 of half bits, exactly.
