@@ -45,10 +45,14 @@ export class SafetensorsError extends LooptreeError {
   }
 }
 
-/** Wasm linear memory cannot hold an allocation (`requestedBytes`); nothing was written, other models are untouched. */
+/**
+ * Wasm linear memory cannot hold an allocation of `requestedBytes`; nothing was written, other models are untouched
+ * and the allocator is as it was. `memoryBytes` is the linear memory's size then; `reason` says which limit was hit
+ * (a single block holds at most 1 GiB − 64 KiB; all of memory at most 4 GiB, or less where the engine refuses to grow it).
+ */
 export class OutOfMemoryError extends LooptreeError {
-  constructor(readonly requestedBytes: number, readonly memoryBytes: number) {
-    super('ERR_OUT_OF_MEMORY', `out of Wasm memory: could not allocate ${requestedBytes} bytes (linear memory holds ${memoryBytes} bytes, at most 4 GiB)`);
+  constructor(readonly requestedBytes: number, readonly memoryBytes: number, readonly reason = 'linear memory holds at most 4 GiB') {
+    super('ERR_OUT_OF_MEMORY', `out of Wasm memory: could not allocate ${requestedBytes} bytes (linear memory holds ${memoryBytes} bytes; ${reason})`);
   }
 }
 
