@@ -56,6 +56,16 @@ export class OutOfMemoryError extends LooptreeError {
   }
 }
 
+/**
+ * Training met a NaN or ±Infinity (fit's onNonFinite: 'throw'): in the loss or a gradient, found before the
+ * optimizer step (the weights are as before that step), or in a parameter after it.
+ */
+export class NonFiniteError extends LooptreeError {
+  constructor(message: string) {
+    super('ERR_NON_FINITE', message);
+  }
+}
+
 /** An object was used after `dispose()`. */
 export class DisposedError extends LooptreeError {
   constructor(what: string) {

@@ -10,5 +10,5 @@ export * from './nn/index.js';
 export * from './train/index.js';
 export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata, float16ToFloat32 } from './io/safetensors.js';
 export {
-  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError,
+  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError, NonFiniteError,
 } from './errors.js';
