@@ -129,6 +129,16 @@ describe('F6: trees', () => {
   });
 });
 
+describe('F7: a JSON tree of shared subtrees standing for 2³⁰ nodes', () => {
+  it('→ TreeError at 2²⁰ parsed nodes (was: the JS heap exhausted), with the path of the first node past it', () => {
+    let node: object = { label: 0, word: 'x' };
+    for (let i = 0; i < 30; i++) node = { label: 1, children: [node, node] };
+    const error = caught(() => parseTree(node as never));
+    expect(error).toBeInstanceOf(TreeError);
+    expect((error as Error).message).toMatch(/^parseTree: a parsed tree holds at most 1048576 nodes; tree(\.children\[[01]\]){10,30} is one more$/);
+  });
+});
+
 describe('F7: tree labels are 32-bit integers', () => {
   it('an s-expression label past 2³¹ → TreeParseError with its position', () => {
     for (const text of ['(99999999999 w)', '(1 (2147483648 a) (1 b))', '(-2147483649 w)']) {
@@ -223,7 +233,7 @@ describe('safetensors header cap', () => {
     return `{${parts.join(',')}}`.padEnd(bytes, ' ');
   };
 
-  it('a header past 4 MiB is refused from its length alone; one at the cap parses (≈0.5 s on a quiet machine: the cap's purpose, measured by the fuzz test, not asserted)', () => {
+  it('a header past 4 MiB is refused from its length alone; one at the cap parses (≈0.5 s on a quiet machine: the purpose of the cap; not asserted)', () => {
     const over = withHeader(entries(4 * 1024 * 1024 + 8));
     const error = caught(() => parseSafetensors(over));
     expect(error).toBeInstanceOf(SafetensorsError);
