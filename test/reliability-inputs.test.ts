@@ -162,7 +162,7 @@ describe('F7: tree labels are 32-bit integers', () => {
 describe('F7: null sizes are errors, not the defaults', () => {
   it('numLayers: null and projSize: null → ArgumentError', () => {
     expect((caught(() => new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: null as never })) as Error).message)
-      .toBe('LSTM: numLayers must be a positive integer, got null');
+      .toBe('LSTM: numLayers must be a positive integer ≤ 10000, got null');
     expect(caught(() => new GRU({ inputSize: 3, hiddenSize: 4, numLayers: null as never }))).toBeInstanceOf(ArgumentError);
     expect((caught(() => new LSTM({ inputSize: 3, hiddenSize: 4, projSize: null as never })) as Error).message)
       .toBe('LSTM: projSize must be a non-negative integer, got null');
