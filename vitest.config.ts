@@ -5,7 +5,7 @@
 
 import { defineConfig } from 'vitest/config';
 
-const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts', 'test/packaging/**'];
+const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts', 'test/docs.test.ts', 'test/packaging/**'];
 const runtimes = 'test/runtimes';
 const bundlers = 'test/packaging/bundlers.test.ts';
 

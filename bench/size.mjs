@@ -1,18 +1,25 @@
 // Cold start (fresh process: import → first W1 result) under each engine, and shipped sizes (JS min+gzip, .wasm raw and gzip) of looptree and its peers; prints tables, writes bench/results/size.json.
-// Usage: node bench/size.mjs [--quick] [--node=/path/to/node ...]   (default: this node)
+// Also a user's cold start of looptree's full entry against looptree/infer, phase by phase (import, init, construct,
+// parse + load of a .safetensors file, first forward), ESM and CommonJS, under each Node and Deno and Bun (the
+// binaries test/runtimes installs, when present).
+// Usage: node bench/size.mjs [--quick] [--user-only] [--node=/path/to/node ...]   (default: this node)
+// --user-only prints the full-vs-infer table alone and writes nothing.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { pathToFileURL } from 'node:url';
 import { LOOPTREE_ENTRY, REPO_DIR, RUNNERS } from './peers.mjs';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, node: { type: 'string', multiple: true } },
+  options: { quick: { type: 'boolean', default: false }, 'user-only': { type: 'boolean', default: false }, node: { type: 'string', multiple: true } },
 });
 const PROCESSES = args.quick ? 3 : 7; // fresh processes per runner and engine; the median is reported
+const USER_PROCESSES = args.quick ? 5 : 15; // fresh processes per entry, format and engine in the full-vs-infer table
 const NODES = args.node ?? [process.execPath];
 const BENCH_DIR = import.meta.dirname;
 const MODULES = path.join(BENCH_DIR, 'node_modules');
@@ -48,6 +55,99 @@ function coldStarts(node) {
   return Object.fromEntries(RUNNERS.map(({ name }) => [name, errors[name] ? { error: errors[name] } : { ms: median(samples[name]) }]));
 }
 
+// ---- a user's cold start: full entry vs looptree/infer ----
+
+const RUNTIMES_BIN = path.join(REPO_DIR, 'test', 'runtimes', 'node_modules', '.bin');
+const USER_ENTRIES = [
+  { entry: 'full', format: 'ESM', script: 'cold-start-user.mjs', file: 'dist/index.js' },
+  { entry: 'infer', format: 'ESM', script: 'cold-start-user.mjs', file: 'dist/infer.js' },
+  { entry: 'full', format: 'CommonJS', script: 'cold-start-user.cjs', file: 'dist/index.cjs' },
+  { entry: 'infer', format: 'CommonJS', script: 'cold-start-user.cjs', file: 'dist/infer.cjs' },
+];
+const PHASES = ['import', 'init', 'construct', 'load', 'forward'];
+
+/** The engines of the user table: each Node asked for, then Deno and Bun (ESM only for Deno) where installed. */
+function userEngines() {
+  const engines = NODES.map((node) => ({
+    name: `Node ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim().slice(1)}`,
+    command: (script) => [node, [script]],
+    formats: ['ESM', 'CommonJS'],
+  }));
+  const deno = path.join(RUNTIMES_BIN, 'deno');
+  if (existsSync(deno)) {
+    engines.push({
+      name: `Deno ${spawnSync(deno, ['--version'], { encoding: 'utf8' }).stdout.split(/\s+/)[1]}`,
+      command: (script) => [deno, ['run', '--allow-read', '--allow-env', script]],
+      formats: ['ESM'],
+    });
+  }
+  const bun = path.join(RUNTIMES_BIN, 'bun');
+  if (existsSync(bun)) {
+    engines.push({
+      name: `Bun ${spawnSync(bun, ['--version'], { encoding: 'utf8' }).stdout.trim()}`,
+      command: (script) => [bun, [script]],
+      formats: ['ESM', 'CommonJS'],
+    });
+  }
+  return engines;
+}
+
+/** W1's LSTM (seeded) as a .safetensors file, written by the built library itself. */
+async function writeWeights(dir) {
+  const lt = await import(pathToFileURL(LOOPTREE_ENTRY).href);
+  await lt.init();
+  lt.manualSeed(1);
+  const lstm = new lt.LSTM({ inputSize: 64, hiddenSize: 128 });
+  const file = path.join(dir, 'w1-lstm.safetensors');
+  writeFileSync(file, lt.serializeSafetensors(lstm.stateDict()));
+  lstm.dispose();
+  return file;
+}
+
+function userColdStartOnce(engine, { script, file }, weights) {
+  const [command, prefix] = engine.command(path.join(BENCH_DIR, script));
+  const child = spawnSync(command, [...prefix, path.join(REPO_DIR, file), weights], { encoding: 'utf8' });
+  if (child.status !== 0) {
+    const lines = `${child.stderr}`.trim().split('\n');
+    throw new Error(lines.find((l) => /Error\b/.test(l)) ?? `exit ${child.status}`);
+  }
+  return JSON.parse(child.stdout.trim().split('\n').at(-1));
+}
+
+// Every (entry, format) interleaved per round, so that load on the machine hits full and infer alike.
+async function userColdStarts() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'looptree-cold-'));
+  try {
+    const weights = await writeWeights(dir);
+    const out = {};
+    for (const engine of userEngines()) {
+      progress(`user cold start under ${engine.name}: ${USER_PROCESSES} fresh processes per entry and format…`);
+      const cases = USER_ENTRIES.filter((c) => engine.formats.includes(c.format));
+      const samples = cases.map(() => []);
+      const errors = cases.map(() => undefined);
+      for (let round = 0; round < USER_PROCESSES; round++) {
+        cases.forEach((c, i) => {
+          if (errors[i]) return;
+          try {
+            samples[i].push(userColdStartOnce(engine, c, weights));
+          } catch (error) {
+            errors[i] = error.message;
+          }
+        });
+      }
+      out[engine.name] = cases.map((c, i) => (errors[i] ? { ...c, error: errors[i] } : {
+        entry: c.entry, format: c.format,
+        ms: median(samples[i].map((r) => r.ms)),
+        cpuMs: samples[i][0].cpuMs === undefined ? undefined : median(samples[i].map((r) => r.cpuMs)),
+        phases: Object.fromEntries(PHASES.map((p) => [p, median(samples[i].map((r) => r.phases[p]))])),
+      }));
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- sizes ----
 
 const sizeOf = (file, bytes = readFileSync(file)) => ({
@@ -57,15 +157,15 @@ const sizeOf = (file, bytes = readFileSync(file)) => ({
 });
 
 // looptree: dist/index.js bundled and minified by the repo's esbuild, and each dist/*.wasm.
-async function looptreeSizes() {
+async function looptreeSizes(entry = LOOPTREE_ENTRY) {
   const esbuild = createRequire(path.join(REPO_DIR, 'package.json'))('esbuild');
   const { outputFiles } = await esbuild.build({
-    entryPoints: [LOOPTREE_ENTRY], bundle: true, minify: true, format: 'esm', platform: 'neutral',
+    entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'neutral',
     external: ['node:*'], write: false, logLevel: 'silent',
   });
-  const dist = path.dirname(LOOPTREE_ENTRY);
+  const dist = path.dirname(entry);
   return [
-    { ...sizeOf(LOOPTREE_ENTRY, Buffer.from(outputFiles[0].contents)), file: 'dist/index.js (esbuild --minify)' },
+    { ...sizeOf(entry, Buffer.from(outputFiles[0].contents)), file: `${path.relative(REPO_DIR, entry)} (esbuild --minify)` },
     ...readdirSync(dist).filter((f) => f.endsWith('.wasm')).map((f) => sizeOf(path.join(dist, f))),
   ];
 }
@@ -85,6 +185,12 @@ async function sizes() {
     out.looptree = await looptreeSizes();
   } catch (error) {
     out.looptree = { error: error.message };
+  }
+  // The inference-only entry (same .wasm builds): what an edge function that only runs models ships.
+  try {
+    out['looptree/infer'] = await looptreeSizes(path.join(path.dirname(LOOPTREE_ENTRY), 'infer.js'));
+  } catch (error) {
+    out['looptree/infer'] = { error: error.message };
   }
   // The importers are subpaths of their own: what a user who imports them loads on top of the core.
   for (const importer of ['keras', 'onnx']) {
@@ -118,19 +224,53 @@ function totalRow(name, files) {
 // Engines not measured in this run keep their figures from the previous one.
 const SIZE_FILE = path.join(BENCH_DIR, 'results', 'size.json');
 const coldStartByEngine = existsSync(SIZE_FILE) ? JSON.parse(readFileSync(SIZE_FILE, 'utf8')).coldStart : {};
-for (const node of NODES) {
+for (const node of args['user-only'] ? [] : NODES) {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   progress(`cold start under Node ${version}: ${PROCESSES} fresh processes per runner…`);
   coldStartByEngine[`Node ${version.slice(1)}`] = coldStarts(node);
+}
+const userColdStart = await userColdStarts();
+if (args['user-only']) {
+  console.log(userTable());
+  process.exit(0);
 }
 const packageSizes = await sizes();
 
 const engines = Object.keys(coldStartByEngine);
 const cell = (r) => (r.error ? `failed: ${r.error}` : r.ms.toFixed(1));
+function ms(x) {
+  return x === undefined ? '' : x.toFixed(1);
+}
+/** Per engine and format: the full entry's and looptree/infer's medians, phase by phase, and how many times faster infer starts. */
+function userTable() {
+  const rows = [];
+  for (const [engine, results] of Object.entries(userColdStart)) {
+    for (const format of ['ESM', 'CommonJS']) {
+      const full = results.find((r) => r.entry === 'full' && r.format === format);
+      const infer = results.find((r) => r.entry === 'infer' && r.format === format);
+      for (const r of [full, infer]) {
+        if (!r) continue;
+        const label = r.entry === 'full' ? 'looptree' : 'looptree/infer';
+        rows.push(r.error
+          ? [engine, format, label, `failed: ${r.error}`, '', '', '', '', '', '', '']
+          : [engine, format, label, ms(r.ms), ms(r.cpuMs), ...PHASES.map((p) => ms(r.phases[p])),
+            r === infer && full && !full.error ? `${(full.ms / infer.ms).toFixed(2)}×` : '']);
+      }
+    }
+  }
+  return markdownTable(['engine', 'format', 'entry', 'total', 'CPU', 'import', 'init', 'construct', 'parse + load', 'first forward', 'infer speed-up'], rows);
+}
+
 const lines = [
   `## Cold start: fresh process, import → first W1 result (LSTM 64→128, T100), median of ${PROCESSES} processes, ms`,
   '',
   markdownTable(['runner', ...engines], RUNNERS.map(({ name }) => [name, ...engines.map((e) => cell(coldStartByEngine[e][name]))])),
+  '',
+  `## Cold start of a user: fresh process, import → init → LSTM 64→128 → loadStateDict(parseSafetensors(readFileSync(file))) → first W1 result, median of ${USER_PROCESSES} processes, ms`,
+  '',
+  'CPU: the process\'s CPU time over the same span (all threads), where the runtime reports it.',
+  '',
+  userTable(),
   '',
   '## Size: JS minified, and .wasm (native libraries for onnxruntime-node), KiB',
   '',
@@ -138,7 +278,10 @@ const lines = [
     ? [[name, `unavailable: ${files.error}`, '', '']]
     : [...files.map((f) => [name, f.file, kb(f.raw), kb(f.gzip)]), ...(files.length > 1 ? [totalRow(name, files)] : [])]))),
 ];
-const doc = { date: new Date().toISOString(), quick: args.quick, processes: PROCESSES, coldStart: coldStartByEngine, sizes: packageSizes };
+const doc = {
+  date: new Date().toISOString(), quick: args.quick, processes: PROCESSES, coldStart: coldStartByEngine,
+  userProcesses: USER_PROCESSES, userColdStart, sizes: packageSizes,
+};
 mkdirSync(path.join(BENCH_DIR, 'results'), { recursive: true });
 writeFileSync(SIZE_FILE, `${JSON.stringify(doc, null, 1)}\n`);
 console.log(lines.join('\n'));

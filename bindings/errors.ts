@@ -1,7 +1,11 @@
 // Typed errors thrown at the public boundary: each names what was expected and what came.
 
-/** Base class of every error looptree throws on purpose. `code` is stable for programs to switch on. */
+/**
+ * Base class of every error looptree throws on purpose. `code` is stable for programs to switch on; `name` is the
+ * subclass's name. Catch `LooptreeError` for any of them, or a subclass (`ShapeError`, `ArgumentError`, …) for one kind.
+ */
 export class LooptreeError extends Error {
+  /** Stable machine-readable code of the error kind: `'ERR_SHAPE'`, `'ERR_ARGUMENT'`, `'ERR_INIT'`, … */
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
@@ -10,35 +14,35 @@ export class LooptreeError extends Error {
   }
 }
 
-/** `init()` failed, was misused, or something ran before it. */
+/** `init()` failed, was misused, or something ran before it (code `'ERR_INIT'`). */
 export class InitError extends LooptreeError {
   constructor(message: string) {
     super('ERR_INIT', message);
   }
 }
 
-/** A tensor or array had the wrong rank, shape or length. */
+/** A tensor or array had the wrong rank, shape or length (code `'ERR_SHAPE'`); the message names expected and actual shapes. */
 export class ShapeError extends LooptreeError {
   constructor(message: string) {
     super('ERR_SHAPE', message);
   }
 }
 
-/** An option or argument had an invalid value (not a shape problem). */
+/** An option or argument had an invalid value, or an options object an unknown key (code `'ERR_ARGUMENT'`; not a shape problem). */
 export class ArgumentError extends LooptreeError {
   constructor(message: string) {
     super('ERR_ARGUMENT', message);
   }
 }
 
-/** A state dict had a missing, unexpected or wrongly shaped key, or non-finite values. */
+/** A state dict had a missing, unexpected or wrongly shaped key, or non-finite values (code `'ERR_STATE_DICT'`). */
 export class StateDictError extends LooptreeError {
   constructor(message: string) {
     super('ERR_STATE_DICT', message);
   }
 }
 
-/** Bytes given to `parseSafetensors` are not a valid safetensors file. */
+/** Bytes given to `parseSafetensors` are not a valid safetensors file (code `'ERR_SAFETENSORS'`). */
 export class SafetensorsError extends LooptreeError {
   constructor(message: string) {
     super('ERR_SAFETENSORS', message);
@@ -46,19 +50,25 @@ export class SafetensorsError extends LooptreeError {
 }
 
 /**
- * Wasm linear memory cannot hold an allocation of `requestedBytes`; nothing was written, other models are untouched
- * and the allocator is as it was. `memoryBytes` is the linear memory's size then; `reason` says which limit was hit
- * (a single block holds at most 1 GiB − 64 KiB; all of memory at most 4 GiB, or less where the engine refuses to grow it).
+ * Wasm linear memory cannot hold an allocation of `requestedBytes` (code `'ERR_OUT_OF_MEMORY'`); nothing was written,
+ * other models are untouched and the allocator is as it was. Free models you no longer need with `dispose()`, or use
+ * smaller batches.
  */
 export class OutOfMemoryError extends LooptreeError {
+  /**
+   * @param requestedBytes The size of the allocation that failed, in bytes.
+   * @param memoryBytes The size of Wasm linear memory when it failed, in bytes (at most 4 GiB).
+   * @param reason Which limit was hit: one block holds at most 1 GiB − 64 KiB; all of memory at most 4 GiB, or less
+   *   where the engine refuses to grow it.
+   */
   constructor(readonly requestedBytes: number, readonly memoryBytes: number, readonly reason = 'linear memory holds at most 4 GiB') {
     super('ERR_OUT_OF_MEMORY', `out of Wasm memory: could not allocate ${requestedBytes} bytes (linear memory holds ${memoryBytes} bytes; ${reason})`);
   }
 }
 
 /**
- * Training met a NaN or ±Infinity (fit's onNonFinite: 'throw'): in the loss or a gradient, found before the
- * optimizer step (the weights are as before that step), or in a parameter after it.
+ * Training met a NaN or ±Infinity (fit's onNonFinite: 'throw'; code `'ERR_NON_FINITE'`): in the loss or a gradient,
+ * found before the optimizer step (the weights are as before that step), or in a parameter after it.
  */
 export class NonFiniteError extends LooptreeError {
   constructor(message: string) {
@@ -66,7 +76,7 @@ export class NonFiniteError extends LooptreeError {
   }
 }
 
-/** An object was used after `dispose()`. */
+/** An object (a module, a model, a stream) was used after `dispose()` (code `'ERR_DISPOSED'`). */
 export class DisposedError extends LooptreeError {
   constructor(what: string) {
     super('ERR_DISPOSED', `${what} was used after dispose()`);

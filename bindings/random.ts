@@ -5,7 +5,10 @@ import { kernels } from './runtime.js';
 
 let state = 0x9e3779b9;
 
-/** Seeds the generator used for default parameter initialization. */
+/**
+ * Seeds the generator used for default parameter initialization, the dropout of recurrent modules and fit's
+ * shuffling (like torch.manual_seed; the sequences differ from PyTorch's, but repeat for a seed).
+ */
 export function manualSeed(seed: number): void {
   state = seed >>> 0;
 }

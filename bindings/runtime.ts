@@ -11,11 +11,13 @@ declare const __VERSION__: string;
 /** The Wasm core's exports, typed from the build's generated declarations (one source: assembly/index.ts). */
 export type Kernels = CoreExports;
 
+/** The two Wasm builds: 'baseline' (SIMD128, every engine with Wasm SIMD) and 'relaxed' (relaxed SIMD's fused multiply-add). */
 export type SimdMode = 'relaxed' | 'baseline';
 
 /** The `.wasm` bytes (what the DOM lib calls a BufferSource). */
 export type WasmBytes = ArrayBuffer | ArrayBufferView;
 
+/** Options of `init` and `initSync`. */
 export interface InitOptions {
   /** The compiled `.wasm` (required where compiling from bytes is forbidden, e.g. Cloudflare workerd). */
   module?: WebAssembly.Module | WasmBytes;
@@ -154,9 +156,11 @@ async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
 }
 
 /**
- * Loads and instantiates the Wasm core. Idempotent; a failed init can be retried.
- * Without `module`, Node reads the .wasm from the package and browsers fetch it next to this file.
- * Calls made while one is in progress wait for it, then are checked against its build like later calls.
+ * Loads and instantiates the Wasm core; call it once before creating modules (like esbuild-wasm's `initialize`).
+ * Idempotent; a failed init can be retried. Without `module`, Node reads the .wasm from the package and browsers
+ * fetch it next to this file. Calls made while one is in progress wait for it, then are checked against its build
+ * like later calls. Throws (rejects with) InitError when the .wasm cannot be loaded or compiled, is not a looptree
+ * core, `simd: 'relaxed'` is asked of an engine without relaxed SIMD, or a later call asks for the other build.
  */
 export async function init(opts?: InitOptions): Promise<void> {
   const requested = checkOptions(opts, 'init()');
@@ -173,7 +177,10 @@ export async function init(opts?: InitOptions): Promise<void> {
   return pending;
 }
 
-/** Synchronous init for workers and edge runtimes: `module` is required (a Module or the .wasm bytes). */
+/**
+ * Synchronous init for workers and edge runtimes: `module` is required (a Module or the .wasm bytes). Throws
+ * InitError without `module`, while an asynchronous init() is in progress, and in init()'s cases.
+ */
 export function initSync(opts: InitOptions & { module: WebAssembly.Module | WasmBytes }): void {
   const requested = checkOptions(opts, 'initSync()');
   if (opts?.module === undefined) {
@@ -185,9 +192,10 @@ export function initSync(opts: InitOptions & { module: WebAssembly.Module | Wasm
 }
 
 /**
- * Which build is running, how much linear memory it holds (`memoryBytes`: it only grows), how much of it looptree's
- * live blocks take (`heapBytes` in `heapBlocks` blocks: parameters, gradients, packed weights, tapes, streams and
- * the per-call arena; a disposed or garbage-collected model's blocks are free again), and the package version.
+ * Which build is running (`simd`: 'relaxed' or 'baseline'), how much linear memory it holds now (`memoryBytes`: it
+ * only grows), how much of it looptree's live blocks take (`heapBytes` in `heapBlocks` blocks: parameters, gradients,
+ * packed weights, tapes, streams and the per-call arena; a disposed or garbage-collected model's blocks are free
+ * again), and the package version (`version`). Throws InitError before init.
  */
 export function backendInfo(): { simd: SimdMode; memoryBytes: number; heapBytes: number; heapBlocks: number; version: string } {
   const { simd, kernels } = current();

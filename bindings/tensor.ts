@@ -8,9 +8,12 @@ export type NestedArray = number | readonly NestedArray[];
 
 /** A float32 tensor. `data` is row-major and owned by JS, never a view on Wasm memory. */
 export class Tensor {
+  /** The values, row-major (the last axis varies fastest). */
   readonly data: Float32Array;
+  /** The dimensions (frozen), e.g. [T, B, I]; [] for a scalar. */
   readonly shape: readonly number[];
 
+  /** Wraps `data` (not copied) with `shape`. Throws ShapeError when `data.length` is not the product of `shape`. */
   constructor(data: Float32Array, shape: readonly number[]) {
     const size = shapeSize(shape);
     if (data.length !== size) {
@@ -117,8 +120,9 @@ const isArrayLike = (value: unknown): value is ArrayLike<unknown> =>
   value !== null && typeof value === 'object' && typeof (value as ArrayLike<unknown>).length === 'number';
 
 /**
- * Makes a Tensor from flat data with a shape, or from nested arrays (shape inferred).
- * `tensor([1, 2, 3, 4], [2, 2])`, `tensor([[1, 2], [3, 4]])`. Data is copied as float32.
+ * Makes a Tensor from flat data with a shape, or from nested arrays (shape inferred), like torch.tensor.
+ * `tensor([1, 2, 3, 4], [2, 2])`, `tensor([[1, 2], [3, 4]])`. Data is copied as float32. Throws ShapeError when
+ * the data does not fill the shape or nested arrays are ragged, ArgumentError for values that are not numbers.
  */
 export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly number[]): Tensor {
   return fromArray(data, shape, 'tensor()');

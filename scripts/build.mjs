@@ -93,6 +93,21 @@ const common = {
   sourcesContent: false,
   define: { __VERSION__: JSON.stringify(version) },
 };
+
+/** The three bundles of bindings/infer.ts (dist/infer.js, infer.cjs, infer.browser.js), options as the core's. */
+function inferBuilds() {
+  const entry = { ...common, entryPoints: ['bindings/infer.ts'] };
+  return [
+    build({ ...entry, outfile: 'dist/infer.js', format: 'esm', platform: 'node', define: { ...common.define, __NODE__: 'true' } }),
+    build({
+      ...entry, outfile: 'dist/infer.cjs', format: 'cjs', platform: 'node',
+      define: { ...common.define, __NODE__: 'true', 'import.meta.url': 'importMetaUrl' },
+      banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    }),
+    build({ ...entry, outfile: 'dist/infer.browser.js', format: 'esm', platform: 'neutral', define: { ...common.define, __NODE__: 'false' } }),
+  ];
+}
+
 await Promise.all([
   // Node: reads the .wasm next to the bundle with node:fs.
   build({ ...common, outfile: 'dist/index.js', format: 'esm', platform: 'node', define: { ...common.define, __NODE__: 'true' } }),
@@ -103,6 +118,8 @@ await Promise.all([
   }),
   // Browsers, workers and edge runtimes: fetches the .wasm by URL, or takes init({ module }).
   build({ ...common, outfile: 'dist/browser.js', format: 'esm', platform: 'neutral', define: { ...common.define, __NODE__: 'false' } }),
+  // looptree/infer: the inference-only entry, bundled from the same modules in the same three forms.
+  ...inferBuilds(),
   ...IMPORTERS.flatMap((name) => {
     const entry = { ...common, entryPoints: [`bindings/io/${name}/index.ts`] };
     return [
@@ -122,5 +139,6 @@ writeFileSync(new URL('../dist/wasm.d.ts', import.meta.url), `// The compiled lo
 declare const module: WebAssembly.Module;
 export default module;
 `);
+writeFileSync(new URL('../dist/infer.d.ts', import.meta.url), "export * from './types/bindings/infer.js';\n");
 for (const name of IMPORTERS) writeFileSync(new URL(`../dist/${name}.d.ts`, import.meta.url), `export * from './types/bindings/io/${name}/index.js';\n`);
 writeFileSync(STAMP, stamp);

@@ -37,8 +37,10 @@ interface Header {
 }
 
 /**
- * Parses a safetensors file into float32 Tensors keyed by name. F16, BF16 and F64 are converted to float32.
- * Every structural problem throws a `SafetensorsError` naming what was expected and what came.
+ * Parses a safetensors file into float32 Tensors keyed by name (like Python's `safetensors.torch.load`), e.g.
+ * for `module.loadStateDict(parseSafetensors(bytes))`. F16, BF16 and F64 are converted to float32.
+ * Every structural problem throws a `SafetensorsError` naming what was expected and what came (bytes that are
+ * JSON, a torch.save ZIP or pickle, or HDF5 are named as such).
  */
 export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   const header = readHeader(bytes, 'parseSafetensors');
@@ -48,14 +50,16 @@ export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   );
 }
 
-/** Returns the `__metadata__` map of a safetensors file (empty if it has none), after validating the whole header. */
+/** Returns the `__metadata__` map of a safetensors file (empty if it has none), after validating the whole header; SafetensorsError as parseSafetensors. */
 export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, string> {
   return readHeader(bytes, 'readSafetensorsMetadata').metadata;
 }
 
 /**
- * Writes Tensors (and optional string metadata) as a safetensors file of F32 tensors. Like the Python
+ * Writes Tensors (and optional string metadata) as a safetensors file of F32 tensors, e.g. `module.stateDict()`
+ * (like Python's `safetensors.torch.save`, which PyTorch's `load_file` reads back). Like the Python
  * `safetensors` package, tensors are stored in name order and the header is space-padded to a multiple of 8 bytes.
+ * Throws ArgumentError when `tensors` is not an object of Tensors or metadata is not an object of strings.
  */
 export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   if (!isPlainObject(tensors)) {
@@ -244,6 +248,11 @@ function checkCoverage(entries: readonly TensorEntry[], dataLength: number): voi
 function decodeTensorData(view: DataView, dataStart: number, entry: TensorEntry): Float32Array {
   const dtypeSize = DTYPE_SIZES[entry.dtype];
   const count = (entry.end - entry.begin) / dtypeSize;
+  if (entry.dtype === 'F32' && LITTLE_ENDIAN_HOST) {
+    // The common case as one byte copy: a JS loop over a large weight runs interpreted in a cold process (ms).
+    const start = view.byteOffset + dataStart + entry.begin;
+    return new Float32Array(new Uint8Array(view.buffer, start, count * 4).slice().buffer);
+  }
   const values = new Float32Array(count);
   const bits = new Uint32Array(values.buffer);
   let offset = dataStart + entry.begin;
@@ -265,6 +274,9 @@ function decodeTensorData(view: DataView, dataStart: number, entry: TensorEntry)
   }
   return values;
 }
+
+/** Whether this host stores floats little-endian, as safetensors does (every engine we run on; checked, not assumed). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 const halfScratch = new Uint32Array(1);
 const halfScratchFloat = new Float32Array(halfScratch.buffer);

@@ -65,6 +65,7 @@ export abstract class Container implements Module {
     return this.keyed((module) => module.grads());
   }
 
+  /** Sets every child's accumulated gradients to zero (like torch's `module.zero_grad()`). */
   zeroGrad(): void {
     this.checkAlive();
     for (const { module } of this.children) module.zeroGrad();
@@ -78,7 +79,8 @@ export abstract class Container implements Module {
 
   /**
    * Loads the container's keys into its children. With `strict` (default) a missing or unexpected key is an
-   * error; a wrongly shaped or non-finite value always is. Nothing is written unless everything is valid.
+   * error; a wrongly shaped or non-finite value always is (StateDictError). Nothing is written unless everything
+   * is valid. Like torch's `load_state_dict`.
    */
   loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     this.checkAlive();
@@ -101,6 +103,7 @@ export abstract class Container implements Module {
     this.disposed = true;
   }
 
+  /** Same as dispose(), for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -8,8 +8,11 @@ import { random } from '../random.js';
 import { integerId, optionKeys, positiveInteger, strictOptions } from '../options.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 
+/** Options of `new Embedding(…)`, torch.nn.Embedding's arguments camelCased (max_norm, sparse, … are rejected with a reason). */
 export interface EmbeddingOptions {
+  /** Rows of the table: ids are integers in [0, numEmbeddings) (torch's `num_embeddings`, Keras' `input_dim`). */
   numEmbeddings: number;
+  /** Width E of each vector (torch's `embedding_dim`, Keras' `output_dim`). */
   embeddingDim: number;
   /** This row stays zero and gets no gradient (PyTorch's padding_idx; negative counts from the end). */
   paddingIdx?: number;
@@ -40,16 +43,24 @@ function isFlatIds(ids: unknown): ids is ArrayLike<number> {
 }
 
 /**
+ * A lookup table, like torch.nn.Embedding (Keras Embedding, tf.layers.embedding):
  * ids [...shape] → vectors [...shape, E]; parameter `weight` [numEmbeddings, E] ~ N(0, 1) like PyTorch.
  * @example const emb = new Embedding({ numEmbeddings: 5000, embeddingDim: 64, paddingIdx: 0 });
  * const vectors = emb.forward(tensor([[1, 4, 2], [3, 0, 0]])); // [2, 3, 64]
  */
 export class Embedding extends ParameterizedModule implements StackLayer {
+  /** Rows of the table. */
   readonly numEmbeddings: number;
+  /** Width E of each vector. */
   readonly embeddingDim: number;
+  /** The padding row (made non-negative), which stays zero and gets no gradient; undefined without one. */
   readonly paddingIdx: number | undefined;
   private lastIds: Int32Array | null = null;
 
+  /**
+   * Allocates the table in Wasm memory (call `init()` first). Throws ArgumentError for an invalid or unknown option,
+   * a paddingIdx outside [−numEmbeddings, numEmbeddings), or an nn.Embedding option this layer does not have.
+   */
   constructor(options: EmbeddingOptions) {
     const checked = strictOptions(options, EMBEDDING_KEYS, 'Embedding', UNSUPPORTED);
     const numEmbeddings = positiveInteger(checked.numEmbeddings, 'numEmbeddings', 'Embedding');
@@ -80,6 +91,7 @@ export class Embedding extends ParameterizedModule implements StackLayer {
   /**
    * Looks up integer ids in [0, numEmbeddings): ids [...shape] as a Tensor, `{ shape, data }` or nested arrays, or a
    * flat array of ids laid out as `shape` (default: [ids.length]). → [...shape, E].
+   * Throws ArgumentError for an id that is not an integer in range, ShapeError when `shape` does not match the ids.
    */
   forward(ids: TensorLike, opts?: TrainOptions): Tensor;
   forward(ids: ArrayLike<number>, shape?: readonly number[], opts?: TrainOptions): Tensor;
@@ -110,7 +122,8 @@ export class Embedding extends ParameterizedModule implements StackLayer {
 
   /**
    * Adds dLoss/d(output) [..., E] of the last training forward into the looked-up rows' gradients (not the
-   * padding row). Returns null: integer ids have no gradient.
+   * padding row). Returns null: integer ids have no gradient. Throws ArgumentError without a pending training
+   * forward, ShapeError for a gradient of another shape.
    */
   backward(gradOutput: TensorLike): null {
     this.checkAlive();

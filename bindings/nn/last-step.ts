@@ -8,6 +8,7 @@ import { optionKeys, sequenceLengths, strictOptions } from '../options.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { ParameterFreeLayer, type LayerContext } from './module.js';
 
+/** Options of `LastStep.forward` when called directly (in a Sequential, the stack supplies them). */
 export interface LastStepOptions {
   /** Valid length of each sequence (1..T), as given to the recurrent layer; all T when absent. */
   lengths?: ArrayLike<number>;
@@ -32,6 +33,11 @@ const LAST_STEP_KEYS = optionKeys<LastStepOptions>({ lengths: true, directions: 
 export class LastStep extends ParameterFreeLayer {
   private saved: { shape: readonly number[]; sourceRows: Int32Array; directionWidth: number } | null = null;
 
+  /**
+   * [B, T, D·P] → [B, D·P], the final step of each sequence (see the class). Throws ShapeError for an input that
+   * is not rank 3 or (bidirectional) has an odd last axis, ArgumentError for lengths outside 1..T, directions
+   * other than 1 or 2, or an unknown option.
+   */
   forward(sequence: TensorLike, options?: LastStepOptions): Tensor {
     const opts = strictOptions(options, LAST_STEP_KEYS, 'LastStep.forward');
     const x = toTensor(sequence, 'LastStep.forward: input');
@@ -70,7 +76,10 @@ export class LastStep extends ParameterFreeLayer {
     return new Tensor(out, [B, width]);
   }
 
-  /** dLoss/d(last steps) [B, D·P] → dLoss/d(sequence) [B, T, D·P], zero away from the selected steps. */
+  /**
+   * dLoss/d(last steps) [B, D·P] → dLoss/d(sequence) [B, T, D·P], zero away from the selected steps. Throws
+   * ArgumentError without a pending training forward, ShapeError for a gradient of another shape.
+   */
   backward(gradOutput: TensorLike): Tensor {
     const saved = this.saved;
     if (!saved) throw new ArgumentError('LastStep.backward(): call forward(sequence, { train: true }) first');

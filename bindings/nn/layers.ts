@@ -11,6 +11,7 @@ abstract class ElementwiseLayer extends ParameterFreeLayer {
   protected saved: Float32Array | null = null;
   protected savedShape: readonly number[] = [];
 
+  /** Applies the layer elementwise (LogSoftmax: over the last axis); any shape → the same shape. With `train`, keeps what backward() needs. */
   forward(input: TensorLike, options?: TrainOptions): Tensor {
     const opts = strictOptions(options, TRAIN_OPTION_KEYS, `${this.constructor.name}.forward`);
     const x = toTensor(input, `${this.constructor.name}.forward: input`);
@@ -19,7 +20,10 @@ abstract class ElementwiseLayer extends ParameterFreeLayer {
     return y;
   }
 
-  /** dLoss/dy → dLoss/dx, for the last training forward. */
+  /**
+   * dLoss/dy → dLoss/dx, for the last training forward (same shape). Throws ArgumentError without a pending
+   * training forward, ShapeError for a gradient of another size.
+   */
   backward(gradOutput: TensorLike): Tensor {
     const d = toTensor(gradOutput, `${this.constructor.name}.backward: gradient`);
     if (!this.saved) throw new ArgumentError(`${this.constructor.name}.backward(): call forward(x, { train: true }) first`);
@@ -45,7 +49,7 @@ abstract class ElementwiseLayer extends ParameterFreeLayer {
   protected abstract gradient(dy: Float32Array, saved: Float32Array): Float32Array;
 }
 
-/** ReLU: max(x, 0). */
+/** ReLU: max(x, 0), like torch.nn.ReLU (Keras Activation('relu')). */
 export class ReLU extends ElementwiseLayer {
   protected compute(x: Tensor, train: boolean): Tensor {
     const y = x.data.map((v) => (v > 0 ? v : 0));
@@ -57,7 +61,7 @@ export class ReLU extends ElementwiseLayer {
   }
 }
 
-/** Tanh. */
+/** Hyperbolic tangent, like torch.nn.Tanh (Keras Activation('tanh')). */
 export class Tanh extends ElementwiseLayer {
   protected compute(x: Tensor, train: boolean): Tensor {
     const y = x.data.map(Math.tanh);
@@ -69,7 +73,7 @@ export class Tanh extends ElementwiseLayer {
   }
 }
 
-/** Logistic sigmoid. */
+/** Logistic sigmoid 1 / (1 + e^−x), like torch.nn.Sigmoid (Keras Activation('sigmoid')). */
 export class Sigmoid extends ElementwiseLayer {
   protected compute(x: Tensor, train: boolean): Tensor {
     const y = x.data.map((v) => 1 / (1 + Math.exp(-v)));
@@ -81,23 +85,26 @@ export class Sigmoid extends ElementwiseLayer {
   }
 }
 
+/** Options of `new Dropout(…)` (torch.nn.Dropout's `p`; `inplace` is rejected: outputs are always new tensors). */
 export interface DropoutOptions {
   /** Probability of zeroing an element, in [0, 1); default 0.5. */
   p?: number;
-  /** Seed of this layer's own mask generator. */
+  /** Seed of this layer's own mask generator (a fixed default, so runs repeat). */
   seed?: number;
 }
 
 const DROPOUT_KEYS = optionKeys<DropoutOptions>({ p: true, seed: true });
 
 /**
- * Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1 − p);
+ * Inverted dropout, like torch.nn.Dropout (Keras Dropout): in training, zeroes each element with probability p and scales the rest by 1/(1 − p);
  * the identity outside training. Masks come from this layer's own seeded generator.
  */
 export class Dropout extends ElementwiseLayer {
+  /** Probability of zeroing an element in training. */
   readonly p: number;
   private readonly uniform: () => number;
 
+  /** Throws ArgumentError for p outside [0, 1) or an unknown option. */
   constructor(options?: DropoutOptions) {
     super();
     const checked = strictOptions(options, DROPOUT_KEYS, 'Dropout', { inplace: 'outputs are always new tensors' });
@@ -124,7 +131,10 @@ export class Dropout extends ElementwiseLayer {
   }
 }
 
-/** log_softmax over the last axis, computed stably in float64. */
+/**
+ * log_softmax over the last axis, computed stably in float64 (like torch.nn.functional.log_softmax(x, -1)):
+ * [..., C] → [..., C]. Throws ShapeError for an empty last axis.
+ */
 export function logSoftmax(input: TensorLike): Tensor {
   const x = toTensor(input, 'logSoftmax: input');
   const C = x.shape[x.shape.length - 1];
@@ -141,7 +151,7 @@ export function logSoftmax(input: TensorLike): Tensor {
   return new Tensor(out, x.shape);
 }
 
-/** log_softmax as a layer: backward dx = dy − softmax · Σ dy. */
+/** log_softmax over the last axis as a layer, like torch.nn.LogSoftmax(dim=-1): backward dx = dy − softmax · Σ dy. */
 export class LogSoftmax extends ElementwiseLayer {
   protected compute(x: Tensor, train: boolean): Tensor {
     const y = logSoftmax(x);

@@ -7,8 +7,11 @@ import { ParameterizedModule } from './parameters.js';
 import { Layout, heapF32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
+/** Options of `new Linear(…)`, torch.nn.Linear's arguments camelCased. */
 export interface LinearOptions {
+  /** Features of each input row (torch's `in_features`). */
   inFeatures: number;
+  /** Features of each output row (torch's `out_features`). */
   outFeatures: number;
   /** Learn an additive bias, default true. */
   bias?: boolean;
@@ -17,13 +20,16 @@ export interface LinearOptions {
 const LINEAR_KEYS = optionKeys<LinearOptions>({ inFeatures: true, outFeatures: true, bias: true });
 
 /**
- * y = x·Wᵀ + b over the last axis: [..., in] → [..., out]. Parameters `weight` [out, in] and `bias` [out],
+ * A fully connected layer, like torch.nn.Linear (Keras Dense without activation, tf.layers.dense): y = x·Wᵀ + b over the last axis: [..., in] → [..., out]. Parameters `weight` [out, in] and `bias` [out],
  * initialized like PyTorch, U(−1/√in, 1/√in).
  * @example const head = new Linear({ inFeatures: 256, outFeatures: 10 }); const logits = head.forward(h);
  */
 export class Linear extends ParameterizedModule implements StackLayer {
+  /** Input features (in). */
   readonly inFeatures: number;
+  /** Output features (out). */
   readonly outFeatures: number;
+  /** Whether the layer has a `bias` parameter. */
   readonly bias: boolean;
   /** Packed weight (packedFloats(out, in)), then the bias padded to whole panels (padToPanels). */
   private readonly packed: number;
@@ -32,6 +38,7 @@ export class Linear extends ParameterizedModule implements StackLayer {
   private readonly saved = this.growingBlock();
   private savedRows = -1;
 
+  /** Allocates weight (and bias) in Wasm memory (call `init()` first). Throws ArgumentError for an invalid or unknown option. */
   constructor(options: LinearOptions) {
     const checked = strictOptions(options, LINEAR_KEYS, 'Linear');
     const inFeatures = positiveInteger(checked.inFeatures, 'inFeatures', 'Linear');
@@ -62,7 +69,10 @@ export class Linear extends ParameterizedModule implements StackLayer {
     this.savedRows = -1;
   }
 
-  /** [..., in] → [..., out]. With `train`, keeps the input for backward(). */
+  /**
+   * [..., in] → [..., out]. With `train`, keeps the input for backward(). Throws ShapeError when the last axis is
+   * not `inFeatures`, ArgumentError for an unknown option, DisposedError after dispose().
+   */
   forward(input: TensorLike, options?: TrainOptions): Tensor {
     this.checkAlive();
     const opts = strictOptions(options, TRAIN_OPTION_KEYS, 'Linear.forward');
@@ -84,7 +94,10 @@ export class Linear extends ParameterizedModule implements StackLayer {
     return new Tensor(readF32(base + yAt, rows * this.outFeatures), [...x.shape.slice(0, -1), this.outFeatures]);
   }
 
-  /** From dLoss/dy [..., out] of the last training forward: accumulates dW, db and returns dLoss/dx [..., in]. */
+  /**
+   * From dLoss/dy [..., out] of the last training forward: accumulates dW, db and returns dLoss/dx [..., in].
+   * Throws ArgumentError without a pending training forward, ShapeError for a gradient of another shape.
+   */
   backward(gradOutput: TensorLike): Tensor {
     this.checkAlive();
     const dY = toTensor(gradOutput, 'Linear.backward: gradient');

@@ -5,8 +5,10 @@ import { choiceOption, describe, integerId, optionKeys, sameShape, strictOptions
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { logSoftmax } from './layers.js';
 
+/** How a loss reduces its terms (PyTorch's `reduction`; 'none' is not offered). */
 export type Reduction = 'mean' | 'sum';
 
+/** What every loss returns: the value and its gradient, so no autograd is needed (pass `grad` to a backward()). */
 export interface LossResult {
   /** The loss value. */
   loss: number;
@@ -68,14 +70,19 @@ function negativeLogLikelihood(x: Tensor, targets: TensorLike, options: ClassLos
   return { loss: total * scale, grad: new Tensor(grad, x.shape) };
 }
 
-/** Negative log-likelihood of log-probabilities [N, C] at class ids [N] (PyTorch nll_loss). */
+/**
+ * Negative log-likelihood of log-probabilities [N, C] at class ids [N] (like torch.nn.functional.nll_loss).
+ * Throws ShapeError for an input that is not [N, C] or targets that are not [N], ArgumentError for a target that
+ * is not an integer in [0, C) or ignoreIndex, or for an unknown or unsupported option (`weight`, `labelSmoothing`).
+ */
 export function nllLoss(logProbs: TensorLike, targets: TensorLike, opts?: ClassLossOptions): LossResult {
   return negativeLogLikelihood(toTensor(logProbs, 'nllLoss: input'), targets, opts, 'nllLoss');
 }
 
 /**
- * Cross-entropy of logits [N, C] against class ids [N] (PyTorch cross_entropy = log_softmax + nll_loss):
- * mean over the non-ignored rows by default. grad = (softmax − onehot) · scale.
+ * Cross-entropy of logits [N, C] against class ids [N] (like torch.nn.functional.cross_entropy = log_softmax +
+ * nll_loss; Keras' sparse categorical cross-entropy from logits): mean over the non-ignored rows by default.
+ * grad = (softmax − onehot) · scale. Throws as nllLoss does.
  */
 export function crossEntropy(logits: TensorLike, targets: TensorLike, opts?: ClassLossOptions): LossResult {
   const x = toTensor(logits, 'crossEntropy: input');
@@ -100,6 +107,7 @@ function valuePair(input: TensorLike, target: TensorLike, where: string): [Tenso
   return [x, y];
 }
 
+/** Options of `mse`. */
 export interface MseOptions {
   /** 'mean' (default) over all elements, or 'sum'. */
   reduction?: Reduction;
@@ -107,7 +115,10 @@ export interface MseOptions {
 
 const MSE_KEYS = optionKeys<MseOptions>({ reduction: true });
 
-/** Mean squared error (PyTorch mse_loss). */
+/**
+ * Mean squared error of input against target, any shape (like torch.nn.functional.mse_loss, Keras 'mse').
+ * Throws ShapeError when the shapes differ, ArgumentError for an unknown option.
+ */
 export function mse(input: TensorLike, target: TensorLike, opts?: MseOptions): LossResult {
   const [x, y] = valuePair(input, target, 'mse');
   const reduction = reductionOption(strictOptions(opts, MSE_KEYS, 'mse').reduction, 'mse');
@@ -122,6 +133,7 @@ export function mse(input: TensorLike, target: TensorLike, opts?: MseOptions): L
   return { loss: total * scale, grad: new Tensor(grad, x.shape) };
 }
 
+/** Options of `bceWithLogits` (`weight` is rejected: per-element weights are not implemented). */
 export interface BceOptions {
   /** 'mean' (default) over all elements, or 'sum'. */
   reduction?: Reduction;
@@ -132,8 +144,10 @@ export interface BceOptions {
 const BCE_KEYS = optionKeys<BceOptions>({ reduction: true, posWeight: true });
 
 /**
- * Binary cross-entropy on logits (PyTorch binary_cross_entropy_with_logits), stable form
+ * Binary cross-entropy on logits of any shape against targets in [0, 1] of the same shape (like
+ * torch.nn.functional.binary_cross_entropy_with_logits; Keras binary cross-entropy from logits), stable form
  * max(x, 0) − x·y + log(1 + e^−|x|); grad = (σ(x) − y) · scale, with an optional positive-class weight.
+ * Throws ShapeError when the shapes differ, ArgumentError for a non-finite posWeight or an unknown option.
  */
 export function bceWithLogits(input: TensorLike, target: TensorLike, options?: BceOptions): LossResult {
   const [x, y] = valuePair(input, target, 'bceWithLogits');

@@ -17,7 +17,9 @@ export const TRAIN_OPTION_KEYS = optionKeys<TrainOptions>({ train: true });
 
 /** What loadStateDict() found: keys the module has that the dict lacks, and keys the dict has that the module lacks. */
 export interface LoadReport {
+  /** Keys the module has that the dict lacks (left unchanged; an error unless `strict: false`). */
   missingKeys: string[];
+  /** Keys the dict has that the module lacks (ignored; an error unless `strict: false`). */
   unexpectedKeys: string[];
 }
 
@@ -32,6 +34,7 @@ export interface Module {
   parameterShapes(): Record<string, number[]>;
   /** Copies of the accumulated gradients, keyed like stateDict(). */
   grads(): Record<string, Tensor>;
+  /** Sets the accumulated gradients to zero (like torch's `module.zero_grad()`); gradients accumulate across backward calls until then. */
   zeroGrad(): void;
   /** Copies of the parameters. */
   stateDict(): Record<string, Tensor>;
@@ -47,7 +50,9 @@ export interface Module {
 
 /** A recurrent layer's state between calls: h [L·D, B, P] and, for LSTM, c [L·D, B, H]. */
 export interface RecurrentState {
+  /** Hidden state [L·D, B, P] (P = projSize, or H without projection). */
   h: Tensor;
+  /** Cell state [L·D, B, H]; LSTM only. */
   c?: Tensor;
 }
 
@@ -72,6 +77,7 @@ export function layerContext(train: boolean, lengths?: Int32Array, initialState?
 
 /** A module usable as a layer of a stack. Data is batch-first: [B, ...]. */
 export interface StackLayer extends Module {
+  /** Runs the layer on the batch-first output of the previous one, reading and extending `context`; what Sequential calls. */
   forwardLayer(x: Tensor, context: LayerContext): Tensor;
   /** dLoss/d(output) of the last training forwardLayer → dLoss/d(input), or null where the input has none (token ids). */
   backwardLayer(grad: Tensor): Tensor | null;
@@ -116,5 +122,6 @@ export abstract class ParameterFreeLayer implements StackLayer {
   /** Nothing to free. */
   dispose(): void {}
 
+  /** Same as dispose(), for `using`. */
   [Symbol.dispose](): void {}
 }

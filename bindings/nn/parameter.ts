@@ -16,25 +16,29 @@ export interface ParameterOwner {
  * of `size` floats in linear memory; gradients accumulate like PyTorch's until zeroed.
  */
 export class Parameter {
+  /** @internal Modules create their parameters; get them with `module.parameters()`. */
   constructor(
+    /** The state-dict name, e.g. `weight_ih_l0` (PyTorch's). */
     readonly name: string,
+    /** The shape in PyTorch's layout, e.g. [4H, I] for an LSTM's `weight_ih_l0`. */
     readonly shape: readonly number[],
     /** @internal */ readonly valuePtr: number,
     /** @internal */ readonly gradPtr: number,
     /** @internal */ readonly owner: ParameterOwner,
   ) {}
 
+  /** The number of values (product of `shape`). */
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
 
-  /** A copy of the current value. */
+  /** A copy of the current value. Throws DisposedError once its module is disposed. */
   value(): Tensor {
     this.owner.checkAlive();
     return new Tensor(readF32(this.valuePtr, this.size), this.shape);
   }
 
-  /** A copy of the accumulated gradient. */
+  /** A copy of the accumulated gradient (zeros before any backward). Throws DisposedError once its module is disposed. */
   grad(): Tensor {
     this.owner.checkAlive();
     return new Tensor(readF32(this.gradPtr, this.size), this.shape);

@@ -37,6 +37,7 @@ function checkedStateValue(where: string, name: string, raw: TensorLike, shape: 
   return value;
 }
 
+/** Options of `loadStateDict(dict, options)` (every module and Sequential). */
 export interface LoadOptions {
   /** A missing or unexpected key is an error, default true (PyTorch's `strict`). */
   strict?: boolean;
@@ -212,12 +213,18 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
     return this.store.grads();
   }
 
+  /** Sets the accumulated gradients to zero (like torch's `module.zero_grad()`). Throws DisposedError after dispose(). */
   zeroGrad(): void {
     this.checkAlive();
     this.store.zeroGrad();
   }
 
-  /** PyTorch's load_state_dict: see loadStateSlots. */
+  /**
+   * Loads parameters from a state dict under PyTorch's names and layouts (like torch's `load_state_dict`): the
+   * whole dict is validated before anything is written. Throws StateDictError for a missing or unexpected key
+   * (unless `strict: false`), a wrong shape or a non-finite value; ArgumentError for an unknown option;
+   * DisposedError after dispose().
+   */
   loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     this.checkAlive();
     const report = loadStateSlots(`${this.constructor.name}.loadStateDict`, this.store.slots, dict, opts);
@@ -276,6 +283,7 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
     this.disposed = true;
   }
 
+  /** Same as dispose(), for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -41,13 +41,16 @@ export interface RecurrentOptions {
   clip?: number;
 }
 
+/** How a bidirectional module's last layer combines its two directions (Keras' `merge_mode`); see RecurrentOptions.mergeMode. */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | 'none';
 
+/** Options of `new RNN(…)`, like torch.nn.RNN's arguments: the shared RecurrentOptions plus `nonlinearity`. */
 export interface RNNOptions extends Omit<RecurrentOptions, 'recurrentActivation'> {
   /** 'tanh' (default) or 'relu'; `activation` takes any Activation. Give one of the two. */
   nonlinearity?: 'tanh' | 'relu';
 }
 
+/** Options of `new LSTM(…)`, like torch.nn.LSTM's arguments (`projSize` = `proj_size`), plus ONNX's LSTM variants. */
 export interface LSTMOptions extends RecurrentOptions {
   /** Project h to this size with weight_hr (P); 0 (default) means no projection. */
   projSize?: number;
@@ -59,6 +62,7 @@ export interface LSTMOptions extends RecurrentOptions {
   inputForget?: boolean;
 }
 
+/** Options of `new GRU(…)`, like torch.nn.GRU's arguments, plus Keras' `reset_after`. */
 export interface GRUOptions extends RecurrentOptions {
   /**
    * true (default): PyTorch's n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)) (Keras reset_after=True, ONNX
@@ -78,6 +82,11 @@ export const OPTION_KEYS = {
 } as const;
 const MERGE_MODES: readonly MergeMode[] = ['concat', 'sum', 'mul', 'ave', 'none'];
 
+/**
+ * Options of `forward(input, options)` of RNN, LSTM and GRU. Unknown keys throw ArgumentError; a wrongly shaped
+ * h0 / c0 throws ShapeError; `lengths` out of 1..T, c0 on a non-LSTM, lengths with unbatched input or with `mask`,
+ * and `train: true` with an inference-only variant (clip, peepholes, inputForget, outputActivation) throw ArgumentError.
+ */
 export interface ForwardOptions {
   /** Save what backward() needs (like autograd recording in PyTorch); default false. */
   train?: boolean;
@@ -99,6 +108,7 @@ export const FORWARD_KEYS = ['train', 'h0', 'c0', 'lengths', 'mask'] as const;
 export const STREAM_KEYS = ['batch', 'h0', 'c0'] as const;
 export const BACKWARD_KEYS = ['output', 'h', 'c'] as const;
 
+/** What `forward` returns, like PyTorch's `(output, h_n)` / `(output, (h_n, c_n))`. */
 export interface ForwardResult {
   /** [T, B, D·P] (or [B, T, D·P] with batchFirst; [T, D·P] for unbatched input); [.., P] with mergeMode sum, mul, ave. */
   output: Tensor;
@@ -112,18 +122,25 @@ export interface ForwardResult {
 
 /** Gradients of the loss with respect to forward()'s results; absent ones are zero. */
 export interface BackwardGradients {
+  /** dLoss/d(output), the shape of forward()'s `output` (after mergeMode). */
   output?: TensorLike;
+  /** dLoss/d(h), [L·D, B, P] ([L·D, P] unbatched). */
   h?: TensorLike;
+  /** dLoss/d(c), [L·D, B, H] (LSTM only). */
   c?: TensorLike;
 }
 
 /** Gradients with respect to forward()'s inputs (h0 and c0 are returned even when forward had zeros). */
 export interface BackwardResult {
+  /** dLoss/d(input), the shape of forward()'s input. */
   input: Tensor;
+  /** dLoss/d(h0), [L·D, B, P] ([L·D, P] unbatched). */
   h0: Tensor;
+  /** dLoss/d(c0), [L·D, B, H] (LSTM only). */
   c0?: Tensor;
 }
 
+/** Options of `module.stream(options)` (unidirectional RNN, LSTM, GRU). Shapes use L layers, B batch, P = projSize or H. */
 export interface StreamOptions {
   /** Batch size B of each step; default 1, or taken from h0. */
   batch?: number;

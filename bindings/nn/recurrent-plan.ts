@@ -16,7 +16,11 @@ export function planBytes(entries: number): number {
 /** Activation functions of the cells, by Keras' names (alpha and beta as in the ONNX operators of the same names). */
 export type ActivationName = 'tanh' | 'sigmoid' | 'relu' | 'linear' | 'hard_sigmoid' | 'affine' | 'leaky_relu'
   | 'thresholded_relu' | 'scaled_tanh' | 'elu' | 'softsign' | 'softplus';
-/** A name, or `{ name, alpha?, beta? }` for the parameterized ones. */
+/**
+ * A name, or `{ name, alpha?, beta? }` for the parameterized ones (`alpha`, `beta`: the coefficients of the ONNX
+ * operator of the same name; Keras' hard_sigmoid is 0.2x + 0.5 by default). A name the cells do not know throws
+ * ArgumentError listing the known ones.
+ */
 export type Activation = ActivationName | { name: ActivationName; alpha?: number; beta?: number };
 
 /** Each activation's code and default alpha, beta (Keras' hard_sigmoid: 0.2x + 0.5; ONNX's defaults elsewhere). */

@@ -57,18 +57,26 @@ interface PendingBackward {
 }
 
 /**
- * Base of RNN, LSTM and GRU. Owns one Wasm block (the plan, PyTorch-layout parameters and packed copies)
- * and, once training starts, a gradient block mirroring the parameters and a tape for backward().
+ * Base of RNN, LSTM and GRU (like torch.nn.RNNBase). Owns one Wasm block (the plan, PyTorch-layout parameters and
+ * packed copies) and, once training starts, a gradient block mirroring the parameters and a tape for backward().
+ * Shapes: T steps, B batch, I input, H hidden, P = projSize or H, L layers, D = 2 if bidirectional else 1.
  */
 export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
+  /** Features per input step (I). */
   readonly inputSize: number;
+  /** Features of the hidden state (H). */
   readonly hiddenSize: number;
+  /** Stacked layers (L). */
   readonly numLayers: number;
+  /** Whether the module has bias_ih / bias_hh. */
   readonly bias: boolean;
+  /** Input and output are [B, T, ·] rather than [T, B, ·] (states stay [L·D, B, ·]). */
   readonly batchFirst: boolean;
+  /** Whether a reverse direction runs too (D = 2). */
   readonly bidirectional: boolean;
   /** Width of h: projSize if set, else hiddenSize. */
   readonly outputSize: number;
+  /** How the last layer of a bidirectional module merges its directions ('concat' unless set). */
   readonly mergeMode: MergeMode;
   /** Dropout probability between layers in training forwards (PyTorch's `dropout`). */
   readonly dropout: number;
@@ -182,8 +190,12 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
   }
 
   /**
-   * Runs the whole sequence (all layers, both directions) in one Wasm call.
-   * input: [T, B, I] ([B, T, I] with batchFirst), or unbatched [T, I].
+   * Runs the whole sequence (all layers, both directions) in one Wasm call, like calling a torch.nn.LSTM / GRU / RNN.
+   * input: [T, B, I] ([B, T, I] with batchFirst), or unbatched [T, I]; returns output [T, B, D·P] (batch-first
+   * [B, T, D·P]), h [L·D, B, P] and, for LSTM, c [L·D, B, H].
+   * Throws ShapeError for an input of another rank or width, or a wrongly shaped h0 / c0; ArgumentError for a bad
+   * or unknown option (see ForwardOptions); DisposedError after dispose(); OutOfMemoryError if Wasm memory cannot
+   * hold the call.
    */
   forward(input: TensorLike, opts?: ForwardOptions): ForwardResult {
     this.checkAlive();
@@ -307,7 +319,9 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
    * Backpropagates through the last `forward(x, { train: true })`: takes the loss gradients with respect
    * to its output, h and c, adds every parameter's gradient into grads() (accumulating like PyTorch until
    * zeroGrad()), and returns the gradients with respect to the input, h0 and c0. One backward per
-   * training forward; changing the parameters in between invalidates it.
+   * training forward; changing the parameters in between invalidates it. Like PyTorch's `loss.backward()` with
+   * the gradients of output, h_n and c_n given explicitly. Throws ArgumentError without a pending training forward
+   * (or `c` on a non-LSTM), ShapeError for a gradient whose shape differs from what forward returned.
    */
   backward(gradients?: BackwardGradients): BackwardResult {
     this.checkAlive();
@@ -437,7 +451,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
 
   /**
    * A step-by-step runner with carried state: `step(x [B, I])` returns the last layer's h [B, P] and
-   * equals `forward` over the same steps. Unidirectional modules only.
+   * equals `forward` over the same steps. Unidirectional modules only (a bidirectional one throws ArgumentError);
+   * a wrongly shaped h0 / c0 throws ShapeError. The stream uses the module's current weights and is disposed with it.
    */
   stream(opts?: StreamOptions): Stream {
     this.checkAlive();
@@ -541,12 +556,17 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
 }
 
 /**
- * Elman RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
+ * Elman RNN, like torch.nn.RNN (Keras SimpleRNN, tf.layers.simpleRNN): h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
  * Parameters: weight_ih_l{k}[_reverse] [H, in_k], weight_hh_l{k} [H, H], bias_ih_l{k}, bias_hh_l{k} [H].
  * @example const rnn = new RNN({ inputSize: 8, hiddenSize: 16 }); const { output, h } = rnn.forward(x);
  */
 export class RNN extends RecurrentModule {
+  /** torch.nn.RNN's `nonlinearity`: 'relu' when the cell's activation is relu, else 'tanh'. */
   readonly nonlinearity: 'tanh' | 'relu';
+  /**
+   * Allocates the parameters in Wasm memory, initialized like PyTorch's from the seeded generator (call `init()` first).
+   * Throws ArgumentError for a missing, invalid or unknown option (with did-you-mean), or both nonlinearity and activation.
+   */
   constructor(options: RNNOptions) {
     options = checkedOptions(options, 'RNN', OPTION_KEYS.RNN);
     const nonlinearity = choiceOption(options.nonlinearity, 'nonlinearity', ['tanh', 'relu'] as const, 'tanh', 'RNN');
@@ -568,13 +588,18 @@ export class RNN extends RecurrentModule {
 }
 
 /**
- * LSTM: i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh) (rows in that order, 4H);
+ * LSTM, like torch.nn.LSTM (Keras LSTM, tf.layers.lstm): i, f, g, o = σ, σ, tanh, σ of (W_ih x + b_ih + W_hh h + b_hh) (rows in that order, 4H);
  * c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c'), then h' = W_hr h' when projSize > 0.
  * Parameters: weight_ih_l{k} [4H, in_k], weight_hh_l{k} [4H, P], biases [4H], weight_hr_l{k} [P, H].
  * @example const lstm = new LSTM({ inputSize: 64, hiddenSize: 128 }); const { output, h, c } = lstm.forward(x);
  */
 export class LSTM extends RecurrentModule {
+  /** Width P of the projected h (torch.nn.LSTM's `proj_size`); 0 without projection. */
   readonly projSize: number;
+  /**
+   * Allocates the parameters in Wasm memory, initialized like PyTorch's from the seeded generator (call `init()` first).
+   * Throws ArgumentError for a missing, invalid or unknown option (with did-you-mean), or projSize ≥ hiddenSize.
+   */
   constructor(options: LSTMOptions) {
     options = checkedOptions(options, 'LSTM', OPTION_KEYS.LSTM);
     const projSize = options.projSize === undefined ? 0 : options.projSize;
@@ -599,13 +624,18 @@ export class LSTM extends RecurrentModule {
 }
 
 /**
- * GRU (PyTorch form): r, z = σ(W_i{r,z} x + b_i{r,z} + W_h{r,z} h + b_h{r,z}),
+ * GRU, like torch.nn.GRU (Keras GRU, tf.layers.gru; PyTorch form): r, z = σ(W_i{r,z} x + b_i{r,z} + W_h{r,z} h + b_h{r,z}),
  * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h. Rows r, z, n (3H).
  * With resetAfter: false, n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn) (Keras reset_after=False).
  * @example const gru = new GRU({ inputSize: 32, hiddenSize: 64, bidirectional: true });
  */
 export class GRU extends RecurrentModule {
+  /** true: PyTorch's GRU, reset applied after W_hn h (Keras reset_after=True); false: Cho et al.'s form. */
   readonly resetAfter: boolean;
+  /**
+   * Allocates the parameters in Wasm memory, initialized like PyTorch's from the seeded generator (call `init()` first).
+   * Throws ArgumentError for a missing, invalid or unknown option (with did-you-mean).
+   */
   constructor(options: GRUOptions) {
     options = checkedOptions(options, 'GRU', OPTION_KEYS.GRU);
     super('gru', options, 0, cellVariant('GRU', options));

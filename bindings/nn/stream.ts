@@ -6,8 +6,13 @@ import { freeBytes, kernels, leakGuard, readF32, writeF32 } from '../runtime.js'
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import type { RecurrentModule } from './recurrent.js';
 
-/** Step-by-step inference with carried state (see RecurrentModule.stream). */
+/**
+ * Step-by-step inference with carried state (see RecurrentModule.stream), one Wasm call a step: what a PyTorch
+ * loop `out, (h, c) = lstm(x_t, (h, c))` does, without passing the state. Shapes: B batch, I input, L layers,
+ * H hidden, P = projSize or H.
+ */
 export class Stream {
+  /** Batch size B of every step. */
   readonly batch: number;
   private readonly module: RecurrentModule;
   private readonly initial: { h: Float32Array; c?: Float32Array };
@@ -29,7 +34,10 @@ export class Stream {
     return this.buffers;
   }
 
-  /** Runs one step on x [B, I] and returns the last layer's new h [B, P]. */
+  /**
+   * Runs one step on x [B, I] and returns the last layer's new h [B, P] (what forward gives at that step).
+   * Throws ShapeError for another shape, DisposedError after the stream or its module is disposed.
+   */
   step(x: TensorLike): Tensor {
     const buffers = this.alive();
     const input = toTensor(x, 'Stream.step: x');
@@ -58,6 +66,7 @@ export class Stream {
     if (this.initial.c) writeF32(buffers.c, this.initial.c);
   }
 
+  /** Frees the stream's Wasm memory (its module's weights stay). Idempotent; disposing the module disposes its streams. */
   dispose(): void {
     if (!this.buffers) return;
     leakGuard.unregister(this);
@@ -66,6 +75,7 @@ export class Stream {
     this.module.forgetStream(this);
   }
 
+  /** Same as dispose(), for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -12,6 +12,7 @@ import { EarlyStopping, MetricTotals, type LossEvaluation } from './metrics.js';
 import { ProgressReporter, type EpochLogs } from './progress.js';
 import type { PredictOptions, Samples } from './sequential.js';
 
+/** Options of fit's `earlyStopping`, like Keras' EarlyStopping callback (`restore_best_weights` → `restoreBest`). */
 export interface EarlyStoppingOptions {
   /** The metric to watch, default 'valLoss' with validation data, else 'loss'. Losses must fall, accuracies rise. */
   monitor?: keyof EpochLogs;
@@ -25,11 +26,15 @@ export interface EarlyStoppingOptions {
 
 /** Metrics of one optimizer step: its loss, accuracy (crossEntropy, nllLoss, bceWithLogits) and sample count. */
 export interface BatchLogs {
+  /** The step's loss (its mean, or sum, as the compiled loss reduces). */
   loss: number;
+  /** The fraction of the step's samples classified right, for the classification losses. */
   accuracy?: number;
+  /** Samples in the step. */
   size: number;
 }
 
+/** fit's `callbacks`, like Keras' Callback's on_epoch_end / on_batch_end. */
 export interface FitCallbacks {
   /** After each epoch (0-based), with its metrics. */
   onEpochEnd?(epoch: number, logs: EpochLogs): void;
@@ -37,6 +42,11 @@ export interface FitCallbacks {
   onBatchEnd?(batch: number, logs: BatchLogs): void;
 }
 
+/**
+ * Options of `Sequential.fit`, like Keras' `model.fit` arguments camelCased (`batchSize`, `epochs`, `shuffle`,
+ * `validationSplit`, `validationData` as `{ x, y, lengths? }`, `verbose`), plus `lengths` of padded sequences and
+ * truncated BPTT. An unknown key or invalid value throws ArgumentError.
+ */
 export interface FitOptions extends PredictOptions {
   /** Passes over the training data, default 1. */
   epochs?: number;
@@ -46,7 +56,9 @@ export interface FitOptions extends PredictOptions {
   validationSplit?: number;
   /** Validation samples given separately (not with validationSplit). */
   validationData?: { x: Samples; y: Samples; lengths?: ArrayLike<number> };
+  /** Stop when the monitored metric stops improving (Keras' EarlyStopping); no early stopping when absent. */
   earlyStopping?: EarlyStoppingOptions;
+  /** Functions called after every epoch and optimizer step. */
   callbacks?: FitCallbacks;
   /** Report progress: a bar on a TTY, one line per epoch otherwise; default true. */
   verbose?: boolean;
@@ -68,6 +80,7 @@ export interface FitOptions extends PredictOptions {
 
 export type NonFinitePolicy = 'throw' | 'ignore';
 
+/** Options of `Sequential.fitAsync`: fit's, plus how often to let the event loop run. */
 export interface FitAsyncOptions extends FitOptions {
   /** Optimizer steps (batches; with tbptt, chunks) between two turns of the event loop, default 1. */
   yieldEvery?: number;
@@ -75,12 +88,17 @@ export interface FitAsyncOptions extends FitOptions {
 
 /** Per-epoch metrics of fit(), like Keras's History.history. */
 export interface History {
+  /** Training loss of each epoch (the mean over its samples). */
   loss: number[];
+  /** Training accuracy of each epoch, for the classification losses. */
   accuracy?: number[];
+  /** Validation loss of each epoch, with validation data. */
   valLoss?: number[];
+  /** Validation accuracy of each epoch, with validation data and a classification loss. */
   valAccuracy?: number[];
   /** Epochs run (fewer than asked when early stopping ended training). */
   epochs: number;
+  /** Whether early stopping ended training. */
   stoppedEarly: boolean;
   /** With earlyStopping: the (0-based) epoch with the best monitored value. */
   bestEpoch?: number;

@@ -42,7 +42,7 @@ abstract class Optimizer {
     }));
   }
 
-  /** Sets every parameter's gradient to zero. */
+  /** Sets every parameter's gradient to zero (like torch's `optimizer.zero_grad()`). Throws DisposedError when a parameter's module is disposed. */
   zeroGrad(): void {
     const heap = heapF32();
     for (const p of this.params) {
@@ -51,7 +51,7 @@ abstract class Optimizer {
     }
   }
 
-  /** Applies one update to every parameter. */
+  /** Applies one update to every parameter from its accumulated gradient (like torch's `optimizer.step()`). Throws DisposedError when a parameter's module is disposed. */
   step(): void {
     const owners = new Set<ParameterOwner>();
     for (const p of this.params) {
@@ -64,7 +64,7 @@ abstract class Optimizer {
 
   protected abstract update(): void;
 
-  /** Frees the optimizer's state. */
+  /** Frees the optimizer's state (momentum, running averages) in Wasm memory. Idempotent. */
   dispose(): void {
     if (!this.block) return;
     leakGuard.unregister(this);
@@ -73,6 +73,7 @@ abstract class Optimizer {
   }
 }
 
+/** Options of `new SGD(params, options)`, torch.optim.SGD's arguments camelCased (`weight_decay` → `weightDecay`). */
 export interface SGDOptions {
   /** Learning rate (required, as in PyTorch). */
   lr: number;
@@ -100,6 +101,12 @@ export class SGD extends Optimizer {
   private readonly options: Required<SGDOptions>;
   private steps = 0;
 
+  /**
+   * @param params The parameters to update, e.g. `model.parameters()`.
+   * @throws ArgumentError for an empty or non-Parameter `params`, a negative or non-finite lr / momentum /
+   * dampening / weightDecay, nesterov without momentum or with dampening, or an unknown or unsupported option
+   * (`maximize`, `foreach`, …).
+   */
   constructor(params: readonly Parameter[], options: SGDOptions) {
     const where = 'SGD';
     options = strictOptions(options, SGD_OPTION_KEYS, where, UNSUPPORTED_OPTIMIZER_OPTIONS);
@@ -122,6 +129,7 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Options of `new Adam(…)` and `new AdamW(…)`, torch.optim.Adam's arguments camelCased. */
 export interface AdamOptions {
   /** Learning rate, default 1e-3. */
   lr?: number;
@@ -143,6 +151,13 @@ export class Adam extends Optimizer {
   protected readonly weightDecay: number;
   private steps = 0;
 
+  /**
+   * @param params The parameters to update, e.g. `model.parameters()`.
+   * @param decoupled AdamW's decoupled weight decay (use `new AdamW(…)` rather than this flag).
+   * @param defaultDecay The weightDecay when options leave it out (AdamW's 0.01).
+   * @throws ArgumentError for an empty or non-Parameter `params`, a negative or non-finite lr / eps / weightDecay,
+   * betas that are not two numbers in [0, 1), or an unknown or unsupported option (`amsgrad`, `maximize`, …).
+   */
   constructor(params: readonly Parameter[], options?: AdamOptions, private readonly decoupled = false, defaultDecay = 0) {
     const where = decoupled ? 'AdamW' : 'Adam';
     options = strictOptions(options, ADAM_OPTION_KEYS, where, UNSUPPORTED_OPTIMIZER_OPTIONS);
@@ -174,6 +189,10 @@ export class Adam extends Optimizer {
 
 /** torch.optim.AdamW: weight decay applied to the parameters (p ← p·(1 − lr·wd)), default 0.01. */
 export class AdamW extends Adam {
+  /**
+   * @param params The parameters to update, e.g. `model.parameters()`.
+   * @throws ArgumentError as Adam's constructor.
+   */
   constructor(params: readonly Parameter[], options?: AdamOptions) {
     super(params, options, true, 0.01);
   }
@@ -181,7 +200,8 @@ export class AdamW extends Adam {
 
 /**
  * torch.nn.utils.clip_grad_norm_ (L2): returns the total norm of all gradients before clipping, and if
- * maxNorm / (norm + 1e-6) < 1 multiplies every gradient by that factor.
+ * maxNorm / (norm + 1e-6) < 1 multiplies every gradient by that factor. Throws ArgumentError for an empty or
+ * non-Parameter `params` or a negative maxNorm, DisposedError when a parameter's module is disposed.
  */
 export function clipGradNorm(params: readonly Parameter[], maxNorm: number): number {
   const list = checkParameters(params, 'clipGradNorm');
@@ -197,7 +217,10 @@ export function clipGradNorm(params: readonly Parameter[], maxNorm: number): num
   return total;
 }
 
-/** torch.nn.utils.clip_grad_value_: clamps every gradient element to [−clipValue, clipValue]. */
+/**
+ * torch.nn.utils.clip_grad_value_: clamps every gradient element to [−clipValue, clipValue]. Throws ArgumentError
+ * for an empty or non-Parameter `params` or a negative clipValue, DisposedError when a parameter's module is disposed.
+ */
 export function clipGradValue(params: readonly Parameter[], clipValue: number): void {
   const list = checkParameters(params, 'clipGradValue');
   nonNegative(clipValue, 'clipValue', 'clipGradValue');

@@ -3,9 +3,13 @@
 
 /** Metrics of one epoch, as in History. */
 export interface EpochLogs {
+  /** Training loss of the epoch (the mean over its samples). */
   loss: number;
+  /** Training accuracy, for the classification losses (crossEntropy, nllLoss, bceWithLogits). */
   accuracy?: number;
+  /** Validation loss, with validation data. */
   valLoss?: number;
+  /** Validation accuracy, with validation data and a classification loss. */
   valAccuracy?: number;
 }
 

@@ -13,6 +13,10 @@ import { Linear, type LinearOptions } from '../nn/linear.js';
 /** The layers a Sequential accepts. */
 export type Layer = Embedding | Linear | RNN | LSTM | GRU | Dropout | ReLU | Tanh | Sigmoid | LogSoftmax | LastStep;
 
+/**
+ * One layer of a SequentialConfig: `type` is the layer's class name, and the rest its constructor options
+ * (`{ type: 'LSTM', inputSize: 16, hiddenSize: 32, batchFirst: true }`); Dropout keeps its `p`.
+ */
 export type LayerConfig =
   | ({ type: 'Embedding' } & EmbeddingOptions)
   | ({ type: 'Linear' } & Required<LinearOptions>)
@@ -24,8 +28,11 @@ export type LayerConfig =
 
 /** The JSON-able description save() writes; Sequential.load() rebuilds the layers from it. */
 export interface SequentialConfig {
+  /** Marks the object as a looptree Sequential config. */
   format: 'looptree.Sequential';
+  /** Version of this format. */
   version: 1;
+  /** The layers, in order. */
   layers: LayerConfig[];
 }
 

@@ -39,11 +39,17 @@ export type LossName = 'crossEntropy' | 'nllLoss' | 'mse' | 'bceWithLogits';
  */
 export type LossFunction = (output: Tensor, target: Tensor) => LossResult;
 
-/** The optimizer compile() creates over the model's parameters, with PyTorch's update rules. */
+/**
+ * The optimizer compile() creates over the model's parameters, with PyTorch's update rules: `{ type: 'sgd' }`,
+ * `{ type: 'adam' }` or `{ type: 'adamw' }` with that optimizer's options (SGDOptions, AdamOptions) beside `type`.
+ */
 export type OptimizerConfig = ({ type: 'sgd' } & SGDOptions) | ({ type: 'adam' } & AdamOptions) | ({ type: 'adamw' } & AdamOptions);
 
+/** Options of `Sequential.compile`, like Keras' `model.compile(loss, optimizer)`; `metrics` is rejected (accuracy is reported for the classification losses). */
 export interface CompileOptions {
+  /** A built-in loss by name, or a function (output, target) → { loss, grad }. */
   loss: LossName | LossFunction;
+  /** The optimizer to create over the model's parameters. */
   optimizer: OptimizerConfig;
   /** Clip the total L2 norm of all gradients to this before each step (clipGradNorm); none by default. */
   clipGradNorm?: number;
@@ -54,6 +60,7 @@ export interface CompileOptions {
 /** Samples: any TensorLike (a Tensor, `{ shape, data }`, nested arrays); the first axis is the sample axis N. */
 export type Samples = TensorLike;
 
+/** Options of `Sequential.predict` and `evaluate` (and fit's, which extend them). */
 export interface PredictOptions {
   /** Samples per forward, default 32. */
   batchSize?: number;
@@ -61,7 +68,9 @@ export interface PredictOptions {
   lengths?: ArrayLike<number>;
 }
 
+/** What `Sequential.save()` returns and `Sequential.load()` takes. */
 export interface SavedSequential {
+  /** The layer configuration (JSON-able). */
   config: SequentialConfig;
   /** safetensors (F32) with PyTorch nn.Sequential keys `0.weight`, `1.weight_ih_l0`, …; the config is in its metadata too. */
   weights: Uint8Array;
@@ -100,6 +109,7 @@ interface Compiled {
  * const history = model.fit(ids, labels, { lengths, epochs: 5, batchSize: 32, validationSplit: 0.1 });
  */
 export class Sequential extends Container {
+  /** The layers, in order (owned by the model). */
   readonly layers: readonly Layer[];
   private readonly stages: readonly Stage[];
   private readonly recurrentLayers: readonly RecurrentModule[];
@@ -109,6 +119,12 @@ export class Sequential extends Container {
   /** A fit loop is running (fitAsync() between its steps). */
   private fitting = false;
 
+  /**
+   * Stacks `layers` (like keras.Sequential, or torch.nn.Sequential plus a Keras training loop). Throws ArgumentError
+   * for an empty array, a layer of an unknown type or given twice, a recurrent layer without batchFirst or after
+   * LastStep, or an Embedding that is not first; ShapeError when a layer's input width does not match the
+   * previous layer's output.
+   */
   constructor(layers: readonly Layer[]) {
     super();
     if (!Array.isArray(layers) || layers.length === 0) {
@@ -156,7 +172,12 @@ export class Sequential extends Container {
     this.perStepOutput = this.recurrentLayers.length > 0 && !reducedBy;
   }
 
-  /** Sets the loss, creates the optimizer over parameters() and sets gradient clipping. Needed by fit and evaluate. */
+  /**
+   * Sets the loss, creates the optimizer over parameters() and sets gradient clipping (like Keras' `compile`).
+   * Needed by fit and evaluate; compiling again replaces the optimizer (and its state). Throws ArgumentError for an
+   * unknown loss or optimizer, an invalid or unknown option, ignoreIndex with a loss other than crossEntropy /
+   * nllLoss, or while the model is training.
+   */
   compile(options: CompileOptions): void {
     this.checkAlive();
     const where = 'Sequential.compile';
@@ -191,7 +212,9 @@ export class Sequential extends Container {
 
   /**
    * Trains on x [N, ...] and targets y [N, ...] (class ids for crossEntropy/nllLoss, shaped like the output
-   * without its class axis; values shaped like the output for mse/bceWithLogits). Returns per-epoch metrics.
+   * without its class axis; values shaped like the output for mse/bceWithLogits). Returns per-epoch metrics
+   * (like Keras' `model.fit`). Throws ArgumentError before compile(), while already training, or for an invalid
+   * or unknown option; ShapeError when x, y or lengths do not fit the model or each other.
    */
   fit(x: Samples, y: Samples, options?: FitOptions): History {
     const where = 'Sequential.fit';
@@ -243,7 +266,11 @@ export class Sequential extends Container {
     if (this.fitting) throw new ArgumentError(`${where}: the model is training (in fit(), or in a fitAsync() that has not settled); wait for it to finish`);
   }
 
-  /** Loss (and accuracy for crossEntropy, nllLoss, bceWithLogits) over all samples, in inference mode. */
+  /**
+   * Loss (and accuracy for crossEntropy, nllLoss, bceWithLogits) over all samples, in inference mode, as
+   * `{ loss, accuracy? }` (like Keras' `model.evaluate`). Throws ArgumentError before compile() or for an
+   * unknown option, ShapeError when x, y or lengths do not fit.
+   */
   evaluate(x: Samples, y: Samples, options: PredictOptions = {}): { loss: number; accuracy?: number } {
     this.checkAlive();
     const where = 'Sequential.evaluate';
@@ -254,7 +281,11 @@ export class Sequential extends Container {
     return this.evaluateDataset(this.dataset(x, y, options.lengths, where), batchSize, where);
   }
 
-  /** The outputs for x [N, ...] in inference mode: [N, C], or [N, T, C] per step (padded steps not zeroed). */
+  /**
+   * The outputs for x [N, ...] in inference mode: [N, C], or [N, T, C] per step (padded steps not zeroed), like
+   * Keras' `model.predict`. Needs no compile(). Throws ArgumentError for an unknown option, ShapeError when x or
+   * lengths do not fit the model.
+   */
   predict(x: Samples, options: PredictOptions = {}): Tensor {
     this.checkAlive();
     const where = 'Sequential.predict';
@@ -276,7 +307,8 @@ export class Sequential extends Container {
 
   /**
    * One inference pass over a batch, starting each recurrent layer from `state` (zeros when absent) and
-   * returning the state it ends in — for generation step by step or streaming long inputs in pieces.
+   * returning the state it ends in — for generation step by step or streaming long inputs in pieces. Returns
+   * `{ output, state }`: the output as predict() gives it, and one RecurrentState per recurrent layer, in order.
    * @example let state; for (const id of prompt) ({ state } = model.forward(tensor([id], [1, 1]), { state }));
    */
   forward(x: Samples, options: { lengths?: ArrayLike<number>; state?: readonly RecurrentState[] } = {}): { output: Tensor; state: RecurrentState[] } {
@@ -312,7 +344,11 @@ export class Sequential extends Container {
     return { config, weights: serializeSafetensors(dict, { [CONFIG_METADATA_KEY]: JSON.stringify(config) }) };
   }
 
-  /** Rebuilds a saved model: `{ config, weights }` from save(), or `{ weights }` alone (the config is read from its metadata). */
+  /**
+   * Rebuilds a saved model: `{ config, weights }` from save(), or `{ weights }` alone (the config is read from its
+   * metadata). Throws SafetensorsError for bytes that are not safetensors, ArgumentError for an invalid config,
+   * StateDictError when the weights do not match the layers.
+   */
   static load(saved: { config?: SequentialConfig; weights: Uint8Array }): Sequential {
     const where = 'Sequential.load';
     if (saved === null || typeof saved !== 'object') throw new ArgumentError(`${where}: expected { config?, weights }, got ${describe(saved)}`);

@@ -1,8 +1,9 @@
 // Test helper of test/runtimes and test/packaging: their optional dependencies (installed by `npm ci --prefix test/runtimes` and `npm ci --prefix test/packaging`), a static file server and a headless Chromium session for the browser, and the fixture case every runtime runs.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -159,4 +160,22 @@ export function expectProbeMatchesTorch(where: string, result: ProbeResult, simd
   expectClose(`${where}: h_n`, result.h, fixture.outputs.h_n, fixture.tolerance);
   expectClose(`${where}: c_n`, result.c, fixture.outputs.c_n, fixture.tolerance);
   expect(result.disposedError, `${where}: forward after dispose()`).toBe('DisposedError');
+}
+
+/**
+ * A consumer project as `npm install looptree` leaves it, in a new temporary folder: node_modules/looptree holds what the
+ * package publishes (package.json and the built dist/), and `files` ({ path in the project: path in the repository }, a
+ * file or a folder) are copied beside it. Returns the folder; the caller removes it.
+ */
+export function installedProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'looptree-consumer-'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { looptree: '*' } }));
+  const installed = path.join(dir, 'node_modules/looptree');
+  mkdirSync(installed, { recursive: true });
+  cpSync(path.join(REPO_DIR, 'package.json'), path.join(installed, 'package.json'));
+  cpSync(path.join(REPO_DIR, 'dist'), path.join(installed, 'dist'), { recursive: true });
+  for (const [destination, source] of Object.entries(files)) {
+    cpSync(path.join(REPO_DIR, source), path.join(dir, destination), { recursive: true });
+  }
+  return dir;
 }

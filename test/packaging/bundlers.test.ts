@@ -64,20 +64,26 @@ describe('Node consumers, in a child process', () => {
   // init()'s choice in a plain `node`: relaxed SIMD where it validates the relaxed build (Node 22), baseline otherwise.
   const simd = WebAssembly.validate(readFileSync(path.join(REPO_DIR, 'dist/looptree-relaxed.wasm'))) ? 'relaxed' : 'baseline';
 
-  /** Runs apps/<app> in `project` and checks its result against PyTorch and the file `looptree` resolved to. */
+  /**
+   * Runs apps/<app> in `project` and checks its results (through looptree and looptree/infer) against PyTorch and the
+   * files `looptree` and `looptree/infer` resolved to (`entry` and its infer sibling).
+   */
   async function expectNodeApp(where: string, project: string, app: 'node.mjs' | 'node.cjs', entry: string): Promise<void> {
     copyInto(project, { [app]: path.join(APPS, app), 'probe.mjs': PROBE });
     const { stdout } = await run(process.execPath, [app, ...FIXTURE], { cwd: project, env: userEnv, timeout: 60_000 });
-    const output: { entry: string; result: ProbeResult } = JSON.parse(stdout);
+    const output: { entry: string; inferEntry: string; result: ProbeResult; inferResult: ProbeResult } = JSON.parse(stdout);
     expect(output.entry, `${where}: the file 'looptree' resolves to`).toMatch(new RegExp(`/node_modules/looptree/${entry}$`));
+    const inferEntry = entry.replace('index', 'infer');
+    expect(output.inferEntry, `${where}: the file 'looptree/infer' resolves to`).toMatch(new RegExp(`/node_modules/looptree/${inferEntry}$`));
     expectProbeMatchesTorch(where, output.result, simd);
+    expectProbeMatchesTorch(`${where}, looptree/infer`, output.inferResult, simd);
   }
 
-  it("ES module: import { init, LSTM } from 'looptree'", async () => {
+  it("ES module: import { init, LSTM } from 'looptree' and * from 'looptree/infer'", async () => {
     await expectNodeApp('Node ESM', await tarballProject('node-esm'), 'node.mjs', 'dist/index.js');
   }, 60_000);
 
-  it("CommonJS: require('looptree')", async () => {
+  it("CommonJS: require('looptree') and require('looptree/infer')", async () => {
     await expectNodeApp('Node CJS', await tarballProject('node-cjs', 'commonjs'), 'node.cjs', 'dist/index.cjs');
   }, 60_000);
 

@@ -10,7 +10,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerProject, packLibrary } from '../helpers/packaging.js';
 
-/** Uses every entry (the core, looptree/keras, looptree/onnx, a .wasm subpath) and the option and tensor types. */
+/** Uses every entry (the core, looptree/keras, looptree/onnx, a .wasm subpath; looptree/infer in INFER_CONSUMER) and the option and tensor types. */
 const CONSUMER = `
 import wasm from 'looptree/looptree-relaxed.wasm';
 import {
@@ -44,6 +44,35 @@ export async function train(): Promise<History> {
 }
 `;
 
+/** looptree/infer: what an edge function uses, typed from the inference-only entry. */
+const INFER_CONSUMER = `
+import {
+  init, initSync, backendInfo, tensor, LSTM, GRU, ChildSumTreeLSTM, Tree, parseSafetensors, StateDictError, LooptreeError,
+  type InitOptions, type Tensor, type TensorLike, type ForwardResult, type TreeForwardResult, type LoadReport,
+} from 'looptree/infer';
+import wasm from 'looptree/looptree-baseline.wasm';
+
+export async function answer(bytes: Uint8Array, input: TensorLike): Promise<{ output: Tensor; report: LoadReport; roots: number }> {
+  const options: InitOptions = { module: wasm };
+  initSync(options as InitOptions & { module: WebAssembly.Module });
+  await init();
+  const lstm = new LSTM({ inputSize: 4, hiddenSize: 8 });
+  let report: LoadReport;
+  try {
+    report = lstm.loadStateDict(parseSafetensors(bytes));
+  } catch (error) {
+    if (error instanceof StateDictError || error instanceof LooptreeError) throw new Error(error.code);
+    throw error;
+  }
+  const result: ForwardResult = lstm.forward(input);
+  new GRU({ inputSize: 2, hiddenSize: 2 }).stream({ batch: 1 }).step(tensor([[1, 2]], [1, 2]));
+  const tree = Tree.fromParents([-1, 0, 0]);
+  const trees: TreeForwardResult = new ChildSumTreeLSTM({ inputSize: 2, hiddenSize: 3 }).forward([tree], [[[1, 2], [3, 4], [5, 6]]]);
+  void backendInfo().simd;
+  return { output: result.output, report, roots: trees.h.length };
+}
+`;
+
 /** \`using\`, for the libs that have explicit resource management. */
 const DISPOSABLE_CONSUMER = `
 import { GRU } from 'looptree';
@@ -67,6 +96,7 @@ beforeAll(async () => {
   project = mkdtempSync(path.join(tmpdir(), 'looptree-types-'));
   await consumerProject(project, ['--offline', '--ignore-scripts', await packLibrary(project)]);
   writeFileSync(path.join(project, 'consumer.ts'), CONSUMER);
+  writeFileSync(path.join(project, 'infer.ts'), INFER_CONSUMER);
   writeFileSync(path.join(project, 'disposable.ts'), DISPOSABLE_CONSUMER);
 }, 60_000);
 
@@ -94,7 +124,7 @@ describe('the packed .d.ts compile in a consumer with skipLibCheck: false and st
   for (const [libName, lib] of Object.entries(LIBS)) {
     for (const [resolutionName, [moduleResolution, module]] of Object.entries(RESOLUTIONS)) {
       it(`lib ${libName}, moduleResolution ${resolutionName}`, () => {
-        const files = libName === 'ESNext' ? ['consumer.ts', 'disposable.ts'] : ['consumer.ts'];
+        const files = libName === 'ESNext' ? ['consumer.ts', 'infer.ts', 'disposable.ts'] : ['consumer.ts', 'infer.ts'];
         // skipDefaultLibCheck: TypeScript's own lib files are not ours to check (lib.dom alone takes seconds).
         const options: ts.CompilerOptions = {
           target: ts.ScriptTarget.ES2022, lib, module, moduleResolution, strict: true, skipLibCheck: false, skipDefaultLibCheck: true,

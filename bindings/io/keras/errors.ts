@@ -2,7 +2,7 @@
 
 import { LooptreeError } from '../../index.js';
 
-/** A TF.js layers model (model.json + weights) that is malformed or uses a layer, option or topology looptree does not run. */
+/** A TF.js layers model (model.json + weights) that is malformed or uses a layer, option or topology looptree does not run (code `'ERR_KERAS'`). */
 export class KerasError extends LooptreeError {
   constructor(message: string) {
     super('ERR_KERAS', message);

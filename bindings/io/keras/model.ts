@@ -19,7 +19,7 @@ export type ModelJson = string | object;
 export type ModelInput = Tensor | { readonly data: ArrayLike<number>; readonly shape: readonly number[] } | NestedArray;
 
 /**
- * Loads a TF.js layers model (Keras): `model.json` (`format: "layers-model"`, as written by
+ * Loads a TF.js layers model (Keras), like TF.js' `tf.loadLayersModel` but synchronous from bytes you supply: `model.json` (`format: "layers-model"`, as written by
  * `tensorflowjs_converter` or `model.save()` in TF.js) and its weight shards, in the order of the
  * manifest's paths. Quantized weights (uint8, uint16, float16) are dequantized here. Throws KerasError
  * naming the layer, option and value for anything looptree does not run.
@@ -51,8 +51,12 @@ export function loadLayersModel(modelJson: ModelJson, weights: WeightsInput): Ke
   }
 }
 
-/** A loaded Keras model. Its recurrent layers are ordinary looptree modules (`layers`), owned by the model. */
+/**
+ * A loaded Keras model (what TF.js' `tf.loadLayersModel` gives, run on looptree). Its recurrent layers are
+ * ordinary looptree modules (`layers`), owned by the model.
+ */
 export class KerasModel {
+  /** The model's name in model.json. */
   readonly name: string;
   /** The recurrent layers as looptree RNN / LSTM / GRU modules (PyTorch parameter names), in order: stream, save or fine-tune them. */
   readonly layers: RecurrentModule[];
@@ -67,7 +71,9 @@ export class KerasModel {
   /**
    * Runs the model on a batch: x is [B, ...input shape] (token ids for a model that starts with Embedding).
    * Returns the output Tensor, or the list of outputs for a model with several (return_state, merge_mode null).
-   * Stateful recurrent layers continue from the state the previous call left (see resetStates()).
+   * Stateful recurrent layers continue from the state the previous call left (see resetStates()). Like Keras'
+   * `model.predict(x)`. Throws ShapeError when x does not match the model's input shape, ArgumentError for
+   * token ids out of range, DisposedError after dispose().
    */
   predict(x: ModelInput): Tensor | Tensor[] {
     if (this.disposed) throw new DisposedError('KerasModel');
@@ -124,6 +130,7 @@ export class KerasModel {
     this.disposed = true;
   }
 
+  /** Same as dispose(), for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

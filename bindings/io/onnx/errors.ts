@@ -2,7 +2,7 @@
 
 import { LooptreeError } from '../../index.js';
 
-/** A malformed ONNX model, or one using an operator, attribute, opset, data type or feature looptree does not run. */
+/** A malformed ONNX model, or one using an operator, attribute, opset, data type or feature looptree does not run (code `'ERR_ONNX'`). */
 export class OnnxError extends LooptreeError {
   /** The node's name (or `OpType #index` when unnamed), when the error concerns one node. */
   readonly node?: string;

@@ -7,14 +7,19 @@ import { castInto, dtypeOf, formatShape, sizeOf, type DType, type IntegerDType, 
 
 /** An integer or bool output of a model (bool as 0/1 bytes). int64 values are BigInts, as onnxruntime gives them. */
 export interface IntegerTensor {
+  /** The element type: 'int64', 'int32', 'int8', 'uint8' or 'bool'. */
   readonly dtype: IntegerDType;
+  /** The dimensions. */
   readonly shape: readonly number[];
+  /** The values, row-major: BigInt64Array for int64, Int32Array, Int8Array, Uint8Array (uint8 and bool). */
   readonly data: BigInt64Array | Int32Array | Int8Array | Uint8Array;
 }
 
 /** What run() accepts for a graph input: a Tensor, or typed data with a shape (integer inputs: Int32Array or BigInt64Array). */
 export interface TensorFeed {
+  /** The dimensions; checked against the input's declared shape. */
   readonly shape: readonly number[];
+  /** The values, row-major; converted to the input's declared type. */
   readonly data: Float32Array | Float64Array | Int32Array | BigInt64Array | Int8Array | Uint8Array | ArrayLike<number>;
   /** Only needed when the model does not declare the input's type and the data's array type does not tell it. */
   readonly dtype?: DType;

@@ -13,6 +13,7 @@ import type { RecurrentModule, Tensor } from '../../index.js';
 
 /** The ai.onnx opsets this importer implements (RNN, LSTM and GRU as defined from opset 7 through 22). */
 export const MIN_OPSET = 7;
+/** The newest ai.onnx opset this importer implements; a model importing a newer one throws OnnxError. */
 export const MAX_OPSET = 22;
 const RECURRENT = new Set(['RNN', 'LSTM', 'GRU']);
 /** Inputs of a recurrent node that are weights (W, R, B, P): constant in exported models. */

@@ -24,6 +24,7 @@ export type OnnxFeeds = Record<string, Tensor | TensorFeed>;
 export class OnnxModel {
   /** The graph inputs to feed (initializers are not listed). */
   readonly inputNames: readonly string[];
+  /** The graph outputs, the keys of what run() returns. */
   readonly outputNames: readonly string[];
   /** The ai.onnx opset the model imports. */
   readonly opset: number;
@@ -48,7 +49,11 @@ export class OnnxModel {
     return this.alive().layers();
   }
 
-  /** Runs the model: feeds by input name → outputs by output name (as onnxruntime's `session.run`). */
+  /**
+   * Runs the model: feeds by input name → outputs by output name (as onnxruntime's `session.run`). Rejects with
+   * OnnxError (naming the node and operator) for a missing, unknown or mistyped feed or what the graph cannot run,
+   * DisposedError after dispose().
+   */
   async run(feeds: OnnxFeeds): Promise<Record<string, OnnxOutput>> {
     return this.runSync(feeds);
   }
@@ -64,6 +69,7 @@ export class OnnxModel {
     this.graph = null;
   }
 
+  /** Same as dispose(), for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -75,8 +81,9 @@ export class OnnxModel {
 }
 
 /**
- * Loads an ONNX model from the bytes of a .onnx file (weights inside the file; call `init()` first).
- * Throws OnnxError (code 'ERR_ONNX') naming the node and operator for what it cannot run.
+ * Loads an ONNX model from the bytes of a .onnx file (weights inside the file; call `init()` first), like
+ * onnxruntime's `InferenceSession.create(bytes)` but synchronous. Throws OnnxError (code 'ERR_ONNX') naming the
+ * node and operator for what it cannot run, ArgumentError when `bytes` is not a Uint8Array or ArrayBuffer.
  * @example
  * const model = loadOnnx(readFileSync('classifier.onnx'));
  * const { logits } = await model.run({ ids: { data: BigInt64Array.from([1n, 5n, 9n]), shape: [1, 3] } });

@@ -33,6 +33,7 @@ export interface TreeClassifierForwardOptions extends Omit<TreeForwardOptions, '
 
 const CLASSIFIER_FORWARD_KEYS = optionKeys<TreeClassifierForwardOptions>({ train: true, labels: true });
 
+/** What TreeClassifier.forward returns: the tree model's states, per-node log-probabilities and (with labels) the loss. */
 export interface TreeClassifierResult extends TreeForwardResult {
   /** Per tree, log_softmax(W_cls h + b_cls) of every node: [n_b, C]. */
   logProbs: Tensor[];
@@ -60,16 +61,22 @@ interface PendingClassifierBackward {
  * const { loss } = model.forward([tree], [tokenIds], { labels: [labels], train: true }); model.backward();
  */
 export class TreeClassifier extends Container {
+  /** The tree model between the embedding and the classifier. */
   readonly model: TreeModelKind;
+  /** Width X of the word vectors (the tree model's input). */
   readonly inputSize: number;
+  /** Width H of the tree model's states. */
   readonly hiddenSize: number;
+  /** Rows V of the embedding: token ids are in 0 .. V − 1. */
   readonly vocabSize: number;
+  /** Classes C of the per-node classifier. */
   readonly numClasses: number;
   private readonly embedding: Embedding;
   private readonly tree: TreeModule;
   private readonly classifier: Linear;
   private pending: PendingClassifierBackward | null = null;
 
+  /** Builds and allocates the three parts (call `init()` first). Throws ArgumentError for an invalid or unknown option. */
   constructor(options: TreeClassifierOptions) {
     super();
     const checked = strictOptions(options, CLASSIFIER_KEYS, 'TreeClassifier');
@@ -89,7 +96,9 @@ export class TreeClassifier extends Container {
   /**
    * Runs every tree: one embedding lookup, one Wasm call for the tree model, one classifier GEMM. tokens:
    * per tree, the vocabulary index of every node's word (−1 for none). With labels it also returns the
-   * summed NLL; `{ train: true }` (labels required) keeps what backward() needs.
+   * summed NLL; `{ train: true }` (labels required) keeps what backward() needs. Throws ArgumentError for a
+   * token or label outside its range, `train` without labels, or an unknown option; ShapeError when tokens or
+   * labels do not hold one value per node of each tree; TreeError for a non-binary tree with BinaryTreeLSTM / TreeRNN.
    */
   forward(trees: readonly Tree[], tokens: readonly ArrayLike<number>[], options?: TreeClassifierForwardOptions): TreeClassifierResult {
     this.checkAlive();
@@ -158,7 +167,10 @@ export class TreeClassifier extends Container {
     return result;
   }
 
-  /** Backpropagates the loss of the last training forward; gradients accumulate into grads() as in PyTorch. */
+  /**
+   * Backpropagates the loss of the last training forward (like `loss.backward()`); gradients accumulate into
+   * grads() as in PyTorch. Throws ArgumentError without a pending training forward.
+   */
   backward(): void {
     this.checkAlive();
     const pending = this.pending;

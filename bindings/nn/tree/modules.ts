@@ -11,6 +11,7 @@ import { Tensor, toTensor, type TensorLike } from '../../tensor.js';
 import { buildSchedule, type Schedule } from './schedule.js';
 import { Tree, TreeError } from './structure.js';
 
+/** The tree models by class name (TreeClassifier's `model` option). */
 export type TreeModelKind = 'TreeRNN' | 'ChildSumTreeLSTM' | 'BinaryTreeLSTM';
 
 const MODEL_CODE: Record<TreeModelKind, TreeModel> = { TreeRNN: TreeModel.TREE_RNN, ChildSumTreeLSTM: TreeModel.CHILD_SUM, BinaryTreeLSTM: TreeModel.BINARY };
@@ -133,6 +134,7 @@ export interface TreeModuleOptions {
 
 const TREE_MODULE_KEYS = optionKeys<TreeModuleOptions>({ inputSize: true, hiddenSize: true });
 
+/** Options of a tree module's `forward(trees, x, options)`; an unknown key throws ArgumentError. */
 export interface TreeForwardOptions {
   /** Keep what backward() needs (default false). */
   train?: boolean;
@@ -147,6 +149,7 @@ const TREE_FORWARD_KEYS = optionKeys<TreeForwardOptions>({ train: true, output: 
 
 /** Gradients of the loss with respect to forward()'s results: one [n_b, H] tensor per tree. */
 export interface TreeBackwardGradients {
+  /** dLoss/dh per tree, shaped like forward()'s `h`. */
   h: readonly TensorLike[];
   /** The Tree-LSTMs' c; zeros when absent. */
   c?: readonly TensorLike[];
@@ -154,6 +157,7 @@ export interface TreeBackwardGradients {
 
 const TREE_BACKWARD_KEYS = optionKeys<TreeBackwardGradients>({ h: true, c: true });
 
+/** What a tree module's forward returns (n_b = nodes of tree b, H = hiddenSize). */
 export interface TreeForwardResult {
   /** Per tree, h of every node: [n_b, H] in that tree's node order (output 'roots': [1, H], the root's). */
   h: Tensor[];
@@ -190,7 +194,9 @@ interface PendingBackward {
  * trees in one Wasm call; backward() takes the gradients of every node's h (and c) back in another.
  */
 export abstract class TreeModule extends ParameterizedModule {
+  /** Features of each node's input x (X). */
   readonly inputSize: number;
+  /** Features of h (and c) (H). */
   readonly hiddenSize: number;
   private readonly spec: ModelSpec;
   /** Plan slots of the packed weights and biases. */
@@ -278,7 +284,9 @@ export abstract class TreeModule extends ParameterizedModule {
 
   /**
    * Runs every tree (merged, level by level, in one Wasm call). x: one [n_b, X] tensor per tree, rows in
-   * that tree's node order. With `{ train: true }` it keeps what backward() needs.
+   * that tree's node order. With `{ train: true }` it keeps what backward() needs. Throws ArgumentError when
+   * `trees` is not a non-empty array of Trees or for an unknown option, TreeError for a node with other than 0
+   * or 2 children in the binary models, ShapeError when x is not one [n_b, X] tensor per tree.
    */
   forward(trees: readonly Tree[], x: readonly TensorLike[], options?: TreeForwardOptions): TreeForwardResult {
     this.checkAlive();
@@ -352,7 +360,8 @@ export abstract class TreeModule extends ParameterizedModule {
   /**
    * Backpropagates dLoss/dh (and, for the LSTMs, dLoss/dc; zeros when absent) of every node, one [n_b, H]
    * tensor per tree, through the last training forward, in one Wasm call. Gradients accumulate into
-   * grads() as in PyTorch; returns dLoss/dx per tree. Each backward uses up its forward.
+   * grads() as in PyTorch; returns `{ x }`, dLoss/dx per tree ([n_b, X] each). Each backward uses up its forward. Throws ArgumentError
+   * without a pending training forward (or `c` for TreeRNN), ShapeError for gradients of other shapes.
    */
   backward(gradients: TreeBackwardGradients): { x: Tensor[] } {
     this.checkAlive();
@@ -420,6 +429,7 @@ export abstract class TreeModule extends ParameterizedModule {
  * @example const rnn = new TreeRNN({ inputSize: 50, hiddenSize: 64 }); const { h } = rnn.forward([tree], [x]);
  */
 export class TreeRNN extends TreeModule {
+  /** Allocates the parameters (call `init()` first). Throws ArgumentError for an invalid or unknown option. */
   constructor(options: TreeModuleOptions) {
     super('TreeRNN', options);
   }
@@ -433,6 +443,7 @@ export class TreeRNN extends TreeModule {
  * @example const lstm = new ChildSumTreeLSTM({ inputSize: 64, hiddenSize: 128 }); const { h, c } = lstm.forward(trees, xs);
  */
 export class ChildSumTreeLSTM extends TreeModule {
+  /** Allocates the parameters (call `init()` first). Throws ArgumentError for an invalid or unknown option. */
   constructor(options: TreeModuleOptions) {
     super('ChildSumTreeLSTM', options);
   }
@@ -447,6 +458,7 @@ export class ChildSumTreeLSTM extends TreeModule {
  * @example const lstm = new BinaryTreeLSTM({ inputSize: 300, hiddenSize: 150 });
  */
 export class BinaryTreeLSTM extends TreeModule {
+  /** Allocates the parameters (call `init()` first). Throws ArgumentError for an invalid or unknown option. */
   constructor(options: TreeModuleOptions) {
     super('BinaryTreeLSTM', options);
   }

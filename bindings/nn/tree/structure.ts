@@ -4,15 +4,17 @@
 import { ArgumentError, LooptreeError } from '../../errors.js';
 import { describe } from '../../options.js';
 
-/** A tree's structure is invalid (`node` names the offending node), or a model cannot take it. */
+/** A tree's structure is invalid (`node` names the offending node), or a model cannot take it (code `'ERR_TREE'`). */
 export class TreeError extends LooptreeError {
+  /** @param node The offending node's index, when there is one. */
   constructor(message: string, readonly node?: number) {
     super('ERR_TREE', message);
   }
 }
 
-/** An s-expression could not be parsed; `position` is the 0-based character offset of the problem. */
+/** An s-expression could not be parsed; `position` is the 0-based character offset of the problem (code `'ERR_TREE_PARSE'`). */
 export class TreeParseError extends LooptreeError {
+  /** @param position The 0-based character offset of the problem in the parsed text. */
   constructor(message: string, readonly position: number) {
     super('ERR_TREE_PARSE', message);
   }
@@ -102,12 +104,12 @@ export class Tree {
     return new Tree({ parentOf, root, childStart, childList, heights, nonBinaryNode });
   }
 
-  /** The parent of `node`, −1 for the root. */
+  /** The parent of `node`, −1 for the root. Throws ArgumentError for a node that is not an integer in 0 .. size − 1. */
   parent(node: number): number {
     return treeArrays(this).parentOf[this.checkNode(node)];
   }
 
-  /** The children of `node`, ascending. */
+  /** The children of `node`, ascending. Throws ArgumentError for a node that is not an integer in 0 .. size − 1. */
   children(node: number): number[] {
     this.checkNode(node);
     const { childList, childStart } = treeArrays(this);
@@ -188,6 +190,7 @@ function cycleFrom(parentOf: Int32Array, start: number): number[] {
 
 /** A tree with per-node labels and words (nodes in pre-order: the root is 0, children follow their parent). */
 export interface ParsedTree {
+  /** The structure. */
   tree: Tree;
   /** Each node's integer label, −1 where the JSON form gives none. */
   labels: Int32Array;
@@ -197,8 +200,11 @@ export interface ParsedTree {
 
 /** The nested JSON form of a labelled tree: a leaf has `word`, an internal node `children`. */
 export interface TreeJSON {
+  /** The node's integer label (e.g. an SST sentiment class 0–4); absent when unlabelled. */
   label?: number;
+  /** A leaf's word. */
   word?: string;
+  /** An internal node's subtrees, in order. */
   children?: TreeJSON[];
 }
 

@@ -5,6 +5,7 @@ import { ArgumentError } from '../../errors.js';
 import { describe, optionKeys, positiveInteger, strictOptions } from '../../options.js';
 import { Tree, type ParsedTree } from './structure.js';
 
+/** Options of `buildVocab`; an unknown key throws ArgumentError. */
 export interface VocabOptions {
   /** Words that take the first ids, in this order, whatever their counts; default ['<unk>']. */
   specials?: readonly string[];
@@ -18,6 +19,7 @@ const UNKNOWN = '<unk>';
 /** A sentence: a string of words separated by spaces, its words, or a parsed tree (its leaves' words). */
 export type Sentence = string | ArrayLike<string | null> | ParsedTree;
 
+/** A word ↔ id mapping built by `buildVocab` (like torchtext's Vocab). */
 export interface Vocab {
   /** Every word at its id: `words[id]`. */
   readonly words: readonly string[];
