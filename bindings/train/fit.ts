@@ -78,6 +78,7 @@ export interface FitOptions extends PredictOptions {
   onNonFinite?: NonFinitePolicy;
 }
 
+/** What fit does on a NaN or ±Infinity in training: see FitOptions.onNonFinite. */
 export type NonFinitePolicy = 'throw' | 'ignore';
 
 /** Options of `Sequential.fitAsync`: fit's, plus how often to let the event loop run. */
