@@ -140,11 +140,15 @@ beforeAll(async () => {
   heapAtStart = backendInfo().heapBytes;
 });
 
+/** The per-parser table (printed by the last test: vitest shows a test's output, not a hook's). */
+function printTable(): void {
+  const rows = Object.entries(tallies).map(([parser, t]) => `${parser.padEnd(22)} inputs ${String(t.inputs).padStart(6)}  typed errors ${String(t.typed).padStart(6)}  accepted ${String(t.accepted).padStart(6)}  slowest ${t.slowest.toFixed(1)} ms`);
+  console.log(`fuzzing (${process.env.LOOPTREE_SIMD} build), Wasm heap ${heapAtStart} B before, ${backendInfo().heapBytes} B after:\n${rows.join('\n')}`);
+}
+
 afterAll(() => {
   sentinel.check();
   sentinel.dispose();
-  const rows = Object.entries(tallies).map(([parser, t]) => `${parser.padEnd(22)} inputs ${String(t.inputs).padStart(6)}  typed errors ${String(t.typed).padStart(6)}  accepted ${String(t.accepted).padStart(6)}  slowest ${t.slowest.toFixed(1)} ms`);
-  console.log(`fuzzing (${process.env.LOOPTREE_SIMD} build), Wasm heap ${heapAtStart} B before, ${backendInfo().heapBytes} B after (sentinel disposed):\n${rows.join('\n')}`);
 });
 
 describe(`fuzzing the parsers (${process.env.LOOPTREE_SIMD} build)`, () => {
@@ -316,5 +320,6 @@ describe(`fuzzing constructor and forward arguments (${process.env.LOOPTREE_SIMD
     expect(constructed.reduce((sum, [, t]) => sum + t.typed, 0)).toBeGreaterThan(PER_PARSER / 4);
     expect(backendInfo().heapBytes).toBe(heapAtStart);
     sentinel.check();
+    printTable();
   }, 600_000);
 });
