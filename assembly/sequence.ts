@@ -40,6 +40,21 @@ import { barrier, rowsStart, threadCount, threadIndex } from './threads';
   return align16(<usize>count << 2);
 }
 
+// Byte counts the bindings ask for (rnnScratchBytes, rnnTapeBytes, rnnBackwardScratchBytes) are computed in u64 and
+// returned as f64, exact: in 32 bits, T·B·G·H·4 past 2³² would wrap to a small size that the call then overruns.
+// The bindings refuse any block past 1 GiB before the call, so once a call runs every offset carved in usize
+// below is under 2³⁰ and the i32 products of sizes cannot wrap.
+
+/** Bytes of `count` floats, 16-byte aligned, in 64 bits. */
+@inline function floatBytes(count: u64): u64 {
+  return (count * 4 + 15) & ~<u64>15;
+}
+
+/** packedSize(n, k) in 64 bits: ceil(n / NR)·NR·k floats. */
+@inline function packedCount(n: i32, k: u64): u64 {
+  return <u64>((n + NR - 1) / NR) * NR * k;
+}
+
 // The structs below are module-level singletons refilled per call (kernels are never re-entrant), so
 // no call allocates.
 
@@ -61,6 +76,8 @@ class Shape {
   @inline get lstm(): bool { return this.cell == Cell.LSTM; }
   @inline get gru(): bool { return this.cell == Cell.GRU; }
   @inline get rows(): i32 { return this.T * this.B; }
+  /** T·B in 64 bits, for byte counts. */
+  @inline get rows64(): u64 { return <u64>this.T * <u64>this.B; }
   @inline inputSize(layer: i32): i32 { return layer == 0 ? this.I : this.D * this.P; }
 }
 
@@ -69,16 +86,21 @@ class Shape {
 // (activated), hPrev [T, B, P] (the state each step started from); LSTM: cPrev and cNew [T, B, H], and
 // with projection hRaw [T, B, H] (o ⊙ tanh c before W_hr); GRU: hn [T, B, H] (W_hn h + b_hn).
 
-@inline function entryTapeBytes(s: Shape): usize {
-  const n = s.rows;
-  let bytes = floats(n * s.G * s.H) + floats(n * s.P);
-  if (s.lstm) bytes += 2 * floats(n * s.H) + (s.projected ? floats(n * s.H) : 0);
-  if (s.gru) bytes += floats(n * s.H);
+@inline function entryTapeBytes(s: Shape): u64 {
+  const n = s.rows64;
+  let bytes = floatBytes(n * s.G * s.H) + floatBytes(n * s.P);
+  if (s.lstm) bytes += 2 * floatBytes(n * s.H) + (s.projected ? floatBytes(n * s.H) : 0);
+  if (s.gru) bytes += floatBytes(n * s.H);
   return bytes;
 }
 
+/** Offset of a layer's output on the tape (u64: rnnTapeBytes asks it for layer L). */
+@inline function layerOutputOffset(s: Shape, layer: i32): u64 {
+  return floatBytes(s.rows64 * s.I) + <u64>layer * floatBytes(s.rows64 * s.D * s.P);
+}
+
 @inline function layerOutputOnTape(tape: usize, s: Shape, layer: i32): usize {
-  return tape + floats(s.rows * s.I) + <usize>layer * floats(s.rows * s.D * s.P);
+  return tape + <usize>layerOutputOffset(s, layer);
 }
 
 /** Saved buffers of one (layer, direction). */
@@ -86,7 +108,7 @@ class EntryTape {
   gates: usize = 0; hPrev: usize = 0; cPrev: usize = 0; cNew: usize = 0; hRaw: usize = 0; hn: usize = 0;
   locate(tape: usize, s: Shape, entry: i32): EntryTape {
     const n = s.rows;
-    let at = layerOutputOnTape(tape, s, s.L) + <usize>entry * entryTapeBytes(s);
+    let at = layerOutputOnTape(tape, s, s.L) + <usize>(<u64>entry * entryTapeBytes(s));
     this.gates = at; at += floats(n * s.G * s.H);
     this.hPrev = at; at += floats(n * s.P);
     this.cPrev = 0; this.cNew = 0; this.hRaw = 0; this.hn = 0;
@@ -101,24 +123,25 @@ class EntryTape {
 }
 
 /** Bytes of tape a training forward of this plan writes. */
-export function rnnTapeBytes(plan: usize): usize {
+export function rnnTapeBytes(plan: usize): f64 {
   const s = shape.read(plan);
-  return layerOutputOnTape(0, s, s.L) + <usize>(s.L * s.D) * entryTapeBytes(s);
+  return <f64>(layerOutputOffset(s, s.L) + <u64>(s.L * s.D) * entryTapeBytes(s));
 }
 
 /** Bytes of scratch `rnnForward` needs for this plan. */
-export function rnnScratchBytes(plan: usize): usize {
+export function rnnScratchBytes(plan: usize): f64 {
   const s = shape.read(plan);
-  const n = s.rows;
-  const timeMajorInput = s.batchFirst ? floats(n * s.I) : 0;
+  const n = s.rows64;
+  const timeMajorInput = s.batchFirst ? floatBytes(n * s.I) : 0;
   // The threads builds keep one set of a direction's buffers per direction: both may run at once.
-  const directionCopies = ASC_FEATURE_THREADS ? s.D : 1;
-  return timeMajorInput + 2 * floats(n * s.D * s.P) + <usize>directionCopies * forwardDirectionScratchBytes(s);
+  const directionCopies = ASC_FEATURE_THREADS ? <u64>s.D : 1;
+  return <f64>(timeMajorInput + 2 * floatBytes(n * s.D * s.P) + directionCopies * forwardDirectionScratchBytes(s));
 }
 
 /** Scratch of one direction's run in rnnForward: its gates [T·B, G·H], hidden gates, raw hidden and projected rows, step lengths. */
-@inline function forwardDirectionScratchBytes(s: Shape): usize {
-  return floats(s.rows * s.G * s.H) + floats(s.B * s.G * s.H) + floats(s.B * s.H) + floats(s.B * s.P) + floats(s.B);
+@inline function forwardDirectionScratchBytes(s: Shape): u64 {
+  const B = <u64>s.B;
+  return floatBytes(s.rows64 * s.G * s.H) + floatBytes(B * s.G * s.H) + floatBytes(B * s.H) + floatBytes(B * s.P) + floatBytes(B);
 }
 
 /** dst [b, a, width] = src [a, b, width]: swaps the first two axes. */
@@ -223,7 +246,7 @@ export function rnnForward(plan: usize): void {
   const member = threadIndex / groups;
   const firstRow = rowsStart(s.rows, member, members, ROW_ALIGN), endRow = rowsStart(s.rows, member + 1, members, ROW_ALIGN);
   const first = rowsStart(B, member, members, ROW_ALIGN), count = rowsStart(B, member + 1, members, ROW_ALIGN) - first;
-  const scratch = directionScratch + (groups == 2 ? <usize>group * forwardDirectionScratchBytes(s) : 0);
+  const scratch = directionScratch + (groups == 2 ? <usize>group * <usize>forwardDirectionScratchBytes(s) : 0);
   const scratchGates = scratch;
   const hiddenGates = scratchGates + floats(s.rows * GH);
   const scratchRawHidden = hiddenGates + floats(B * GH);
@@ -331,27 +354,29 @@ class BackwardScratch {
   dResetHidden: usize = 0;      // GRU reset-before: [B, H] d(r ⊙ h)
   dCandidate: usize = 0;        // GRU reset-before: [B, H] da, the n pre-activation's gradient, gathered for the GEMM
   stepLengths: usize = 0;       // [B] i32: a masked plan's activity at the current step
-  bytes: usize = 0;
+  bytes: u64 = 0;
+  /** Carves from `base`, counting in u64 (rnnBackwardScratchBytes carves from 0 to learn the size). */
   carve(base: usize, s: Shape): BackwardScratch {
-    const n = s.rows, GH = s.G * s.H, widest = max(s.I, s.D * s.P);
-    let at = base;
-    this.gradOutput = at; at += floats(n * s.D * s.P);
-    this.gradInput = at; at += floats(n * widest);
-    this.dGates = at; at += floats(n * GH);
+    const n = s.rows64, B = <u64>s.B, GH = s.G * s.H, widest = max(s.I, s.D * s.P);
+    let at = <u64>base;
+    this.gradOutput = <usize>at; at += floatBytes(n * s.D * s.P);
+    this.gradInput = <usize>at; at += floatBytes(n * widest);
+    this.dGates = <usize>at; at += floatBytes(n * GH);
     this.dHiddenGates = this.dGates;
-    if (s.gru) { this.dHiddenGates = at; at += floats(n * GH); }
-    this.transposed = at; at += floats(n * max(GH, s.P));
-    this.packedRows = at; at += floats(packedSize(max(widest, s.H), n));
-    this.packedWeight = at; at += max(floats(packedSize(widest, GH)), floats(packedSize(s.P, GH)) + floats(packedSize(s.H, s.P)));
-    this.dProjected = at; if (s.projected) at += floats(n * s.P);
-    this.dh = at; at += floats(s.B * s.P);
-    this.dhPrev = at; at += floats(s.B * s.P);
-    this.dc = at; at += floats(s.B * s.H);
-    this.dhRaw = at; at += floats(s.B * s.H);
-    this.packedResetWeight = at; if (s.resetBefore) at += floats(packedSize(s.P, s.H));
-    this.dResetHidden = at; if (s.resetBefore) at += floats(s.B * s.H);
-    this.dCandidate = at; if (s.resetBefore) at += floats(s.B * s.H);
-    this.stepLengths = at; at += floats(s.B);
+    if (s.gru) { this.dHiddenGates = <usize>at; at += floatBytes(n * GH); }
+    this.transposed = <usize>at; at += floatBytes(n * max(GH, s.P));
+    this.packedRows = <usize>at; at += floatBytes(packedCount(max(widest, s.H), n));
+    this.packedWeight = <usize>at;
+    at += max(floatBytes(packedCount(widest, GH)), floatBytes(packedCount(s.P, GH)) + floatBytes(packedCount(s.H, s.P)));
+    this.dProjected = <usize>at; if (s.projected) at += floatBytes(n * s.P);
+    this.dh = <usize>at; at += floatBytes(B * s.P);
+    this.dhPrev = <usize>at; at += floatBytes(B * s.P);
+    this.dc = <usize>at; at += floatBytes(B * s.H);
+    this.dhRaw = <usize>at; at += floatBytes(B * s.H);
+    this.packedResetWeight = <usize>at; if (s.resetBefore) at += floatBytes(packedCount(s.P, s.H));
+    this.dResetHidden = <usize>at; if (s.resetBefore) at += floatBytes(B * s.H);
+    this.dCandidate = <usize>at; if (s.resetBefore) at += floatBytes(B * s.H);
+    this.stepLengths = <usize>at; at += floatBytes(B);
     this.bytes = at - base;
     return this;
   }
@@ -376,8 +401,8 @@ export function placeSequenceScratch(at: usize, place: bool): usize {
 }
 
 /** Bytes of scratch `rnnBackward` needs for this plan. */
-export function rnnBackwardScratchBytes(plan: usize): usize {
-  return backwardScratch.carve(0, shape.read(plan)).bytes;
+export function rnnBackwardScratchBytes(plan: usize): f64 {
+  return <f64>backwardScratch.carve(0, shape.read(plan)).bytes;
 }
 
 /**

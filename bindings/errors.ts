@@ -50,16 +50,29 @@ export class SafetensorsError extends LooptreeError {
 }
 
 /**
- * Wasm linear memory cannot hold an allocation (`requestedBytes`); nothing was written, other models are untouched
- * (code `'ERR_OUT_OF_MEMORY'`). Free models you no longer need with `dispose()`, or use smaller batches.
+ * Wasm linear memory cannot hold an allocation of `requestedBytes` (code `'ERR_OUT_OF_MEMORY'`); nothing was written,
+ * other models are untouched and the allocator is as it was. Free models you no longer need with `dispose()`, or use
+ * smaller batches.
  */
 export class OutOfMemoryError extends LooptreeError {
   /**
    * @param requestedBytes The size of the allocation that failed, in bytes.
    * @param memoryBytes The size of Wasm linear memory when it failed, in bytes (at most 4 GiB).
+   * @param reason Which limit was hit: one block holds at most 1 GiB − 64 KiB; all of memory at most 4 GiB, or less
+   *   where the engine refuses to grow it.
    */
-  constructor(readonly requestedBytes: number, readonly memoryBytes: number) {
-    super('ERR_OUT_OF_MEMORY', `out of Wasm memory: could not allocate ${requestedBytes} bytes (linear memory holds ${memoryBytes} bytes, at most 4 GiB)`);
+  constructor(readonly requestedBytes: number, readonly memoryBytes: number, readonly reason = 'linear memory holds at most 4 GiB') {
+    super('ERR_OUT_OF_MEMORY', `out of Wasm memory: could not allocate ${requestedBytes} bytes (linear memory holds ${memoryBytes} bytes; ${reason})`);
+  }
+}
+
+/**
+ * Training met a NaN or ±Infinity (fit's onNonFinite: 'throw'; code `'ERR_NON_FINITE'`): in the loss or a gradient,
+ * found before the optimizer step (the weights are as before that step), or in a parameter after it.
+ */
+export class NonFiniteError extends LooptreeError {
+  constructor(message: string) {
+    super('ERR_NON_FINITE', message);
   }
 }
 

@@ -15,5 +15,5 @@ export {
 } from './io/safetensors.js';
 export { loadQuantized, saveQuantized } from './io/quantized-file.js';
 export {
-  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError, ThreadError,
+  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError, ThreadError, NonFiniteError,
 } from './errors.js';

@@ -283,13 +283,20 @@ export function initSync(opts: InitOptions & { module: WebAssembly.Module | Wasm
 }
 
 /**
- * Which build is running (`simd`: 'relaxed' or 'baseline'), how much linear memory it holds now (`memoryBytes`),
- * the package version (`version`), and `threads`: how many threads the batched kernels run on, with
+ * Which build is running (`simd`: 'relaxed' or 'baseline'), how much linear memory it holds now (`memoryBytes`: it
+ * only grows), how much of it looptree's live blocks take (`heapBytes` in `heapBlocks` blocks: parameters, gradients,
+ * packed weights, tapes, streams and the per-call arena; a disposed or garbage-collected model's blocks are free
+ * again), the package version (`version`), and `threads`: how many threads the batched kernels run on, with
  * `threadsReason` saying why when that is fewer than asked for. Throws InitError before init.
  */
-export function backendInfo(): { simd: SimdMode; memoryBytes: number; version: string; threads: number; threadsReason?: string } {
+export function backendInfo(): {
+  simd: SimdMode; memoryBytes: number; heapBytes: number; heapBlocks: number; version: string; threads: number; threadsReason?: string;
+} {
   const { simd, kernels } = current();
-  const info = { simd, memoryBytes: kernels.memory.buffer.byteLength, version: __VERSION__, threads: threadSetting.active };
+  const info = {
+    simd, memoryBytes: kernels.memory.buffer.byteLength, heapBytes: liveBytes, heapBlocks: liveBlocks.size, version: __VERSION__,
+    threads: threadSetting.active,
+  };
   return threadSetting.reason === undefined ? info : { ...info, threadsReason: threadSetting.reason };
 }
 
@@ -423,34 +430,57 @@ export function firstNonFinite(values: Float32Array): number {
   return kernels().firstNonFinite(at, values.length);
 }
 
-/** Allocates a 16-byte aligned heap block (may grow memory). */
+// The live blocks (offset → bytes asked), for backendInfo's heapBytes: what a leak or a failed call would change.
+const liveBlocks = new Map<number, number>();
+let liveBytes = 0;
+
+/**
+ * Allocates a 16-byte aligned heap block (may grow memory). A request that cannot be satisfied throws
+ * OutOfMemoryError with nothing written and the allocator as it was: sizes are checked here in JS numbers
+ * (checkedBytes), and the one way the allocator can still fail — memory.grow refused by the engine, a trap in
+ * TLSF's growMemory before it changes any of its lists — is caught and reported the same way.
+ */
 export function allocBytes(bytes: number): number {
   const core = kernels();
   const memoryBytes = checkedBytes(bytes);
-  const ptr = core.alloc(Math.max(16, bytes));
+  let ptr: number;
+  try {
+    ptr = core.alloc(Math.max(16, bytes)) >>> 0; // an offset past 2³¹ comes back as a negative i32
+  } catch (error) {
+    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    throw new OutOfMemoryError(bytes, memoryBytes, `the engine refused to grow linear memory past ${core.memory.buffer.byteLength} bytes`);
+  }
   if (ptr === 0) throw new OutOfMemoryError(bytes, memoryBytes);
+  liveBlocks.set(ptr, bytes);
+  liveBytes += bytes;
   return ptr;
 }
 
 /**
- * Throws OutOfMemoryError unless `bytes` could be allocated beside what linear memory holds now (returned).
- * Checked in JS numbers: a size past 2³² would wrap to 32 bits in Wasm (a small block that the caller then
- * overruns), and growing memory past its 4 GiB limit aborts the allocator. A request that could need memory
- * beyond the limit is refused even if a free block might have held it.
+ * Throws OutOfMemoryError unless `bytes` is a size one heap block can have and linear memory could still hold it
+ * (returns memory's size now). Checked in JS numbers: a size past 2³² would wrap to 32 bits in Wasm (a small block
+ * that the caller then overruns). One block holds less than 1 GiB (the allocator's limit, where it would abort);
+ * since every buffer a kernel reads or writes lies in one block, no byte offset inside the core reaches 2³¹.
  */
 export function checkedBytes(bytes: number): number {
   const memoryBytes = kernels().memory.buffer.byteLength;
-  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes + memoryBytes > WASM_MEMORY_LIMIT) {
-    throw new OutOfMemoryError(bytes, memoryBytes);
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_BLOCK_BYTES) {
+    throw new OutOfMemoryError(bytes, memoryBytes, `one block holds at most ${MAX_BLOCK_BYTES} bytes (1 GiB − 64 KiB)`);
   }
   return memoryBytes;
 }
 
-/** What a 32-bit WebAssembly memory can hold: 65,536 pages of 64 KiB. */
-const WASM_MEMORY_LIMIT = 2 ** 32;
+/** The largest block looptree asks the allocator for: below TLSF's 2³⁰ bytes, with room for its rounding and headers. */
+export const MAX_BLOCK_BYTES = 2 ** 30 - 2 ** 16;
 
 export function freeBytes(ptr: number): void {
-  if (backend && ptr !== 0) backend.kernels.release(ptr);
+  if (backend && ptr !== 0) {
+    const bytes = liveBlocks.get(ptr);
+    if (bytes === undefined) return; // not a live block: freeing it again would corrupt the allocator's lists
+    liveBlocks.delete(ptr);
+    liveBytes -= bytes;
+    backend.kernels.release(ptr);
+  }
 }
 
 /**

@@ -10,7 +10,9 @@ import { simdUnderTest } from './helpers/fixtures.js';
 import { listKerasFixtures, loadKerasFixture, type KerasFixture } from './helpers/keras-fixtures.js';
 import { bidirectional, buildModel, dense, embedding, plain, recurrent, timeDistributed } from './helpers/keras-models.js';
 
-const MUTATIONS = 2000;
+// 10,000 per run in the baseline project (issue 10: every parser ≥ 10,000); the parser is the same JS in both
+// builds, so the relaxed project runs 2,000 through load and predict.
+const MUTATIONS = process.env.LOOPTREE_SIMD === 'relaxed' ? 2000 : 10_000;
 
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
@@ -109,7 +111,7 @@ describe(`keras fuzzing (${process.env.LOOPTREE_SIMD} build)`, () => {
     });
     const random = seededRandom(20261130);
     const outcomes = { loaded: 0, predicted: 0, rejected: 0 };
-    const started = performance.now();
+    let slowest = 0;
     for (let i = 0; i < MUTATIONS; i++) {
       const base = pick(random, bases);
       const model = structuredClone(base.model);
@@ -136,16 +138,18 @@ describe(`keras fuzzing (${process.env.LOOPTREE_SIMD} build)`, () => {
         }
         outcomes.rejected++;
       }
-      expect(performance.now() - stepStarted, `mutation ${i} of ${base.name} took too long`).toBeLessThan(2000);
+      const took = performance.now() - stepStarted;
+      slowest = Math.max(slowest, took);
+      expect(took, `mutation ${i} of ${base.name} took too long`).toBeLessThan(5000); // generous: a loaded 2-core CI
     }
     for (const { base, model, bits } of live) {
       const output = model.predict(base.input);
       (Array.isArray(output) ? output : [output]).forEach((t, k) => expect(floatBits(t.data)).toEqual(bits[k]));
       model.dispose();
     }
-    // Both outcomes are exercised, and the whole run stays short.
+    console.log(`keras fuzzing: ${MUTATIONS} inputs, ${outcomes.rejected} typed errors, ${outcomes.loaded} loaded (${outcomes.predicted} predicted), slowest ${slowest.toFixed(1)} ms`);
+    // Both outcomes are exercised.
     expect(outcomes.rejected).toBeGreaterThan(MUTATIONS / 10);
     expect(outcomes.predicted).toBeGreaterThan(MUTATIONS / 20);
-    expect(performance.now() - started).toBeLessThan(10_000);
-  });
+  }, 600_000);
 });

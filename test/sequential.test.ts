@@ -451,7 +451,7 @@ describe('Sequential bad input gives typed errors', () => {
     const fit = (options: object, targets: unknown = y, samples: unknown = x) => () => model.fit(samples as Tensor, targets as number[], { ...quiet, ...options });
     expect(fit({}, y.slice(0, 7))).toThrow('x holds 8 samples (shape [8, 3]) but y holds 7 (shape [7])');
     expect(fit({}, tensor(new Array(16).fill(0), [8, 2]))).toThrow('with crossEntropy, outputs of shape [8, 2] need class ids of shape [8], got [8, 2]');
-    expect(fit({}, y.map((v) => v + 5))).toThrow(/crossEntropy: targets\[0\] must be in \[0, 2\) or -100 \(ignoreIndex\), got \d/);
+    expect(fit({}, y.map((v) => v + 5))).toThrow(/Sequential\.fit: y at flat index 0 must be in \[0, 2\) or -100 \(ignoreIndex\), got \d/);
     expect(fit({ epochs: 0 })).toThrow('epochs must be a positive integer, got 0');
     expect(fit({ batchSize: 2.5 })).toThrow(ArgumentError);
     expect(fit({ shuffle: 'yes' })).toThrow('shuffle must be a boolean');

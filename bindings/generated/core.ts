@@ -350,7 +350,7 @@ export interface CoreExports {
   /**
    * assembly/sequence/rnnBackwardScratchBytes
    * @param plan `usize`
-   * @returns `usize`
+   * @returns `f64`
    */
   rnnBackwardScratchBytes(plan: number): number;
   /**
@@ -361,13 +361,13 @@ export interface CoreExports {
   /**
    * assembly/sequence/rnnScratchBytes
    * @param plan `usize`
-   * @returns `usize`
+   * @returns `f64`
    */
   rnnScratchBytes(plan: number): number;
   /**
    * assembly/sequence/rnnTapeBytes
    * @param plan `usize`
-   * @returns `usize`
+   * @returns `f64`
    */
   rnnTapeBytes(plan: number): number;
   /**

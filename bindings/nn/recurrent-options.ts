@@ -71,6 +71,9 @@ export interface GRUOptions extends RecurrentOptions {
   resetAfter?: boolean;
 }
 
+/** The most layers a recurrent module may stack (Sequential files allow fewer: MAX_CONFIG_LAYERS). */
+export const MAX_LAYERS = 10_000;
+
 const RECURRENT_KEYS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'mergeMode', 'activation', 'clip', 'dropout'] as const;
 export const OPTION_KEYS = {
   RNN: [...RECURRENT_KEYS, 'nonlinearity'],
@@ -151,7 +154,8 @@ export interface StreamOptions {
 export function recurrentConfig(name: string, cell: CellKind, options: RecurrentOptions, projSize: number, variant: CellVariant) {
   const inputSize = positiveInteger(options.inputSize, 'inputSize', name);
   const hiddenSize = positiveInteger(options.hiddenSize, 'hiddenSize', name);
-  const numLayers = positiveInteger(options.numLayers === undefined ? 1 : options.numLayers, 'numLayers', name); // null is an error, not the default
+  // null is an error, not the default; past MAX_LAYERS construction alone takes seconds (2²⁰ layers: minutes).
+  const numLayers = positiveInteger(options.numLayers === undefined ? 1 : options.numLayers, 'numLayers', name, MAX_LAYERS);
   const bias = booleanOption(options.bias, 'bias', true, name);
   const batchFirst = booleanOption(options.batchFirst, 'batchFirst', false, name);
   const bidirectional = booleanOption(options.bidirectional, 'bidirectional', false, name);

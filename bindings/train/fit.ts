@@ -5,7 +5,7 @@
 
 import { ArgumentError } from '../errors.js';
 import type { RecurrentState } from '../nn/module.js';
-import { booleanOption, checkKeys, describe, optionKeys, positiveInteger, strictOptions } from '../options.js';
+import { booleanOption, checkKeys, choiceOption, describe, optionKeys, positiveInteger, strictOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { permutation, range, takeDataset, timeChunk, type Dataset } from './batches.js';
 import { EarlyStopping, MetricTotals, type LossEvaluation } from './metrics.js';
@@ -68,7 +68,18 @@ export interface FitOptions extends PredictOptions {
    * detached: no gradient flows into earlier chunks). The state is zero at the start of each batch.
    */
   tbptt?: number;
+  /**
+   * What a NaN or ±Infinity during training does. 'throw' (default): a NonFiniteError when the loss or a gradient
+   * is non-finite — checked before the optimizer step, so the weights stay as they were — or a parameter after the
+   * step; the model then never holds weights that save() and load() refuse. 'ignore': train on, as PyTorch does
+   * (the History shows NaN losses; save() refuses a model whose weights became non-finite).
+   * Every target (and x) is checked once before the first step either way.
+   */
+  onNonFinite?: NonFinitePolicy;
 }
+
+/** What fit does on a NaN or ±Infinity in training: see FitOptions.onNonFinite. */
+export type NonFinitePolicy = 'throw' | 'ignore';
 
 /** Options of `Sequential.fitAsync`: fit's, plus how often to let the event loop run. */
 export interface FitAsyncOptions extends FitOptions {
@@ -102,8 +113,13 @@ export interface FitModel {
   dataset(x: Samples, y: Samples, lengths: ArrayLike<number> | undefined, where: string): Dataset;
   /** Throws unless truncated BPTT can train the model on `data`. */
   checkTruncatedBptt(data: Dataset): void;
+  /**
+   * Throws (ShapeError, ArgumentError) unless every sample and target can be trained on: finite values, targets
+   * shaped for the loss, class ids in range — checked for all samples before the first step.
+   */
+  checkData(data: Dataset, where: string): void;
   /** One optimizer step on a batch, the recurrent layers starting from `state` (zeros when absent). */
-  trainStep(batch: Dataset, state: RecurrentState[] | undefined): LossEvaluation & { state: RecurrentState[] };
+  trainStep(batch: Dataset, state: RecurrentState[] | undefined, onNonFinite: NonFinitePolicy): LossEvaluation & { state: RecurrentState[] };
   /** Loss (and accuracy) over a dataset, in inference mode. */
   evaluate(data: Dataset, batchSize: number): { loss: number; accuracy?: number };
   stateDict(): Record<string, Tensor>;
@@ -112,7 +128,7 @@ export interface FitModel {
 
 const FIT_OPTION_KEYS = optionKeys<FitOptions>({
   epochs: true, batchSize: true, shuffle: true, lengths: true, validationSplit: true, validationData: true, earlyStopping: true,
-  callbacks: true, verbose: true, tbptt: true,
+  callbacks: true, verbose: true, tbptt: true, onNonFinite: true,
 });
 const FIT_ASYNC_OPTION_KEYS = [...FIT_OPTION_KEYS, 'yieldEvery'];
 export const DEFAULT_BATCH_SIZE = 32;
@@ -170,7 +186,10 @@ function* trainingSteps(model: FitModel, x: Samples, y: Samples, options: FitOpt
   const tbptt = options.tbptt === undefined ? undefined : positiveInteger(options.tbptt, 'tbptt', where);
   const data = model.dataset(x, y, options.lengths, where);
   if (tbptt !== undefined) model.checkTruncatedBptt(data);
+  const onNonFinite = choiceOption(options.onNonFinite, 'onNonFinite', ['throw', 'ignore'] as const, 'throw', where);
   const { train, validation } = splitValidation(model, data, options, where);
+  model.checkData(train, where);
+  if (validation) model.checkData(validation, `${where}: validation data`);
   const { withAccuracy } = model;
   const stopping = options.earlyStopping === undefined ? undefined : earlyStopping(options.earlyStopping, validation !== undefined, withAccuracy, where);
   const callbacks = checkCallbacks(options.callbacks, where);
@@ -192,7 +211,7 @@ function* trainingSteps(model: FitModel, x: Samples, y: Samples, options: FitOpt
       let state: RecurrentState[] | undefined;
       for (let chunk = 0; chunk < chunksPerBatch; chunk++) {
         const part = tbptt === undefined ? batch : timeChunk(batch, chunk * tbptt, tbptt);
-        const result = model.trainStep(part, state);
+        const result = model.trainStep(part, state, onNonFinite);
         state = result.state;
         totals.add(result);
         callbacks.onBatchEnd?.(step, batchLogs(result, part.size, withAccuracy));

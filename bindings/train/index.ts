@@ -6,5 +6,5 @@ export {
   type Layer, type LossName, type LossFunction, type OptimizerConfig, type CompileOptions, type Samples, type PredictOptions,
   type LayerConfig, type SequentialConfig, type SavedSequential,
 } from './sequential.js';
-export { type FitOptions, type FitAsyncOptions, type FitCallbacks, type EarlyStoppingOptions, type BatchLogs, type History } from './fit.js';
+export { type FitOptions, type FitAsyncOptions, type FitCallbacks, type EarlyStoppingOptions, type BatchLogs, type History, type NonFinitePolicy } from './fit.js';
 export { type EpochLogs } from './progress.js';

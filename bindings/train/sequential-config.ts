@@ -94,13 +94,12 @@ export const MAX_CONFIG_LAYERS = 1000;
 /** The options of the layer configs that are sizes: positive integers ≤ MAX_DIMENSION (numLayers ≤ MAX_CONFIG_LAYERS). */
 const SIZE_KEYS = ['numLayers', 'inputSize', 'hiddenSize', 'projSize', 'numEmbeddings', 'embeddingDim', 'inFeatures', 'outFeatures'] as const;
 
-/** Constructs the layers of a config; the layer constructors validate their options. */
-export function buildLayers(config: SequentialConfig, where: string): Layer[] {
-  if (config === null || typeof config !== 'object' || config.format !== CONFIG_FORMAT || config.version !== 1) {
-    throw new ArgumentError(`${where}: expected a config with format '${CONFIG_FORMAT}' and version 1, got ${config !== null && typeof config === 'object' ? `format ${describe(config.format)}, version ${describe(config.version)}` : describe(config)}`);
-  }
-  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new ArgumentError(`${where}: config.layers must be a non-empty array, got ${describe(config.layers)}`);
-  // Sizes are bounded before anything is built: a file saying numLayers 20,000 would otherwise take seconds.
+/**
+ * Bounds the sizes of a config's layers (positive integers ≤ MAX_DIMENSION, numLayers ≤ MAX_CONFIG_LAYERS): load()
+ * checks them before building anything — a file saying numLayers 20,000 would otherwise take seconds — and save()
+ * before writing, so that it never writes a file load() refuses.
+ */
+export function checkConfigSizes(config: SequentialConfig, where: string): void {
   config.layers.forEach((layer, i) => {
     if (layer === null || typeof layer !== 'object') return;
     for (const key of SIZE_KEYS) {
@@ -109,6 +108,15 @@ export function buildLayers(config: SequentialConfig, where: string): Layer[] {
       positiveInteger(value, `config.layers[${i}].${key}`, where, key === 'numLayers' ? MAX_CONFIG_LAYERS : MAX_DIMENSION);
     }
   });
+}
+
+/** Constructs the layers of a config; the layer constructors validate their options. */
+export function buildLayers(config: SequentialConfig, where: string): Layer[] {
+  if (config === null || typeof config !== 'object' || config.format !== CONFIG_FORMAT || config.version !== 1) {
+    throw new ArgumentError(`${where}: expected a config with format '${CONFIG_FORMAT}' and version 1, got ${config !== null && typeof config === 'object' ? `format ${describe(config.format)}, version ${describe(config.version)}` : describe(config)}`);
+  }
+  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new ArgumentError(`${where}: config.layers must be a non-empty array, got ${describe(config.layers)}`);
+  checkConfigSizes(config, where);
   const layers: Layer[] = [];
   try {
     config.layers.forEach((layer, i) => {

@@ -6,7 +6,7 @@
 // token ids (first layer Embedding), [N, T, F] features, or [N, F] without recurrent layers; outputs are
 // [N, C] after a LastStep, or per step [N, T, C].
 
-import { ArgumentError, ShapeError, formatShape } from '../errors.js';
+import { ArgumentError, NonFiniteError, ShapeError, StateDictError, formatShape } from '../errors.js';
 import { SAFETENSORS_DTYPES, parseSafetensors, serializeSafetensors, type SafetensorsDtype } from '../io/safetensors.js';
 import { Container } from '../nn/container.js';
 import { Embedding } from '../nn/embedding.js';
@@ -16,14 +16,15 @@ import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from '../n
 import { layerContext, type RecurrentState, type StackLayer } from '../nn/module.js';
 import { RecurrentModule } from '../nn/recurrent.js';
 import { isQuantized, quantizeDynamic, type QuantizeOptions } from '../nn/quantized.js';
-import { checkKeys, choiceOption, describe, optionKeys, positiveInteger, sameShape, sequenceLengths, strictOptions } from '../options.js';
+import { checkKeys, choiceOption, describe, integerId, optionKeys, positiveInteger, sameShape, sequenceLengths, strictOptions } from '../options.js';
+import { kernels } from '../runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import { gatherSteps, range, scatterSteps, takeDataset, takeSamples, validSteps, type Dataset } from './batches.js';
-import { DEFAULT_BATCH_SIZE, fit, fitAsync, type FitAsyncOptions, type FitModel, type FitOptions, type History } from './fit.js';
+import { DEFAULT_BATCH_SIZE, fit, fitAsync, type FitAsyncOptions, type FitModel, type FitOptions, type History, type NonFinitePolicy } from './fit.js';
 import { MetricTotals, type LossEvaluation } from './metrics.js';
 import { ADAM_OPTION_KEYS, Adam, AdamW, SGD, SGD_OPTION_KEYS, UNSUPPORTED_OPTIMIZER_OPTIONS, clipGradNorm, type AdamOptions, type SGDOptions } from './optim.js';
 import {
-  CONFIG_FORMAT, CONFIG_METADATA_KEY, LAYER_TYPES, buildLayers, configFromMetadata, layerConfig, layerType,
+  CONFIG_FORMAT, CONFIG_METADATA_KEY, LAYER_TYPES, buildLayers, checkConfigSizes, configFromMetadata, layerConfig, layerType,
   type Layer, type LayerType, type SequentialConfig,
 } from './sequential-config.js';
 
@@ -77,6 +78,8 @@ export interface SavedSequential {
 }
 
 const SAVE_OPTION_KEYS = optionKeys<{ dtype?: SafetensorsDtype }>({ dtype: true });
+/** The smallest |w| each dtype rounds to ±Infinity (to nearest even: half of the way past its largest finite value). */
+const OVERFLOW_AT: Record<SafetensorsDtype, number> = { f32: Infinity, f16: 65520, bf16: (2 - 2 ** -8) * 2 ** 127 };
 const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'nllLoss', 'mse', 'bceWithLogits'];
 
 interface Stage {
@@ -255,7 +258,8 @@ export class Sequential extends Container {
       withAccuracy: this.reportsAccuracy(),
       dataset: (xs, ys, lengths, at) => this.dataset(xs, ys, lengths, at),
       checkTruncatedBptt: (data) => this.checkTruncatedBptt(data, where),
-      trainStep: (batch, state) => this.trainStep(batch, state, compiled, where),
+      checkData: (data, at) => this.checkData(data, compiled, at),
+      trainStep: (batch, state, onNonFinite) => this.trainStep(batch, state, compiled, onNonFinite, where),
       evaluate: (data, batchSize) => this.evaluateDataset(data, batchSize, where),
       stateDict: () => this.stateDict(),
       loadStateDict: (dict) => this.loadStateDict(dict),
@@ -362,17 +366,30 @@ export class Sequential extends Container {
   /**
    * The config and the weights as safetensors bytes (PyTorch keys; the config is also in the file's metadata).
    * `dtype` 'f16' or 'bf16' halves the weights' bytes, each value rounded to nearest even (serializeSafetensors);
-   * load() widens them back to float32. Throws ArgumentError for an unknown option or dtype.
+   * load() widens them back to float32. save() never writes a file load() refuses: it throws StateDictError for a
+   * non-finite weight or one that overflows the dtype (|w| ≥ 65520 in f16), ArgumentError for an unknown option or
+   * dtype or an out-of-bounds config, and for an int8 model (quantize(): save the f32 model, quantize after loading).
    */
   save(options?: { dtype?: SafetensorsDtype }): SavedSequential {
     const where = 'Sequential.save';
-    const { dtype } = strictOptions(options, SAVE_OPTION_KEYS, where);
+    const { dtype: dtypeOption } = strictOptions(options, SAVE_OPTION_KEYS, where);
+    const dtype = choiceOption(dtypeOption, 'dtype', SAFETENSORS_DTYPES, 'f32', where);
     if (this.layers.some(isQuantized)) {
       throw new ArgumentError('Sequential.save: an int8 model (quantize()) is not saved as a Sequential; save the f32 model and quantize it after loading');
     }
     const config = this.config();
-    const metadata = { [CONFIG_METADATA_KEY]: JSON.stringify(config) };
-    return { config, weights: serializeSafetensors(this.stateDict(), { metadata, dtype: choiceOption(dtype, 'dtype', SAFETENSORS_DTYPES, 'f32', where) }) };
+    // load() refuses non-finite weights and out-of-bounds configs; save() refuses them first, with the same checks,
+    // and values the dtype would round to ±Infinity.
+    checkConfigSizes(config, where);
+    const dict = this.stateDict();
+    const overflow = OVERFLOW_AT[dtype];
+    for (const [name, value] of Object.entries(dict)) {
+      const bad = value.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new StateDictError(`${where}: "${name}" holds a non-finite value (${value.data[bad]}) at flat index ${bad}; Sequential.load would refuse the file`);
+      const big = value.data.findIndex((v) => Math.abs(v) >= overflow);
+      if (big >= 0) throw new StateDictError(`${where}: "${name}" holds ${value.data[big]} at flat index ${big}, which ${dtype} rounds to Infinity (|w| must be < ${overflow}); Sequential.load would refuse the file: save as f32`);
+    }
+    return { config, weights: serializeSafetensors(dict, { metadata: { [CONFIG_METADATA_KEY]: JSON.stringify(config) }, dtype }) };
   }
 
   /**
@@ -426,14 +443,62 @@ export class Sequential extends Container {
     for (let i = this.stages.length - 1; i >= 0 && grad; i--) grad = this.stages[i].step.backwardLayer(grad);
   }
 
-  private trainStep(batch: Dataset, initial: RecurrentState[] | undefined, compiled: Compiled, where: string): LossEvaluation & { state: RecurrentState[] } {
+  private trainStep(batch: Dataset, initial: RecurrentState[] | undefined, compiled: Compiled, onNonFinite: NonFinitePolicy,
+                    where: string): LossEvaluation & { state: RecurrentState[] } {
     compiled.optimizer.zeroGrad();
     const { output, state } = this.run(batch.x, batch.lengths, true, initial, where);
     const result = this.lossOf(output, batch.y, batch.lengths, compiled, where);
     this.backward(result.grad);
+    const check = onNonFinite === 'throw';
+    if (check && result.counted > 0 && !Number.isFinite(result.loss)) throw new NonFiniteError(`${where}: the loss of a batch is ${result.loss}; the weights are as before this step (onNonFinite: 'ignore' trains on)`);
+    if (check) this.checkFinite('gradient', 'before the step: the weights are as they were');
     if (compiled.clipGradNorm !== undefined) clipGradNorm(this.parameters(), compiled.clipGradNorm);
     compiled.optimizer.step();
+    if (check) this.checkFinite('value', 'after the step (lower the learning rate?)');
     return { ...result, state };
+  }
+
+  /** Throws NonFiniteError at the first parameter whose values (or gradients) hold a NaN or ±Infinity. */
+  private checkFinite(what: 'value' | 'gradient', when: string): void {
+    for (const p of this.parameters()) {
+      const bad = kernels().firstNonFinite(what === 'value' ? p.valuePtr : p.gradPtr, p.size);
+      if (bad >= 0) throw new NonFiniteError(`Sequential.fit: the ${what} of "${p.name}" is non-finite at flat index ${bad}, ${when}`);
+    }
+  }
+
+  /** See FitModel.checkData: every sample and target, before the first step. */
+  private checkData(data: Dataset, compiled: Compiled, where: string): void {
+    const { x, y, lengths } = data;
+    for (const [name, values] of [['x', x.data], ['y', y.data]] as const) {
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new ArgumentError(`${where}: ${name} must hold finite numbers, got ${values[bad]} at flat index ${bad}`);
+    }
+    const { loss, ignoreIndex } = compiled;
+    if (typeof loss === 'function') return;
+    // The shape of one sample's output, from an inference forward of the first sample (no state changes).
+    const probe = this.run(takeSamples(x, [0]), lengths?.subarray(0, 1), false, undefined, where).output.shape.slice(1);
+    const classIds = loss === 'crossEntropy' || loss === 'nllLoss';
+    const expected = classIds ? probe.slice(0, -1) : probe;
+    if (!sameShape(y.shape.slice(1), expected)) {
+      const outputs = formatShape([data.size, ...probe]);
+      throw new ShapeError(classIds
+        ? `${where}: with ${loss}, outputs of shape ${outputs} need class ids of shape ${formatShape([data.size, ...expected])}, got ${formatShape(y.shape)}`
+        : `${where}: with ${loss}, targets must have the output's shape ${outputs}, got ${formatShape(y.shape)}`);
+    }
+    if (!classIds) return;
+    const C = probe[probe.length - 1];
+    const perSample = shapeSize(expected);
+    const steps = lengths && this.perStepOutput ? validSteps(lengths, x.shape[1]) : undefined;
+    const extra = { value: ignoreIndex, meaning: 'ignoreIndex' };
+    if (steps) {
+      // Per-step ids [N, T, ...]: only the valid steps are trained on (padding may hold anything).
+      const perStep = perSample / x.shape[1];
+      for (const step of steps) {
+        for (let j = 0; j < perStep; j++) integerId(y.data[step * perStep + j], `y at flat index ${step * perStep + j}`, C, where, extra);
+      }
+    } else {
+      y.data.forEach((id, i) => integerId(id, `y at flat index ${i}`, C, where, extra));
+    }
   }
 
   /** The loss of a batch's output against its targets; with lengths and per-step outputs, padded steps are left out. */

@@ -162,6 +162,11 @@ export function treeArrays(tree: Tree): TreeArrays {
 
 /** The most nodes of one tree, 2²⁶: far past any parsed sentence, and within what a forward's Wasm state can hold. */
 const MAX_TREE_NODES = 2 ** 26;
+/**
+ * The most nodes parseTree builds, 2²⁰: a JSON tree's shared subtrees are copied, so a few objects can stand for
+ * 2³⁰ nodes; at ~40 bytes of JS arrays per node this bounds a parse to ~40 MB and a few seconds at worst.
+ */
+const MAX_PARSED_NODES = 2 ** 20;
 
 /** Labels are stored as 32-bit integers. */
 const isLabel = (label: unknown): label is number => Number.isInteger(label) && (label as number) >= -(2 ** 31) && (label as number) < 2 ** 31;
@@ -221,7 +226,7 @@ export function treeToJSON(parsed: ParsedTree): TreeJSON {
   const { root, childStart, childList } = treeArrays(tree);
   const make = (node: number): TreeJSON => {
     const json: TreeJSON = {};
-    if (labels[node] >= 0) json.label = labels[node];
+    if (labels[node] !== -1) json.label = labels[node]; // −1 is 'no label' in both forms; other negatives round-trip
     if (childStart[node] === childStart[node + 1]) json.word = tokens[node] ?? '';
     else json.children = [];
     return json;
@@ -282,7 +287,7 @@ function parseSExpression(text: string): ParsedTree {
     const label = next();
     if (label.kind !== 'atom' || !/^[+-]?\d+$/.test(label.text)) fail(`expected an integer label after "(", got ${describeToken(label)}`, label);
     if (!isLabel(Number(label.text))) fail(`the label ${label.text} is out of range (labels are 32-bit integers, ${LABEL_RANGE})`, label);
-    if (parents.length >= MAX_TREE_NODES) fail(`a tree holds at most ${MAX_TREE_NODES} nodes`, label);
+    if (parents.length >= MAX_PARSED_NODES) fail(`a parsed tree holds at most ${MAX_PARSED_NODES} nodes`, label);
     labels.push(Number(label.text));
     token = next();
     if (token.kind === 'atom') {
@@ -317,39 +322,49 @@ function parseJSON(root: TreeJSON): ParsedTree {
   const parents: number[] = [];
   const labels: number[] = [];
   const tokens: Array<string | null> = [];
-  const stack: Array<{ node: TreeJSON; parent: number; path: string }> = [{ node: root, parent: -1, path: 'tree' }];
+  // Paths for messages are rebuilt from the parent chain only when one is needed: a string per node would take
+  // memory in the depth for every node (a shared subtree is copied, so a small object can stand for many nodes).
+  const childIndex: number[] = [];
+  const pathOf = (parent: number, k: number): string => {
+    const parts: string[] = [];
+    for (let at = parent, index = k; at >= 0; index = childIndex[at], at = parents[at]) parts.push(`.children[${index}]`);
+    return `tree${parts.reverse().join('')}`;
+  };
+  const stack: Array<{ node: TreeJSON; parent: number; k: number }> = [{ node: root, parent: -1, k: -1 }];
   const seen = new Set<TreeJSON>();
   const objects: TreeJSON[] = [];
   while (stack.length > 0) {
-    const { node, parent, path } = stack.pop()!;
+    const { node, parent, k } = stack.pop()!;
+    const path = (): string => (parent < 0 ? 'tree' : pathOf(parent, k));
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
-      throw new TreeError(`parseTree: ${path} must be an object { label?, word } or { label?, children }, got ${node === null ? 'null' : Array.isArray(node) ? 'an array' : typeof node}`);
+      throw new TreeError(`parseTree: ${path()} must be an object { label?, word } or { label?, children }, got ${node === null ? 'null' : Array.isArray(node) ? 'an array' : typeof node}`);
     }
     const id = parents.length;
     if (seen.has(node)) {
       // Met before: a subtree shared by two parents is copied, a node inside itself is a cycle.
       for (let up = parent; up >= 0; up = parents[up]) {
-        if (objects[up] === node) throw new TreeError(`parseTree: ${path} is one of its own ancestors (a cycle)`, id);
+        if (objects[up] === node) throw new TreeError(`parseTree: ${path()} is one of its own ancestors (a cycle)`, id);
       }
     }
-    if (id >= MAX_TREE_NODES) throw new TreeError(`parseTree: a tree holds at most ${MAX_TREE_NODES} nodes; ${path} is one more`, id);
+    if (id >= MAX_PARSED_NODES) throw new TreeError(`parseTree: a parsed tree holds at most ${MAX_PARSED_NODES} nodes; ${path()} is one more`, id);
     seen.add(node);
     objects.push(node);
     if (node.label !== undefined && !isLabel(node.label)) {
-      throw new TreeError(`parseTree: ${path}.label must be an integer in ${LABEL_RANGE}, got ${describe(node.label)}`, id);
+      throw new TreeError(`parseTree: ${path()}.label must be an integer in ${LABEL_RANGE}, got ${describe(node.label)}`, id);
     }
     const hasWord = node.word !== undefined, hasChildren = node.children !== undefined;
-    if (hasWord === hasChildren) throw new TreeError(`parseTree: ${path} must have either "word" (a leaf) or "children", not ${hasWord ? 'both' : 'neither'}`, id);
-    if (hasWord && typeof node.word !== 'string') throw new TreeError(`parseTree: ${path}.word must be a string, got ${typeof node.word}`, id);
+    if (hasWord === hasChildren) throw new TreeError(`parseTree: ${path()} must have either "word" (a leaf) or "children", not ${hasWord ? 'both' : 'neither'}`, id);
+    if (hasWord && typeof node.word !== 'string') throw new TreeError(`parseTree: ${path()}.word must be a string, got ${typeof node.word}`, id);
     if (hasChildren && (!Array.isArray(node.children) || node.children.length === 0)) {
-      throw new TreeError(`parseTree: ${path}.children must be a non-empty array, got ${Array.isArray(node.children) ? 'an empty array' : typeof node.children}`, id);
+      throw new TreeError(`parseTree: ${path()}.children must be a non-empty array, got ${Array.isArray(node.children) ? 'an empty array' : typeof node.children}`, id);
     }
     parents.push(parent);
+    childIndex.push(k);
     labels.push(node.label ?? -1);
     tokens.push(hasWord ? node.word! : null);
     // Pushed in reverse so that children are numbered left to right in pre-order.
     const children = node.children ?? [];
-    for (let k = children.length - 1; k >= 0; k--) stack.push({ node: children[k], parent: id, path: `${path}.children[${k}]` });
+    for (let child = children.length - 1; child >= 0; child--) stack.push({ node: children[child], parent: id, k: child });
   }
   return { tree: Tree.fromParents(parents), labels: Int32Array.from(labels), tokens };
 }
