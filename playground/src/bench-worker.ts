@@ -48,7 +48,9 @@ async function load(name: BenchRunnerName): Promise<[unknown, Runner, string]> {
   if (name.startsWith('looptree')) {
     const lt = await import('looptree');
     await lt.init({ simd: name === 'looptree-relaxed' ? 'relaxed' : 'baseline' });
-    return [lt, byName('looptree'), `looptree ${lt.backendInfo().simd}`];
+    // init's default: every core (at most 8) where the page is cross-origin isolated (the playground is), else 1.
+    const { simd, threads } = lt.backendInfo();
+    return [lt, byName('looptree'), `looptree ${simd}, ${threads} thread${threads === 1 ? '' : 's'}`];
   }
   if (!PEERS_INSTALLED) throw new Error('benchmark peers are not installed (npm ci --prefix bench)');
   if (name === 'onnxruntime-web') {
