@@ -52,6 +52,7 @@ export const enum VariantFlag {
   GRU_RESET_BEFORE = 1, // GRU: n = act(W_in x + b_in + W_hn (r ⊙ h) + b_hn) (Keras reset_after=False, ONNX linear_before_reset=0)
   INPUT_FORGET = 2,     // LSTM: f = 1 − i (ONNX input_forget)
   PEEPHOLES = 4,        // LSTM: i, f see c_{t−1} and o sees c_t through RnnLayerSlot.PEEPHOLE
+  INT8 = 8,             // inference with int8 weights: W_IH, W_HH, W_HR, W_HN hold packInt8Weight blobs (assembly/quantized.ts)
 }
 
 /** Activation functions of a cell variant; alpha and beta as in the ONNX operators. */
@@ -186,4 +187,29 @@ export const enum TreeModel {
   TREE_RNN = 0,
   CHILD_SUM = 1,
   BINARY = 2,
+}
+
+/**
+ * Parallel jobs of the threads builds (assembly/threads.ts: runJob): what every thread of the pool runs on one
+ * argument (a plan pointer). The same code, thread index and count aside, runs on each thread.
+ */
+export const enum Job {
+  RNN_FORWARD = 1, // rnnForward(plan)
+  RNN_BACKWARD = 2, // rnnBackward(plan)
+}
+
+/**
+ * The i32 words of the threads' control block (a block of the main allocator, shared by all threads; see
+ * bindings/threads.ts and assembly/threads.ts). The barrier's words first, then the job the pool runs.
+ */
+export const enum ThreadControl {
+  ARRIVED = 0,     // threads that reached the current barrier
+  GENERATION = 1,  // bumped by the last thread to arrive: the others wait on it
+  ABORT = 2,       // non-zero once a thread failed: every thread leaves its barrier with a trap
+  SEQUENCE = 3,    // bumped by the main thread to start a job: the workers wait on it
+  JOB = 4,         // a Job, or 0 to stop the workers
+  ARGUMENT = 5,    // the job's argument
+  COUNT = 6,       // threads taking part, the main thread included
+  READY = 7,       // workers instantiated and waiting
+  WORDS = 8,
 }

@@ -105,7 +105,19 @@ class CellVariant {
   standard: bool = true;
 }
 
-export const variant = new CellVariant();
+export let variant = new CellVariant();
+
+/**
+ * Bytes of a thread's CellVariant; with `place`, this instance's variant moves to `at` (assembly/threads.ts:
+ * every thread sets the variant of the plan it runs) and is reset to PyTorch's cell.
+ */
+export function placeCellVariant(at: usize, place: bool): usize {
+  if (place) {
+    variant = changetype<CellVariant>(at);
+    resetCellVariant();
+  }
+  return (offsetof<CellVariant>() + 15) & ~<usize>15;
+}
 
 /** Sets the variant of the cells that run next (codes are Activation values, flags VariantFlag bits). */
 export function setCellVariant(gate: i32, gateAlpha: f32, gateBeta: f32, candidate: i32, candidateAlpha: f32, candidateBeta: f32,

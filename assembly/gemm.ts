@@ -20,6 +20,8 @@ import { madd } from './simd';
 export const NR: i32 = ASC_FEATURE_RELAXED_SIMD ? 12 : 8;
 /** Rows of A per micro-kernel block: 3 (relaxed), 4 (baseline). */
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 4;
+/** Where a split of A's rows between threads may cut (MR): each row then takes the micro-kernel it takes on one thread. */
+export const ROW_ALIGN: i32 = MR;
 
 /** The panel width NR of this build (the bindings pad biases to a multiple of it). */
 export function panelWidth(): i32 {
@@ -62,8 +64,15 @@ export function packWeightStrided(dst: usize, src: usize, n: i32, k: i32, rowStr
   }
 }
 
-// Staging for a partial panel: the micro-kernels store there, then the valid columns are copied out.
-const tailTile = memory.data(NR * 4, 16);
+// Staging for a partial panel: the micro-kernels store there, then the valid columns are copied out. Each
+// thread of a threads build has its own (placeGemmScratch), off the static data a worker's instantiation rewrites.
+let tailTile: usize = memory.data(NR * 4, 16);
+
+/** Bytes of a thread's GEMM scratch; with `place`, moves this instance's there (assembly/threads.ts). */
+export function placeGemmScratch(at: usize, place: bool): usize {
+  if (place) tailTile = at;
+  return 64;
+}
 
 /**
  * Writes one row of NR results (v0, v1 and, when NR = 12, v2) to C, adding C's old value and the bias

@@ -15,8 +15,10 @@ import {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, gruResetBackward, gruResetCandidate, gruResetCandidateBackward,
   gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, rnnCellBackward, rnnCellForward,
 } from './cells';
-import { gemmPacked, packedSize, packWeightStrided } from './gemm';
-import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
+import { gemmPacked, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
+import { accumulateColumnSums, accumulateWeightGradient, transpose } from './linalg';
+import { gemmInt8 } from './quantized';
+import { barrier, rowsStart, threadCount, threadIndex } from './threads';
 
 @inline function slot(plan: usize, index: i32): i32 {
   return load<i32>(plan + (<usize>index << 2));
@@ -44,7 +46,7 @@ import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 /** Sizes read from a plan. */
 class Shape {
   cell: i32 = 0; T: i32 = 0; B: i32 = 0; I: i32 = 0; H: i32 = 0; P: i32 = 0; L: i32 = 0; D: i32 = 0; G: i32 = 0;
-  batchFirst: bool = false; projected: bool = false; resetBefore: bool = false;
+  batchFirst: bool = false; projected: bool = false; resetBefore: bool = false; int8: bool = false;
   read(plan: usize): Shape {
     this.cell = slot(plan, RnnPlan.CELL);
     this.T = slot(plan, RnnPlan.STEPS); this.B = slot(plan, RnnPlan.BATCH); this.I = slot(plan, RnnPlan.INPUT);
@@ -53,6 +55,7 @@ class Shape {
     this.batchFirst = slot(plan, RnnPlan.BATCH_FIRST) != 0;
     this.projected = this.P != this.H;
     this.resetBefore = this.cell == Cell.GRU && (slot(plan, RnnPlan.VARIANT_FLAGS) & VariantFlag.GRU_RESET_BEFORE) != 0;
+    this.int8 = (slot(plan, RnnPlan.VARIANT_FLAGS) & VariantFlag.INT8) != 0;
     return this;
   }
   @inline get lstm(): bool { return this.cell == Cell.LSTM; }
@@ -108,8 +111,14 @@ export function rnnScratchBytes(plan: usize): usize {
   const s = shape.read(plan);
   const n = s.rows;
   const timeMajorInput = s.batchFirst ? floats(n * s.I) : 0;
-  return timeMajorInput + 2 * floats(n * s.D * s.P) + floats(n * s.G * s.H) + floats(s.B * s.G * s.H)
-    + floats(s.B * s.H) + floats(s.B * s.P) + floats(s.B);
+  // The threads builds keep one set of a direction's buffers per direction: both may run at once.
+  const directionCopies = ASC_FEATURE_THREADS ? s.D : 1;
+  return timeMajorInput + 2 * floats(n * s.D * s.P) + <usize>directionCopies * forwardDirectionScratchBytes(s);
+}
+
+/** Scratch of one direction's run in rnnForward: its gates [T·B, G·H], hidden gates, raw hidden and projected rows, step lengths. */
+@inline function forwardDirectionScratchBytes(s: Shape): usize {
+  return floats(s.rows * s.G * s.H) + floats(s.B * s.G * s.H) + floats(s.B * s.H) + floats(s.B * s.P) + floats(s.B);
 }
 
 /** dst [b, a, width] = src [a, b, width]: swaps the first two axes. */
@@ -141,14 +150,15 @@ function applyCellVariant(plan: usize): void {
 }
 
 /**
- * Which rows run at step t, in the form the cells read (rowActive): the plan's LENGTHS, or with a MASK
- * [T, B] this step's row of it written as lengths into `into` [B] (t + 1 where active, 0 where masked).
+ * Which of the rows [first, first + count) run at step t, in the form the cells read (rowActive) for row
+ * `first` on: the plan's LENGTHS, or with a MASK [T, B] this step's row of it written as lengths into `into` [B]
+ * (t + 1 where active, 0 where masked).
  */
-function stepActivity(lengths: usize, mask: usize, t: i32, batch: i32, into: usize): usize {
-  if (mask == 0) return lengths;
+function stepActivity(lengths: usize, mask: usize, t: i32, batch: i32, into: usize, first: i32, count: i32): usize {
+  if (mask == 0) return lengths == 0 ? 0 : lengths + (<usize>first << 2);
   const row = mask + (<usize>(t * batch) << 2);
-  for (let b = 0; b < batch; b++) store<i32>(into + (<usize>b << 2), load<i32>(row + (<usize>b << 2)) != 0 ? t + 1 : 0);
-  return into;
+  for (let b = first; b < first + count; b++) store<i32>(into + (<usize>b << 2), load<i32>(row + (<usize>b << 2)) != 0 ? t + 1 : 0);
+  return into + (<usize>first << 2);
 }
 
 /** x[i] *= factors[i] for i < n (dropout between layers). */
@@ -164,10 +174,16 @@ function multiplyInPlace(x: usize, factors: usize, n: i32): void {
   }
 }
 
+/** A forward GEMM on the plan's weights: f32 packed (gemmPacked) or, in an INT8 plan, quantized (gemmInt8). */
+@inline function weightGemm(int8: bool, c: usize, a: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
+  if (int8) gemmInt8(c, a, w, bias, m, n, k, accumulate);
+  else gemmPacked(c, a, w, bias, m, n, k, accumulate);
+}
+
 /** Runs the plan: fills Y, HN and (LSTM) CN; with a TAPE, also saves what rnnBackward needs. */
 export function rnnForward(plan: usize): void {
   const s = shape.read(plan);
-  const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G;
+  const T = s.T, B = s.B, H = s.H, P = s.P, L = s.L, D = s.D, G = s.G, GH = G * H;
   const x = <usize>slot(plan, RnnPlan.X), y = <usize>slot(plan, RnnPlan.Y);
   const h0 = <usize>slot(plan, RnnPlan.H0), c0 = <usize>slot(plan, RnnPlan.C0);
   const hN = <usize>slot(plan, RnnPlan.HN), cN = <usize>slot(plan, RnnPlan.CN);
@@ -183,91 +199,117 @@ export function rnnForward(plan: usize): void {
   if (s.batchFirst) cursor += floats(s.rows * s.I);
   const layerOutput0 = cursor; cursor += floats(s.rows * D * P);
   const layerOutput1 = cursor; cursor += floats(s.rows * D * P);
-  const scratchGates = cursor; cursor += floats(s.rows * G * H);
-  const hiddenGates = cursor; cursor += floats(B * G * H);
-  const scratchRawHidden = cursor; cursor += floats(B * H);
-  const projected = cursor; cursor += floats(B * P);
-  const stepLengths = cursor;
+  const directionScratch = cursor;
 
   const stateBytes = <usize>B * P * 4;
   const cellBytes = <usize>B * H * 4;
-  if (h0 == 0) memory.fill(hN, 0, stateBytes * L * D); else if (h0 != hN) memory.copy(hN, h0, stateBytes * L * D);
-  if (s.lstm) {
-    if (c0 == 0) memory.fill(cN, 0, cellBytes * L * D); else if (c0 != cN) memory.copy(cN, c0, cellBytes * L * D);
+  let layerInput = training ? tape : s.batchFirst ? timeMajorInput : x;
+  if (threadIndex == 0) {
+    if (h0 == 0) memory.fill(hN, 0, stateBytes * L * D); else if (h0 != hN) memory.copy(hN, h0, stateBytes * L * D);
+    if (s.lstm) {
+      if (c0 == 0) memory.fill(cN, 0, cellBytes * L * D); else if (c0 != cN) memory.copy(cN, c0, cellBytes * L * D);
+    }
+    if (training) toTimeMajor(layerInput, x, s, s.I);
+    else if (s.batchFirst) swapLeadingAxes(timeMajorInput, x, B, T, s.I);
   }
+  barrier();
 
-  let layerInput = x;
-  if (training) {
-    layerInput = tape;
-    toTimeMajor(layerInput, x, s, s.I);
-  } else if (s.batchFirst) {
-    swapLeadingAxes(timeMajorInput, x, B, T, s.I);
-    layerInput = timeMajorInput;
-  }
-  const stepGateBytes = <usize>B * G * H * 4;
+  // With threads: a bidirectional layer runs its directions side by side (thread groups), and within a
+  // group the members split the input projection's rows, then the batch rows of the recurrence (each
+  // row's steps depend on that row alone). Every thread passes the same barriers.
+  const groups = D == 2 && threadCount >= 2 ? 2 : 1;
+  const group = threadIndex % groups;
+  const members = (threadCount - group + groups - 1) / groups;
+  const member = threadIndex / groups;
+  const firstRow = rowsStart(s.rows, member, members, ROW_ALIGN), endRow = rowsStart(s.rows, member + 1, members, ROW_ALIGN);
+  const first = rowsStart(B, member, members, ROW_ALIGN), count = rowsStart(B, member + 1, members, ROW_ALIGN) - first;
+  const scratch = directionScratch + (groups == 2 ? <usize>group * forwardDirectionScratchBytes(s) : 0);
+  const scratchGates = scratch;
+  const hiddenGates = scratchGates + floats(s.rows * GH);
+  const scratchRawHidden = hiddenGates + floats(B * GH);
+  const projected = scratchRawHidden + floats(B * H);
+  const stepLengths = projected + floats(B * P);
+
+  const stepGateBytes = <usize>B * GH * 4;
   const outStride = D * P;
   for (let layer = 0; layer < L; layer++) {
     const lastLayer = layer == L - 1;
     const layerOutput = training ? layerOutputOnTape(tape, s, layer)
       : lastLayer && !s.batchFirst ? y : (layer & 1) == 0 ? layerOutput0 : layerOutput1;
-    for (let direction = 0; direction < D; direction++) {
+    const inputSize = s.inputSize(layer);
+    for (let direction = group; direction < D; direction += groups) {
       const entry = layer * D + direction;
       const saved = training ? entryTape.locate(tape, s, entry) : null;
       const gates = training ? saved!.gates : scratchGates;
       const weightHR = layerSlot(plan, entry, RnnLayerSlot.W_HR);
-      const h = hN + <usize>entry * stateBytes;
-      const c = cN + <usize>entry * cellBytes;
-      gemmPacked(gates, layerInput, layerSlot(plan, entry, RnnLayerSlot.W_IH), layerSlot(plan, entry, RnnLayerSlot.BIAS_X), s.rows, G * H, s.inputSize(layer), false);
+      weightGemm(s.int8, gates + <usize>firstRow * GH * 4, layerInput + <usize>firstRow * inputSize * 4, layerSlot(plan, entry, RnnLayerSlot.W_IH),
+                 layerSlot(plan, entry, RnnLayerSlot.BIAS_X), endRow - firstRow, GH, inputSize, false);
       // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
-      if (training && weightHR != 0 && (lengths != 0 || mask != 0)) memory.fill(saved!.hRaw, 0, <usize>s.rows * H * 4);
+      if (training && weightHR != 0 && (lengths != 0 || mask != 0)) {
+        memory.fill(saved!.hRaw + <usize>firstRow * H * 4, 0, <usize>(endRow - firstRow) * H * 4);
+      }
+      barrier();
       const weightHH = layerSlot(plan, entry, RnnLayerSlot.W_HH);
       setCellPeepholes(layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE));
-      for (let step = 0; step < T; step++) {
+      // This thread's batch rows [first, first + count): every per-row buffer below starts at row `first`.
+      const h = hN + <usize>entry * stateBytes + <usize>first * P * 4;
+      const c = cN + <usize>entry * cellBytes + <usize>first * H * 4;
+      const hiddenRows = hiddenGates + <usize>first * GH * 4;
+      const rawHiddenRows = scratchRawHidden + <usize>first * H * 4;
+      const projectedRows = projected + <usize>first * (s.resetBefore ? H : P) * 4;
+      const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
+      for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? step : T - 1 - step;
-        const active = stepActivity(lengths, mask, t, B, stepLengths);
-        const stepGates = gates + <usize>t * stepGateBytes;
-        const out = layerOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2);
+        const active = stepActivity(lengths, mask, t, B, stepLengths, first, count);
+        const stepGates = gates + <usize>t * stepGateBytes + <usize>first * GH * 4;
+        const out = layerOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2);
         if (training) {
-          memory.copy(saved!.hPrev + <usize>t * stateBytes, h, stateBytes);
-          if (s.lstm) memory.copy(saved!.cPrev + <usize>t * cellBytes, c, cellBytes);
+          memory.copy(saved!.hPrev + <usize>t * stateBytes + <usize>first * P * 4, h, rowBytes);
+          if (s.lstm) memory.copy(saved!.cPrev + <usize>t * cellBytes + <usize>first * H * 4, c, cellRowBytes);
         }
         if (s.resetBefore) {
           // r ⊙ h goes to the tape (the n rows' weight gradient multiplies it) or to scratch.
-          const resetHidden = training ? saved!.hn + <usize>t * cellBytes : scratchRawHidden;
-          gemmPacked(hiddenGates, h, weightHH, 0, B, 2 * H, P, false);
-          gruResetGates(resetHidden, stepGates, hiddenGates, h, active, t, B, H);
-          gemmPacked(projected, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, B, H, H, false);
-          gruResetCandidate(h, out, stepGates, projected, active, t, B, H, outStride);
+          const resetHidden = training ? saved!.hn + <usize>t * cellBytes + <usize>first * H * 4 : rawHiddenRows;
+          weightGemm(s.int8, hiddenRows, h, weightHH, 0, count, 2 * H, P, false);
+          gruResetGates(resetHidden, stepGates, hiddenRows, h, active, t, count, H);
+          weightGemm(s.int8, projectedRows, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, count, H, H, false);
+          gruResetCandidate(h, out, stepGates, projectedRows, active, t, count, H, outStride);
         } else if (s.gru) {
-          gemmPacked(hiddenGates, h, weightHH, 0, B, G * H, P, false);
-          const savedHn = training ? saved!.hn + <usize>t * cellBytes : 0;
-          gruCellForward(h, out, stepGates, hiddenGates, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), active, t, B, H, outStride, savedHn);
+          weightGemm(s.int8, hiddenRows, h, weightHH, 0, count, GH, P, false);
+          const savedHn = training ? saved!.hn + <usize>t * cellBytes + <usize>first * H * 4 : 0;
+          gruCellForward(h, out, stepGates, hiddenRows, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), active, t, count, H, outStride, savedHn);
         } else {
-          gemmPacked(stepGates, h, weightHH, 0, B, G * H, P, true);
+          weightGemm(s.int8, stepGates, h, weightHH, 0, count, GH, P, true);
           if (s.lstm) {
             if (weightHR == 0) {
-              lstmCellForward(h, c, out, stepGates, active, t, B, H, outStride, training);
+              lstmCellForward(h, c, out, stepGates, active, t, count, H, outStride, training);
             } else {
-              const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes : scratchRawHidden;
-              lstmCellForward(rawHidden, c, 0, stepGates, active, t, B, H, H, training);
-              gemmPacked(projected, rawHidden, weightHR, 0, B, P, H, false);
-              commitRows(h, out, projected, active, t, B, P, outStride);
+              const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes + <usize>first * H * 4 : rawHiddenRows;
+              lstmCellForward(rawHidden, c, 0, stepGates, active, t, count, H, H, training);
+              weightGemm(s.int8, projectedRows, rawHidden, weightHR, 0, count, P, H, false);
+              commitRows(h, out, projectedRows, active, t, count, P, outStride);
             }
-            if (training) memory.copy(saved!.cNew + <usize>t * cellBytes, c, cellBytes);
+            if (training) memory.copy(saved!.cNew + <usize>t * cellBytes + <usize>first * H * 4, c, cellRowBytes);
           } else {
-            rnnCellForward(h, out, stepGates, active, t, B, H, outStride, s.cell == Cell.RNN_RELU, training);
+            rnnCellForward(h, out, stepGates, active, t, count, H, outStride, s.cell == Cell.RNN_RELU, training);
           }
         }
       }
+      barrier();
     }
-    if (dropout != 0 && layer < L - 1) multiplyInPlace(layerOutput, dropout + ((<usize>layer * s.rows * D * P) << 2), s.rows * D * P);
+    if (dropout != 0 && layer < L - 1) {
+      if (threadIndex == 0) multiplyInPlace(layerOutput, dropout + ((<usize>layer * s.rows * D * P) << 2), s.rows * D * P);
+      barrier();
+    }
     layerInput = layerOutput;
   }
-  if (training) {
-    if (s.batchFirst) swapLeadingAxes(y, layerInput, T, B, D * P);
-    else memory.copy(y, layerInput, <usize>s.rows * D * P * 4);
-  } else if (s.batchFirst) {
-    swapLeadingAxes(y, layerInput, T, B, D * P);
+  if (threadIndex == 0) {
+    if (training) {
+      if (s.batchFirst) swapLeadingAxes(y, layerInput, T, B, D * P);
+      else memory.copy(y, layerInput, <usize>s.rows * D * P * 4);
+    } else if (s.batchFirst) {
+      swapLeadingAxes(y, layerInput, T, B, D * P);
+    }
   }
   resetCellVariant();
 }
@@ -315,9 +357,23 @@ class BackwardScratch {
   }
 }
 
-const shape = new Shape();
-const entryTape = new EntryTape();
-const backwardScratch = new BackwardScratch();
+let shape = new Shape();
+let entryTape = new EntryTape();
+let backwardScratch = new BackwardScratch();
+
+@inline function objectBytes<T>(): usize {
+  return (offsetof<T>() + 15) & ~<usize>15;
+}
+
+/** Bytes of a thread's sequence objects; with `place`, this instance's move to `at` (assembly/threads.ts). */
+export function placeSequenceScratch(at: usize, place: bool): usize {
+  if (place) {
+    shape = changetype<Shape>(at);
+    entryTape = changetype<EntryTape>(at + objectBytes<Shape>());
+    backwardScratch = changetype<BackwardScratch>(at + objectBytes<Shape>() + objectBytes<EntryTape>());
+  }
+  return objectBytes<Shape>() + objectBytes<EntryTape>() + objectBytes<BackwardScratch>();
+}
 
 /** Bytes of scratch `rnnBackward` needs for this plan. */
 export function rnnBackwardScratchBytes(plan: usize): usize {
@@ -326,7 +382,9 @@ export function rnnBackwardScratchBytes(plan: usize): usize {
 
 /**
  * Backpropagates through a training forward of the same plan (its TAPE): from DY, DHN, DCN, writes
- * DX, DH0, DC0 and adds every parameter's gradient into the GRAD_* accumulators.
+ * DX, DH0, DC0 and adds every parameter's gradient into the GRAD_* accumulators. With threads, the reverse
+ * loop splits the batch rows (each row's dh and dc depend on that row alone) and every GEMM after it its
+ * output rows (weightGradientSplit, gemmRowsSplit): no sum changes order.
  */
 export function rnnBackward(plan: usize): void {
   const s = shape.read(plan);
@@ -339,104 +397,167 @@ export function rnnBackward(plan: usize): void {
   const scratch = backwardScratch.carve(<usize>slot(plan, RnnPlan.SCRATCH), s);
   const stateBytes = <usize>B * P * 4, cellBytes = <usize>B * H * 4;
   const outStride = D * P;
+  const first = rowsStart(B, threadIndex, threadCount, ROW_ALIGN), count = rowsStart(B, threadIndex + 1, threadCount, ROW_ALIGN) - first;
+  const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
+  const rowsAt = <usize>first * P * 4, cellRowsAt = <usize>first * H * 4;
 
-  if (dY == 0) memory.fill(scratch.gradOutput, 0, <usize>n * outStride * 4);
-  else toTimeMajor(scratch.gradOutput, dY, s, outStride);
+  if (threadIndex == 0) {
+    if (dY == 0) memory.fill(scratch.gradOutput, 0, <usize>n * outStride * 4);
+    else toTimeMajor(scratch.gradOutput, dY, s, outStride);
+  }
 
   for (let layer = L - 1; layer >= 0; layer--) {
     const inputSize = s.inputSize(layer);
     const layerInput = layer == 0 ? tape : layerOutputOnTape(tape, s, layer - 1);
-    memory.fill(scratch.gradInput, 0, <usize>n * inputSize * 4);
+    if (threadIndex == 0) memory.fill(scratch.gradInput, 0, <usize>n * inputSize * 4);
     for (let direction = 0; direction < D; direction++) {
       const entry = layer * D + direction;
       const saved = entryTape.locate(tape, s, entry);
-      const dh = scratch.dh, dhPrev = scratch.dhPrev, dc = scratch.dc;
-      if (dHN == 0) memory.fill(dh, 0, stateBytes); else memory.copy(dh, dHN + <usize>entry * stateBytes, stateBytes);
+      // This thread's batch rows [first, first + count) of every [B, ·] state buffer.
+      const dh = scratch.dh + rowsAt, dhPrev = scratch.dhPrev + rowsAt, dc = scratch.dc + cellRowsAt;
+      if (dHN == 0) memory.fill(dh, 0, rowBytes); else memory.copy(dh, dHN + <usize>entry * stateBytes + rowsAt, rowBytes);
       if (s.lstm) {
-        if (dCN == 0) memory.fill(dc, 0, cellBytes); else memory.copy(dc, dCN + <usize>entry * cellBytes, cellBytes);
+        if (dCN == 0) memory.fill(dc, 0, cellRowBytes); else memory.copy(dc, dCN + <usize>entry * cellBytes + cellRowsAt, cellRowBytes);
       }
       // Wᵀ of the recurrent weight, for dh_{t−1} = dGates · W_hh.
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH), P, GH, 1, P);
       const weightHRT = scratch.packedWeight + floats(packedSize(P, GH));
-      if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HR), H, P, 1, H);
       const rawHiddenN = layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH) + (<usize>(2 * H * P) << 2);
-      if (s.resetBefore) packWeightStrided(scratch.packedResetWeight, rawHiddenN, P, H, 1, P);
+      if (threadIndex == 0) {
+        packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HH), P, GH, 1, P);
+        if (s.projected) packWeightStrided(weightHRT, layerSlot(plan, entry, RnnLayerSlot.RAW_W_HR), H, P, 1, H);
+        if (s.resetBefore) packWeightStrided(scratch.packedResetWeight, rawHiddenN, P, H, 1, P);
+      }
+      barrier();
 
-      for (let step = 0; step < T; step++) {
+      for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
-        const active = stepActivity(lengths, mask, t, B, scratch.stepLengths);
-        addActiveRows(dh, scratch.gradOutput + ((<usize>t * B * outStride + <usize>direction * P) << 2), active, t, B, P, outStride);
-        const dStep = scratch.dGates + <usize>t * B * GH * 4;
-        const gatesStep = saved.gates + <usize>t * B * GH * 4;
+        const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, first, count);
+        addActiveRows(dh, scratch.gradOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2), active, t, count, P, outStride);
+        const dStep = scratch.dGates + (<usize>(t * B + first) * GH) * 4;
+        const gatesStep = saved.gates + (<usize>(t * B + first) * GH) * 4;
         if (s.lstm) {
           let dCell = dh;
           if (s.projected) {
-            memory.copy(scratch.dProjected + <usize>t * stateBytes, dh, stateBytes);
-            gemmPacked(scratch.dhRaw, dh, weightHRT, 0, B, H, P, false);
-            dCell = scratch.dhRaw;
+            memory.copy(scratch.dProjected + <usize>t * stateBytes + rowsAt, dh, rowBytes);
+            gemmPacked(scratch.dhRaw + cellRowsAt, dh, weightHRT, 0, count, H, P, false);
+            dCell = scratch.dhRaw + cellRowsAt;
           }
-          lstmCellBackward(dStep, dc, dCell, gatesStep, saved.cPrev + <usize>t * cellBytes, saved.cNew + <usize>t * cellBytes, active, t, B, H);
-          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
+          lstmCellBackward(dStep, dc, dCell, gatesStep, saved.cPrev + <usize>t * cellBytes + cellRowsAt, saved.cNew + <usize>t * cellBytes + cellRowsAt,
+                           active, t, count, H);
+          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, count, P, GH, false);
         } else if (s.resetBefore) {
-          const dHiddenStep = scratch.dHiddenGates + <usize>t * B * GH * 4;
-          const hPrevStep = saved.hPrev + <usize>t * stateBytes;
-          gruResetCandidateBackward(dStep, dHiddenStep, dh, gatesStep, hPrevStep, active, t, B, H);
-          for (let b = 0; b < B; b++) {
-            memory.copy(scratch.dCandidate + (<usize>(b * H) << 2), dStep + ((<usize>(b * GH + 2 * H)) << 2), <usize>H << 2);
+          const dHiddenStep = scratch.dHiddenGates + (<usize>(t * B + first) * GH) * 4;
+          const hPrevStep = saved.hPrev + <usize>t * stateBytes + rowsAt;
+          gruResetCandidateBackward(dStep, dHiddenStep, dh, gatesStep, hPrevStep, active, t, count, H);
+          const dCandidate = scratch.dCandidate + cellRowsAt;
+          for (let b = 0; b < count; b++) {
+            memory.copy(dCandidate + (<usize>(b * H) << 2), dStep + ((<usize>(b * GH + 2 * H)) << 2), <usize>H << 2);
           }
-          gemmPacked(scratch.dResetHidden, scratch.dCandidate, scratch.packedResetWeight, 0, B, P, H, false);
-          gruResetBackward(dStep, dHiddenStep, dhPrev, dh, scratch.dResetHidden, gatesStep, hPrevStep, active, t, B, H);
-          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
+          gemmPacked(scratch.dResetHidden + cellRowsAt, dCandidate, scratch.packedResetWeight, 0, count, P, H, false);
+          gruResetBackward(dStep, dHiddenStep, dhPrev, dh, scratch.dResetHidden + cellRowsAt, gatesStep, hPrevStep, active, t, count, H);
+          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, count, P, GH, true);
         } else if (s.gru) {
-          const dHiddenStep = scratch.dHiddenGates + <usize>t * B * GH * 4;
-          gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes, saved.hPrev + <usize>t * stateBytes, active, t, B, H);
-          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, B, P, GH, true);
+          const dHiddenStep = scratch.dHiddenGates + (<usize>(t * B + first) * GH) * 4;
+          gruCellBackward(dStep, dHiddenStep, dhPrev, dh, gatesStep, saved.hn + <usize>t * cellBytes + cellRowsAt,
+                          saved.hPrev + <usize>t * stateBytes + rowsAt, active, t, count, H);
+          gemmPacked(dhPrev, dHiddenStep, scratch.packedWeight, 0, count, P, GH, true);
         } else {
-          rnnCellBackward(dStep, dh, gatesStep, active, t, B, H, s.cell == Cell.RNN_RELU);
-          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, B, P, GH, false);
+          rnnCellBackward(dStep, dh, gatesStep, active, t, count, H, s.cell == Cell.RNN_RELU);
+          gemmPacked(dhPrev, dStep, scratch.packedWeight, 0, count, P, GH, false);
         }
-        passEndedRows(dhPrev, dh, active, t, B, P);
-        memory.copy(dh, dhPrev, stateBytes);
+        passEndedRows(dhPrev, dh, active, t, count, P);
+        memory.copy(dh, dhPrev, rowBytes);
         if (s.projected && active != 0) {
           // Ended rows contribute nothing to dW_hr.
-          for (let b = 0; b < B; b++) {
-            if (t >= load<i32>(active + (<usize>b << 2))) memory.fill(scratch.dProjected + <usize>t * stateBytes + <usize>b * P * 4, 0, <usize>P * 4);
+          for (let b = 0; b < count; b++) {
+            if (t >= load<i32>(active + (<usize>b << 2))) memory.fill(scratch.dProjected + <usize>t * stateBytes + <usize>(first + b) * P * 4, 0, <usize>P * 4);
           }
         }
       }
-      memory.copy(<usize>slot(plan, RnnPlan.DH0) + <usize>entry * stateBytes, dh, stateBytes);
-      if (s.lstm) memory.copy(<usize>slot(plan, RnnPlan.DC0) + <usize>entry * cellBytes, dc, cellBytes);
+      if (count > 0) {
+        memory.copy(<usize>slot(plan, RnnPlan.DH0) + <usize>entry * stateBytes + rowsAt, dh, rowBytes);
+        if (s.lstm) memory.copy(<usize>slot(plan, RnnPlan.DC0) + <usize>entry * cellBytes + cellRowsAt, dc, cellRowBytes);
+      }
+      barrier();
 
       // The weight and input gradients: one GEMM (or column sum) each over all timesteps.
-      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, GH, layerInput, inputSize, n, GH, inputSize,
-                               scratch.transposed, scratch.packedRows);
-      accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, GH, saved.hPrev, P, n, GH, P,
-                               scratch.transposed, scratch.packedRows);
+      weightGradientSplit(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_IH), scratch.dGates, GH, layerInput, inputSize, n, GH, inputSize,
+                          scratch.transposed, scratch.packedRows);
+      weightGradientSplit(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH), scratch.dHiddenGates, GH, saved.hPrev, P, n, GH, P,
+                          scratch.transposed, scratch.packedRows);
       if (s.resetBefore) {
         // The n rows of weight_hh multiply r ⊙ h (on the tape): dW_hn += daᵀ · (r ⊙ h), da in the n slots of dGates.
         const gradHiddenN = layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HH) + (<usize>(2 * H * P) << 2);
-        accumulateWeightGradient(gradHiddenN, scratch.dGates + (<usize>(2 * H) << 2), GH, saved.hn, H, n, H, P, scratch.transposed, scratch.packedRows);
+        weightGradientSplit(gradHiddenN, scratch.dGates + (<usize>(2 * H) << 2), GH, saved.hn, H, n, H, P, scratch.transposed, scratch.packedRows);
       }
       const gradBiasIH = layerSlot(plan, entry, RnnLayerSlot.GRAD_B_IH);
       if (gradBiasIH != 0) {
-        accumulateColumnSums(gradBiasIH, scratch.dGates, n, GH, GH);
+        // Each thread sums its columns over every row, in row order.
+        const c0 = rowsStart(GH, threadIndex, threadCount, 4), c1 = rowsStart(GH, threadIndex + 1, threadCount, 4);
+        const columnsAt = <usize>c0 << 2;
+        accumulateColumnSums(gradBiasIH + columnsAt, scratch.dGates + columnsAt, n, c1 - c0, GH);
         // Reset-before folds b_hn beside b_in, so all of bias_hh gets the input side's gradients.
-        accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH), s.resetBefore ? scratch.dGates : scratch.dHiddenGates, n, GH, GH);
+        accumulateColumnSums(layerSlot(plan, entry, RnnLayerSlot.GRAD_B_HH) + columnsAt, (s.resetBefore ? scratch.dGates : scratch.dHiddenGates) + columnsAt,
+                             n, c1 - c0, GH);
       }
       if (s.projected) {
-        accumulateWeightGradient(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, P, saved.hRaw, H, n, P, H,
-                                 scratch.transposed, scratch.packedRows);
+        weightGradientSplit(layerSlot(plan, entry, RnnLayerSlot.GRAD_W_HR), scratch.dProjected, P, saved.hRaw, H, n, P, H,
+                            scratch.transposed, scratch.packedRows);
       }
-      packWeightStrided(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_IH), inputSize, GH, 1, inputSize);
-      gemmPacked(scratch.gradInput, scratch.dGates, scratch.packedWeight, 0, n, inputSize, GH, true);
+      packSplit(scratch.packedWeight, layerSlot(plan, entry, RnnLayerSlot.RAW_W_IH), inputSize, GH, 1, inputSize);
+      barrier();
+      gemmRowsSplit(scratch.gradInput, scratch.dGates, scratch.packedWeight, n, inputSize, GH, true);
+      barrier();
     }
-    memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);
-    // Into the layer below through its dropout: the same factors scale the gradient.
     const dropout = <usize>slot(plan, RnnPlan.DROPOUT);
-    if (dropout != 0 && layer > 0) multiplyInPlace(scratch.gradOutput, dropout + ((<usize>(layer - 1) * n * inputSize) << 2), n * inputSize);
+    if (threadIndex == 0) {
+      memory.copy(scratch.gradOutput, scratch.gradInput, <usize>n * inputSize * 4);
+      // Into the layer below through its dropout: the same factors scale the gradient.
+      if (dropout != 0 && layer > 0) multiplyInPlace(scratch.gradOutput, dropout + ((<usize>(layer - 1) * n * inputSize) << 2), n * inputSize);
+    }
+    barrier();
   }
-  const dX = <usize>slot(plan, RnnPlan.DX);
-  if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);
-  else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
+  if (threadIndex == 0) {
+    const dX = <usize>slot(plan, RnnPlan.DX);
+    if (s.batchFirst) swapLeadingAxes(dX, scratch.gradOutput, T, B, s.I);
+    else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
+  }
   resetCellVariant();
+}
+
+/**
+ * This thread's share of packWeightStrided(dst, src, n, k, rowStride, colStride): whole panels of NR rows
+ * of the packed matrix (a panel is a copy: any split gives the same bits).
+ */
+function packSplit(dst: usize, src: usize, n: i32, k: i32, rowStride: i32, colStride: i32): void {
+  const panels = (n + NR - 1) / NR;
+  const p0 = rowsStart(panels, threadIndex, threadCount, 1), p1 = rowsStart(panels, threadIndex + 1, threadCount, 1);
+  if (p1 <= p0) return;
+  const firstRow = p0 * NR, rows = min(p1 * NR, n) - firstRow;
+  packWeightStrided(dst + (<usize>firstRow * k << 2), src + (<usize>firstRow * rowStride << 2), rows, k, rowStride, colStride);
+}
+
+/** This thread's rows of gemmPacked(c, a, w, 0, m, n, k, accumulate), cut at the row blocks (bitwise as one call). */
+function gemmRowsSplit(c: usize, a: usize, w: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
+  const r0 = rowsStart(m, threadIndex, threadCount, ROW_ALIGN), r1 = rowsStart(m, threadIndex + 1, threadCount, ROW_ALIGN);
+  if (r1 > r0) gemmPacked(c + (<usize>r0 * n << 2), a + (<usize>r0 * k << 2), w, 0, r1 - r0, n, k, accumulate);
+}
+
+/**
+ * accumulateWeightGradient split over the threads: each transposes its share of d's columns and packs its
+ * panels of the activations, then, after a barrier, accumulates its rows of the gradient (each a sum over all
+ * rows in row order, as on one thread); a barrier again before the scratch is reused.
+ */
+function weightGradientSplit(gradient: usize, d: usize, dStride: i32, activations: usize, activationStride: i32,
+                             rows: i32, outSize: i32, inSize: i32, transposed: usize, packed: usize): void {
+  if (threadCount == 1) {
+    accumulateWeightGradient(gradient, d, dStride, activations, activationStride, rows, outSize, inSize, transposed, packed);
+    return;
+  }
+  const c0 = rowsStart(outSize, threadIndex, threadCount, 4), c1 = rowsStart(outSize, threadIndex + 1, threadCount, 4);
+  if (c1 > c0) transpose(transposed + (<usize>c0 * rows << 2), d + (<usize>c0 << 2), rows, c1 - c0, dStride);
+  packSplit(packed, activations, inSize, rows, 1, activationStride);
+  barrier();
+  gemmRowsSplit(gradient, transposed, packed, outSize, inSize, rows, true);
+  barrier();
 }

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 
 const dist = path.resolve(process.argv[2] ?? 'dist');
 const lt = await import(pathToFileURL(path.join(dist, 'index.js')).href);
-await lt.init({ simd: process.argv[3] ?? 'auto' });
+// One thread, the single-thread build, wherever the dist has threads (setNumThreads): a single-thread A/B anywhere.
+await lt.init({ simd: process.argv[3] ?? 'auto', ...('setNumThreads' in lt ? { threads: 1 } : {}) });
 const random = lt.seededRandom(1);
 const values = (n) => Float32Array.from({ length: n }, () => random() - 0.5);
 const cases = {

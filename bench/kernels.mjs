@@ -38,7 +38,7 @@ if (!['baseline', 'relaxed', 'both'].includes(args.build)) throw new Error(`--bu
 
 /** The float64 references of test/reference, bundled from their TypeScript once per run (one implementation for tests and bench). */
 async function loadReferences() {
-  const files = { cells: 'cells.ts', gemm: 'gemm.ts', linalg: 'linalg.ts', tree: 'tree.ts' };
+  const files = { cells: 'cells.ts', gemm: 'gemm.ts', linalg: 'linalg.ts', quantized: 'quantized.ts', tree: 'tree.ts' };
   const entry = Object.entries(files).map(([name, file]) => `export * as ${name} from './${file}';`).join('\n');
   const result = await bundle({
     stdin: { contents: entry, resolveDir: path.join(REPO_DIR, 'test', 'reference'), loader: 'ts' },
@@ -151,6 +151,41 @@ function gemmRow(shape, m, n, k, { bias = false, accumulate = false } = {}) {
     call: (kernels, p) => kernels.gemmPacked(p.c, p.a, p.w, p.bias ?? 0, m, n, k, accumulate),
     reference: (a) => references.gemm.gemm(a.c, a.a, a.w, a.bias ?? null, m, n, k, accumulate),
   });
+}
+
+/**
+ * gemmInt8 (assembly/quantized.ts): C = A·Wᵀ with W int8 per row (quantized once by the reference's quantizer, packed by
+ * packInt8Weight) and A quantized per row inside the call. Checked against the f32 product within the quantization
+ * error (half a step of each quantizer per product: the bit-exact check is test/kernels/quantized.test.ts, per build).
+ */
+function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
+  const kernel = 'gemmInt8';
+  return {
+    kernel, shape: `${shape} ${m}×${n}×${k}`, flops: 2 * m * n * k, bound: () => k * (0.5 / 127 + 0.5 / 127) * 1.01,
+    data() {
+      const random = seededRandom(seedOf(`${kernel} ${shape}`));
+      return { a: uniform(random, m * k), w: uniform(random, n * k), c: uniform(random, m * n) };
+    },
+    reference({ a, w, c }) {
+      const out = accumulate ? Float64Array.from(c) : new Float64Array(m * n);
+      references.gemm.gemm(out, a, w, null, m, n, k, accumulate);
+      return { c: out };
+    },
+    prepare({ core }, { a, w, c }) {
+      const { kernels } = core;
+      const { q, scales } = references.quantized.quantizeWeight(w, n, k);
+      const codes = kernels.alloc(Math.max(16, n * k));
+      new Int8Array(kernels.memory.buffer, codes, n * k).set(q);
+      const ptrs = { scales: core.upload(n, scales), packed: kernels.alloc(kernels.quantizedWeightBytes(n, k)), a: core.upload(m * k, a), c: core.upload(m * n, c) };
+      kernels.packInt8Weight(ptrs.packed, codes, ptrs.scales, n, k);
+      kernels.release(codes);
+      return {
+        run: () => kernels.gemmInt8(ptrs.c, ptrs.a, ptrs.packed, 0, m, n, k, accumulate),
+        read: () => ({ c: core.download(ptrs.c, m * n) }),
+        dispose: () => Object.values(ptrs).forEach((ptr) => kernels.release(ptr)),
+      };
+    },
+  };
 }
 
 /**
@@ -285,6 +320,9 @@ const ROWS = [
   gemmRow('W6 leaves h·U_fᵀ', W6_LEAVES, W6.H, W6.H),
   gemmRow('W1 step, batch 1 (matrix-vector)', W1.B, GATES.lstm * W1.H, W1.H, { accumulate: true }),
   gemmRow('W2 step at batch 1 (matrix-vector)', 1, GATES.lstm * W2.H, W2.H, { accumulate: true }),
+  gemmInt8Row('W2 x·W_ihᵀ', W2.T * W2.B, GATES.lstm * W2.H, W2.I),
+  gemmInt8Row('W2 step h·W_hhᵀ', W2.B, GATES.lstm * W2.H, W2.H, { accumulate: true }),
+  gemmInt8Row('W1 step, batch 1 (matrix-vector)', W1.B, GATES.lstm * W1.H, W1.H, { accumulate: true }),
   // assembly/tree.ts's child-sum calls: dGates [N, 3H] and the children's Σh [internal, H] read at their row strides.
   weightGradientRow('W6 dW_iou', w6.nodes, 3 * W6.H, W6.X, { dStride: 3 * W6.H, xStride: W6.X }),
   weightGradientRow('W6 dU_iou', w6.internal, 3 * W6.H, W6.H, { dStride: 3 * W6.H, xStride: W6.H }),

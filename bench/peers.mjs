@@ -1,6 +1,6 @@
 // The runners — looptree and its peers: each loads its library and turns a workload and its case (weights, input) into a first output to compare and a run() to time.
 //
-// Runner: { name, label, versionOf?: package whose version is reported, load() → lib,
+// Runner: { name, label, versionOf?: package whose version is reported, threads?: threads it runs (default 1), load() → lib,
 // offline?(w, c) → what a user would build ahead of time (an .onnx file),
 // prepare(lib, w, c, offline) → { output, run(), async?, activate?(), dispose?() },
 // notApplicable?(w) → why it cannot run workload w (undefined: it can),
@@ -10,6 +10,7 @@
 // the reference; run() runs it again (for 'train': one more optimizer step).
 
 import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { recurrentOnnxModel } from './onnx-writer.mjs';
@@ -39,25 +40,39 @@ const layerState = (state, w, l) => {
 // ---------------------------------------------------------------------------------------------
 // looptree, through its public API (DESIGN §4)
 
-const looptree = {
-  name: 'looptree',
-  label: 'looptree',
+// One thread: the single-thread build, as init({ threads: 1 }) loads it. Two threads: a second instance of the
+// package (the URL's query makes it a module of its own) initialized with the threads build, its pool started.
+const looptreeRunner = (threads) => ({
+  name: threads === 1 ? 'looptree' : `looptree-${threads}t`,
+  label: threads === 1 ? 'looptree' : `looptree ${threads} threads`,
+  versionOf: 'looptree',
+  threads,
   async load() {
     if (!existsSync(LOOPTREE_ENTRY)) throw new Error('dist/index.js missing: run `npm run build` at the repo root');
-    const lt = await import(pathToFileURL(LOOPTREE_ENTRY).href);
-    await lt.init();
+    const lt = await import(`${pathToFileURL(LOOPTREE_ENTRY).href}${threads === 1 ? '' : `?threads=${threads}`}`);
+    await lt.init({ threads });
+    if (threads > 1) {
+      await lt.threadsReady();
+      if (lt.backendInfo().threads !== threads) throw new Error(`runs ${lt.backendInfo().threads} threads: ${lt.backendInfo().threadsReason}`);
+    }
     return lt;
   },
   prepare: (lt, w, c) => LOOPTREE_ADAPTERS[w.kind](lt, w, c),
-};
+});
+const looptree = looptreeRunner(1);
 
-function looptreeRecurrent(lt, w, c) {
+function looptreeRecurrent(lt, w, c, int8 = false) {
   const Model = { lstm: lt.LSTM, gru: lt.GRU, rnn: lt.RNN }[w.cell];
-  const model = new Model({
+  let model = new Model({
     inputSize: w.I, hiddenSize: w.H, numLayers: w.layers, bidirectional: w.bidirectional,
     ...(w.cell === 'rnn' && { nonlinearity: 'tanh' }),
   });
   model.loadStateDict(c.stateDict);
+  if (int8) {
+    const f32 = model;
+    model = lt.quantizeDynamic(f32, { dtype: 'int8' });
+    f32.dispose();
+  }
   const dispose = () => model.dispose();
   if (w.kind === 'step') {
     const stream = model.stream({
@@ -71,6 +86,17 @@ function looptreeRecurrent(lt, w, c) {
   const x = lt.tensor(c.x, [w.T, w.B, w.I]);
   return { output: model.forward(x).output.data, run: () => model.forward(x), dispose };
 }
+
+// looptree's int8 models (quantizeDynamic) of the recurrent workloads: compared with the accuracy contract's bound
+// (README: max |int8 − f32| ≤ 0.02 on W1, W2, W5), not the f32 tolerance.
+const looptreeInt8 = {
+  name: 'looptree-int8',
+  label: 'looptree int8',
+  tolerance: 0.02,
+  notApplicable: (w) => (w.kind === 'sequence' || w.kind === 'step' ? undefined : 'int8 models are for recurrent inference'),
+  load: () => looptree.load(),
+  prepare: (lt, w, c) => looptreeRecurrent(lt, w, c, true),
+};
 
 // W6: every tree of the batch in one forward(trees, xs) (merged and level-batched inside looptree). Like
 // the tfjs runner, which downloads the roots' states only, it returns the roots (output: 'roots'); every
@@ -207,6 +233,43 @@ const onnxruntimeWeb = onnxRunner({
   },
   sessionOptions: { executionProviders: ['wasm'] },
 });
+
+// onnxruntime-web with 2 threads (its threaded build): in a worker thread of its own (bench/ort-threads-worker.mjs),
+// since a second copy of the package in this thread cannot register its backends again. A run is one message round
+// trip (tens of µs), small beside the workloads it runs (W2–W5, milliseconds).
+const onnxruntimeWeb2 = {
+  name: 'onnxruntime-web-2t',
+  label: 'onnxruntime-web 2 threads',
+  versionOf: 'onnxruntime-web',
+  threads: 2,
+  notApplicable: (w) => ONNX_NOT_APPLICABLE[w.kind] ?? (w.kind === 'step' ? 'one step at batch 1: nothing for a second thread' : undefined),
+  async load() {
+    const worker = new Worker(new URL('./ort-threads-worker.mjs', import.meta.url), { workerData: { threads: 2 } });
+    worker.unref();
+    const replies = [];
+    let waiting = null;
+    worker.on('message', (reply) => (waiting ? (waiting(reply), (waiting = null)) : replies.push(reply)));
+    worker.on('error', (error) => waiting?.({ error: String(error) }));
+    // The worker keeps the process alive only while a question is out.
+    const ask = (message) => new Promise((resolve, reject) => {
+      worker.ref();
+      waiting = (reply) => {
+        worker.unref();
+        if (reply.error) reject(new Error(reply.error));
+        else resolve(reply);
+      };
+      if (message !== undefined) worker.postMessage(message);
+      else if (replies.length) waiting(replies.shift());
+    });
+    await ask(undefined); // ready
+    return { ask };
+  },
+  offline: (w, c) => recurrentOnnxModel(w, c.stateDict, { initialState: false }),
+  async prepare({ ask }, w, c, model) {
+    const { output } = await ask({ model, x: c.x, dims: [w.T, w.B, w.I] });
+    return { output, run: () => ask('run'), async: true, dispose: () => ask('release') };
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // TensorFlow.js (wasm and cpu backends). tf.layers' GRU has no reset_after (PyTorch's GRU), and its
@@ -572,4 +635,4 @@ const brainjs = {
 };
 
 // Timing order is rotated per repetition; the first runner that prepares is the reference for outputs.
-export const RUNNERS = [looptree, onnxruntimeNode, onnxruntimeWeb, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs];
+export const RUNNERS = [looptree, looptreeInt8, onnxruntimeNode, onnxruntimeWeb, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs, looptreeRunner(2), onnxruntimeWeb2];

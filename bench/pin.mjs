@@ -11,6 +11,8 @@ import path from 'node:path';
 // Every runner of a workload shares the CPU chosen for it, so the comparison stays like for like.
 
 let cpus; // the CPUs this process may use, fixed at the first call (a user's own taskset is respected)
+let pinnedCpu; // the CPU of the last pinToQuietestCpu, or undefined
+let affinity; // what the process runs on now: 'pinned' or 'all'
 
 /**
  * Moves this process to the CPU with the fastest L2 pass. Returns { cpu, probes } (what each CPU
@@ -28,6 +30,8 @@ export function pinToQuietestCpu() {
   const quietest = probes.reduce((a, b) => (b.l2PassUs < a.l2PassUs ? b : a));
   const pinned = spawnSync('taskset', ['-a', '-p', '-c', String(quietest.cpu), String(process.pid)], { encoding: 'utf8' });
   if (pinned.status !== 0) throw new Error(`taskset -a -p failed: ${pinned.stderr}`);
+  pinnedCpu = quietest.cpu;
+  affinity = 'pinned';
   return { cpu: quietest.cpu, probes };
 }
 
@@ -45,4 +49,18 @@ function allowedCpus() {
 export function describePinning(pinning) {
   if (!pinning) return 'not pinned';
   return `pinned to CPU ${pinning.cpu} (L2 pass ${pinning.probes.map((p) => `CPU ${p.cpu} ${p.l2PassUs.toFixed(0)} µs`).join(', ')})`;
+}
+
+/**
+ * Before a sample of a runner that uses `threads` threads: 1 runs on the pinned CPU, more on every CPU this process
+ * may use (all its threads, workers included, moved with taskset -a). Nothing to do without pinning.
+ */
+export function useCpusFor(threads) {
+  if (pinnedCpu === undefined) return;
+  const wanted = threads > 1 ? 'all' : 'pinned';
+  if (wanted === affinity) return;
+  const list = wanted === 'all' ? cpus.join(',') : String(pinnedCpu);
+  const moved = spawnSync('taskset', ['-a', '-p', '-c', list, String(process.pid)], { encoding: 'utf8' });
+  if (moved.status !== 0) throw new Error(`taskset -a -p failed: ${moved.stderr}`);
+  affinity = wanted;
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RUNNERS, packageVersion } from './peers.mjs';
-import { describePinning, pinToQuietestCpu } from './pin.mjs';
+import { describePinning, pinToQuietestCpu, useCpusFor } from './pin.mjs';
 import { measureSimdPeak, peakRunner } from './simd-peak.mjs';
 import { ALL_WORKLOADS as WORKLOADS, flops, makeCase } from './spec.mjs';
 
@@ -58,6 +58,7 @@ const formatParts = (parts) => (parts ? ` (${Object.entries(parts).map(([k, d]) 
 // and TLBs that runner left (W2 ~8% slower over a 100 ms sample than back to back), which says
 // something about the interleaving, not about the library. Runs of ≥ SAMPLE_MS need no lead-in.
 async function sample(prepared, runs) {
+  useCpusFor(prepared.threads ?? 1);
   await prepared.activate?.();
   globalThis.gc?.();
   if (runs > 1) await prepared.run();
@@ -148,13 +149,14 @@ async function runWorkload(w, runners, peakLoop) {
       reference = { name: runner.name, output: prepared.output };
     } else {
       Object.assign(result, compare(reference.output, prepared.output));
-      if (!(result.maxDiff <= TOLERANCE)) result.status = 'mismatch';
+      if (!(result.maxDiff <= (runner.tolerance ?? TOLERANCE))) result.status = 'mismatch';
     }
     const verdict = result.maxDiff === undefined
       ? (reference?.name === runner.name ? 'reference output' : result.status)
       : `max |Δ| ${result.maxDiff.toExponential(1)}${formatParts(result.parts)} vs ${reference.name}${result.status === 'mismatch' ? ' MISMATCH' : ''}`;
     progress(`${w.id} ${runner.name}: ${verdict}`);
     results[runner.name] = result;
+    prepared.threads = runner.threads ?? 1;
     entries.push({ name: runner.name, prepared });
   }
   const peakEntry = { name: 'SIMD peak', prepared: { run: peakLoop.run } };
@@ -166,6 +168,7 @@ async function runWorkload(w, runners, peakLoop) {
   }
   const peakDuring = peakLoop.flops / median(peakEntry.samples) / 1e6;
   if (results.looptree?.ms) results.looptree.fractionOfPeak = results.looptree.gflops / peakDuring;
+  useCpusFor(1);
   progress(`${w.id} timed: ${entries.map((e) => `${e.name} ${formatMs(results[e.name].ms)} ms`).join(', ')}; SIMD peak ${peakDuring.toFixed(1)} GFLOP/s`);
   return {
     id: w.id, title: w.title, kind: w.kind, gflop, peakDuring, pinning, reference: reference?.name, pytorchMs: w.pytorchMs, pytorchNote: w.pytorchNote,
@@ -199,7 +202,7 @@ function report(doc) {
   const earlier = doc.workloads.filter((w) => !w.pending && (w.repetitions !== doc.repetitions || w.quick !== doc.quick));
   const lines = [
     `## ${doc.engine} — looptree ${doc.versions.looptree ?? '(not built)'}${doc.looptree ? `, ${doc.looptree.simd} SIMD build` : ''}`,
-    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere` +
+    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere but the "2 threads" columns (on every core)` +
       (doc.workloads.some((w) => w.pinning) ? ', each workload pinned to the quietest CPU just before it (bench/pin.mjs)' : '') +
       `; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms` +
       (earlier.length ? `; ${earlier.map((w) => w.id).join(', ')} kept from an earlier run (${[...new Set(earlier.map((w) => `median of ${w.repetitions ?? '?'}${w.quick ? ' (--quick)' : ''}`))].join('; ')})` : ''),
@@ -223,6 +226,17 @@ function report(doc) {
     ];
   });
   lines.push(markdownTable(header, rows), '');
+  const threaded = doc.workloads.filter((w) => !w.pending && w.results['looptree-2t']?.ms);
+  if (threaded.length) {
+    lines.push('Threads: looptree with 2 threads against itself with 1 (same build) and against onnxruntime-web with 2 threads (× above 1: looptree 2 threads is faster):', '');
+    lines.push(markdownTable(['workload', 'looptree 1 thread ms', 'looptree 2 threads ms', '2 threads vs 1', 'onnxruntime-web 2 threads ms', 'vs onnxruntime-web 2 threads'], threaded.map((w) => {
+      const one = w.results.looptree?.ms, two = w.results['looptree-2t'].ms, ort = w.results['onnxruntime-web-2t']?.ms;
+      return [
+        `${w.id} ${w.title}`, one ? formatMs(one) : '', formatMs(two), one ? `${formatRatio(one / two)}×` : '',
+        ort ? formatMs(ort) : w.results['onnxruntime-web-2t']?.status ?? '', ort ? `${formatRatio(ort / two)}×` : '',
+      ];
+    })), '');
+  }
   lines.push('(n×) = peer time / looptree time: above 1, looptree is faster. "of peak": looptree GFLOP/s over "peak GFLOP/s", the SIMD peak of the build it runs timed in the same rounds as the row\'s runners (median of those samples).');
   if (doc.workloads.some((w) => w.kind === 'train')) lines.push('A training row times one optimizer step (forward, backward through time, Adam); every other row a forward pass.');
   for (const r of peers.filter((p) => p.note)) lines.push(`† ${r.label}: ${r.note}.`);

@@ -63,6 +63,16 @@ export class OutOfMemoryError extends LooptreeError {
   }
 }
 
+/**
+ * A worker thread of the pool failed or exited (code `'ERR_THREAD'`): the call that finds out throws, the pool
+ * restarts on the next.
+ */
+export class ThreadError extends LooptreeError {
+  constructor(message: string) {
+    super('ERR_THREAD', message);
+  }
+}
+
 /** An object (a module, a model, a stream) was used after `dispose()` (code `'ERR_DISPOSED'`). */
 export class DisposedError extends LooptreeError {
   constructor(what: string) {

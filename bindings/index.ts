@@ -3,12 +3,14 @@
 // The global types our .d.ts need (ambient.ts): a type-only export keeps them in the .d.ts, and out of the bundles.
 export type {} from './ambient.js';
 
-export { init, initSync, backendInfo, type InitOptions, type SimdMode, type WasmBytes } from './runtime.js';
+export { init, initSync, backendInfo, setNumThreads, threadsReady, type InitOptions, type ThreadOptions, type SimdMode, type WasmBytes } from './runtime.js';
 export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
 export { manualSeed, seededRandom } from './random.js';
 export * from './nn/index.js';
 export * from './train/index.js';
-export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata, float16ToFloat32 } from './io/safetensors.js';
+export * from './generate/index.js';
+export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata, float16ToFloat32, type SerializeOptions } from './io/safetensors.js';
+export { loadQuantized, saveQuantized } from './io/quantized-file.js';
 export {
-  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError,
+  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError, ThreadError,
 } from './errors.js';

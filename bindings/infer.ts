@@ -6,7 +6,7 @@
 // The global types our .d.ts need (ambient.ts): a type-only export keeps them in the .d.ts, and out of the bundles.
 export type {} from './ambient.js';
 
-export { init, initSync, backendInfo, type InitOptions, type SimdMode, type WasmBytes } from './runtime.js';
+export { init, initSync, backendInfo, setNumThreads, threadsReady, type InitOptions, type ThreadOptions, type SimdMode, type WasmBytes } from './runtime.js';
 export { Tensor, tensor, type NestedArray, type TensorLike } from './tensor.js';
 export {
   RNN, LSTM, GRU, Stream, RecurrentModule,
@@ -22,5 +22,5 @@ export {
 } from './nn/tree/modules.js';
 export { parseSafetensors } from './io/safetensors.js';
 export {
-  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError,
+  LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError, ThreadError,
 } from './errors.js';

@@ -1,9 +1,11 @@
 // Runtime: instantiates the Wasm core (Node, browsers, workers, edge), picks the SIMD build, and owns
 // linear memory: heap blocks, the per-call arena, and views re-derived whenever memory has grown.
 
-import { InitError, OutOfMemoryError } from './errors.js';
+import type { Job } from '../assembly/abi.js';
+import { ArgumentError, InitError, OutOfMemoryError, ThreadError } from './errors.js';
 import { optionKeys, strictOptions } from './options.js';
 import type { CoreExports } from './generated/core.js';
+import { coreCount, MAX_THREADS, mayBlock, ThreadPool, threadsUnavailable } from './threads.js';
 
 declare const __NODE__: boolean;
 declare const __VERSION__: string;
@@ -23,6 +25,14 @@ export interface InitOptions {
   module?: WebAssembly.Module | WasmBytes;
   /** Which build to load: 'auto' (default) takes relaxed SIMD where the engine has it. */
   simd?: 'auto' | SimdMode;
+  /**
+   * Threads the batched kernels may run on (like `torch.set_num_threads`; change it later with setNumThreads).
+   * Default: the number of cores, at most 8, where shared memory and workers exist; else 1 (Cloudflare workerd,
+   * pages that are not cross-origin isolated), and asking for more there runs on 1 (backendInfo() says why).
+   * More than one loads the threads build of the core (shared memory); its worker pool starts on the first call
+   * that can use it. An integer from 1 to 64.
+   */
+  threads?: number;
 }
 
 interface Backend {
@@ -31,7 +41,30 @@ interface Backend {
   requested: 'auto' | SimdMode;
   /** The `module` option of the successful init, if any: passing it again needs no check. */
   source: WebAssembly.Module | WasmBytes | undefined;
+  /** The threads build's shared state, or null for a single-thread build. */
+  shared: SharedCore | null;
 }
+
+/** A threads build: its module (instantiated again in each worker), its control block and the lazy pool. */
+interface SharedCore {
+  module: WebAssembly.Module;
+  control: number;
+  pool: ThreadPool | null;
+}
+
+/** Threads asked for (init, setNumThreads), in use, why fewer when fewer, and whether small calls split too. */
+const threadSetting = { requested: 1, active: 1, reason: undefined as string | undefined, everyCall: false };
+
+/** Options of setNumThreads. */
+export interface ThreadOptions {
+  /**
+   * Split every call that can be split, however small, instead of only those big enough to gain from
+   * threads (default false). For testing the threaded paths on small inputs: small calls run slower.
+   */
+  everyCall?: boolean;
+}
+
+const THREAD_OPTION_KEYS = optionKeys<ThreadOptions>({ everyCall: true });
 
 let backend: Backend | null = null;
 let pending: Promise<void> | null = null;
@@ -65,7 +98,7 @@ function chooseSimd(requested: 'auto' | SimdMode): SimdMode {
   return hasRelaxedSimd() ? 'relaxed' : 'baseline';
 }
 
-const INIT_OPTION_KEYS = optionKeys<InitOptions>({ module: true, simd: true });
+const INIT_OPTION_KEYS = optionKeys<InitOptions>({ module: true, simd: true, threads: true });
 
 function checkOptions(options: InitOptions | undefined, where: string): 'auto' | SimdMode {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
@@ -75,7 +108,27 @@ function checkOptions(options: InitOptions | undefined, where: string): 'auto' |
   if (simd !== 'auto' && simd !== 'relaxed' && simd !== 'baseline') {
     throw new InitError(`${where}: simd must be 'auto', 'relaxed' or 'baseline', got ${JSON.stringify(simd)}`);
   }
+  if (options?.threads !== undefined) checkThreadCount(options.threads, `${where}: threads`, InitError);
   return simd;
+}
+
+function checkThreadCount(value: unknown, what: string, ErrorClass: typeof InitError | typeof ArgumentError): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
+    throw new ErrorClass(`${what} must be an integer from 1 to ${MAX_THREADS}, got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  return value;
+}
+
+/** The threads init() should use: the option, or by default the cores (at most 8) where threads can run. */
+function requestedThreads(options: InitOptions | undefined): number {
+  return options?.threads ?? (threadsUnavailable() === null ? Math.min(coreCount(), 8) : 1);
+}
+
+/** Records the threads asked for and how many the backend can run, with the reason when fewer. */
+function settleThreads(requested: number, shared: boolean, singleBuildReason: string | undefined): void {
+  threadSetting.requested = requested;
+  threadSetting.active = shared ? requested : 1;
+  threadSetting.reason = requested > threadSetting.active ? singleBuildReason : undefined;
 }
 
 /**
@@ -88,7 +141,9 @@ function alreadyInitialized(requested: 'auto' | SimdMode, source: WebAssembly.Mo
     throw new InitError(`looptree is already initialized with the ${backend.simd} build; init() cannot switch to '${requested}' after a successful init`);
   }
   if (source !== undefined && source !== backend.source) {
-    const simd = buildOf(instantiate(compileSync(source)));
+    const module = compileSync(source);
+    if (isThreadsBuild(module)) return true; // instantiating it would take shared memory; the SIMD flavour is checked at init
+    const simd = buildOf(instantiate(module));
     if (simd !== backend.simd) {
       throw new InitError(`${where}: module must be the ${backend.simd} build looptree is already initialized with, got the ${simd} build`);
     }
@@ -96,9 +151,18 @@ function alreadyInitialized(requested: 'auto' | SimdMode, source: WebAssembly.Mo
   return true;
 }
 
-function instantiate(module: WebAssembly.Module): Kernels {
+/** Whether `module` is a threads build: one that imports its (shared) memory. */
+function isThreadsBuild(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.imports(module).some((entry) => entry.kind === 'memory');
+}
+
+// The threads builds' memory: AssemblyScript's initialMemory (asconfig.json) and the 32-bit maximum, shared.
+const SHARED_MEMORY = { initial: 2, maximum: 65536, shared: true };
+
+function instantiate(module: WebAssembly.Module, memory?: WebAssembly.Memory): Kernels {
   const imports = {
     env: {
+      ...(memory ? { memory } : {}),
       abort(): never {
         throw new InitError('the looptree Wasm core aborted (an internal invariant failed)');
       },
@@ -129,17 +193,37 @@ function buildOf(kernels: Kernels): SimdMode {
   return kernels.simdFlavor() === 1 ? 'relaxed' : 'baseline';
 }
 
-function activate(module: WebAssembly.Module, requested: 'auto' | SimdMode, source: WebAssembly.Module | WasmBytes | undefined): void {
-  const kernels = instantiate(module);
+function activate(module: WebAssembly.Module, requested: 'auto' | SimdMode, source: WebAssembly.Module | WasmBytes | undefined, threads: number): void {
+  let shared: SharedCore | null = null;
+  let kernels: Kernels;
+  if (isThreadsBuild(module)) {
+    const unavailable = threadsUnavailable();
+    if (unavailable !== null) throw new InitError(`init(): module is a threads build, which cannot run here (${unavailable}); pass a single-thread build (looptree-baseline.wasm or looptree-relaxed.wasm)`);
+    kernels = instantiate(module, new WebAssembly.Memory(SHARED_MEMORY));
+    // The start function (exported, so that workers never run it) sets up the allocator's statics; then this
+    // instance becomes thread 0, with its per-thread objects and the control block off the static data.
+    (kernels as unknown as { _start(): void })._start();
+    const block = kernels.alloc(kernels.threadBlockBytes());
+    const control = kernels.alloc(64);
+    new Int32Array(kernels.memory.buffer, control, 16).fill(0);
+    kernels.threadInit(0, block, control, mayBlock() ? 1 : 0);
+    shared = { module, control, pool: null };
+  } else {
+    kernels = instantiate(module);
+  }
   const simd = buildOf(kernels);
   if (requested !== 'auto' && requested !== simd) {
     throw new InitError(`init(): simd '${requested}' was requested but the given module is the ${simd} build`);
   }
-  backend = { kernels, simd, requested, source };
+  const reason = threadsUnavailable() ?? (source !== undefined
+    ? 'init({ module }) was given a single-thread build (pass looptree-<simd>-threads.wasm for threads)'
+    : undefined);
+  backend = { kernels, simd, requested, source, shared };
+  settleThreads(threads, shared !== null, reason);
 }
 
-async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
-  const url = new URL(`./looptree-${simd}.wasm`, import.meta.url);
+async function locateModule(simd: SimdMode, threads: boolean): Promise<WebAssembly.Module> {
+  const url = new URL(`./looptree-${simd}${threads ? '-threads' : ''}.wasm`, import.meta.url);
   try {
     if (__NODE__) {
       // node:fs is loaded with Node itself: process.getBuiltinModule (Node ≥ 20.16) hands it over at
@@ -165,12 +249,16 @@ async function locateModule(simd: SimdMode): Promise<WebAssembly.Module> {
 export async function init(opts?: InitOptions): Promise<void> {
   const requested = checkOptions(opts, 'init()');
   while (pending) await pending.catch(() => undefined); // its failure is its caller's; this call then tries itself
-  if (alreadyInitialized(requested, opts?.module, 'init()')) return;
+  if (alreadyInitialized(requested, opts?.module, 'init()')) {
+    if (opts?.threads !== undefined) setNumThreads(opts.threads);
+    return;
+  }
   pending = (async () => {
+    const threads = requestedThreads(opts);
     const module = opts?.module !== undefined
       ? compileSync(opts.module)
-      : await locateModule(chooseSimd(requested));
-    activate(module, requested, opts?.module);
+      : await locateModule(chooseSimd(requested), threads > 1 && threadsUnavailable() === null);
+    activate(module, requested, opts?.module, threads);
   })().finally(() => {
     pending = null;
   });
@@ -186,18 +274,85 @@ export function initSync(opts: InitOptions & { module: WebAssembly.Module | Wasm
   if (opts?.module === undefined) {
     throw new InitError('initSync(): opts.module is required (a WebAssembly.Module or the .wasm bytes)');
   }
-  if (alreadyInitialized(requested, opts.module, 'initSync()')) return;
+  if (alreadyInitialized(requested, opts.module, 'initSync()')) {
+    if (opts.threads !== undefined) setNumThreads(opts.threads);
+    return;
+  }
   if (pending) throw new InitError('initSync(): an asynchronous init() is in progress');
-  activate(compileSync(opts.module), requested, opts.module);
+  activate(compileSync(opts.module), requested, opts.module, requestedThreads(opts));
 }
 
 /**
- * Which build is running (`simd`: 'relaxed' or 'baseline'), how much linear memory it holds now (`memoryBytes`), and
- * the package version (`version`). Throws InitError before init.
+ * Which build is running (`simd`: 'relaxed' or 'baseline'), how much linear memory it holds now (`memoryBytes`),
+ * the package version (`version`), and `threads`: how many threads the batched kernels run on, with
+ * `threadsReason` saying why when that is fewer than asked for. Throws InitError before init.
  */
-export function backendInfo(): { simd: SimdMode; memoryBytes: number; version: string } {
+export function backendInfo(): { simd: SimdMode; memoryBytes: number; version: string; threads: number; threadsReason?: string } {
   const { simd, kernels } = current();
-  return { simd, memoryBytes: kernels.memory.buffer.byteLength, version: __VERSION__ };
+  const info = { simd, memoryBytes: kernels.memory.buffer.byteLength, version: __VERSION__, threads: threadSetting.active };
+  return threadSetting.reason === undefined ? info : { ...info, threadsReason: threadSetting.reason };
+}
+
+/**
+ * Sets the threads the batched kernels run on from now on (PyTorch: `torch.set_num_threads`), an integer
+ * from 1 to 64 (`opts`: ThreadOptions). With the single-thread build (where init() could not use threads) every count runs on 1;
+ * backendInfo() says why. Results are bitwise identical for any count. Throws ArgumentError on a bad count,
+ * InitError before init.
+ */
+export function setNumThreads(threads: number, opts?: ThreadOptions): void {
+  const { shared } = current();
+  checkThreadCount(threads, 'setNumThreads(): threads', ArgumentError);
+  const everyCall = strictOptions(opts, THREAD_OPTION_KEYS, 'setNumThreads()').everyCall ?? false;
+  if (typeof everyCall !== 'boolean') throw new ArgumentError(`setNumThreads(): everyCall must be a boolean, got ${typeof everyCall}`);
+  threadSetting.everyCall = everyCall;
+  settleThreads(threads, shared !== null, threadSetting.reason ?? 'looptree was initialized with its single-thread build (init({ threads: 1 }))');
+}
+
+/**
+ * Starts the worker pool now (it otherwise starts on the first call that can use it; until it is ready, calls
+ * run on one thread) and resolves when every worker is ready. Resolves at once without threads.
+ * Rejects with ThreadError if a worker cannot start.
+ */
+export async function threadsReady(): Promise<void> {
+  const { shared } = current();
+  if (shared === null || threadSetting.active < 2) return;
+  await pool(shared).grow(threadSetting.active);
+}
+
+function pool(shared: SharedCore): ThreadPool {
+  return shared.pool ??= new ThreadPool(shared.module, kernels().memory, kernels(), shared.control, allocBytes);
+}
+
+/**
+ * Runs `job` on `argument` with the threads in use when `worthThreads` (the call is big enough to gain from
+ * them) and the pool is ready; otherwise, and with one thread, calls `single()`. Starts the pool lazily.
+ * A worker that failed or exited since the last call is a ThreadError here (the pool restarts on the next).
+ */
+export function runJob(job: Job, argument: number, worthThreads: boolean, single: () => void): void {
+  const { shared } = current();
+  const threads = threadSetting.active;
+  if (shared === null || threads < 2 || !(worthThreads || threadSetting.everyCall)) return single();
+  const workers = pool(shared);
+  if (workers.failed !== null) {
+    const why = workers.failed;
+    stopPool(shared);
+    throw new ThreadError(`a looptree worker thread stopped (${why}); the pool restarts on the next call`);
+  }
+  if (!workers.ready(threads)) {
+    workers.grow(threads).catch(() => undefined); // a failure is reported by the next call
+    return single();
+  }
+  try {
+    workers.run(job, argument, threads);
+  } catch (error) {
+    if (error instanceof ThreadError) stopPool(shared);
+    throw error;
+  }
+}
+
+function stopPool(shared: SharedCore): void {
+  shared.pool?.stop();
+  shared.pool = null;
 }
 
 function current(): Backend {

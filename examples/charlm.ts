@@ -4,11 +4,11 @@
 // Run: npm run example:charlm [-- --quick]. The text ships in the repository (see examples/data/README.md for
 // its source): no downloads. The first 90% trains, the last 10% validates. The training text is cut into
 // `streams` contiguous rows, and fit's `tbptt` option runs them in chunks of `chunk` characters, carrying the
-// LSTM state from chunk to chunk (detached). Sampling runs the model one character at a time with
-// Sequential.forward, carrying the state.
+// LSTM state from chunk to chunk (detached). Sampling is the library's generate(): the prompt fed once, then one
+// character per step with the state carried, drawn with temperature and top-k.
 
 import { readFileSync } from 'node:fs';
-import { Dropout, Embedding, LSTM, Linear, Sequential, init, manualSeed, tensor, type RecurrentState, seededRandom } from 'looptree';
+import { Dropout, Embedding, LSTM, Linear, Sequential, generate, init, manualSeed, tensor } from 'looptree';
 
 const quick = process.argv.includes('--quick');
 
@@ -73,36 +73,22 @@ const bits = (nats: number) => (nats / Math.LN2).toFixed(2);
 console.log(`\nTrained ${history.epochs} epochs in ${seconds.toFixed(0)} s. Validation loss ${history.valLoss![best].toFixed(3)} nats/char ` +
   `(${bits(history.valLoss![best])} bits) at epoch ${best + 1}; unigram baseline ${baseline.toFixed(3)} nats/char (${bits(baseline)} bits).`);
 
-/** Feeds `prompt`, then draws `length` characters: logits / temperature, the `topK` most likely kept (0 keeps all). */
-function sample(prompt: string, length: number, temperature: number, topK: number, seed: number): string {
-  const random = seededRandom(seed);
-  let state: RecurrentState[] | undefined;
-  let logits: Float32Array = new Float32Array(0);
-  const feed = (promptIds: number[]) => {
-    const result = model.forward(tensor(promptIds, [1, promptIds.length]), { state });
-    state = result.state;
-    logits = result.output.data.subarray((promptIds.length - 1) * alphabet.length);
-  };
-  feed([...prompt].map((char) => idOf.get(char)!));
-  let generated = '';
-  for (let i = 0; i < length; i++) {
-    const scaled = Array.from(logits, (logit, id) => ({ id, logit: logit / temperature })).sort((a, b) => b.logit - a.logit);
-    const kept = topK > 0 ? scaled.slice(0, topK) : scaled;
-    const weights = kept.map(({ logit }) => Math.exp(logit - kept[0].logit));
-    let draw = random() * weights.reduce((a, b) => a + b, 0);
-    let choice = kept.length - 1;
-    for (let k = 0; k < kept.length; k++) {
-      draw -= weights[k];
-      if (draw < 0) { choice = k; break; }
-    }
-    generated += alphabet[kept[choice].id];
-    feed([kept[choice].id]);
-  }
-  return prompt + generated;
+// The same model with int8 weights (quantize(): the LSTM and Linear layers): validation loss of both in one pass.
+const int8 = model.quantize({ dtype: 'int8' });
+int8.compile({ loss: 'crossEntropy', optimizer: { type: 'adam' } });
+const f32Loss = model.evaluate(validation.x, validation.y).loss, int8Loss = int8.evaluate(validation.x, validation.y).loss;
+console.log(`Validation in one pass: f32 ${f32Loss.toFixed(4)}, int8 ${int8Loss.toFixed(4)} nats/char (${(int8Loss - f32Loss).toFixed(4)} from f32)`);
+int8.dispose();
+
+/** Feeds `prompt` once, then generates `length` characters with the library's generate() (state carried step to step). */
+function complete(prompt: string, length: number, temperature: number, topK: number, seed: number): string {
+  const promptIds = [...prompt].map((char) => idOf.get(char)!);
+  const generated = generate(model, promptIds, { maxTokens: length, temperature, topK, seed });
+  return prompt + generated.map((id) => alphabet[id]).join('');
 }
 
 for (const [temperature, topK] of [[0.5, 5], [0.8, 10], [1.0, 0]] as const) {
   console.log(`\n— temperature ${temperature}, ${topK > 0 ? `top-k ${topK}` : 'all characters'}:`);
-  console.log(sample('"My dear Mr. Bennet," ', quick ? 80 : 300, temperature, topK, 7));
+  console.log(complete('"My dear Mr. Bennet," ', quick ? 80 : 300, temperature, topK, 7));
 }
 model.dispose();

@@ -104,10 +104,11 @@ for (const sentence of train) {
 }
 const mostFrequentTag = (word: string): Tag => [...(tagCounts.get(word) ?? new Map([['NOUN', 1]])).entries()].sort((a, b) => b[1] - a[1])[0][0] as Tag;
 const logits = model.predict(testData.x, { lengths: testData.lengths });
-const predictedTag = (n: number, t: number): Tag => {
-  const row = logits.data.subarray((n * steps + t) * TAGS.length, (n * steps + t + 1) * TAGS.length);
+const tagOf = (scores: Float32Array, n: number, t: number): Tag => {
+  const row = scores.subarray((n * steps + t) * TAGS.length, (n * steps + t + 1) * TAGS.length);
   return TAGS[row.indexOf(Math.max(...row))];
 };
+const predictedTag = (n: number, t: number): Tag => tagOf(logits.data, n, t);
 const score = { all: [0, 0, 0], ambiguous: [0, 0, 0] }; // [words, model right, baseline right]
 test.forEach((sentence, n) => sentence.forEach(([word, tag], t) => {
   for (const group of ambiguous.has(word) ? [score.all, score.ambiguous] : [score.all]) {
@@ -121,6 +122,15 @@ const { loss } = model.evaluate(testData.x, testData.y, { lengths: testData.leng
 console.log(`\nHeld-out loss ${loss.toFixed(4)}`);
 console.log(`  all ${score.all[0]} words:        model ${percent(score.all[1], score.all[0])}, most-frequent-tag baseline ${percent(score.all[2], score.all[0])}`);
 console.log(`  ${score.ambiguous[0]} ambiguous words: model ${percent(score.ambiguous[1], score.ambiguous[0])}, most-frequent-tag baseline ${percent(score.ambiguous[2], score.ambiguous[0])}`);
+
+// The same model with int8 weights (quantize(): the GRU and Linear layers), for inference.
+const int8 = model.quantize({ dtype: 'int8' });
+const int8Logits = int8.predict(testData.x, { lengths: testData.lengths }).data;
+let int8Right = 0;
+test.forEach((sentence, n) => sentence.forEach(([, tag], t) => { if (tagOf(int8Logits, n, t) === tag) int8Right++; }));
+console.log(`  int8 model, all words: ${percent(int8Right, score.all[0])} ` +
+  `(${((100 * (int8Right - score.all[1])) / score.all[0]).toFixed(2)} points from f32)`);
+int8.dispose();
 
 const probe = ['they saw the duck near the river .', 'the old saw can cut a light ring .', 'we watch every light boat and the dog can fish .'];
 const probeSentences: Tagged[] = probe.map((text) => text.split(' ').map((word) => [word, 'NOUN']));

@@ -32,7 +32,8 @@ function inputsHash() {
 }
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-for (const target of ['baseline', 'relaxed']) {
+// The -threads builds (shared imported memory, atomics) run when init() can use more than one thread.
+for (const target of ['baseline', 'relaxed', 'baseline-threads', 'relaxed-threads']) {
   // The baseline build also emits AssemblyScript's raw bindings: their .d.ts becomes the bindings' type of the exports.
   const bindings = target === 'baseline' ? ['--bindings', 'raw'] : [];
   run(process.execPath, ['node_modules/assemblyscript/bin/asc.js', 'assembly/index.ts', '--config', 'asconfig.json', '--target', target, ...bindings]);

@@ -128,7 +128,8 @@ describe('looptree/infer: what the entry holds', () => {
       if (typeof value === 'function') expect(value.name).toBe(name);
     }
     for (const needed of ['init', 'initSync', 'backendInfo', 'tensor', 'Tensor', 'RNN', 'LSTM', 'GRU', 'Tree', 'TreeRNN', 'ChildSumTreeLSTM',
-      'BinaryTreeLSTM', 'parseSafetensors', 'LooptreeError', 'ShapeError', 'ArgumentError', 'StateDictError', 'SafetensorsError', 'DisposedError']) {
+      'BinaryTreeLSTM', 'parseSafetensors', 'LooptreeError', 'ShapeError', 'ArgumentError', 'StateDictError', 'SafetensorsError', 'DisposedError',
+      'setNumThreads', 'threadsReady', 'ThreadError']) {
       expect(Object.keys(infer)).toContain(needed);
     }
   });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, AdamW, ArgumentError, BinaryTreeLSTM, ChildSumTreeLSTM, Dropout, Embedding, GRU, LSTM, LastStep, Linear, RNN, ReLU, SGD,
-  Sequential, Tree, TreeClassifier, TreeRNN, bceWithLogits, buildVocab, crossEntropy, init, initSync, mse, nllLoss, parseTree, tensor,
+  Sequential, Tree, TreeClassifier, TreeRNN, bceWithLogits, buildVocab, crossEntropy, generate, init, initSync, mse, nllLoss, parseTree, sample, tensor,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 
@@ -95,6 +95,8 @@ const rows: Row[] = [
   { api: 'Sequential.predict(x, options)', call: (o) => classifier().predict(ids, o), valid: { lengths: [3, 2] }, wrong: 'length', meant: 'lengths' },
   { api: 'Sequential.forward(x, options)', call: (o) => classifier().forward(ids, o), valid: { lengths: [3, 2] }, wrong: 'states', meant: 'state' },
   { api: 'Sequential.loadStateDict(dict, options)', call: (o) => classifier().loadStateDict({}, o), valid: { strict: false }, wrong: 'strict_', meant: 'strict' },
+  { api: 'sample(logits, options)', call: (o) => sample([[0, 1, 2]], o), valid: { topK: 2, seed: 1 }, wrong: 'top_k', meant: 'topK' },
+  { api: 'generate(model, prompt, options)', call: (o) => generate(classifier(), [1, 2], o as never), valid: { maxTokens: 2, seed: 1 }, wrong: 'max_tokens', meant: 'maxTokens' },
   { api: 'Sequential.load(saved)', call: (o) => Sequential.load({ weights: classifier().save().weights, ...o }), valid: {}, wrong: 'configs', meant: 'config' },
   { api: 'crossEntropy(logits, targets, options)', call: (o) => crossEntropy([[1, 2]], [1], o), valid: { reduction: 'sum' }, wrong: 'ignore_index', meant: 'ignoreIndex' },
   { api: 'nllLoss(logProbs, targets, options)', call: (o) => nllLoss([[-1, -2]], [1], o), valid: { ignoreIndex: 0 }, wrong: 'reducion', meant: 'reduction' },

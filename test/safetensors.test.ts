@@ -125,6 +125,25 @@ describe('parseSafetensors on the torch fixtures', () => {
 });
 
 describe('dtype conversion to float32', () => {
+  it('I8: two\'s complement bytes to their integers', () => {
+    expect(Array.from(decodeSingle('I8', 5, [0, 1, 0x7f, 0x80, 0xff]))).toEqual([0, 1, 127, -128, -1]);
+  });
+
+  it('the writer stores the tensors named in dtypes as I8 (integers in [−128, 127]) and reads them back', () => {
+    const file = serializeSafetensors({ q: tensor([[-128, 0], [5, 127]]), s: tensor([0.5, 0.25]) }, undefined, { dtypes: { q: 'I8' } });
+    const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + Number(new DataView(file.buffer).getBigUint64(0, true)))));
+    expect(header.q).toEqual({ dtype: 'I8', shape: [2, 2], data_offsets: [0, 4] });
+    expect(header.s).toEqual({ dtype: 'F32', shape: [2], data_offsets: [4, 12] });
+    const parsed = parseSafetensors(file);
+    expect(Array.from(parsed.q.data)).toEqual([-128, 0, 5, 127]);
+    expect(Array.from(parsed.s.data)).toEqual([0.5, 0.25]);
+    expect(() => serializeSafetensors({ q: tensor([0.5]) }, undefined, { dtypes: { q: 'I8' } })).toThrow(/integers in \[−128, 127\], got 0.5 at index 0/);
+    expect(() => serializeSafetensors({ q: tensor([200]) }, undefined, { dtypes: { q: 'I8' } })).toThrow(ArgumentError);
+    expect(() => serializeSafetensors({ q: tensor([1]) }, undefined, { dtypes: { r: 'I8' } })).toThrow(/"r", which is not among the tensors/);
+    expect(() => serializeSafetensors({ q: tensor([1]) }, undefined, { dtypes: { q: 'I4' as never } })).toThrow(/must be 'F32' or 'I8'/);
+    expect(() => serializeSafetensors({ q: tensor([1]) }, undefined, { dtype: {} } as never)).toThrow(/dtype/);
+  });
+
   it('F16: hand-computed values, subnormals, infinities and NaN', () => {
     const cases: [number, number][] = [
       [0x3c00, 1.0],

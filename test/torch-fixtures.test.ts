@@ -1,8 +1,10 @@
-// Every PyTorch fixture (test/fixtures/torch): output, h and c within the fixture's tolerance, in this project's SIMD build.
+// Every PyTorch fixture (test/fixtures/torch): output, h and c within the fixture's tolerance, in this project's SIMD build,
+// bitwise the same at 1 and 2 threads.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GRU, LSTM, RNN, backendInfo, init, type RecurrentModule } from '../dist/index.js';
+import { GRU, LSTM, RNN, backendInfo, init, threadsReady, type RecurrentModule } from '../dist/index.js';
 import { expectClose, listFixtures, loadFixture, simdUnderTest, type FixtureTensor, type Tolerance } from './helpers/fixtures.js';
+import { acrossThreadCounts, expectBitwiseEqual } from './helpers/threads.js';
 
 interface TorchFixture {
   name: string;
@@ -29,7 +31,8 @@ function runFixture(module: RecurrentModule, fixture: TorchFixture) {
 const names = listFixtures('torch');
 
 beforeAll(async () => {
-  await init({ simd: simdUnderTest() });
+  await init({ simd: simdUnderTest(), threads: 2 });
+  await threadsReady();
 });
 
 describe(`torch fixtures (${process.env.LOOPTREE_SIMD} build)`, () => {
@@ -45,7 +48,9 @@ describe(`torch fixtures (${process.env.LOOPTREE_SIMD} build)`, () => {
     it(name, () => {
       const fixture = loadFixture<TorchFixture>('torch', name);
       const module = buildModule(fixture);
-      const result = runFixture(module, fixture);
+      // At 1 thread and at 2 (every call split): bitwise the same; the 2-thread result against PyTorch.
+      const { one, two: result } = acrossThreadCounts(() => runFixture(module, fixture));
+      expectBitwiseEqual({ output: one.output.data, h: one.h.data, c: one.c?.data }, { output: result.output.data, h: result.h.data, c: result.c?.data });
       expectClose('output', result.output, fixture.outputs.output, fixture.tolerance);
       expectClose('h', result.h, fixture.outputs.h_n, fixture.tolerance);
       if (fixture.module === 'LSTM') expectClose('c', result.c!, fixture.outputs.c_n!, fixture.tolerance);

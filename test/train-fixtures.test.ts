@@ -1,11 +1,13 @@
 // Training trajectories against PyTorch (test/fixtures/train): Embedding → LSTM → Linear with SGD,
-// momentum, Adam, Adam with gradient clipping, and truncated BPTT; losses at every step and final parameters.
+// momentum, Adam, Adam with gradient clipping, and truncated BPTT; losses at every step and final parameters;
+// bitwise the same at 1 and 2 threads.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  Adam, Embedding, LSTM, Linear, SGD, Tensor, clipGradNorm, crossEntropy, init, type Parameter,
+  Adam, Embedding, LSTM, Linear, SGD, Tensor, clipGradNorm, crossEntropy, init, threadsReady, type Parameter,
 } from '../dist/index.js';
 import { expectClose, listFixtures, loadFixture, simdUnderTest, type FixtureTensor, type Tolerance } from './helpers/fixtures.js';
+import { acrossThreadCounts, expectBitwiseEqual } from './helpers/threads.js';
 
 interface TrainFixture {
   module: 'train:many_to_one' | 'train:tbptt';
@@ -62,61 +64,80 @@ function manyToOneStep(model: ReturnType<typeof build>, fixture: TrainFixture, t
   return loss;
 }
 
+/** Runs the fixture's whole trajectory on a fresh model: losses, clip norms, the final state and parameters. */
+function train(fixture: TrainFixture) {
+  const model = build(fixture);
+  const losses: number[] = [];
+  const norms: number[] = [];
+  let finalLoss: number | undefined;
+  let h: Tensor | undefined;
+  let c: Tensor | undefined;
+  if (fixture.module === 'train:many_to_one') {
+    for (let step = 0; step < fixture.config.steps!; step++) {
+      model.optimizer.zeroGrad();
+      losses.push(manyToOneStep(model, fixture, true));
+      if (fixture.config.clipGradNorm) norms.push(clipGradNorm(model.params, fixture.config.clipGradNorm.max_norm));
+      model.optimizer.step();
+    }
+    finalLoss = manyToOneStep(model, fixture, false);
+  } else {
+    const { batch: N, seqLen: T, hiddenSize: H, chunk } = fixture.config;
+    for (let start = 0; start < T; start += chunk!) {
+      model.optimizer.zeroGrad();
+      const ids: number[] = [];
+      const labels: number[] = [];
+      for (let n = 0; n < N; n++) {
+        for (let t = start; t < start + chunk!; t++) {
+          ids.push(fixture.inputs.tokens.data[n * T + t]);
+          labels.push(fixture.inputs.labels.data[n * T + t]);
+        }
+      }
+      const x = model.embedding.forward(ids, [N, chunk!], { train: true });
+      const result = model.lstm.forward(x, { train: true, h0: h, c0: c });
+      const logits = model.linear.forward(new Tensor(result.output.data, [N * chunk!, H]), { train: true });
+      const { loss, grad } = crossEntropy(logits, labels);
+      losses.push(loss);
+      const dOutput = model.linear.backward(grad);
+      model.embedding.backward(model.lstm.backward({ output: new Tensor(dOutput.data, [N, chunk!, H]) }).input);
+      model.optimizer.step();
+      h = result.h; // carried, detached: the next chunk starts from these values
+      c = result.c;
+    }
+  }
+  const finalParams = model.stateDict();
+  model.dispose();
+  return { losses, norms, finalLoss, h, c, finalParams };
+}
+
 beforeAll(async () => {
-  await init({ simd: simdUnderTest() });
+  await init({ simd: simdUnderTest(), threads: 2 });
+  await threadsReady();
 });
 
 describe(`training trajectories vs PyTorch (${process.env.LOOPTREE_SIMD} build)`, () => {
   for (const name of listFixtures('train')) {
     it(name, () => {
       const fixture = loadFixture<TrainFixture>('train', name);
-      const model = build(fixture);
-      const losses: number[] = [];
-      const norms: number[] = [];
+      // At 1 thread and at 2 (every call split): bitwise the same trajectory; the 2-thread one against PyTorch.
+      const { one, two: run } = acrossThreadCounts(() => train(fixture));
+      const record = (r: typeof run) => ({
+        losses: Float32Array.from(r.losses), norms: Float32Array.from(r.norms), h: r.h?.data, c: r.c?.data,
+        ...Object.fromEntries(Object.entries(r.finalParams).map(([k, v]) => [k, v.data])),
+      });
+      expectBitwiseEqual(record(one), record(run));
+      expect(run.finalLoss).toBe(one.finalLoss);
       if (fixture.module === 'train:many_to_one') {
-        for (let step = 0; step < fixture.config.steps!; step++) {
-          model.optimizer.zeroGrad();
-          losses.push(manyToOneStep(model, fixture, true));
-          if (fixture.config.clipGradNorm) norms.push(clipGradNorm(model.params, fixture.config.clipGradNorm.max_norm));
-          model.optimizer.step();
-        }
-        expect(manyToOneStep(model, fixture, false)).toBeCloseTo(fixture.outputs.final_loss!, 5);
+        expect(run.finalLoss).toBeCloseTo(fixture.outputs.final_loss!, 5);
       } else {
-        const { batch: N, seqLen: T, hiddenSize: H, chunk } = fixture.config;
-        let h: Tensor | undefined;
-        let c: Tensor | undefined;
-        for (let start = 0; start < T; start += chunk!) {
-          model.optimizer.zeroGrad();
-          const ids: number[] = [];
-          const labels: number[] = [];
-          for (let n = 0; n < N; n++) {
-            for (let t = start; t < start + chunk!; t++) {
-              ids.push(fixture.inputs.tokens.data[n * T + t]);
-              labels.push(fixture.inputs.labels.data[n * T + t]);
-            }
-          }
-          const x = model.embedding.forward(ids, [N, chunk!], { train: true });
-          const result = model.lstm.forward(x, { train: true, h0: h, c0: c });
-          const logits = model.linear.forward(new Tensor(result.output.data, [N * chunk!, H]), { train: true });
-          const { loss, grad } = crossEntropy(logits, labels);
-          losses.push(loss);
-          const dOutput = model.linear.backward(grad);
-          model.embedding.backward(model.lstm.backward({ output: new Tensor(dOutput.data, [N, chunk!, H]) }).input);
-          model.optimizer.step();
-          h = result.h; // carried, detached: the next chunk starts from these values
-          c = result.c;
-        }
-        expectClose('h_final', h!, fixture.outputs.h_final!, fixture.tolerance);
-        expectClose('c_final', c!, fixture.outputs.c_final!, fixture.tolerance);
+        expectClose('h_final', run.h!, fixture.outputs.h_final!, fixture.tolerance);
+        expectClose('c_final', run.c!, fixture.outputs.c_final!, fixture.tolerance);
       }
-      expect(losses.length).toBe(fixture.outputs.losses.length);
-      losses.forEach((loss, i) => expect(Math.abs(loss - fixture.outputs.losses[i]), `loss at step ${i}`).toBeLessThanOrEqual(fixture.tolerance.atol + fixture.tolerance.rtol * Math.abs(fixture.outputs.losses[i])));
+      expect(run.losses.length).toBe(fixture.outputs.losses.length);
+      run.losses.forEach((loss, i) => expect(Math.abs(loss - fixture.outputs.losses[i]), `loss at step ${i}`).toBeLessThanOrEqual(fixture.tolerance.atol + fixture.tolerance.rtol * Math.abs(fixture.outputs.losses[i])));
       if (fixture.outputs.grad_norms_before_clip) {
-        norms.forEach((norm, i) => expect(norm).toBeCloseTo(fixture.outputs.grad_norms_before_clip![i], 5));
+        run.norms.forEach((norm, i) => expect(norm).toBeCloseTo(fixture.outputs.grad_norms_before_clip![i], 5));
       }
-      const finalParams = model.stateDict();
-      for (const [key, expected] of Object.entries(fixture.outputs.params)) expectClose(key, finalParams[key], expected, fixture.tolerance);
-      model.dispose();
+      for (const [key, expected] of Object.entries(fixture.outputs.params)) expectClose(key, run.finalParams[key], expected, fixture.tolerance);
     });
   }
 });

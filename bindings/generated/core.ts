@@ -361,4 +361,66 @@ export interface CoreExports {
    * @param plan `usize`
    */
   treeForward(plan: number): void;
+  /**
+   * assembly/quantized/gemmInt8
+   * @param c `usize`
+   * @param a `usize`
+   * @param w `usize`
+   * @param bias `usize`
+   * @param m `i32`
+   * @param n `i32`
+   * @param k `i32`
+   * @param accumulate `bool`
+   */
+  gemmInt8(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
+  /**
+   * assembly/quantized/packInt8Weight
+   * @param dst `usize`
+   * @param codes `usize`
+   * @param scales `usize`
+   * @param n `i32`
+   * @param k `i32`
+   */
+  packInt8Weight(dst: number, codes: number, scales: number, n: number, k: number): void;
+  /**
+   * assembly/quantized/quantizeRows
+   * @param dst `usize`
+   * @param scales `usize`
+   * @param a `usize`
+   * @param m `i32`
+   * @param k `i32`
+   * @param lda `i32`
+   */
+  quantizeRows(dst: number, scales: number, a: number, m: number, k: number, lda: number): void;
+  /**
+   * assembly/quantized/quantizedWeightBytes
+   * @param n `i32`
+   * @param k `i32`
+   * @returns `usize`
+   */
+  quantizedWeightBytes(n: number, k: number): number;
+  /**
+   * assembly/threads/runJob
+   * @param job `i32`
+   * @param argument `usize`
+   * @param count `i32`
+   */
+  runJob(job: number, argument: number, count: number): void;
+  /**
+   * assembly/threads/threadAbort
+   */
+  threadAbort(): void;
+  /**
+   * assembly/threads/threadBlockBytes
+   * @returns `usize`
+   */
+  threadBlockBytes(): number;
+  /**
+   * assembly/threads/threadInit
+   * @param index `i32`
+   * @param block `usize`
+   * @param controlBlock `usize`
+   * @param canWait `i32`
+   */
+  threadInit(index: number, block: number, controlBlock: number, canWait: number): void;
 }

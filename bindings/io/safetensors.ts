@@ -1,10 +1,12 @@
-// Safetensors reader and writer: validated parsing to float32 Tensors (F32/F16/BF16/F64 in) and F32 serialization.
+// Safetensors reader and writer: validated parsing to float32 Tensors (F32/F16/BF16/F64/I8 in) and F32 serialization
+// (I8 for the tensors named in the writer's `dtypes`: int8 weights of quantized modules).
 
 import { ArgumentError, SafetensorsError, formatShape } from '../errors.js';
+import { optionKeys, strictOptions } from '../options.js';
 import { Tensor, shapeSize } from '../tensor.js';
 
 /** Dtypes this reader converts to float32, with their size in bytes. */
-const DTYPE_SIZES = { F32: 4, F16: 2, BF16: 2, F64: 8 } as const;
+const DTYPE_SIZES = { F32: 4, F16: 2, BF16: 2, F64: 8, I8: 1 } as const;
 type SupportedDtype = keyof typeof DTYPE_SIZES;
 const SUPPORTED_DTYPES = Object.keys(DTYPE_SIZES).join(', ');
 
@@ -55,28 +57,44 @@ export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, strin
   return readHeader(bytes, 'readSafetensorsMetadata').metadata;
 }
 
+/** Options of serializeSafetensors. */
+export interface SerializeOptions {
+  /** Tensors stored as another dtype than F32, by name: 'I8' for integers in [−128, 127] (int8 weights). */
+  dtypes?: Record<string, 'F32' | 'I8'>;
+}
+
+const SERIALIZE_KEYS = optionKeys<SerializeOptions>({ dtypes: true });
+
 /**
  * Writes Tensors (and optional string metadata) as a safetensors file of F32 tensors, e.g. `module.stateDict()`
- * (like Python's `safetensors.torch.save`, which PyTorch's `load_file` reads back). Like the Python
- * `safetensors` package, tensors are stored in name order and the header is space-padded to a multiple of 8 bytes.
- * Throws ArgumentError when `tensors` is not an object of Tensors or metadata is not an object of strings.
+ * (like Python's `safetensors.torch.save`, which PyTorch's `load_file` reads back), or I8 for those named in
+ * `options.dtypes` (their values must be integers in [−128, 127]: int8 weights). Like the Python `safetensors`
+ * package, tensors are stored in name order and the header is space-padded to a multiple of 8 bytes.
+ * Throws ArgumentError when `tensors` is not an object of Tensors, metadata is not an object of strings, or `dtypes`
+ * names a missing tensor, another dtype, or an I8 tensor holds other values.
  */
-export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>, options?: SerializeOptions): Uint8Array {
   if (!isPlainObject(tensors)) {
     throw new ArgumentError(`serializeSafetensors: expected an object mapping names to Tensors, got ${describeValue(tensors)}`);
   }
+  const dtypes = checkDtypes(strictOptions(options, SERIALIZE_KEYS, 'serializeSafetensors').dtypes ?? {}, tensors);
   const headerParts: string[] = [];
   if (metadata !== undefined) headerParts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(checkMetadataArgument(metadata))}`);
-  const ordered: Tensor[] = [];
+  const ordered: Array<{ data: Float32Array; dtype: 'F32' | 'I8' }> = [];
   let dataLength = 0;
   for (const name of Object.keys(tensors).sort(compareByCodePoint)) {
     const value = tensors[name];
     checkTensorArgument(name, value);
+    const dtype = Object.hasOwn(dtypes, name) ? dtypes[name] : 'F32';
+    if (dtype === 'I8') {
+      const bad = value.data.findIndex((v) => !Number.isInteger(v) || v < -128 || v > 127);
+      if (bad >= 0) throw new ArgumentError(`serializeSafetensors: tensor ${JSON.stringify(name)} is written as I8, so its values must be integers in [−128, 127], got ${value.data[bad]} at index ${bad}`);
+    }
     const begin = dataLength;
-    dataLength += value.size * DTYPE_SIZES.F32;
-    const info = { dtype: 'F32', shape: value.shape, data_offsets: [begin, dataLength] };
+    dataLength += value.size * DTYPE_SIZES[dtype];
+    const info = { dtype, shape: value.shape, data_offsets: [begin, dataLength] };
     headerParts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
-    ordered.push(value);
+    ordered.push({ data: value.data, dtype });
   }
   const headerText = `{${headerParts.join(',')}}`;
   const unpaddedHeader = new TextEncoder().encode(headerText);
@@ -89,7 +107,11 @@ export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?:
   file.set(unpaddedHeader, LENGTH_PREFIX_BYTES);
   file.fill(0x20, LENGTH_PREFIX_BYTES + unpaddedHeader.length, dataStart);
   let offset = dataStart;
-  for (const { data } of ordered) {
+  for (const { data, dtype } of ordered) {
+    if (dtype === 'I8') {
+      for (let i = 0; i < data.length; i++, offset += 1) view.setInt8(offset, data[i]);
+      continue;
+    }
     // Copying the bit patterns (not the numbers) keeps NaN payloads intact.
     const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
     for (let i = 0; i < bits.length; i++, offset += 4) view.setUint32(offset, bits[i], true);
@@ -270,6 +292,9 @@ function decodeTensorData(view: DataView, dataStart: number, entry: TensorEntry)
       case 'F64':
         values[i] = Math.fround(view.getFloat64(offset, true));
         break;
+      case 'I8':
+        values[i] = view.getInt8(offset);
+        break;
     }
   }
   return values;
@@ -305,6 +330,16 @@ function float16ToFloat32Bits(half: number): number {
 
 // ---------------------------------------------------------------------------------------------
 // Writing
+
+/** The writer's `dtypes`: an object of tensor names present in `tensors` → 'F32' | 'I8'. */
+function checkDtypes(dtypes: unknown, tensors: Record<string, unknown>): Record<string, 'F32' | 'I8'> {
+  if (!isPlainObject(dtypes)) throw new ArgumentError(`serializeSafetensors: dtypes must be an object of tensor names → 'F32' | 'I8', got ${describeValue(dtypes)}`);
+  for (const [name, dtype] of Object.entries(dtypes)) {
+    if (!Object.hasOwn(tensors, name)) throw new ArgumentError(`serializeSafetensors: dtypes names ${JSON.stringify(name)}, which is not among the tensors`);
+    if (dtype !== 'F32' && dtype !== 'I8') throw new ArgumentError(`serializeSafetensors: dtypes[${JSON.stringify(name)}] must be 'F32' or 'I8', got ${describeValue(dtype)}`);
+  }
+  return dtypes as Record<string, 'F32' | 'I8'>;
+}
 
 function checkTensorArgument(name: string, value: unknown): asserts value is Tensor {
   if (name === '' || name === METADATA_KEY) {

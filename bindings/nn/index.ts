@@ -18,3 +18,7 @@ export {
   bceWithLogits, crossEntropy, mse, nllLoss, type BceOptions, type ClassLossOptions, type LossResult, type MseOptions, type Reduction,
 } from './losses.js';
 export * from './tree/index.js';
+export {
+  QuantizedGRU, QuantizedLSTM, QuantizedLinear, QuantizedRNN, SCALE_SUFFIX, isQuantized, quantizeDynamic, quantizeRows, type Int8Weight,
+  type QuantizeOptions, type QuantizedModule,
+} from './quantized.js';

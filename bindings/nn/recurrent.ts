@@ -5,7 +5,7 @@
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { MAX_DIMENSION, booleanOption, checkKeys, choiceOption, describe, expectShape, optionsObject, positiveInteger, sequenceLengths, strictOptions } from '../options.js';
-import { RnnLayerSlot, RnnPlan, VariantFlag } from '../../assembly/abi.js';
+import { Job, RnnLayerSlot, RnnPlan, VariantFlag } from '../../assembly/abi.js';
 import { CELL_CODE, activationOption, cellVariant, planBytes, type CellKind, type CellVariant } from './recurrent-plan.js';
 import {
   BACKWARD_KEYS, FORWARD_KEYS, OPTION_KEYS, STREAM_KEYS, checkedOptions, mergeDirections, recurrentConfig, splitDirections, timeMajorMask, unmergeGradient,
@@ -15,7 +15,7 @@ import {
 import type { LayerContext, StackLayer } from './module.js';
 import { ParameterizedModule, type ParameterSlot } from './parameters.js';
 import { random } from '../random.js';
-import { Layout, allocBytes, checkedBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
+import { Layout, allocBytes, checkedBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, runJob, writeF32 } from '../runtime.js';
 import { Stream } from './stream.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
@@ -41,6 +41,14 @@ interface LayerDirection {
   biasHN: number;
 }
 
+/** @internal Int8 weight blobs of one (layer, direction) (nn/quantized.ts): replace the packed f32 weights in plans. */
+export interface Int8Entry {
+  ih: number;
+  hh: number;
+  hr: number;
+  hn: number;
+}
+
 /** What a training forward leaves for backward(). */
 interface PendingBackward {
   T: number;
@@ -61,6 +69,16 @@ interface PendingBackward {
  * packed copies) and, once training starts, a gradient block mirroring the parameters and a tape for backward().
  * Shapes: T steps, B batch, I input, H hidden, P = projSize or H, L layers, D = 2 if bidirectional else 1.
  */
+/**
+ * Whether a forward (or backward) gains from threads: they split the batch rows (a block of 3–4 rows each at
+ * least) or, forward, take one direction each; and the call must outweigh waking the pool (tens of µs).
+ * `weightsPerStep` counts the multiply-adds of one step of one batch row (all layers). Batch 1 stays on one
+ * thread (W1, W5). The backward splits batch rows only: call it with D = 1 and the directions in weightsPerStep.
+ */
+function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: number): boolean {
+  return (B >= 6 || D === 2) && T * B * D * weightsPerStep >= 1 << 20;
+}
+
 export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
   /** Features per input step (I). */
   readonly inputSize: number;
@@ -264,7 +282,9 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.LENGTHS] = lengths ? base + lengthsAt : 0;
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
     plan[p + RnnPlan.TAPE] = tape;
-    kernels().rnnForward(this.plan);
+    // Int8 plans run on one thread: gemmInt8 grows its activation scratch with the main instance's allocator.
+    if (this.int8Entries()) kernels().rnnForward(this.plan);
+    else runJob(Job.RNN_FORWARD, this.plan, forwardWorthThreads(T, B, D, L * this.gates * H * (I + P)), () => kernels().rnnForward(this.plan));
 
     const outputShape = unbatched ? [T, D * P] : this.batchFirst ? [B, T, D * P] : [T, B, D * P];
     const output = readF32(base + yAt, T * B * D * P);
@@ -297,9 +317,20 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     return Float32Array.from({ length: (this.numLayers - 1) * perLayer }, () => (random() < this.dropout ? 0 : keep));
   }
 
+  /** @internal Int8 weights (quantized modules, nn/quantized.ts) per (layer, direction), or null: f32. */
+  protected int8Entries(): readonly Int8Entry[] | null {
+    return null;
+  }
+
+  /** Points the module's plan at its weights again (after int8Entries() changed). */
+  protected relinkWeights(): void {
+    this.writeLayerTable(this.plan);
+  }
+
   /** Throws unless backward() supports this module's variant (clip, peepholes and inputForget are inference only). */
   private checkTrainable(name: string): void {
     const inferenceOnly = [
+      this.int8Entries() && 'int8 weights (quantizeDynamic)',
       this.variant.clip > 0 && 'clip',
       (this.variant.flags & VariantFlag.PEEPHOLES) && 'peepholes',
       (this.variant.flags & VariantFlag.INPUT_FORGET) && 'inputForget',
@@ -380,7 +411,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.LENGTHS] = pending.lengths ? base + lengthsAt : 0;
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
     plan[p + RnnPlan.TAPE] = this.tape.ptr;
-    kernels().rnnBackward(this.plan);
+    const worthThreads = forwardWorthThreads(T, B, 1, L * D * this.gates * H * (I + P));
+    runJob(Job.RNN_BACKWARD, this.plan, worthThreads, () => kernels().rnnBackward(this.plan));
     this.pending = null;
 
     const result: BackwardResult = {
@@ -446,7 +478,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     floats[p + RnnPlan.OUTPUT_ALPHA] = variant.output.alpha;
     floats[p + RnnPlan.OUTPUT_BETA] = variant.output.beta;
     floats[p + RnnPlan.CLIP] = variant.clip;
-    view[p + RnnPlan.VARIANT_FLAGS] = variant.flags;
+    view[p + RnnPlan.VARIANT_FLAGS] = variant.flags | (this.int8Entries() ? VariantFlag.INT8 : 0);
   }
 
   /**
@@ -517,11 +549,12 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
   private writeLayerTable(plan: number): void {
     const gradient = (slot: ParameterSlot | undefined) => (slot && this.store.hasGradients ? this.store.gradientPtr(slot) : 0);
     const view = heapI32();
+    const int8 = this.int8Entries();
     this.entries.forEach((entry, index) => {
       const at = (plan >>> 2) + RnnPlan.LAYER_TABLE + index * RnnLayerSlot.SLOTS;
-      view[at + RnnLayerSlot.W_IH] = entry.packedIH;
-      view[at + RnnLayerSlot.W_HH] = entry.packedHH;
-      view[at + RnnLayerSlot.W_HR] = entry.packedHR;
+      view[at + RnnLayerSlot.W_IH] = int8 ? int8[index].ih : entry.packedIH;
+      view[at + RnnLayerSlot.W_HH] = int8 ? int8[index].hh : entry.packedHH;
+      view[at + RnnLayerSlot.W_HR] = int8 ? int8[index].hr : entry.packedHR;
       view[at + RnnLayerSlot.BIAS_X] = entry.biasX;
       view[at + RnnLayerSlot.BIAS_HN] = entry.biasHN;
       view[at + RnnLayerSlot.RAW_W_IH] = entry.weightIH.ptr;
@@ -533,7 +566,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
       view[at + RnnLayerSlot.GRAD_B_HH] = gradient(entry.biasHH);
       view[at + RnnLayerSlot.GRAD_W_HR] = gradient(entry.weightHR);
       view[at + RnnLayerSlot.PEEPHOLE] = entry.peephole?.ptr ?? 0;
-      view[at + RnnLayerSlot.W_HN] = entry.packedHN;
+      view[at + RnnLayerSlot.W_HN] = int8 ? int8[index].hn : entry.packedHN;
     });
   }
 

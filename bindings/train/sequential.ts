@@ -15,6 +15,7 @@ import { Linear } from '../nn/linear.js';
 import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from '../nn/losses.js';
 import { layerContext, type RecurrentState, type StackLayer } from '../nn/module.js';
 import { RecurrentModule } from '../nn/recurrent.js';
+import { isQuantized, quantizeDynamic, type QuantizeOptions } from '../nn/quantized.js';
 import { checkKeys, describe, positiveInteger, sameShape, sequenceLengths } from '../options.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import { gatherSteps, range, scatterSteps, takeDataset, takeSamples, validSteps, type Dataset } from './batches.js';
@@ -328,8 +329,40 @@ export class Sequential extends Container {
     return { format: CONFIG_FORMAT, version: 1, layers: this.layers.map(layerConfig) };
   }
 
+  /**
+   * An int8 copy for inference (see quantizeDynamic): every RNN, LSTM, GRU and Linear layer quantized, the other
+   * layers copied; this model is left untouched. The copy predicts, evaluates and runs forward(); it does not train
+   * or save (save this model and quantize after loading).
+   * @example const small = model.quantize({ dtype: 'int8' }); const probabilities = small.predict(x);
+   */
+  quantize(options: QuantizeOptions): Sequential {
+    this.checkAlive();
+    const where = 'Sequential.quantize';
+    const fresh = buildLayers(this.config(), where);
+    const layers: Layer[] = [];
+    try {
+      fresh.forEach((layer, i) => {
+        const original = this.layers[i];
+        if (original instanceof RecurrentModule || original instanceof Linear) {
+          layer.dispose();
+          layers.push(quantizeDynamic(original, options) as Layer);
+          return;
+        }
+        layer.loadStateDict(original.stateDict());
+        layers.push(layer);
+      });
+      return new Sequential(layers);
+    } catch (error) {
+      for (const layer of [...layers, ...fresh.slice(layers.length)]) layer.dispose();
+      throw error;
+    }
+  }
+
   /** The config and the weights as safetensors bytes (PyTorch keys; the config is also in the file's metadata). */
   save(): SavedSequential {
+    if (this.layers.some(isQuantized)) {
+      throw new ArgumentError('Sequential.save: an int8 model (quantize()) is not saved as a Sequential; save the f32 model and quantize it after loading');
+    }
     const config = this.config();
     return { config, weights: serializeSafetensors(this.stateDict(), { [CONFIG_METADATA_KEY]: JSON.stringify(config) }) };
   }

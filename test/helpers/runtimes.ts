@@ -66,15 +66,21 @@ function mountedFile(mounts: Mount[], pathname: string): string | undefined {
   return undefined;
 }
 
-/** Serves the files of `mounts` (mountedFile) on 127.0.0.1 (a free port); anything else is a 404. */
-export async function serveFiles(mounts: Mount[]): Promise<FileServer> {
+/** The headers that make a page cross-origin isolated (SharedArrayBuffer, and so looptree's threads). */
+const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
+/**
+ * Serves the files of `mounts` (mountedFile) on 127.0.0.1 (a free port); anything else is a 404. `isolated`: every
+ * response carries the cross-origin isolation headers (COOP + COEP).
+ */
+export async function serveFiles(mounts: Mount[], isolated = false): Promise<FileServer> {
   const server: Server = createServer((request, response) => {
     const file = mountedFile(mounts, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
     if (!file) {
       response.writeHead(404).end();
       return;
     }
-    response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', ...(isolated ? ISOLATION_HEADERS : {}) });
     response.end(readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -82,9 +88,9 @@ export async function serveFiles(mounts: Mount[]): Promise<FileServer> {
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** Serves dist/, test/runtimes/ and test/fixtures/ of the repository on 127.0.0.1 (a free port). */
-export function serveRepository(): Promise<FileServer> {
-  return serveFiles(['dist', 'test/runtimes', 'test/fixtures'].map((dir) => [`/${dir}/`, path.join(REPO_DIR, dir)]));
+/** Serves dist/, test/runtimes/ and test/fixtures/ of the repository on 127.0.0.1 (a free port); `isolated`: see serveFiles. */
+export function serveRepository(isolated = false): Promise<FileServer> {
+  return serveFiles(['dist', 'test/runtimes', 'test/fixtures'].map((dir) => [`/${dir}/`, path.join(REPO_DIR, dir)]), isolated);
 }
 
 /** Headless Chromium for the tests of one describe block: launched in its beforeAll, closed in its afterAll. */
@@ -104,14 +110,14 @@ export function chromiumBrowser(playwright: any, executablePath: string): { read
 
 /**
  * Headless Chromium (chromiumBrowser) and a server of the repository (serveRepository) for the tests of one describe
- * block. Read `browser` and `url` inside the tests.
+ * block (`isolated`: a cross-origin isolated server, see serveFiles). Read `browser` and `url` inside the tests.
  */
-export function chromiumSession(playwright: any, executablePath: string): { readonly browser: any; readonly url: string } {
+export function chromiumSession(playwright: any, executablePath: string, isolated = false): { readonly browser: any; readonly url: string } {
   const chromium = chromiumBrowser(playwright, executablePath);
   const session = { get browser() { return chromium.browser; }, url: '' };
   let server: FileServer | undefined;
   beforeAll(async () => {
-    server = await serveRepository();
+    server = await serveRepository(isolated);
     session.url = server.url;
   });
   afterAll(async () => {
@@ -125,14 +131,14 @@ export function chromiumSession(playwright: any, executablePath: string): { read
  * a bundled app of test/packaging) and returns what it gives for PROBE_CASE: the probe run in the page, or in a module
  * worker started from it.
  */
-export async function probeInBrowser(browser: any, pageUrl: string, init: object, inWorker = false): Promise<ProbeResult> {
+export async function probeInBrowser(browser: any, pageUrl: string, init: object, inWorker = false, probe = 'run'): Promise<ProbeResult> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error: Error) => errors.push(error.message));
   try {
     await page.goto(pageUrl);
     await page.waitForFunction(() => typeof (window as any).looptreeProbe === 'function');
-    const outcome = await page.evaluate((args: object) => (window as any).looptreeProbe(args), { caseName: PROBE_CASE, init, inWorker });
+    const outcome = await page.evaluate((args: object) => (window as any).looptreeProbe(args), { caseName: PROBE_CASE, init, inWorker, probe });
     if (outcome.error) throw new Error(`in Chromium${inWorker ? ' (worker)' : ''}: ${outcome.error}`);
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     return outcome.result;
@@ -146,6 +152,10 @@ export const PROBE_CASE = 'lstm_l2_bidir_bf';
 
 export interface ProbeResult {
   simd: 'baseline' | 'relaxed';
+  /** The threads probe (probe.js: runThreadsProbe): backendInfo().threads and threadsReason, and whether 1 thread gave the same bits. */
+  threads?: number;
+  threadsReason?: string | null;
+  sameAtOneThread?: boolean;
   output: FixtureTensor;
   h: FixtureTensor;
   c: FixtureTensor;

@@ -136,7 +136,7 @@ describe(`activations (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, ()
     describe(name, () => {
       it('is within bounds of float64 through the SIMD body (one call over every input)', () => {
         expectAccurate(activation, allInputs, runKernel(kernel, allInputs));
-      });
+      }, 60_000);   // millions of float64 comparisons: ~2 s alone, far longer on a loaded 2-core machine
 
       // The baseline build's tails repeat the SIMD formulas operation for operation; the relaxed build
       // fuses the SIMD multiply-adds (Wasm has no scalar fused multiply-add), a few ulps of difference.

@@ -11,12 +11,13 @@ import * as gemm from '../reference/gemm.js';
 import { KERNEL_REFERENCES } from '../reference/index.js';
 import * as linalg from '../reference/linalg.js';
 import * as optim from '../reference/optim.js';
+import * as quantized from '../reference/quantized.js';
 import * as recurrent from '../reference/recurrent.js';
 import * as tree from '../reference/tree.js';
 
 const referenceFiles: Record<string, Record<string, unknown>> = {
   'activations.ts': activations, 'cells.ts': cells, 'gemm.ts': gemm, 'linalg.ts': linalg, 'optim.ts': optim,
-  'recurrent.ts': recurrent, 'tree.ts': tree,
+  'quantized.ts': quantized, 'recurrent.ts': recurrent, 'tree.ts': tree,
 };
 
 const exportedKernels = Object.entries(core).filter(([, value]) => typeof value === 'function').map(([name]) => name).sort();

@@ -26,6 +26,11 @@ export interface RecurrentConfig {
   /** 0 = no projection (LSTM only). */
   projSize: number;
   variant?: CellVariant;
+  /**
+   * Int8 modules (quantizeDynamic): each vector a weight multiplies (x, h, LSTM's h before projection) replaced by
+   * its per-row quantization, dequantized (reference/quantized.ts); the weights given are the dequantized ones.
+   */
+  quantizeVector?: (x: ArrayLike<number>) => ArrayLike<number>;
 }
 
 export interface CellVariant {
@@ -100,10 +105,11 @@ function affine(weight: ArrayLike<number>, bias: ArrayLike<number> | null, x: Ar
 
 /** One step of one batch element: returns the new h [P] and c [H] (c is unused outside LSTM). */
 function cellStep(mode: CellMode, p: CellParameters, x: ArrayLike<number>, h: Float64Array, c: Float64Array,
-                  inputSize: number, H: number, P: number, variant: CellVariant): { h: Float64Array; c: Float64Array } {
+                  inputSize: number, H: number, P: number, variant: CellVariant,
+                  quantize: (x: ArrayLike<number>) => ArrayLike<number> = (v) => v): { h: Float64Array; c: Float64Array } {
   const G = GATE_ROWS[mode];
-  const fromInput = affine(p.weightIH, p.biasIH, x, G * H, inputSize);
-  const fromHidden = affine(p.weightHH, p.biasHH, h, G * H, P);
+  const fromInput = affine(p.weightIH, p.biasIH, quantize(x), G * H, inputSize);
+  const fromHidden = affine(p.weightHH, p.biasHH, quantize(h), G * H, P);
   const clip = (value: number) => (variant.clip ? Math.min(Math.max(value, -variant.clip), variant.clip) : value);
   const candidate = variant.activation ?? (mode === 'rnn_relu' ? 'relu' : 'tanh');
   const act = (value: number) => activate(candidate, clip(value));
@@ -138,7 +144,7 @@ function cellStep(mode: CellMode, p: CellParameters, x: ArrayLike<number>, h: Fl
   function gate0At(k: number): number {
     return fromInput[k] + fromHidden[k];
   }
-  return { h: p.weightHR ? affine(p.weightHR, null, hNew, P, H) : hNew, c: cNew };
+  return { h: p.weightHR ? affine(p.weightHR, null, quantize(hNew), P, H) : hNew, c: cNew };
 }
 
 /** `count` values of `values` from `start`. */
@@ -181,7 +187,7 @@ export function recurrentForward(config: RecurrentConfig, params: StateDict, inp
           const t = direction === 0 ? step : length - 1 - step;
           const x = layerInput.subarray((t * B + b) * inputSize, (t * B + b + 1) * inputSize);
           if (masked(b, t)) continue;
-          ({ h, c } = cellStep(mode, p, x, h, c, inputSize, H, P, variant));
+          ({ h, c } = cellStep(mode, p, x, h, c, inputSize, H, P, variant, config.quantizeVector));
           layerOutput.set(h, (t * B + b) * D * P + direction * P);
         }
         hN.set(h, stateAt);

@@ -1,11 +1,11 @@
-// Script of test/runtimes/page.html: window.looptreeProbe({ caseName, init, inWorker }) fetches a fixture and runs probe.js with looptree in this page, or in a module Web Worker (worker.js).
+// Script of test/runtimes/page.html: window.looptreeProbe({ caseName, init, inWorker, probe }) fetches a fixture and runs probe.js (runProbe, or runThreadsProbe when probe is 'threads') with looptree in this page, or in a module Web Worker (worker.js).
 
 import * as looptree from '/dist/browser.js';
-import { fetchFixture, runProbe } from './probe.js';
+import { fetchFixture, runProbe, runThreadsProbe } from './probe.js';
 
-window.looptreeProbe = async ({ caseName, init, inWorker }) => {
-  const message = { init, ...(await fetchFixture('/test/fixtures/torch/', caseName)) };
-  if (!inWorker) return { result: await runProbe(looptree, message) };
+window.looptreeProbe = async ({ caseName, init, inWorker, probe = 'run' }) => {
+  const message = { init, probe, ...(await fetchFixture('/test/fixtures/torch/', caseName)) };
+  if (!inWorker) return { result: await (probe === 'threads' ? runThreadsProbe : runProbe)(looptree, message) };
   const worker = new Worker('/test/runtimes/worker.js', { type: 'module' });
   try {
     return await new Promise((resolve) => {

@@ -30,3 +30,34 @@ export async function runProbe(looptree, { init = {}, fixture, weights }) {
   const plain = (t) => ({ shape: [...t.shape], data: Array.from(t.data) });
   return { simd: backendInfo().simd, output: plain(output), h: plain(h), c: plain(c), disposedError };
 }
+
+/**
+ * runProbe's case with threads: init with `init` (e.g. { threads: 2 }), then, when threads are in use, the same
+ * forward at 1 thread and at all of them (every call split): the many-thread result, backendInfo()'s threads and
+ * threadsReason, and whether both runs gave the same bits.
+ */
+export async function runThreadsProbe(looptree, { init = {}, fixture, weights }) {
+  await looptree.init(init);
+  const { LSTM, parseSafetensors, tensor, backendInfo, setNumThreads, threadsReady } = looptree;
+  const { threads, threadsReason } = backendInfo();
+  await threadsReady();
+  const lstm = new LSTM(fixture.config);
+  lstm.loadStateDict(parseSafetensors(new Uint8Array(weights)));
+  const given = (name) => tensor(fixture.inputs[name].data, fixture.inputs[name].shape);
+  const run = () => lstm.forward(given('input'), { h0: given('h0'), c0: given('c0') });
+  setNumThreads(1);
+  const one = run();
+  setNumThreads(threads, { everyCall: true });
+  const { output, h, c } = run();
+  const bits = (t) => Array.from(new Uint32Array(Float32Array.from(t.data).buffer));
+  const sameAtOneThread = [[one.output, output], [one.h, h], [one.c, c]].every(([a, b]) => bits(a).join() === bits(b).join());
+  lstm.dispose();
+  let disposedError = '';
+  try {
+    run();
+  } catch (error) {
+    disposedError = error.name;
+  }
+  const plain = (t) => ({ shape: [...t.shape], data: Array.from(t.data) });
+  return { simd: backendInfo().simd, threads, threadsReason: threadsReason ?? null, sameAtOneThread, output: plain(output), h: plain(h), c: plain(c), disposedError };
+}

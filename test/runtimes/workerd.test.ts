@@ -1,9 +1,10 @@
-// looptree on the edge: Cloudflare's workerd (run locally by miniflare), which forbids compiling Wasm from bytes, so the worker imports the .wasm as a module and passes it to init({ module }); both builds, each on a PyTorch fixture end to end, must match PyTorch.
+// looptree on the edge: Cloudflare's workerd (run locally by miniflare), which forbids compiling Wasm from bytes, so the worker imports the .wasm as a module and passes it to init({ module }); both builds, each on a PyTorch fixture end to end, must match PyTorch; asked
+// for 2 threads, it runs on 1 and says why.
 // Needs miniflare (npm ci --prefix test/runtimes); skipped with the reason otherwise, failed instead under LOOPTREE_REQUIRE_RUNTIMES=1 (CI).
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadFixture } from '../helpers/fixtures.js';
 import { PROBE_CASE, REPO_DIR, expectProbeMatchesTorch, runtimePackage, unavailable } from '../helpers/runtimes.js';
 
@@ -13,20 +14,21 @@ const missing = unavailable([!miniflare && 'miniflare is not installed (npm ci -
 // The worker as an edge user writes it: the .wasm imported as a module (workerd compiles it at deploy time).
 const WORKER = `
 import * as looptree from './looptree.js';
-import { runProbe } from './probe.js';
+import { runProbe, runThreadsProbe } from './probe.js';
 import wasm from './looptree.wasm';
 export default {
   async fetch(request) {
-    const { fixture, weights } = await request.json();
+    const { fixture, weights, threads } = await request.json();
     try {
-      return Response.json(await runProbe(looptree, { init: { module: wasm }, fixture, weights: new Uint8Array(weights).buffer }));
+      const probe = threads ? runThreadsProbe : runProbe;
+      return Response.json(await probe(looptree, { init: { module: wasm, ...(threads ? { threads } : {}) }, fixture, weights: new Uint8Array(weights).buffer }));
     } catch (error) {
       return new Response(String(error?.stack ?? error), { status: 500 });
     }
   },
 };`;
 
-async function probeInWorkerd(build: 'baseline' | 'relaxed') {
+async function probeInWorkerd(build: 'baseline' | 'relaxed', threads?: number) {
   const read = (file: string) => readFileSync(path.join(REPO_DIR, file));
   const worker = new miniflare!.Miniflare({
     compatibilityDate: '2025-01-01',
@@ -40,7 +42,7 @@ async function probeInWorkerd(build: 'baseline' | 'relaxed') {
   try {
     const fixture = loadFixture('torch', `${PROBE_CASE}.json`);
     const weights = [...read(`test/fixtures/torch/${PROBE_CASE}.safetensors`)];
-    const response = await worker.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ fixture, weights }) });
+    const response = await worker.dispatchFetch('http://localhost/', { method: 'POST', body: JSON.stringify({ fixture, weights, threads }) });
     if (!response.ok) throw new Error(`workerd answered ${response.status}: ${await response.text()}`);
     return await response.json();
   } finally {
@@ -54,4 +56,11 @@ describe.skipIf(missing)(`workerd via miniflare${missing ? ` (skipped: ${missing
       expectProbeMatchesTorch(`workerd, ${build}`, (await probeInWorkerd(build)) as any, build);
     }, 60_000);
   }
+
+  it('init({ module, threads: 2 }) runs on 1 thread (no workers on the edge) and says why', async () => {
+    const result = (await probeInWorkerd('relaxed', 2)) as any;
+    expectProbeMatchesTorch('workerd, relaxed, threads: 2', result, 'relaxed');
+    expect(result.threads).toBe(1);
+    expect(result.threadsReason).toMatch(/SharedArrayBuffer|Worker/);
+  }, 60_000);
 });

@@ -1,0 +1,277 @@
+// Int8 GEMM for dynamically quantized inference: C[M, N] (+)= A[M, K] · Wᵀ (+ bias), W a PyTorch weight [N, K]
+// quantized once per output row (symmetric int8, f32 scale), A quantized per row on every call (int8, ±127).
+// Scalar reference: test/reference/quantized.ts (the same integers, the same f32 epilogue).
+//
+// The integer dot product is `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32) in both builds, on int8
+// values held as i16 (weights packed so, activations quantized so). The relaxed build's
+// `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 per instruction on paper) gave no more multiply-adds per second under V8
+// on this machine (`node bench/int8-dot.mjs`, Node 22, Zen 4: 40 vs 45 per ns), needs 7-bit activations (its second
+// operand's top bit is implementation-defined; 2× the activation error) and is computed doubled by Node 20's flagged
+// V8; dot_i16x8_s is one pmaddwd, exact everywhere, with 4 multiply-adds per instruction with its add (the fused f32
+// madd: 4 in the relaxed build; mul + add: 2 in the baseline one) on half the bytes of f32 weights.
+// A 16-byte weight vector holds 4 outputs × 2 consecutive k, and one 4-byte broadcast of the quantized row (2 k)
+// feeds it. Accumulation is exact in i32 (|Σ| ≤ 127·127·K), then out = f32(acc) · f32(rowScale·weightScale) + bias.
+//
+// Quantized weight layout (packInt8Weight; quantizedWeightBytes(n, k) bytes), with n' = ceil(n/8)·8 and K' = K
+// rounded up to even:
+//   scales   f32 [n']   weight scale of each output row (max |w| / 127; 0 for a zero row or padding)
+//   panels   ceil(n/8) panels of 8 outputs; panel p holds, per pair of k, two vectors (outputs 8p..8p+3 and
+//            8p+4..8p+7), each the pair's two i16 of those 4 outputs in turn; zeros past n and K.
+
+/** K elements per dot-product lane. */
+const GROUP: i32 = 2;
+/** Bytes per quantized element (i16). */
+const ELEMENT: i32 = 2;
+/** Largest |q| of an activation or a weight. */
+const LEVELS: f32 = 127;
+/** Outputs per panel (two vectors of 4). */
+const PANEL: i32 = 8;
+/** Rows of A per register block: 4 rows × 8 outputs = 8 accumulators. */
+const ROWS: i32 = 4;
+
+@inline function paddedK(k: i32): i32 {
+  return (k + GROUP - 1) / GROUP * GROUP;
+}
+
+@inline function paddedN(n: i32): i32 {
+  return (n + PANEL - 1) / PANEL * PANEL;
+}
+
+/** Bytes of one quantized row of K' elements. */
+@inline function rowBytes(k: i32): usize {
+  return <usize>paddedK(k) * ELEMENT;
+}
+
+/** Bytes `packInt8Weight` writes for a [n, k] weight (see the layout above). */
+export function quantizedWeightBytes(n: i32, k: i32): usize {
+  const rows = <usize>paddedN(n);
+  return rows * 4 + rows * rowBytes(k);
+}
+
+/**
+ * round(x · inverse) clamped to ±levels, as an integer: the vector path on one lane, so that the scalar tails
+ * agree with it bit for bit (round half to even; NaN → 0 instead of a trap).
+ */
+@inline function quantizeOne(x: f32, inverse: f32, levels: f32): i32 {
+  const scaled = f32x4.nearest(f32x4.mul(f32x4.splat(x), f32x4.splat(inverse)));
+  const clamped = f32x4.min(f32x4.splat(levels), f32x4.max(f32x4.splat(-levels), scaled));
+  return i32x4.extract_lane(i32x4.trunc_sat_f32x4_s(clamped), 0);
+}
+
+/**
+ * Packs an int8 weight quantized per output row (codes [n, k] i8, scales [n] f32: w ≈ code · scale; the bindings
+ * quantize, or read both from a file) into the layout above at `dst` (quantizedWeightBytes(n, k), 16-byte aligned).
+ */
+export function packInt8Weight(dst: usize, codes: usize /* [n, k] i8 */, scales: usize /* [n] f32 */, n: i32, k: i32): void {
+  const rows = paddedN(n), kp = paddedK(k);
+  const panels = dst + (<usize>rows << 2);
+  memory.fill(dst, 0, quantizedWeightBytes(n, k));
+  memory.copy(dst, scales, <usize>n << 2);
+  for (let o = 0; o < n; o++) {
+    const row = codes + <usize>o * k;
+    // Element (o, i) sits in panel o/8, group i/GROUP, vector (o%8)/4, lane o%4, position i%GROUP.
+    const panel = panels + <usize>(o / PANEL) * <usize>kp * PANEL * ELEMENT;
+    const lane = <usize>((o % PANEL) / 4 * 16 + (o % 4) * GROUP * ELEMENT);
+    for (let i = 0; i < k; i++) {
+      store<i16>(panel + <usize>(i / GROUP) * 32 + lane + <usize>(i % GROUP) * ELEMENT, <i32>load<i8>(row + <usize>i));
+    }
+  }
+}
+
+/**
+ * Quantizes rows of A [m, k] (row stride `lda` floats) per row: scales[r] = max|a_r| / 127, the i16 elements
+ * round(a·127/max|a_r|) (the product in f32, rounded half to even), K' − K padding elements 0.
+ * dst: m rows of rowBytes(k) bytes.
+ */
+export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, m: i32, k: i32, lda: i32): void {
+  const stride = rowBytes(k);
+  const levels = f32x4.splat(LEVELS);
+  for (let r = 0; r < m; r++) {
+    const row = a + ((<usize>r * lda) << 2);
+    let largest4 = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= k; i += 4) largest4 = f32x4.max(largest4, f32x4.abs(v128.load(row + (<usize>i << 2))));
+    let largest = max(max(f32x4.extract_lane(largest4, 0), f32x4.extract_lane(largest4, 1)),
+                      max(f32x4.extract_lane(largest4, 2), f32x4.extract_lane(largest4, 3)));
+    for (; i < k; i++) largest = max(largest, abs(load<f32>(row + (<usize>i << 2))));
+    const inverse: f32 = largest > 0 ? LEVELS / largest : 0;
+    store<f32>(scales + (<usize>r << 2), largest / LEVELS);
+    const out = dst + <usize>r * stride;
+    const inverse4 = f32x4.splat(inverse);
+    i = 0;
+    for (; i + 4 <= k; i += 4) {
+      const scaled = f32x4.nearest(f32x4.mul(v128.load(row + (<usize>i << 2)), inverse4));
+      const q = i32x4.trunc_sat_f32x4_s(f32x4.min(levels, f32x4.max(f32x4.neg(levels), scaled)));
+      v128.store64_lane(out + (<usize>i << 1), i16x8.narrow_i32x4_s(q, q), 0);
+    }
+    for (; i < k; i++) {
+      store<i16>(out + (<usize>i << 1), quantizeOne(load<f32>(row + (<usize>i << 2)), inverse, LEVELS));
+    }
+    for (; i < paddedK(k); i++) {
+      store<i16>(out + (<usize>i << 1), 0);
+    }
+  }
+}
+
+/** acc + Σ over each lane's pair of w·x (one pmaddwd and an add). */
+@inline function dotAdd(w: v128, x: v128, acc: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
+}
+
+// Staging for the last, partial panel of a row.
+const tail = memory.data(16 * 2, 16);
+
+/**
+ * Dequantizes 4 outputs (column `column` on) of one row and stores them: f32(acc) · f32(rowScale · weightScale)
+ * + bias (+ C when `accumulate`); only `columns` (≤ 4) lanes are written.
+ */
+@inline function storeQuad(c: usize, column: i32, acc: v128, rowScale: v128, weights: usize, bias: usize, accumulate: bool, columns: i32): void {
+  const at = <usize>column << 2;
+  let value = f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.mul(rowScale, v128.load(weights + at)));
+  if (bias != 0) {
+    if (columns == 4) value = f32x4.add(value, v128.load(bias + at));
+    else {
+      v128.store(tail, value);
+      for (let j = 0; j < columns; j++) store<f32>(tail + (<usize>j << 2), load<f32>(tail + (<usize>j << 2)) + load<f32>(bias + at + (<usize>j << 2)));
+      value = v128.load(tail);
+    }
+  }
+  if (columns == 4) {
+    if (accumulate) value = f32x4.add(value, v128.load(c + at));
+    v128.store(c + at, value);
+  } else {
+    v128.store(tail, value);
+    for (let j = 0; j < columns; j++) {
+      const out = c + at + (<usize>j << 2);
+      const v = load<f32>(tail + (<usize>j << 2));
+      store<f32>(out, accumulate ? load<f32>(out) + v : v);
+    }
+  }
+}
+
+/** Stores one panel (8 outputs from `column`) of one row. */
+@inline function storePanel(c: usize, column: i32, lo: v128, hi: v128, rowScale: v128, weights: usize, bias: usize, accumulate: bool, n: i32): void {
+  const left = n - column;
+  storeQuad(c, column, lo, rowScale, weights, bias, accumulate, min(4, left));
+  if (left > 4) storeQuad(c, column + 4, hi, rowScale, weights, bias, accumulate, min(4, left - 4));
+}
+
+/** One quantized row × every panel, three panels (six accumulators) at a time, then the last one or two. */
+@inline function gemvInt8(c: usize, x: usize, rowScale: f32, w: usize, bias: usize, n: i32, k: i32, accumulate: bool): void {
+  const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
+  const panelBytes = <usize>groups * 32;
+  const first = w + (<usize>rows << 2);
+  const scale = f32x4.splat(rowScale);
+  const xEnd = x + (<usize>groups << 2);
+  let p = 0;
+  for (; p + 3 <= panels; p += 3) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0), c0 = i32x4.splat(0), c1 = i32x4.splat(0);
+    let w0 = first + <usize>p * panelBytes;
+    for (let at = x; at < xEnd; at += 4) {
+      const s = v128.load32_splat(at);
+      a0 = dotAdd(v128.load(w0), s, a0); a1 = dotAdd(v128.load(w0, 16), s, a1);
+      b0 = dotAdd(v128.load(w0 + panelBytes), s, b0); b1 = dotAdd(v128.load(w0 + panelBytes, 16), s, b1);
+      c0 = dotAdd(v128.load(w0 + 2 * panelBytes), s, c0); c1 = dotAdd(v128.load(w0 + 2 * panelBytes, 16), s, c1);
+      w0 += 32;
+    }
+    storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
+    storePanel(c, (p + 1) * PANEL, b0, b1, scale, w, bias, accumulate, n);
+    storePanel(c, (p + 2) * PANEL, c0, c1, scale, w, bias, accumulate, n);
+  }
+  for (; p < panels; p++) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+    let w0 = first + <usize>p * panelBytes;
+    for (let at = x; at < xEnd; at += 4) {
+      const s = v128.load32_splat(at);
+      a0 = dotAdd(v128.load(w0), s, a0); a1 = dotAdd(v128.load(w0, 16), s, a1);
+      w0 += 32;
+    }
+    storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
+  }
+}
+
+/** Four quantized rows × one panel: 8 accumulators over the whole K. */
+@inline function kernel4x8(c: usize, ldc: usize, x: usize, stride: usize, scales: usize, panel: usize, column: i32, w: usize,
+                           bias: usize, n: i32, groups: i32, accumulate: bool): void {
+  let r00 = i32x4.splat(0), r01 = i32x4.splat(0), r10 = i32x4.splat(0), r11 = i32x4.splat(0);
+  let r20 = i32x4.splat(0), r21 = i32x4.splat(0), r30 = i32x4.splat(0), r31 = i32x4.splat(0);
+  let x0 = x;
+  const end = x + (<usize>groups << 2);
+  let b = panel;
+  while (x0 < end) {
+    const lo = v128.load(b), hi = v128.load(b, 16);
+    let s = v128.load32_splat(x0);
+    r00 = dotAdd(lo, s, r00); r01 = dotAdd(hi, s, r01);
+    s = v128.load32_splat(x0 + stride);
+    r10 = dotAdd(lo, s, r10); r11 = dotAdd(hi, s, r11);
+    s = v128.load32_splat(x0 + 2 * stride);
+    r20 = dotAdd(lo, s, r20); r21 = dotAdd(hi, s, r21);
+    s = v128.load32_splat(x0 + 3 * stride);
+    r30 = dotAdd(lo, s, r30); r31 = dotAdd(hi, s, r31);
+    x0 += 4;
+    b += 32;
+  }
+  storePanel(c, column, r00, r01, v128.load32_splat(scales), w, bias, accumulate, n);
+  storePanel(c + ldc, column, r10, r11, v128.load32_splat(scales + 4), w, bias, accumulate, n);
+  storePanel(c + 2 * ldc, column, r20, r21, v128.load32_splat(scales + 8), w, bias, accumulate, n);
+  storePanel(c + 3 * ldc, column, r30, r31, v128.load32_splat(scales + 12), w, bias, accumulate, n);
+}
+
+// The quantized copy of A: grown (never shrunk) to the largest call so far. Kernels are not re-entrant.
+let scratch: usize = 0;
+let scratchBytes: usize = 0;
+
+/** Bytes of A's quantized copy for m rows of k: the rows, then m f32 scales. */
+function activationBytes(m: i32, k: i32): usize {
+  return <usize>m * ((rowBytes(k) + 15) & ~<usize>15) + ((<usize>m << 2) + 15 & ~<usize>15);
+}
+
+/** Grows the quantized-activation scratch to what an m × k call needs (may grow memory: JS re-derives its views). */
+function reserveInt8Scratch(m: i32, k: i32): void {
+  const bytes = activationBytes(m, k);
+  if (bytes <= scratchBytes) return;
+  if (scratch != 0) heap.free(scratch);
+  scratch = heap.alloc(bytes);
+  scratchBytes = bytes;
+}
+
+// Rows of A per block: their quantized K stays in L1 while every panel streams past it.
+const ROW_BLOCK: i32 = 16 * ROWS;
+
+/**
+ * C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), W packed by `packInt8Weight`, A quantized
+ * here per row (see the file comment). `bias` may be 0; it is read for n floats.
+ */
+export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packInt8Weight([n, k]) */, bias: usize /* [n] or 0 */,
+                         m: i32, n: i32, k: i32, accumulate: bool): void {
+  reserveInt8Scratch(m, k);
+  const stride = (rowBytes(k) + 15) & ~<usize>15;
+  const rowsQ = scratch, scales = scratch + <usize>m * stride;
+  quantizeRowsStrided(rowsQ, stride, scales, a, m, k);
+  const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
+  const panelBytes = <usize>groups * 32;
+  const first = w + (<usize>rows << 2);
+  const ldc = <usize>n << 2;
+  const tiled = m - m % ROWS;
+  for (let start = 0; start < tiled; start += ROW_BLOCK) {
+    const end = min(start + ROW_BLOCK, tiled);
+    for (let p = 0; p < panels; p++) {
+      const panel = first + <usize>p * panelBytes;
+      for (let r = start; r < end; r += ROWS) {
+        kernel4x8(c + <usize>r * ldc, ldc, rowsQ + <usize>r * stride, stride, scales + (<usize>r << 2), panel, p * PANEL, w, bias, n, groups, accumulate);
+      }
+    }
+  }
+  for (let r = tiled; r < m; r++) {
+    gemvInt8(c + <usize>r * ldc, rowsQ + <usize>r * stride, load<f32>(scales + (<usize>r << 2)), w, bias, n, k, accumulate);
+  }
+}
+
+/** quantizeRows with a destination row stride of `stride` bytes (16-byte aligned rows in the scratch). */
+function quantizeRowsStrided(dst: usize, stride: usize, scales: usize, a: usize, m: i32, k: i32): void {
+  if (stride == rowBytes(k)) {
+    quantizeRows(dst, scales, a, m, k, k);
+    return;
+  }
+  for (let r = 0; r < m; r++) quantizeRows(dst + <usize>r * stride, scales + (<usize>r << 2), a + ((<usize>r * k) << 2), 1, k, k);
+}

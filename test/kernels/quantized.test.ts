@@ -1,0 +1,165 @@
+// The int8 kernels of assembly/quantized.ts against their scalar reference (test/reference/quantized.ts), exactly:
+// packInt8Weight's scales and panel layout (codes from the reference's quantizer); quantizeRows' integers and scales; gemmInt8's f32
+// results, bit for bit (with no bias the result is f32(acc)·f32(scale product), so equal results mean equal
+// integer accumulators). Sizes reach every path: rows in blocks of 4 and the matrix-vector rows left over
+// (m = 1, 2, 3, 5, 70), three panels at a time and the last one or two, partial panels and quads (n = 1, 5, 8,
+// 9, 17, 33), K not a multiple of the dot's group (odd K, 1, 129, 300). Guard floats around C catch stray writes.
+
+import { describe, expect, it } from 'vitest';
+import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from '../helpers/kernels.js';
+import { seededRandom, uniformArray } from '../helpers/random.js';
+import { gemmInt8, quantizeRow, quantizeWeight } from '../reference/quantized.js';
+
+const relaxed = core.simdFlavor() === 1;
+const GROUP = 2; // k per dot_i16x8_s lane
+const ELEMENT = 2; // bytes: int8 values held as i16
+const SENTINEL = -777.5;
+const GUARD = 8;
+
+const paddedN = (n: number) => Math.ceil(n / 8) * 8;
+const paddedK = (k: number) => Math.ceil(k / GROUP) * GROUP;
+
+/** Reads element (o, i) of a quantized weight blob back through the layout of assembly/quantized.ts. */
+function packedElement(bytes: DataView, n: number, k: number, o: number, i: number): number {
+  const panels = paddedN(n) * 4;
+  const at = panels + Math.floor(o / 8) * paddedK(k) * 8 * ELEMENT + Math.floor(i / GROUP) * 32 + Math.floor((o % 8) / 4) * 16
+    + (o % 4) * GROUP * ELEMENT + (i % GROUP) * ELEMENT;
+  return bytes.getInt16(at, true);
+}
+
+/** The reference's int8 codes and scales of w, packed by packInt8Weight (GUARD floats after the blob). */
+function quantizeInWasm(w: Float32Array, n: number, k: number): { ptr: number; bytes: DataView } {
+  const size = core.quantizedWeightBytes(n, k);
+  const { q, scales } = quantizeWeight(w, n, k);
+  const codes = core.alloc(Math.max(16, n * k));
+  new Int8Array(core.memory.buffer, codes, n * k).set(q);
+  const scalesPtr = writeF32(scales);
+  const ptr = allocF32(size / 4 + GUARD, SENTINEL);
+  core.packInt8Weight(ptr, codes, scalesPtr, n, k);
+  free(codes, scalesPtr);
+  return { ptr, bytes: new DataView(core.memory.buffer.slice(ptr, ptr + size + 4 * GUARD)) };
+}
+
+function checkGemm(m: number, n: number, k: number, withBias: boolean, accumulate: boolean, scale = 1): void {
+  const label = `m=${m} n=${n} k=${k} bias=${withBias} accumulate=${accumulate}`;
+  const random = seededRandom(m * 1_000_003 + n * 1009 + k * 7 + (withBias ? 1 : 0) + (accumulate ? 2 : 0));
+  const a = uniformArray(random, m * k, scale);
+  const w = uniformArray(random, n * k, 0.3);
+  if (n > 2) w.fill(0, k, 2 * k); // a zero weight row: scale 0
+  if (m > 2) a.fill(0, k, 2 * k); // a zero activation row
+  const bias = withBias ? uniformArray(random, n) : null;
+  const oldC = accumulate ? uniformArray(random, m * n) : new Float32Array(m * n).fill(NaN);
+
+  const { ptr: weights } = quantizeInWasm(w, n, k);
+  const aPtr = writeF32(a);
+  const biasPtr = bias ? writeF32(bias) : 0;
+  const block = allocF32(GUARD + m * n + GUARD, SENTINEL);
+  new Float32Array(core.memory.buffer, block + 4 * GUARD, m * n).set(oldC);
+  core.gemmInt8(block + 4 * GUARD, aPtr, weights, biasPtr, m, n, k, accumulate);
+  const result = readF32(block, GUARD + m * n + GUARD);
+  free(weights, aPtr, biasPtr, block);
+
+  const expected = accumulate ? Float32Array.from(oldC) : new Float32Array(m * n);
+  gemmInt8(expected, a, w, bias, m, n, k, accumulate);
+  expect(Array.from(result.subarray(GUARD, GUARD + m * n)), `C (${label})`).toEqual(Array.from(expected));
+  const guards = [...result.subarray(0, GUARD), ...result.subarray(GUARD + m * n)];
+  expect(guards, `guard floats around C (${label})`).toEqual(new Array(2 * GUARD).fill(SENTINEL));
+}
+
+describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
+  it('runs the build named by LOOPTREE_SIMD', () => {
+    expectRequestedBuild();
+  });
+
+  it('packInt8Weight: the reference\'s scales and codes in the panel layout, zeros in the padding', () => {
+    for (const [n, k] of [[1, 1], [5, 3], [8, 4], [9, 7], [17, 33], [33, 129]]) {
+      const w = uniformArray(seededRandom(n * 31 + k), n * k, 0.7);
+      if (n > 2) w.fill(0, 2 * k, 3 * k);
+      const { ptr, bytes } = quantizeInWasm(w, n, k);
+      free(ptr);
+      const reference = quantizeWeight(w, n, k);
+      const N = paddedN(n);
+      expect(core.quantizedWeightBytes(n, k), `bytes n=${n} k=${k}`).toBe(N * 4 + N * paddedK(k) * ELEMENT);
+      for (let o = 0; o < N; o++) {
+        for (let i = 0; i < paddedK(k); i++) {
+          const q = packedElement(bytes, n, k, o, i);
+          const want = o < n && i < k ? reference.q[o * k + i] : 0;
+          if (q !== want) expect(q, `q(${o}, ${i}) n=${n} k=${k}`).toBe(want);
+        }
+        expect(bytes.getFloat32(o * 4, true), `scale ${o} n=${n} k=${k}`).toBe(o < n ? reference.scales[o] : 0);
+      }
+      const size = core.quantizedWeightBytes(n, k);
+      for (let g = 0; g < GUARD; g++) expect(bytes.getFloat32(size + 4 * g, true), 'guard after the blob').toBe(SENTINEL);
+    }
+  });
+
+  it('quantizeRows: per-row scale max|x|/127, integers rounded half to even, as i16, zero padding', () => {
+    for (const [m, k] of [[1, 1], [3, 5], [2, 16], [4, 33], [1, 130]]) {
+      const a = uniformArray(seededRandom(m * 97 + k), m * k, 2.5);
+      a[0] = 0.5 * a[1]; // exact halves round to even
+      if (m > 1) a.fill(0, k, 2 * k);
+      const rowBytes = paddedK(k) * ELEMENT;
+      const src = writeF32(a);
+      const dst = allocF32((m * rowBytes) / 4 + 4);
+      const scales = allocF32(m);
+      core.quantizeRows(dst, scales, src, m, k, k);
+      const stored = new DataView(core.memory.buffer.slice(dst, dst + m * rowBytes));
+      const scaleValues = readF32(scales, m);
+      free(src, dst, scales);
+      for (let r = 0; r < m; r++) {
+        const reference = quantizeRow(a.subarray(r * k, (r + 1) * k), 127);
+        expect(scaleValues[r], `scale of row ${r}`).toBe(reference.scale);
+        for (let i = 0; i < paddedK(k); i++) {
+          const at = r * rowBytes + i * ELEMENT;
+          const value = stored.getInt16(at, true);
+          const want = i < k ? reference.q[i] : 0;
+          if (value !== want) expect(value, `row ${r} element ${i} (m=${m} k=${k})`).toBe(want);
+        }
+      }
+    }
+  });
+
+  it('gemmInt8 equals the reference bit for bit on awkward sizes, with and without bias, overwrite and accumulate', () => {
+    for (const m of [1, 2, 3, 5]) {
+      for (const n of [1, 5, 8, 9, 17, 33]) {
+        for (const k of [1, 3, 5, 7, 17, 129]) {
+          checkGemm(m, n, k, (m + n + k) % 2 === 0, false);
+          checkGemm(m, n, k, true, true);
+        }
+      }
+    }
+  });
+
+  it('gemmInt8 across row blocks and long K (70×100×64, 130×24×300, 65×33×40, 9×1024×256 as W2\'s step)', () => {
+    for (const [m, n, k] of [[70, 100, 64], [130, 24, 300], [65, 33, 40], [9, 1024, 256]]) {
+      checkGemm(m, n, k, true, false, 3);
+      checkGemm(m, n, k, false, true);
+    }
+  });
+
+  it('gemmInt8 stays within the quantization error of the f32 product', () => {
+    const m = 6, n = 40, k = 128;
+    const random = seededRandom(5);
+    const a = uniformArray(random, m * k), w = uniformArray(random, n * k, 1 / Math.sqrt(k));
+    const c = new Float32Array(m * n);
+    gemmInt8(c, a, w, null, m, n, k, false);
+    const { ptr } = quantizeInWasm(w, n, k);
+    const aPtr = writeF32(a), out = allocF32(m * n);
+    core.gemmInt8(out, aPtr, ptr, 0, m, n, k, false);
+    const result = readF32(out, m * n);
+    free(ptr, aPtr, out);
+    for (let r = 0; r < m; r++) {
+      for (let o = 0; o < n; o++) {
+        let exact = 0, magnitude = 0;
+        for (let i = 0; i < k; i++) {
+          exact += a[r * k + i] * w[o * k + i];
+          magnitude += Math.abs(a[r * k + i]) * Math.abs(w[o * k + i]);
+        }
+        // Each product's error is at most half a step of each quantizer (1/127 of the row maximum) times the other's maximum.
+        const bound = (0.5 / 127 + 0.5 / 127) * 1.01 * k * Math.max(...a.subarray(r * k, (r + 1) * k).map(Math.abs))
+          * Math.max(...w.subarray(o * k, (o + 1) * k).map(Math.abs));
+        expect(Math.abs(result[r * n + o] - exact), `(${r}, ${o}) |Σ|a·w|| = ${magnitude.toFixed(3)}`).toBeLessThanOrEqual(bound);
+      }
+    }
+  });
+});
