@@ -5,9 +5,10 @@
 
 import { defineConfig } from 'vitest/config';
 
-const pureJs = ['test/safetensors.test.ts', 'test/tensor.test.ts', 'test/docs.test.ts', 'test/packaging/**'];
+const pureJs = ['test/tensor.test.ts', 'test/docs.test.ts', 'test/packaging/**'];
 const runtimes = 'test/runtimes';
-const bundlers = 'test/packaging/bundlers.test.ts';
+// The packed library's bundler and CLI tests: heavy child processes, so they run in a project of their own, last.
+const packed = ['test/packaging/bundlers.test.ts', 'test/packaging/cli.test.ts'];
 
 export default defineConfig({
   test: {
@@ -17,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'baseline',
           include: ['test/**/*.test.ts'],
-          exclude: [`${runtimes}/**`, bundlers],
+          exclude: [`${runtimes}/**`, ...packed],
           env: { LOOPTREE_SIMD: 'baseline' },
         },
       },
@@ -40,7 +41,7 @@ export default defineConfig({
       {
         test: {
           name: 'packaging',
-          include: [bundlers],
+          include: packed,
           sequence: { groupOrder: 1 },
         },
       },

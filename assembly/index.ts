@@ -8,6 +8,7 @@ export { accumulateColumnSums, accumulateWeightGradient, linearBackward, transpo
 export { adamStep, clampArray, scaleArray, sgdStep, sumOfSquares } from './optim';
 export { fillUniform } from './random';
 export { firstNonFinite } from './checks';
+export { bfloat16ToFloat32Array, float16ToFloat32Array, float32ToBfloat16Array, float32ToFloat16Array } from './dtypes';
 export {
   addActiveRows, commitRows, gruCellBackward, gruCellForward, lstmCellBackward, lstmCellForward, passEndedRows,
   rnnCellBackward, rnnCellForward,

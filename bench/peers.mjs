@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { recurrentOnnxModel } from './onnx-writer.mjs';
+import { prepareLooptree, prepareLooptreeInt8, trainCheck } from './looptree-runner.mjs';
 import { GATES, directions, layerInput } from './spec.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -38,7 +39,7 @@ const layerState = (state, w, l) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// looptree, through its public API (DESIGN §4)
+// looptree, through its public API (DESIGN §4); the adapters are shared with the `looptree bench` CLI
 
 // One thread: the single-thread build, as init({ threads: 1 }) loads it. Two threads: a second instance of the
 // package (the URL's query makes it a module of its own) initialized with the threads build, its pool started.
@@ -57,35 +58,9 @@ const looptreeRunner = (threads) => ({
     }
     return lt;
   },
-  prepare: (lt, w, c) => LOOPTREE_ADAPTERS[w.kind](lt, w, c),
+  prepare: prepareLooptree,
 });
 const looptree = looptreeRunner(1);
-
-function looptreeRecurrent(lt, w, c, int8 = false) {
-  const Model = { lstm: lt.LSTM, gru: lt.GRU, rnn: lt.RNN }[w.cell];
-  let model = new Model({
-    inputSize: w.I, hiddenSize: w.H, numLayers: w.layers, bidirectional: w.bidirectional,
-    ...(w.cell === 'rnn' && { nonlinearity: 'tanh' }),
-  });
-  model.loadStateDict(c.stateDict);
-  if (int8) {
-    const f32 = model;
-    model = lt.quantizeDynamic(f32, { dtype: 'int8' });
-    f32.dispose();
-  }
-  const dispose = () => model.dispose();
-  if (w.kind === 'step') {
-    const stream = model.stream({
-      batch: w.B,
-      h0: lt.tensor(c.h0, c.stateShape),
-      ...(c.c0 && { c0: lt.tensor(c.c0, c.stateShape) }),
-    });
-    const x = lt.tensor(c.x, [w.B, w.I]);
-    return { output: stream.step(x).data, run: () => stream.step(x), dispose };
-  }
-  const x = lt.tensor(c.x, [w.T, w.B, w.I]);
-  return { output: model.forward(x).output.data, run: () => model.forward(x), dispose };
-}
 
 // looptree's int8 models (quantizeDynamic) of the recurrent workloads: compared with the accuracy contract's bound
 // (README: max |int8 − f32| ≤ 0.02 on W1, W2, W5), not the f32 tolerance.
@@ -95,83 +70,8 @@ const looptreeInt8 = {
   tolerance: 0.02,
   notApplicable: (w) => (w.kind === 'sequence' || w.kind === 'step' ? undefined : 'int8 models are for recurrent inference'),
   load: () => looptree.load(),
-  prepare: (lt, w, c) => looptreeRecurrent(lt, w, c, true),
+  prepare: prepareLooptreeInt8,
 };
-
-// W6: every tree of the batch in one forward(trees, xs) (merged and level-batched inside looptree). Like
-// the tfjs runner, which downloads the roots' states only, it returns the roots (output: 'roots'); every
-// node is computed either way.
-function looptreeTree(lt, w, c) {
-  const model = new lt.ChildSumTreeLSTM({ inputSize: w.X, hiddenSize: w.H });
-  model.loadStateDict(c.stateDict);
-  const trees = c.trees.map((parents) => lt.Tree.fromParents(parents));
-  const xs = c.xs.map((x, b) => lt.tensor(x, [trees[b].size, w.X]));
-  const run = () => model.forward(trees, xs, { output: 'roots' });
-  const { h, c: cell } = run();
-  return {
-    output: { h: concatAll(h.map((t) => t.data)), c: concatAll(cell.map((t) => t.data)) },
-    run,
-    dispose: () => model.dispose(),
-  };
-}
-
-// W8: the low-level training API (README, issue 4): LSTM → Linear on every step → cross-entropy → Adam.
-function looptreeTrain(lt, w, c) {
-  const lstm = new lt.LSTM({ inputSize: w.I, hiddenSize: w.H });
-  lstm.loadStateDict(c.stateDict);
-  const linear = new lt.Linear({ inFeatures: w.H, outFeatures: w.classes });
-  linear.loadStateDict(c.linear);
-  const params = [...lstm.parameters(), ...linear.parameters()];
-  const optimizer = new lt.Adam(params, { lr: w.lr, betas: [0.9, 0.999], eps: 1e-8 });
-  const x = lt.tensor(c.x, [w.T, w.B, w.I]);
-  const run = () => {
-    optimizer.zeroGrad();
-    const { output } = lstm.forward(x, { train: true });
-    const logits = linear.forward(new lt.Tensor(output.data, [w.T * w.B, w.H]), { train: true });
-    const { loss, grad } = lt.crossEntropy(logits, c.labels);
-    const dOutput = linear.backward(grad);
-    lstm.backward({ output: new lt.Tensor(dOutput.data, [w.T, w.B, w.H]) });
-    optimizer.step();
-    return loss;
-  };
-  const loss = run();
-  return {
-    output: trainCheck(loss, params.map((p) => p.value().data), params.map((p) => p.grad().data)),
-    run,
-    dispose: () => {
-      optimizer.dispose?.();
-      lstm.dispose();
-      linear.dispose();
-    },
-  };
-}
-
-const LOOPTREE_ADAPTERS = { sequence: looptreeRecurrent, step: looptreeRecurrent, tree: looptreeTree, train: looptreeTrain };
-
-const concatAll = (arrays) => {
-  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) {
-    out.set(a, offset);
-    offset += a.length;
-  }
-  return out;
-};
-
-// What W8 compares after the first step: its loss, every parameter after the Adam update (PyTorch order
-// and layouts), every gradient divided by its tensor's max |g|, and ln max |g| of each tensor (so 1e-3
-// means 0.1% on the gradients' scale). Adam's update is ±lr wherever |g| ≫ eps and blind to a gradient's
-// scale, so the parameters alone would check little more than signs.
-function trainCheck(loss, values, grads) {
-  const maxima = grads.map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
-  const scaled = grads.map((g, i) => g.map((v) => v / (maxima[i] || 1)));
-  return {
-    loss: Float32Array.of(loss),
-    params: concatAll(values),
-    grads: concatAll(scaled),
-    gradScale: Float32Array.from(maxima, Math.log),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // onnxruntime (node: native CPU; web: its wasm build), on ONNX models written from the same weights

@@ -86,11 +86,14 @@ function measure(build, { calls, ms }) {
   return flops / best / 1e6;
 }
 
+// Whether this engine runs relaxed SIMD (Node 20 only with --experimental-wasm-relaxed-simd).
+export const hasRelaxedSimd = () => WebAssembly.validate(peakModule(true));
+
 // { baseline: GFLOP/s, relaxed: GFLOP/s or null where the engine lacks relaxed SIMD }.
 export function measureSimdPeak({ quick = false } = {}) {
   const options = quick ? { calls: 3, ms: 50 } : { calls: 7, ms: 100 };
   return {
     baseline: measure('baseline', options),
-    relaxed: WebAssembly.validate(peakModule(true)) ? measure('relaxed', options) : null,
+    relaxed: hasRelaxedSimd() ? measure('relaxed', options) : null,
   };
 }

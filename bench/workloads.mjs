@@ -9,31 +9,18 @@ import { RUNNERS, packageVersion } from './peers.mjs';
 import { describePinning, pinToQuietestCpu, useCpusFor } from './pin.mjs';
 import { measureSimdPeak, peakRunner } from './simd-peak.mjs';
 import { ALL_WORKLOADS as WORKLOADS, flops, makeCase } from './spec.mjs';
+import { median, time, timingSettings } from './timing.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const QUICK = args.quick;
-const REPETITIONS = QUICK ? 3 : 11;
-// Warm-up goes on past WARMUP_MS while runs keep getting faster: engines tier up big Wasm modules
-// (onnxruntime-web's 14 MB) in the background, for seconds on a busy machine.
-const WARMUP_MS = QUICK ? 300 : 1000;
-const WARMUP_MAX_MS = 10_000;
-const WARMUP_CHUNK_MS = 50;
-const WARMUP_PATIENCE = 6;
-// Runs shorter than this are repeated inside a sample up to about this long (after an untimed lead-in
-// run, see sample()).
-const SAMPLE_MS = QUICK ? 5 : 100;
+const TIMING = timingSettings({ quick: QUICK });
+const REPETITIONS = TIMING.repetitions;
 const TOLERANCE = 1e-3;
 const RESULTS_DIR = path.join(import.meta.dirname, 'results');
 
 const progress = (...parts) => console.error(...parts); // stdout carries only the tables
 
 // ---- measuring ----
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function maxAbsDiff(a, b) {
   if (!b || a.length !== b.length) return Infinity;
@@ -51,53 +38,6 @@ function compare(reference, output) {
 }
 
 const formatParts = (parts) => (parts ? ` (${Object.entries(parts).map(([k, d]) => `${k} ${d.toExponential(1)}`).join(', ')})` : '');
-
-// Mean ms per run over `runs` back-to-back runs. Each sample starts on a collected heap (run.mjs passes
-// --expose-gc), so that no runner pays for collecting the garbage the one before it left, and, when it
-// holds several runs, with one untimed run: the first run after another runner's turn meets the caches
-// and TLBs that runner left (W2 ~8% slower over a 100 ms sample than back to back), which says
-// something about the interleaving, not about the library. Runs of ≥ SAMPLE_MS need no lead-in.
-async function sample(prepared, runs) {
-  useCpusFor(prepared.threads ?? 1);
-  await prepared.activate?.();
-  globalThis.gc?.();
-  if (runs > 1) await prepared.run();
-  const start = performance.now();
-  if (prepared.async) for (let i = 0; i < runs; i++) await prepared.run();
-  else for (let i = 0; i < runs; i++) prepared.run();
-  return (performance.now() - start) / runs;
-}
-
-// Runs until runs stop getting faster: at least WARMUP_MS, then until WARMUP_PATIENCE chunks in a
-// row bring no new best, at most WARMUP_MAX_MS (a single run longer than WARMUP_MS is warm-up
-// enough). Returns the best ms per run.
-async function warmUp(prepared) {
-  const start = performance.now();
-  let best = await sample(prepared, 1);
-  if (best >= WARMUP_MS) return best;
-  for (let sinceBest = 0; ; sinceBest++) {
-    const current = await sample(prepared, Math.max(1, Math.round(WARMUP_CHUNK_MS / best)));
-    if (current < 0.95 * best) sinceBest = 0;
-    best = Math.min(best, current);
-    const elapsed = performance.now() - start;
-    if ((elapsed >= WARMUP_MS && sinceBest >= WARMUP_PATIENCE) || elapsed >= WARMUP_MAX_MS) return best;
-  }
-}
-
-// Warm-up, then REPETITIONS rounds in which every runner takes one sample, starting each round
-// one runner further on, so that drift and order effects fall on all runners alike.
-async function time(entries) {
-  for (const e of entries) {
-    e.runsPerSample = Math.max(1, Math.round(SAMPLE_MS / (await warmUp(e.prepared))));
-    e.samples = [];
-  }
-  for (let round = 0; round < REPETITIONS; round++) {
-    for (let k = 0; k < entries.length; k++) {
-      const e = entries[(round + k) % entries.length];
-      e.samples.push(await sample(e.prepared, e.runsPerSample));
-    }
-  }
-}
 
 async function loadRunners() {
   const loaded = [];
@@ -156,11 +96,16 @@ async function runWorkload(w, runners, peakLoop) {
       : `max |Δ| ${result.maxDiff.toExponential(1)}${formatParts(result.parts)} vs ${reference.name}${result.status === 'mismatch' ? ' MISMATCH' : ''}`;
     progress(`${w.id} ${runner.name}: ${verdict}`);
     results[runner.name] = result;
-    prepared.threads = runner.threads ?? 1;
+    // Before each sample: a 2-thread runner gets every CPU, the others the one they are pinned to (bench/pin.mjs).
+    const activate = prepared.activate;
+    prepared.activate = async () => {
+      useCpusFor(runner.threads ?? 1);
+      await activate?.call(prepared);
+    };
     entries.push({ name: runner.name, prepared });
   }
-  const peakEntry = { name: 'SIMD peak', prepared: { run: peakLoop.run } };
-  await time([...entries, peakEntry]);
+  const peakEntry = { name: 'SIMD peak', prepared: { run: peakLoop.run, activate: () => useCpusFor(1) } };
+  await time([...entries, peakEntry], TIMING);
   for (const e of entries) {
     const ms = median(e.samples);
     Object.assign(results[e.name], { ms, gflops: gflop / ms * 1e3, samples: e.samples });

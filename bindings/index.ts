@@ -9,7 +9,10 @@ export { manualSeed, seededRandom } from './random.js';
 export * from './nn/index.js';
 export * from './train/index.js';
 export * from './generate/index.js';
-export { parseSafetensors, serializeSafetensors, readSafetensorsMetadata, float16ToFloat32, type SerializeOptions } from './io/safetensors.js';
+export {
+  parseSafetensors, serializeSafetensors, readSafetensorsMetadata, readSafetensorsHeader, float16ToFloat32,
+  type SafetensorsDtype, type SafetensorsHeader, type SerializeOptions,
+} from './io/safetensors.js';
 export { loadQuantized, saveQuantized } from './io/quantized-file.js';
 export {
   LooptreeError, InitError, ShapeError, ArgumentError, StateDictError, SafetensorsError, DisposedError, OutOfMemoryError, ThreadError,

@@ -2,12 +2,15 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const run = (command, args) => execFileSync(command, args, { cwd: root, stdio: 'inherit' });
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url))).version;
+
+// The files of bench/ that the `looptree` CLI bundles (one source for the workloads, their runner and timing).
+const CLI_BENCH_FILES = ['bench/looptree-runner.mjs', 'bench/simd-peak.mjs', 'bench/spec.mjs', 'bench/timing.mjs'];
 
 // Skip the whole build when none of its inputs changed since the last one (`--force` builds anyway).
 const STAMP = `${root}dist/.build-stamp`;
@@ -21,12 +24,13 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
 function inputsHash() {
   const hash = createHash('sha256');
   const files = ['package.json', 'asconfig.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
-  for (const folder of ['assembly', 'bindings']) {
+  for (const folder of ['assembly', 'bindings', 'cli']) {
     for (const entry of readdirSync(`${root}${folder}`, { recursive: true })) {
       const path = `${folder}/${entry}`;
-      if (path.endsWith('.ts') && !path.startsWith('bindings/generated/')) files.push(path);
+      if (/\.m?[jt]s$/.test(path) && !path.startsWith('bindings/generated/')) files.push(path);
     }
   }
+  files.push(...CLI_BENCH_FILES);
   for (const file of files.sort()) hash.update(`${file}\0`).update(readFileSync(`${root}${file}`)).update('\0');
   return `${hash.digest('hex')} node ${process.version}\n`;
 }
@@ -78,6 +82,20 @@ const coreAsExternal = (coreFile) => ({
   },
 });
 
+// The `looptree` command (dist/cli.js, package.json "bin"): the library, looptree/onnx and looptree/keras are imported
+// from their bundles beside it (one runtime, and none of the CLI in the library's bundles).
+const LIBRARY_BUNDLES = { 'bindings/index.js': 'index.js', 'bindings/io/onnx/index.js': 'onnx.js', 'bindings/io/keras/index.js': 'keras.js' };
+const libraryAsExternal = {
+  name: 'library-as-external',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)index\.js$/ }, (args) => {
+      const resolved = new URL(args.path, `file://${args.resolveDir}/`).pathname;
+      const bundle = LIBRARY_BUNDLES[resolved.slice(root.length)];
+      return bundle ? { path: `./${bundle}`, external: true } : undefined;
+    });
+  },
+};
+
 const common = {
   entryPoints: ['bindings/index.ts'],
   bundle: true,
@@ -121,6 +139,10 @@ await Promise.all([
   build({ ...common, outfile: 'dist/browser.js', format: 'esm', platform: 'neutral', define: { ...common.define, __NODE__: 'false' } }),
   // looptree/infer: the inference-only entry, bundled from the same modules in the same three forms.
   ...inferBuilds(),
+  build({
+    ...common, entryPoints: ['cli/main.mjs'], outfile: 'dist/cli.js', format: 'esm', platform: 'node', minify: false, sourcemap: false,
+    banner: { js: '#!/usr/bin/env node' }, plugins: [libraryAsExternal],
+  }),
   ...IMPORTERS.flatMap((name) => {
     const entry = { ...common, entryPoints: [`bindings/io/${name}/index.ts`] };
     return [
@@ -131,6 +153,7 @@ await Promise.all([
   }),
 ]);
 
+chmodSync(new URL('../dist/cli.js', import.meta.url), 0o755); // runnable as ./dist/cli.js (npm install sets it for the bin link anyway)
 run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json']);
 // One declaration entry beside the bundles, so `dist/index.js` (and `.cjs`) resolve their types.
 writeFileSync(new URL('../dist/index.d.ts', import.meta.url), "export * from './types/bindings/index.js';\n");

@@ -53,7 +53,7 @@ for (let epoch = 1; epoch <= 12; epoch++) {
 }
 const examples = accuracy(EXAMPLES.map((text) => parseTree(text)));
 console.log(`hand-picked examples: ${(100 * examples.nodes).toFixed(1)}% of nodes, ${(100 * examples.roots).toFixed(1)}% of roots`);
-const bytes = serializeSafetensors(model.stateDict(), { options: JSON.stringify(options), vocab: JSON.stringify(vocab.words) });
+const bytes = serializeSafetensors(model.stateDict(), { metadata: { options: JSON.stringify(options), vocab: JSON.stringify(vocab.words) } });
 writeFileSync(new URL('../playground/data/sentiment-tree.safetensors', import.meta.url), bytes);
 console.log(`wrote playground/data/sentiment-tree.safetensors (${bytes.length} bytes)`);
 model.dispose();

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InitError, LSTM, backendInfo, init, initSync, tensor } from '../dist/index.js';
+import { InitError, LSTM, backendInfo, init, initSync, parseSafetensors, serializeSafetensors, tensor } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 
 const relaxedEngine = simdUnderTest() === 'relaxed'; // the relaxed project runs Node with relaxed SIMD enabled
@@ -11,6 +11,16 @@ describe('init', () => {
   it('everything before init throws InitError', () => {
     expect(() => backendInfo()).toThrow(InitError);
     expect(() => new LSTM({ inputSize: 1, hiddenSize: 1 })).toThrow('looptree is not initialized: call `await init()`');
+    // Safetensors in float32 is plain JavaScript; F16 and BF16 are converted in Wasm.
+    const f32File = serializeSafetensors({ w: tensor([1.5, -2]) });
+    expect(Array.from(parseSafetensors(f32File).w.data)).toEqual([1.5, -2]);
+    expect(() => serializeSafetensors({ w: tensor([1.5]) }, { dtype: 'f16' })).toThrow(InitError);
+    const header = '{"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}';
+    const bytes = new Uint8Array(8 + header.length + 2);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(new TextEncoder().encode(header), 8);
+    bytes.set([0x00, 0x3c], 8 + header.length); // 1.0 in half
+    expect(() => parseSafetensors(bytes)).toThrow('looptree is not initialized: call `await init()`');
   });
 
   it('validates options and fails cleanly on bad modules, then can be retried', async () => {

@@ -1,11 +1,20 @@
 // Tests of the safetensors reader/writer: torch fixtures, dtype conversion, round trips, every error case, fuzzing.
 
-import { readFileSync } from 'node:fs';
-import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, it, expect } from 'vitest';
 import { seededRandom } from './helpers/random.js';
-import { parseSafetensors, readSafetensorsMetadata, serializeSafetensors } from '../bindings/io/safetensors.js';
-import { ArgumentError, SafetensorsError } from '../bindings/errors.js';
-import { Tensor, tensor } from '../bindings/tensor.js';
+import {
+  ArgumentError, SafetensorsError, Tensor, init, parseSafetensors, readSafetensorsHeader, readSafetensorsMetadata, serializeSafetensors, tensor,
+} from '../dist/index.js';
+import { simdUnderTest } from './helpers/fixtures.js';
+import { decode16, encode16 } from './reference/dtypes.js';
+
+// F16 and BF16 are widened and narrowed in Wasm.
+beforeAll(async () => {
+  await init({ simd: simdUnderTest() });
+});
 
 const FIXTURE_NAMES = ['lstm_l2_bidir_bf', 'gru_l2_bidir_h0_bf', 'lstm_proj_l2_bidir_bf'];
 
@@ -130,18 +139,29 @@ describe('dtype conversion to float32', () => {
   });
 
   it('the writer stores the tensors named in dtypes as I8 (integers in [−128, 127]) and reads them back', () => {
-    const file = serializeSafetensors({ q: tensor([[-128, 0], [5, 127]]), s: tensor([0.5, 0.25]) }, undefined, { dtypes: { q: 'I8' } });
+    const file = serializeSafetensors({ q: tensor([[-128, 0], [5, 127]]), s: tensor([0.5, 0.25]) }, { dtypes: { q: 'I8' } });
     const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + Number(new DataView(file.buffer).getBigUint64(0, true)))));
     expect(header.q).toEqual({ dtype: 'I8', shape: [2, 2], data_offsets: [0, 4] });
     expect(header.s).toEqual({ dtype: 'F32', shape: [2], data_offsets: [4, 12] });
     const parsed = parseSafetensors(file);
     expect(Array.from(parsed.q.data)).toEqual([-128, 0, 5, 127]);
     expect(Array.from(parsed.s.data)).toEqual([0.5, 0.25]);
-    expect(() => serializeSafetensors({ q: tensor([0.5]) }, undefined, { dtypes: { q: 'I8' } })).toThrow(/integers in \[−128, 127\], got 0.5 at index 0/);
-    expect(() => serializeSafetensors({ q: tensor([200]) }, undefined, { dtypes: { q: 'I8' } })).toThrow(ArgumentError);
-    expect(() => serializeSafetensors({ q: tensor([1]) }, undefined, { dtypes: { r: 'I8' } })).toThrow(/"r", which is not among the tensors/);
-    expect(() => serializeSafetensors({ q: tensor([1]) }, undefined, { dtypes: { q: 'I4' as never } })).toThrow(/must be 'F32' or 'I8'/);
-    expect(() => serializeSafetensors({ q: tensor([1]) }, undefined, { dtype: {} } as never)).toThrow(/dtype/);
+    expect(() => serializeSafetensors({ q: tensor([0.5]) }, { dtypes: { q: 'I8' } })).toThrow(/integers in \[−128, 127\], got 0.5 at index 0/);
+    expect(() => serializeSafetensors({ q: tensor([200]) }, { dtypes: { q: 'I8' } })).toThrow(ArgumentError);
+    expect(() => serializeSafetensors({ q: tensor([1]) }, { dtypes: { r: 'I8' } })).toThrow(/"r", which is not among the tensors/);
+    expect(() => serializeSafetensors({ q: tensor([1]) }, { dtypes: { q: 'I4' as never } })).toThrow(/must be 'F32' or 'I8'/);
+    expect(() => serializeSafetensors({ q: tensor([1]) }, { dtype: {} } as never)).toThrow(/dtype/);
+  });
+
+  it('dtypes wins over dtype: I8 codes beside F16 tensors in one file', () => {
+    const file = serializeSafetensors({ q: tensor([-7, 127]), w: tensor([0.1, -3]) }, { dtype: 'f16', dtypes: { q: 'I8' } });
+    const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + Number(new DataView(file.buffer).getBigUint64(0, true)))));
+    expect(header.q).toEqual({ dtype: 'I8', shape: [2], data_offsets: [0, 2] });
+    expect(header.w).toEqual({ dtype: 'F16', shape: [2], data_offsets: [2, 6] });
+    const parsed = parseSafetensors(file);
+    expect(Array.from(parsed.q.data)).toEqual([-7, 127]);
+    // 0.1 as half: 0x2E66 = 1638 / 16384 · 2^-3 … = 0.0999755859375 (nearest even); −3 exact.
+    expect(Array.from(parsed.w.data)).toEqual([0.0999755859375, -3]);
   });
 
   it('F16: hand-computed values, subnormals, infinities and NaN', () => {
@@ -272,7 +292,7 @@ describe('serializeSafetensors', () => {
 
   it('round trips metadata, and writes none when none is given', () => {
     const metadata = { format: 'pt', note: 'ünïcödé ✓ 😀', empty: '' };
-    const file = serializeSafetensors({ x: tensor([1]) }, metadata);
+    const file = serializeSafetensors({ x: tensor([1]) }, { metadata });
     expect(readSafetensorsMetadata(file)).toEqual(metadata);
     const withoutMetadata = serializeSafetensors({ x: tensor([1]) });
     expect(readSafetensorsMetadata(withoutMetadata)).toEqual({});
@@ -294,7 +314,7 @@ describe('serializeSafetensors', () => {
   });
 
   it('writes the expected bytes for a tiny file', () => {
-    const file = serializeSafetensors({ x: tensor([1, -2]), b: tensor(0.5) }, { k: 'v' });
+    const file = serializeSafetensors({ x: tensor([1, -2]), b: tensor(0.5) }, { metadata: { k: 'v' } });
     const header =
       '{"__metadata__":{"k":"v"},' +
       '"b":{"dtype":"F32","shape":[],"data_offsets":[0,4]},' +
@@ -330,8 +350,81 @@ describe('serializeSafetensors', () => {
     expectArgumentError(() => serializeSafetensors({ ['bad\uD800']: tensor([1]) }), 'lone UTF-16 surrogate');
     expectArgumentError(() => serializeSafetensors(null as unknown as Record<string, Tensor>), 'got null');
     expectArgumentError(() => serializeSafetensors(new Map([['w', tensor([1])]]) as unknown as Record<string, Tensor>), 'got a Map');
-    expectArgumentError(() => serializeSafetensors({}, { n: 3 } as unknown as Record<string, string>), '"n"', 'number 3');
-    expectArgumentError(() => serializeSafetensors({}, 'pt' as unknown as Record<string, string>), 'metadata must be an object');
+    expectArgumentError(() => serializeSafetensors({}, { metadata: { n: 3 } as unknown as Record<string, string> }), '"n"', 'number 3');
+    expectArgumentError(() => serializeSafetensors({}, { metadata: 'pt' as unknown as Record<string, string> }), 'metadata must be an object');
+  });
+});
+
+describe('serializeSafetensors({ dtype })', () => {
+  /** The header entries of a file written by serializeSafetensors. */
+  const headerOf = (file: Uint8Array): Record<string, { dtype: string; shape: number[]; data_offsets: number[] }> => {
+    const length = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+    return JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + length)));
+  };
+  const random = seededRandom(2026);
+  const values = Float32Array.from({ length: 1000 }, (_, i) => (random() * 2 - 1) * 2 ** ((i % 40) - 30));
+  values.set([0, -0, 65504, 65519.99609375, 65520, -1e6, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 1e-45, Infinity, NaN], 0);
+
+  for (const [dtype, header, format] of [['f16', 'F16', 'f16'], ['bf16', 'BF16', 'bf16']] as const) {
+    it(`${dtype}: 2 bytes a value, and parsing gives back each value rounded to nearest even (float64 reference)`, () => {
+      const file = serializeSafetensors({ w: new Tensor(values, [10, 100]), b: tensor([1.5, -2]) }, { dtype });
+      const entries = headerOf(file);
+      expect(entries.w).toEqual({ dtype: header, shape: [10, 100], data_offsets: [4, 2004] });
+      expect(entries.b).toEqual({ dtype: header, shape: [2], data_offsets: [0, 4] });
+      const parsed = parseSafetensors(file);
+      expect(parsed.w.shape).toEqual([10, 100]);
+      for (let i = 0; i < values.length; i++) {
+        const expected = Number.isNaN(values[i]) ? NaN : decode16(format, encode16(format, values[i])!);
+        if (!Object.is(parsed.w.data[i], expected)) expect(parsed.w.data[i], `value ${values[i]}`).toBe(expected);
+      }
+      expect(Array.from(parsed.b.data)).toEqual([1.5, -2]);
+    });
+  }
+
+  it('f16: overflow to ±Infinity at 65520 (65504 + half an ulp), not before', () => {
+    const parsed = parseSafetensors(serializeSafetensors({ x: tensor([65519.99, 65520, -65520, 1e30]) }, { dtype: 'f16' }));
+    expect(Array.from(parsed.x.data)).toEqual([65504, Infinity, -Infinity, Infinity]);
+  });
+
+  it("f32 is the default, bit for bit, and { dtype: 'f32' } writes the same bytes", () => {
+    const tensors = { w: new Tensor(values, [1000]) };
+    expect(headerOf(serializeSafetensors(tensors)).w.dtype).toBe('F32');
+    expect(serializeSafetensors(tensors, { dtype: 'f32' })).toEqual(serializeSafetensors(tensors));
+  });
+
+  it('round trips through a file on disk: save f16 → read → the f16-rounded originals', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'looptree-f16-'));
+    try {
+      const original = parseSafetensors(readFixture('lstm_l2_bidir_bf.safetensors'));
+      const file = path.join(dir, 'model.f16.safetensors');
+      writeFileSync(file, serializeSafetensors(original, { dtype: 'f16' }));
+      const loaded = parseSafetensors(new Uint8Array(readFileSync(file)));
+      expect(Object.keys(loaded).sort()).toEqual(Object.keys(original).sort());
+      for (const [name, { data, shape }] of Object.entries(original)) {
+        expect(loaded[name].shape).toEqual(shape);
+        const expected = Array.from(data, (x) => decode16('f16', encode16('f16', x)!));
+        expect(Array.from(loaded[name].data), name).toEqual(expected);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects unknown options (did-you-mean) and unknown dtypes, naming the choices', () => {
+    expectArgumentError(() => serializeSafetensors({}, { dtyp: 'f16' } as never), 'dtyp', 'dtype');
+    expectArgumentError(() => serializeSafetensors({}, { dtype: 'fp16' } as never), 'dtype', "'f32'", "'f16'", "'bf16'", 'fp16');
+    expectArgumentError(() => serializeSafetensors({}, { format: 'pt' } as never), 'format');
+  });
+});
+
+describe('readSafetensorsHeader', () => {
+  it('lists each tensor in file order with its stored dtype and shape, and the metadata, converting nothing', () => {
+    const file = serializeSafetensors({ b: tensor([1, 2]), a: tensor([[1], [2], [3]]) }, { dtype: 'bf16', metadata: { k: 'v' } });
+    expect(readSafetensorsHeader(file)).toEqual({
+      metadata: { k: 'v' },
+      tensors: [{ name: 'a', dtype: 'BF16', shape: [3, 1] }, { name: 'b', dtype: 'BF16', shape: [2] }],
+    });
+    expect(() => readSafetensorsHeader(new Uint8Array(4))).toThrow(SafetensorsError);
   });
 });
 
@@ -458,7 +551,7 @@ describe('fuzzing', () => {
       },
       [...u16Bytes([0x3c00, 0x7c00]), ...u16Bytes([0x3f80]), ...f64Bytes([0.5])],
     );
-    const serialized = serializeSafetensors({ w: tensor([[1, 2], [3, 4]]), b: tensor([5]) }, { k: 'v' });
+    const serialized = serializeSafetensors({ w: tensor([[1, 2], [3, 4]]), b: tensor([5]) }, { metadata: { k: 'v' } });
     const originals = [mixed, serialized];
     const random = seededRandom(20240611);
     const randomInt = (limit: number): number => Math.floor(random() * limit);

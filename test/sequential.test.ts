@@ -11,6 +11,7 @@ import {
 import { expectClose, listFixtures, loadFixture, simdUnderTest, type FixtureTensor, type Tolerance } from './helpers/fixtures.js';
 import { expectClose as expectCloseValues } from './helpers/compare.js';
 import { seededRandom } from './helpers/random.js';
+import { decode16, encode16 } from './reference/dtypes.js';
 
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
@@ -360,6 +361,34 @@ describe('Sequential.save and load', () => {
       expect(loaded.predict(x, { lengths }).data).toEqual(expected.data);
       loaded.dispose();
     }
+    model.dispose();
+  });
+
+  it("save({ dtype: 'f16' | 'bf16' }): half the bytes; load() holds each weight rounded to nearest even (float64 reference) and predicts like a model given those weights", () => {
+    manualSeed(11);
+    const model = classifier();
+    const f32 = model.save();
+    const original = model.stateDict();
+    const { x } = orderTask(6, 5, 4);
+    for (const dtype of ['f16', 'bf16'] as const) {
+      const saved = model.save({ dtype });
+      const headerLength = Number(new DataView(saved.weights.buffer, saved.weights.byteOffset).getBigUint64(0, true));
+      const f32HeaderLength = Number(new DataView(f32.weights.buffer, f32.weights.byteOffset).getBigUint64(0, true));
+      expect(saved.weights.length - 8 - headerLength).toBe((f32.weights.length - 8 - f32HeaderLength) / 2);
+      const loaded = Sequential.load({ weights: saved.weights });
+      const rounded = Object.fromEntries(Object.entries(original).map(([name, { data, shape }]) => [
+        name, new Tensor(Float32Array.from(data, (value) => decode16(dtype, encode16(dtype, value)!)), shape),
+      ]));
+      for (const [name, { data }] of Object.entries(loaded.stateDict())) expect(Array.from(data), `${dtype} ${name}`).toEqual(Array.from(rounded[name].data));
+      const reference = Sequential.load({ weights: f32.weights });
+      reference.loadStateDict(rounded);
+      expect(loaded.predict(x).data).toEqual(reference.predict(x).data);
+      loaded.dispose();
+      reference.dispose();
+    }
+    expect(() => model.save({ dtype: 'f8' } as never)).toThrow(ArgumentError);
+    expect(() => model.save({ dtype: 'f8' } as never)).toThrow(`Sequential.save: dtype must be 'f32', 'f16' or 'bf16', got "f8"`);
+    expect(() => model.save({ dtpye: 'f16' } as never)).toThrow(/dtpye.*dtype/);
     model.dispose();
   });
 

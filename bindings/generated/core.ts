@@ -198,6 +198,34 @@ export interface CoreExports {
    */
   firstNonFinite(src: number, n: number): number;
   /**
+   * assembly/dtypes/bfloat16ToFloat32Array
+   * @param dst `usize`
+   * @param src `usize`
+   * @param n `i32`
+   */
+  bfloat16ToFloat32Array(dst: number, src: number, n: number): void;
+  /**
+   * assembly/dtypes/float16ToFloat32Array
+   * @param dst `usize`
+   * @param src `usize`
+   * @param n `i32`
+   */
+  float16ToFloat32Array(dst: number, src: number, n: number): void;
+  /**
+   * assembly/dtypes/float32ToBfloat16Array
+   * @param dst `usize`
+   * @param src `usize`
+   * @param n `i32`
+   */
+  float32ToBfloat16Array(dst: number, src: number, n: number): void;
+  /**
+   * assembly/dtypes/float32ToFloat16Array
+   * @param dst `usize`
+   * @param src `usize`
+   * @param n `i32`
+   */
+  float32ToFloat16Array(dst: number, src: number, n: number): void;
+  /**
    * assembly/cells/addActiveRows
    * @param dh `usize`
    * @param dOut `usize`

@@ -23,7 +23,7 @@ export function saveQuantized(module: QuantizedModule): Uint8Array {
     ? { inFeatures: module.inFeatures, outFeatures: module.outFeatures, bias: module.bias }
     : module.options();
   const dtypes = Object.fromEntries(quantizedWeightNames(module).map((name) => [name, 'I8' as const]));
-  return serializeSafetensors(module.stateDict(), { [CLASS_KEY]: className, [OPTIONS_KEY]: JSON.stringify(options) }, { dtypes });
+  return serializeSafetensors(module.stateDict(), { metadata: { [CLASS_KEY]: className, [OPTIONS_KEY]: JSON.stringify(options) }, dtypes });
 }
 
 /** The quantized module saved by saveQuantized. Throws SafetensorsError for a file without its metadata, StateDictError for bad weights. */

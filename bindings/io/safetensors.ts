@@ -1,8 +1,10 @@
-// Safetensors reader and writer: validated parsing to float32 Tensors (F32/F16/BF16/F64/I8 in) and F32 serialization
-// (I8 for the tensors named in the writer's `dtypes`: int8 weights of quantized modules).
+// Safetensors reader and writer: validated parsing to float32 Tensors (F32/F16/BF16/F64/I8 in; F16/BF16 widened in
+// Wasm) and serialization as F32, F16 or BF16 (narrowed in Wasm, rounding to nearest even), with I8 for the tensors
+// named in the writer's `dtypes` (int8 weights of quantized modules).
 
 import { ArgumentError, SafetensorsError, formatShape } from '../errors.js';
-import { optionKeys, strictOptions } from '../options.js';
+import { choiceOption, optionKeys, strictOptions } from '../options.js';
+import { Layout, kernels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, shapeSize } from '../tensor.js';
 
 /** Dtypes this reader converts to float32, with their size in bytes. */
@@ -40,7 +42,8 @@ interface Header {
 
 /**
  * Parses a safetensors file into float32 Tensors keyed by name (like Python's `safetensors.torch.load`), e.g.
- * for `module.loadStateDict(parseSafetensors(bytes))`. F16, BF16 and F64 are converted to float32.
+ * for `module.loadStateDict(parseSafetensors(bytes))`. F16, BF16 and F64 are converted to float32: F16 and BF16
+ * exactly, in Wasm (so a file holding them needs `init()` first, else InitError), F64 rounded to nearest.
  * Every structural problem throws a `SafetensorsError` naming what was expected and what came (bytes that are
  * JSON, a torch.save ZIP or pickle, or HDF5 are named as such).
  */
@@ -48,7 +51,7 @@ export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   const header = readHeader(bytes, 'parseSafetensors');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Object.fromEntries(
-    header.entries.map((entry) => [entry.name, new Tensor(decodeTensorData(view, header.dataStart, entry), entry.shape)]),
+    header.entries.map((entry) => [entry.name, new Tensor(decodeTensorData(bytes, view, header.dataStart, entry), entry.shape)]),
   );
 }
 
@@ -57,35 +60,80 @@ export function readSafetensorsMetadata(bytes: Uint8Array): Record<string, strin
   return readHeader(bytes, 'readSafetensorsMetadata').metadata;
 }
 
-/** Options of serializeSafetensors. */
-export interface SerializeOptions {
-  /** Tensors stored as another dtype than F32, by name: 'I8' for integers in [−128, 127] (int8 weights). */
-  dtypes?: Record<string, 'F32' | 'I8'>;
+/** The header of a safetensors file: its metadata and each tensor's name, dtype and shape, in file order. */
+export interface SafetensorsHeader {
+  /** The `__metadata__` map (empty if the file has none). */
+  metadata: Record<string, string>;
+  /** Each tensor as stored: its name, its dtype as the header spells it ('F32', 'F16', 'BF16', 'F64'), its shape. */
+  tensors: Array<{ name: string; dtype: string; shape: number[] }>;
 }
 
-const SERIALIZE_KEYS = optionKeys<SerializeOptions>({ dtypes: true });
+/**
+ * Reads and validates the header of a safetensors file without converting any data: what `looptree info` prints.
+ * Throws `SafetensorsError` as `parseSafetensors` does.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
+  const header = readHeader(bytes, 'readSafetensorsHeader');
+  const tensors = [...header.entries].sort((a, b) => a.begin - b.begin || compareByCodePoint(a.name, b.name))
+    .map(({ name, dtype, shape }) => ({ name, dtype, shape: [...shape] }));
+  return { metadata: { ...header.metadata }, tensors };
+}
+
+/** A number format serializeSafetensors writes: float32, IEEE half, bfloat16. */
+export type SafetensorsDtype = 'f32' | 'f16' | 'bf16';
+
+/** The number formats serializeSafetensors writes: the header's dtype and the narrowing kernel (none for f32). */
+const WRITE_DTYPES: Record<SafetensorsDtype, { header: 'F32' | 'F16' | 'BF16'; narrow?: 'float32ToFloat16Array' | 'float32ToBfloat16Array' }> = {
+  f32: { header: 'F32' },
+  f16: { header: 'F16', narrow: 'float32ToFloat16Array' },
+  bf16: { header: 'BF16', narrow: 'float32ToBfloat16Array' },
+};
+
+/** The dtype names serializeSafetensors accepts, for validators of other APIs that pass one on (model.save). */
+export const SAFETENSORS_DTYPES = Object.keys(WRITE_DTYPES) as readonly SafetensorsDtype[];
+
+/** Options of serializeSafetensors: the number format of the tensors and the file's string metadata. */
+export interface SerializeOptions {
+  /** The number format of every tensor: 'f32' (default, bit exact), 'f16' or 'bf16' (half the bytes, rounded to nearest even). */
+  dtype?: SafetensorsDtype;
+  /**
+   * Tensors stored otherwise than `dtype`, by name: 'I8' for integers in [−128, 127] (the int8 weights of quantized
+   * modules), or 'F32'.
+   */
+  dtypes?: Record<string, 'F32' | 'I8'>;
+  /** String metadata, stored under `__metadata__`. */
+  metadata?: Record<string, string>;
+}
+
+const SERIALIZE_OPTION_KEYS = optionKeys<SerializeOptions>({ dtype: true, dtypes: true, metadata: true });
 
 /**
- * Writes Tensors (and optional string metadata) as a safetensors file of F32 tensors, e.g. `module.stateDict()`
- * (like Python's `safetensors.torch.save`, which PyTorch's `load_file` reads back), or I8 for those named in
- * `options.dtypes` (their values must be integers in [−128, 127]: int8 weights). Like the Python `safetensors`
- * package, tensors are stored in name order and the header is space-padded to a multiple of 8 bytes.
- * Throws ArgumentError when `tensors` is not an object of Tensors, metadata is not an object of strings, or `dtypes`
- * names a missing tensor, another dtype, or an I8 tensor holds other values.
+ * Writes Tensors as a safetensors file, e.g. `module.stateDict()` (like Python's `safetensors.torch.save`, which
+ * PyTorch's `load_file` reads back). Like the Python `safetensors` package, tensors are stored in name order and the
+ * header is space-padded to a multiple of 8 bytes.
+ * `dtype` 'f16' or 'bf16' rounds every value to nearest even in Wasm (needs `init()`): values past half's range
+ * (|x| ≥ 65520) become ±Infinity, NaN stays NaN; 'f32' (the default) keeps the bits, NaN payloads included.
+ * Throws ArgumentError for bad names, non-Tensor values, bad metadata, `dtypes` naming a missing tensor or another
+ * dtype, an I8 tensor holding other values, and unknown options (with did-you-mean).
+ * @example writeFileSync('model.safetensors', serializeSafetensors(lstm.stateDict(), { dtype: 'f16' }));
  */
-export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>, options?: SerializeOptions): Uint8Array {
+export function serializeSafetensors(tensors: Record<string, Tensor>, options?: SerializeOptions): Uint8Array {
+  const where = 'serializeSafetensors';
   if (!isPlainObject(tensors)) {
-    throw new ArgumentError(`serializeSafetensors: expected an object mapping names to Tensors, got ${describeValue(tensors)}`);
+    throw new ArgumentError(`${where}: expected an object mapping names to Tensors, got ${describeValue(tensors)}`);
   }
-  const dtypes = checkDtypes(strictOptions(options, SERIALIZE_KEYS, 'serializeSafetensors').dtypes ?? {}, tensors);
+  const { dtype: dtypeOption, dtypes: dtypesOption, metadata } = strictOptions(options, SERIALIZE_OPTION_KEYS, where);
+  const dtype = choiceOption(dtypeOption, 'dtype', SAFETENSORS_DTYPES, 'f32', where);
+  const { header: fileDtype, narrow } = WRITE_DTYPES[dtype];
+  const dtypes = checkDtypes(dtypesOption ?? {}, tensors);
   const headerParts: string[] = [];
   if (metadata !== undefined) headerParts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(checkMetadataArgument(metadata))}`);
-  const ordered: Array<{ data: Float32Array; dtype: 'F32' | 'I8' }> = [];
+  const ordered: Array<{ data: Float32Array; dtype: 'F32' | 'F16' | 'BF16' | 'I8' }> = [];
   let dataLength = 0;
   for (const name of Object.keys(tensors).sort(compareByCodePoint)) {
     const value = tensors[name];
     checkTensorArgument(name, value);
-    const dtype = Object.hasOwn(dtypes, name) ? dtypes[name] : 'F32';
+    const dtype = Object.hasOwn(dtypes, name) ? dtypes[name] : fileDtype;
     if (dtype === 'I8') {
       const bad = value.data.findIndex((v) => !Number.isInteger(v) || v < -128 || v > 127);
       if (bad >= 0) throw new ArgumentError(`serializeSafetensors: tensor ${JSON.stringify(name)} is written as I8, so its values must be integers in [−128, 127], got ${value.data[bad]} at index ${bad}`);
@@ -112,11 +160,39 @@ export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?:
       for (let i = 0; i < data.length; i++, offset += 1) view.setInt8(offset, data[i]);
       continue;
     }
+    if (dtype !== 'F32') {
+      file.set(narrowInWasm(narrow!, data), offset);
+      offset += data.length * 2;
+      continue;
+    }
     // Copying the bit patterns (not the numbers) keeps NaN payloads intact.
     const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
     for (let i = 0; i < bits.length; i++, offset += 4) view.setUint32(offset, bits[i], true);
   }
   return file;
+}
+
+/** The little-endian 16-bit words of `values` narrowed by a Wasm kernel (Wasm memory is little-endian on every host). */
+function narrowInWasm(kernel: 'float32ToFloat16Array' | 'float32ToBfloat16Array', values: Float32Array): Uint8Array {
+  const layout = new Layout();
+  const src = layout.take(values.length * 4);
+  const dst = layout.take(values.length * 2);
+  const arena = reserveArena(layout.size);
+  writeF32(arena + src, values);
+  kernels()[kernel](arena + dst, arena + src, values.length);
+  return new Uint8Array(kernels().memory.buffer, arena + dst, values.length * 2).slice();
+}
+
+/** Float32 values of little-endian 16-bit words (`bytes`, any alignment) widened by a Wasm kernel. */
+function widenInWasm(kernel: 'float16ToFloat32Array' | 'bfloat16ToFloat32Array', bytes: Uint8Array): Float32Array {
+  const count = bytes.length / 2;
+  const layout = new Layout();
+  const src = layout.take(bytes.length);
+  const dst = layout.take(count * 4);
+  const arena = reserveArena(layout.size);
+  new Uint8Array(kernels().memory.buffer, arena + src, bytes.length).set(bytes);
+  kernels()[kernel](arena + dst, arena + src, count);
+  return readF32(arena + dst, count);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,7 +343,13 @@ function checkCoverage(entries: readonly TensorEntry[], dataLength: number): voi
 }
 
 /** Reads one tensor's little-endian values as float32, whatever the host byte order and the data alignment. */
-function decodeTensorData(view: DataView, dataStart: number, entry: TensorEntry): Float32Array {
+function decodeTensorData(bytes: Uint8Array, view: DataView, dataStart: number, entry: TensorEntry): Float32Array {
+  if (entry.dtype === 'F16' || entry.dtype === 'BF16') {
+    const words = bytes.subarray(dataStart + entry.begin, dataStart + entry.end);
+    // An empty tensor needs no kernel (nor init()).
+    if (words.length === 0) return new Float32Array(0);
+    return widenInWasm(entry.dtype === 'F16' ? 'float16ToFloat32Array' : 'bfloat16ToFloat32Array', words);
+  }
   const dtypeSize = DTYPE_SIZES[entry.dtype];
   const count = (entry.end - entry.begin) / dtypeSize;
   if (entry.dtype === 'F32' && LITTLE_ENDIAN_HOST) {
@@ -282,12 +364,6 @@ function decodeTensorData(view: DataView, dataStart: number, entry: TensorEntry)
     switch (entry.dtype) {
       case 'F32':
         bits[i] = view.getUint32(offset, true);
-        break;
-      case 'F16':
-        bits[i] = float16ToFloat32Bits(view.getUint16(offset, true));
-        break;
-      case 'BF16':
-        bits[i] = view.getUint16(offset, true) << 16;
         break;
       case 'F64':
         values[i] = Math.fround(view.getFloat64(offset, true));

@@ -7,7 +7,7 @@
 // [N, C] after a LastStep, or per step [N, T, C].
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
-import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { SAFETENSORS_DTYPES, parseSafetensors, serializeSafetensors, type SafetensorsDtype } from '../io/safetensors.js';
 import { Container } from '../nn/container.js';
 import { Embedding } from '../nn/embedding.js';
 import { LastStep } from '../nn/last-step.js';
@@ -16,7 +16,7 @@ import { bceWithLogits, crossEntropy, mse, nllLoss, type LossResult } from '../n
 import { layerContext, type RecurrentState, type StackLayer } from '../nn/module.js';
 import { RecurrentModule } from '../nn/recurrent.js';
 import { isQuantized, quantizeDynamic, type QuantizeOptions } from '../nn/quantized.js';
-import { checkKeys, describe, positiveInteger, sameShape, sequenceLengths } from '../options.js';
+import { checkKeys, choiceOption, describe, optionKeys, positiveInteger, sameShape, sequenceLengths, strictOptions } from '../options.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import { gatherSteps, range, scatterSteps, takeDataset, takeSamples, validSteps, type Dataset } from './batches.js';
 import { DEFAULT_BATCH_SIZE, fit, fitAsync, type FitAsyncOptions, type FitModel, type FitOptions, type History } from './fit.js';
@@ -76,6 +76,7 @@ export interface SavedSequential {
   weights: Uint8Array;
 }
 
+const SAVE_OPTION_KEYS = optionKeys<{ dtype?: SafetensorsDtype }>({ dtype: true });
 const LOSS_NAMES: readonly LossName[] = ['crossEntropy', 'nllLoss', 'mse', 'bceWithLogits'];
 
 interface Stage {
@@ -358,13 +359,20 @@ export class Sequential extends Container {
     }
   }
 
-  /** The config and the weights as safetensors bytes (PyTorch keys; the config is also in the file's metadata). */
-  save(): SavedSequential {
+  /**
+   * The config and the weights as safetensors bytes (PyTorch keys; the config is also in the file's metadata).
+   * `dtype` 'f16' or 'bf16' halves the weights' bytes, each value rounded to nearest even (serializeSafetensors);
+   * load() widens them back to float32. Throws ArgumentError for an unknown option or dtype.
+   */
+  save(options?: { dtype?: SafetensorsDtype }): SavedSequential {
+    const where = 'Sequential.save';
+    const { dtype } = strictOptions(options, SAVE_OPTION_KEYS, where);
     if (this.layers.some(isQuantized)) {
       throw new ArgumentError('Sequential.save: an int8 model (quantize()) is not saved as a Sequential; save the f32 model and quantize it after loading');
     }
     const config = this.config();
-    return { config, weights: serializeSafetensors(this.stateDict(), { [CONFIG_METADATA_KEY]: JSON.stringify(config) }) };
+    const metadata = { [CONFIG_METADATA_KEY]: JSON.stringify(config) };
+    return { config, weights: serializeSafetensors(this.stateDict(), { metadata, dtype: choiceOption(dtype, 'dtype', SAFETENSORS_DTYPES, 'f32', where) }) };
   }
 
   /**

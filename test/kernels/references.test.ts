@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { core } from '../helpers/kernels.js';
 import * as activations from '../reference/activations.js';
 import * as cells from '../reference/cells.js';
+import * as dtypes from '../reference/dtypes.js';
 import * as gemm from '../reference/gemm.js';
 import { KERNEL_REFERENCES } from '../reference/index.js';
 import * as linalg from '../reference/linalg.js';
@@ -16,7 +17,7 @@ import * as recurrent from '../reference/recurrent.js';
 import * as tree from '../reference/tree.js';
 
 const referenceFiles: Record<string, Record<string, unknown>> = {
-  'activations.ts': activations, 'cells.ts': cells, 'gemm.ts': gemm, 'linalg.ts': linalg, 'optim.ts': optim,
+  'activations.ts': activations, 'cells.ts': cells, 'dtypes.ts': dtypes, 'gemm.ts': gemm, 'linalg.ts': linalg, 'optim.ts': optim,
   'quantized.ts': quantized, 'recurrent.ts': recurrent, 'tree.ts': tree,
 };
 

@@ -34,6 +34,10 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
     sgdStep: 'optim.ts#sgdStep', adamStep: 'optim.ts#adamStep', sumOfSquares: 'optim.ts#sumOfSquares', scaleArray: 'optim.ts#scaleArray',
     clampArray: 'optim.ts#clampArray',
   }),
+  ...checkedBy('test/kernels/dtypes.test.ts', {
+    float16ToFloat32Array: 'dtypes.ts#float16ToFloat32', bfloat16ToFloat32Array: 'dtypes.ts#bfloat16ToFloat32',
+    float32ToFloat16Array: 'dtypes.ts#float32ToFloat16', float32ToBfloat16Array: 'dtypes.ts#float32ToBfloat16',
+  }),
   ...checkedBy('test/kernels/recurrent.test.ts', { rnnForward: 'recurrent.ts#recurrentForward' }),
   ...checkedBy('test/kernels/quantized.test.ts', { gemmInt8: 'quantized.ts#gemmInt8', quantizeRows: 'quantized.ts#quantizeRow' }),
   ...checkedBy('test/tree-gradients.test.ts', { treeForward: 'tree.ts#referenceForward', treeBackward: 'tree.ts#referenceBackward' }),
