@@ -8,24 +8,27 @@ const [entry, weights] = process.argv.slice(2);
 const x = Float32Array.from({ length: 100 * 64 }, (_, i) => Math.sin(i * 0.37)); // W1's input [T100, B1, I64]
 
 (async () => {
-  const cpuAtStart = globalThis.process?.cpuUsage?.();
+  // CPU time of all threads, as in cold-start-user.mjs.
+  const cpuNow = () => ((c) => (c.user + c.system) / 1000)(process.cpuUsage());
   const marks = [performance.now()];
+  const cpuMarks = [cpuNow()];
+  const mark = () => { marks.push(performance.now()); cpuMarks.push(cpuNow()); };
   const lt = require(entry);
-  marks.push(performance.now());
+  mark();
   await lt.init();
-  marks.push(performance.now());
+  mark();
   const lstm = new lt.LSTM({ inputSize: 64, hiddenSize: 128 });
-  marks.push(performance.now());
+  mark();
   lstm.loadStateDict(lt.parseSafetensors(readFileSync(weights)));
-  marks.push(performance.now());
+  mark();
   const { output } = lstm.forward(lt.tensor(x, [100, 1, 64]));
-  marks.push(performance.now());
+  mark();
   const phases = ['import', 'init', 'construct', 'load', 'forward'];
   console.log(JSON.stringify({
     ms: marks.at(-1) - marks[0],
-    // CPU time of all threads (V8 compiles on helper threads), where the runtime reports it: less noisy than the wall on a loaded machine.
-    cpuMs: cpuAtStart && ((c) => (c.user + c.system) / 1000)(process.cpuUsage(cpuAtStart)),
+    cpuMs: cpuMarks.at(-1) - cpuMarks[0],
     phases: Object.fromEntries(phases.map((name, i) => [name, marks[i + 1] - marks[i]])),
+    cpuPhases: Object.fromEntries(phases.map((name, i) => [name, cpuMarks[i + 1] - cpuMarks[i]])),
     first: Array.from(output.data.subarray(0, 4)),
   }));
 })();

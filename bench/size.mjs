@@ -140,6 +140,7 @@ async function userColdStarts() {
         ms: median(samples[i].map((r) => r.ms)),
         cpuMs: samples[i][0].cpuMs === undefined ? undefined : median(samples[i].map((r) => r.cpuMs)),
         phases: Object.fromEntries(PHASES.map((p) => [p, median(samples[i].map((r) => r.phases[p]))])),
+        cpuPhases: samples[i][0].cpuPhases && Object.fromEntries(PHASES.map((p) => [p, median(samples[i].map((r) => r.cpuPhases[p]))])),
       }));
     }
     return out;
@@ -231,7 +232,7 @@ for (const node of args['user-only'] ? [] : NODES) {
 }
 const userColdStart = await userColdStarts();
 if (args['user-only']) {
-  console.log(userTable());
+  console.log(`${userTable()}\n\nCPU time per phase (ms, same runs):\n\n${userCpuTable()}`);
   process.exit(0);
 }
 const packageSizes = await sizes();
@@ -261,6 +262,14 @@ function userTable() {
   return markdownTable(['engine', 'format', 'entry', 'total', 'CPU', 'import', 'init', 'construct', 'parse + load', 'first forward', 'infer speed-up'], rows);
 }
 
+/** The same runs' CPU time per phase (all threads: includes V8's background JS and Wasm tier-up compiles), where the runtime reports it. */
+function userCpuTable() {
+  const rows = Object.entries(userColdStart).flatMap(([engine, results]) => results
+    .filter((r) => !r.error && r.cpuPhases)
+    .map((r) => [engine, r.format, r.entry === 'full' ? 'looptree' : 'looptree/infer', ms(r.cpuMs), ...PHASES.map((p) => ms(r.cpuPhases[p]))]));
+  return markdownTable(['engine', 'format', 'entry', 'CPU total', 'import', 'init', 'construct', 'parse + load', 'first forward'], rows);
+}
+
 const lines = [
   `## Cold start: fresh process, import → first W1 result (LSTM 64→128, T100), median of ${PROCESSES} processes, ms`,
   '',
@@ -271,6 +280,10 @@ const lines = [
   'CPU: the process\'s CPU time over the same span (all threads), where the runtime reports it.',
   '',
   userTable(),
+  '',
+  'CPU time per phase (ms, same runs; all threads, so V8\'s background compiles — Wasm tier-up included — count):',
+  '',
+  userCpuTable(),
   '',
   '## Size: JS minified, and .wasm (native libraries for onnxruntime-node), KiB',
   '',

@@ -35,7 +35,28 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** The step mulberry32 adds to its state per draw (assembly/random.ts adds the same). */
+const STATE_STEP = 0x6d2b79f5;
+
 /** Fills `count` floats of linear memory at `ptr` with uniform values in [-bound, bound), in Wasm. */
 export function fillUniformAt(ptr: number, count: number, bound: number): void {
   state = kernels().fillUniform(ptr, count, bound, state) >>> 0;
+}
+
+/**
+ * Takes the next `count` draws of the generator without making them: returns the state they start from (for
+ * fillUniformFrom) and advances the generator past them, as `count` draws would (each adds STATE_STEP, mod 2³²).
+ */
+export function reserveDraws(count: number): number {
+  const start = state;
+  state = (start + Math.imul(count, STATE_STEP)) >>> 0;
+  return start;
+}
+
+/**
+ * Makes draws taken by reserveDraws: fills `count` floats at `ptr` as fillUniformAt would have from generator
+ * state `from`, and returns the state after them (where the next reserved draws start).
+ */
+export function fillUniformFrom(ptr: number, count: number, bound: number, from: number): number {
+  return kernels().fillUniform(ptr, count, bound, from) >>> 0;
 }

@@ -4,7 +4,7 @@
 
 import { DisposedError, StateDictError, formatShape } from '../errors.js';
 import { booleanOption, describe, optionKeys, sameShape, strictOptions } from '../options.js';
-import { fillUniformAt } from '../random.js';
+import { fillUniformAt, fillUniformFrom, reserveDraws } from '../random.js';
 import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import type { LoadReport, Module } from './module.js';
@@ -110,6 +110,22 @@ export class ParameterStore {
     for (const slot of this.slots) fillUniformAt(slot.ptr, slot.size, bound(slot));
   }
 
+  /** Takes initUniform's draws from the generator without making them yet; fillReserved(returned, bound) makes them. */
+  reserveUniform(): number {
+    return reserveDraws(this.slots.reduce((sum, slot) => sum + slot.size, 0));
+  }
+
+  /** Fills every parameter with U(−bound, bound) as initUniform would have when the generator stood at `from`. */
+  fillReserved(from: number, bound: number): void {
+    let state = from;
+    for (const slot of this.slots) state = fillUniformFrom(slot.ptr, slot.size, bound, state);
+  }
+
+  /** Whether `dict` has a value under every parameter's name (a load of it leaves no parameter as it was). */
+  coveredBy(dict: unknown): boolean {
+    return dict !== null && typeof dict === 'object' && this.slots.every((slot) => Object.hasOwn(dict, slot.name));
+  }
+
   /** Copies of the values, keyed by name in order. */
   stateDict(): Record<string, Tensor> {
     return Object.fromEntries(this.slots.map((slot) => [slot.name, new Tensor(readF32(slot.ptr, slot.size), slot.shape)]));
@@ -166,6 +182,14 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
   protected readonly ownedBlocks: number[] = [];
   protected readonly store: ParameterStore;
   private disposed = false;
+  /**
+   * Until a method first runs on the module, its seeded initialization is only reserved: the generator has advanced
+   * past its draws (later modules get what they always did), but the values are drawn — and packed — when first
+   * used (checkAlive), or never, when the first use is a loadStateDict that replaces every parameter (a cold start
+   * loading weights skips a fill and a repack that the load would throw away).
+   */
+  private reservedInit: { from: number; bound: number } | null = null;
+  private used = false;
 
   protected constructor(specs: readonly ParameterSpec[]) {
     this.store = new ParameterStore(specs, this, this.ownedBlocks, () => this.gradientsAllocated());
@@ -175,9 +199,21 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
   /** Called once the gradient block exists (it may have grown memory); subclasses point plans at it. */
   protected gradientsAllocated(): void {}
 
-  /** @internal Throws DisposedError after dispose(). */
+  /**
+   * @internal Throws DisposedError after dispose(). Every method that reads or hands out the values (or their
+   * packed copies) calls it first: it draws a reserved initialization (see reservedInit).
+   */
   checkAlive(): void {
     if (this.disposed) throw new DisposedError(this.constructor.name);
+    this.used = true;
+    if (this.reservedInit) this.drawReservedInit();
+  }
+
+  private drawReservedInit(): void {
+    const { from, bound } = this.reservedInit!;
+    this.reservedInit = null;
+    this.store.fillReserved(from, bound);
+    this.parametersChanged();
   }
 
   /** @internal Called after the values changed in place (loading, optimizers). */
@@ -200,8 +236,15 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
     return Object.fromEntries(this.store.slots.map((slot) => [slot.name, [...slot.shape]]));
   }
 
-  /** Re-initializes every parameter ~ U(−bound, bound) from the seeded generator. */
+  /**
+   * Re-initializes every parameter ~ U(−bound, bound) from the seeded generator: at once, or, before any method has
+   * run on the module (its constructor's initialization), reserved and drawn on first use (same values).
+   */
   protected resetUniform(bound: number): void {
+    if (!this.used && !this.disposed) {
+      this.reservedInit = { from: this.store.reserveUniform(), bound };
+      return;
+    }
     this.checkAlive();
     this.store.initUniform(() => bound);
     this.parametersChanged();
@@ -226,8 +269,12 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
    * DisposedError after dispose().
    */
   loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
-    this.checkAlive();
+    // A dict that replaces every parameter makes a reserved initialization moot: dropped (once the load succeeds), not drawn.
+    const replacesReserved = this.reservedInit !== null && !this.disposed && this.store.coveredBy(dict);
+    if (!replacesReserved) this.checkAlive();
     const report = loadStateSlots(`${this.constructor.name}.loadStateDict`, this.store.slots, dict, opts);
+    this.reservedInit = null;
+    this.used = true;
     this.parametersChanged();
     return report;
   }

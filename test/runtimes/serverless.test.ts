@@ -97,11 +97,13 @@ function expectAnswer(where: string, actual: Answer, expected: Answer, atol = 0)
 /** A valid and an invalid request of each kind, and an oversized body: the checks every handler passes. */
 async function expectHandlerAnswers(where: string, url: string, atol = 0): Promise<void> {
   for (const [i, c] of [...validCases(6), ...invalidCases()].entries()) expectAnswer(`${where}, request ${i}`, await post(url, c.text), c.expected, atol);
-  const oversized = await post(url, JSON.stringify({ input: [[Array(600_000).fill(1)]] }));
-  expect(oversized.status, `${where}: oversized body`).toBe(413);
   const get = await fetch(url);
   expect(get.status, `${where}: GET`).toBe(405);
   await get.body?.cancel();
+  // Last: a handler may answer 413 before reading the body and drop the connection (workerd does), so no request
+  // must follow it on a pooled keep-alive connection (that one then fails with ECONNRESET, depending on timing).
+  const oversized = await post(url, JSON.stringify({ input: [[Array(600_000).fill(1)]] }));
+  expect(oversized.status, `${where}: oversized body`).toBe(413);
 }
 
 // ---- servers in child processes ----
