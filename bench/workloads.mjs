@@ -1,5 +1,8 @@
 // Benchmarks looptree against its peers inside this engine: checks every output against looptree's, times the workloads round-robin, prints the tables and writes bench/results/node<major>.json.
-// Usage: node bench/workloads.mjs [--quick] [--only=W1,W7]   (bench/run.mjs runs it once per engine)
+// Usage: node bench/workloads.mjs [--quick] [--only=W1,W7] [--threads]   (bench/run.mjs runs it once per engine)
+// --threads adds the 2-thread runners (looptree, onnxruntime-web). Their worker threads live in this process and
+// disturb the 1-thread columns of the same run (measured: every peer 1.3–5× slower), so they are opt-in; for 1 vs 2
+// threads of looptree alone, bench/threads.mjs.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +14,10 @@ import { measureSimdPeak, peakRunner } from './simd-peak.mjs';
 import { ALL_WORKLOADS as WORKLOADS, flops, makeCase } from './spec.mjs';
 import { median, time, timingSettings } from './timing.mjs';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, threads: { type: 'boolean', default: false } },
+});
+const RUNNERS_IN_USE = RUNNERS.filter((runner) => args.threads || (runner.threads ?? 1) === 1);
 const QUICK = args.quick;
 const TIMING = timingSettings({ quick: QUICK });
 const REPETITIONS = TIMING.repetitions;
@@ -41,7 +47,7 @@ const formatParts = (parts) => (parts ? ` (${Object.entries(parts).map(([k, d]) 
 
 async function loadRunners() {
   const loaded = [];
-  for (const runner of RUNNERS) {
+  for (const runner of RUNNERS_IN_USE) {
     try {
       loaded.push({ runner, lib: await runner.load() });
     } catch (error) {
@@ -264,7 +270,7 @@ const doc = {
   },
   versions: {
     node, v8: process.versions.v8,
-    ...Object.fromEntries(RUNNERS.map((r) => [r.name, version(r.versionOf ?? r.name)])),
+    ...Object.fromEntries(RUNNERS_IN_USE.map((r) => [r.name, version(r.versionOf ?? r.name)])),
   },
   looptree: looptreeLib?.backendInfo(),
   peak,
