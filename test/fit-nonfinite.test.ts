@@ -9,21 +9,13 @@ import {
   type Tensor,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
+import { caught } from './helpers/caught.js';
 
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
 });
 
 const quiet = { verbose: false };
-
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const bits = (dict: Record<string, Tensor>) => Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, Array.from(new Uint32Array(v.data.buffer, v.data.byteOffset, v.data.length))]));
 

@@ -8,20 +8,11 @@ import {
   TreeParseError, init, manualSeed, parseSafetensors, parseTree, treeToJSON,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
+import { caught } from './helpers/caught.js';
 
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
 });
-
-/** What `run` threw (or undefined). */
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 describe('F6: tensor data that is not numbers', () => {
   let lstm: LSTM;

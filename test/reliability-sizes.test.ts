@@ -10,20 +10,11 @@ import {
   type Tensor,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
+import { caught } from './helpers/caught.js';
 
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
 });
-
-/** What `run` threw (or undefined). */
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 const bits = (t: Tensor) => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length));
 
