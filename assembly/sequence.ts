@@ -12,10 +12,11 @@
 import { Cell, RnnLayerSlot, RnnPlan, VariantFlag } from './abi';
 import { resetCellVariant, setCellPeepholes, setCellVariant } from './cell-variant';
 import {
-  addActiveRows, commitRows, gruCellBackward, gruCellForward, gruResetBackward, gruResetCandidate, gruResetCandidateBackward,
-  gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, rnnCellBackward, rnnCellForward,
+  addActiveRows, commitRows, gruCellBackward, gruCellForward, gruCellForwardUnits, gruResetBackward, gruResetCandidate,
+  gruResetCandidateBackward, gruResetGates, lstmCellBackward, lstmCellForward, lstmCellForwardUnits, passEndedRows, rnnCellBackward,
+  rnnCellForward,
 } from './cells';
-import { gemmPacked, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
+import { gemmPacked, gemvColumns, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient, transpose } from './linalg';
 import { gemmInt8 } from './quantized';
 import { barrier, rowsStart, threadCount, threadIndex } from './threads';
@@ -281,6 +282,14 @@ export function rnnForward(plan: usize): void {
       const rawHiddenRows = scratchRawHidden + <usize>first * H * 4;
       const projectedRows = projected + <usize>first * (s.resetBefore ? H : P) * 4;
       const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
+      if (B == 1 && D == 1 && members > 1 && !training && !s.projected && !s.resetBefore && !s.int8 && mask == 0
+          && layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE) == 0) {
+        // Batch 1: one row, nothing to split by rows; the members split the hidden units instead.
+        recurrenceOverUnits(s, hN + <usize>entry * stateBytes, cN + <usize>entry * cellBytes, projected, gates, layerOutput, weightHH,
+                            layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), hiddenGates, lengths, member, members);
+        barrier();
+        continue;
+      }
       for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? step : T - 1 - step;
         const active = stepActivity(lengths, mask, t, B, stepLengths, first, count);
@@ -335,6 +344,46 @@ export function rnnForward(plan: usize): void {
     }
   }
   resetCellVariant();
+}
+
+/**
+ * The recurrence of one unidirectional layer at batch 1, split over hidden units: member `member` of `members`
+ * takes units [u0, u1) (cut at multiples of 4, so each unit runs through the same SIMD lane or scalar tail as on
+ * one thread), computes their gate rows of W_hh·h (gemvColumns: each a whole-K sum in k order, never split over K,
+ * so bitwise the single-thread product) and their cell, and meets the others at one barrier per step. h alternates
+ * between `state` and `spare` [H] so that a step's h is written while the others still read the last one.
+ * Inference only (no tape), no projection, peepholes, reset-before or int8: the caller checks.
+ */
+function recurrenceOverUnits(s: Shape, state: usize, cell: usize, spare: usize, gates: usize, layerOutput: usize, weightHH: usize,
+                             biasHN: usize, hiddenGates: usize, lengths: usize, member: i32, members: i32): void {
+  const T = s.T, H = s.H, G = s.G;
+  const u0 = rowsStart(H, member, members, 4), u1 = rowsStart(H, member + 1, members, 4), units = u1 - u0;
+  const unitsAt = <usize>u0 << 2, unitBytes = <usize>units << 2;
+  let current = state, next = spare;
+  for (let t = 0; t < T; t++) {
+    const stepGates = gates + <usize>t * G * H * 4;
+    const out = layerOutput + <usize>t * H * 4;
+    // The gate pre-activations of these units: LSTM/RNN add W_hh·h to the input projection, GRU keeps it apart.
+    const target = s.gru ? hiddenGates : stepGates;
+    for (let g = 0; g < G; g++) {
+      const column = g * H + u0;
+      gemvColumns(target + (<usize>column << 2), current, weightHH, H, column, column + units, !s.gru);
+    }
+    // The GRU's cell updates h in place and an ended row keeps it: start from the last h.
+    memory.copy(next + unitsAt, current + unitsAt, unitBytes);
+    if (s.lstm) {
+      lstmCellForwardUnits(next + unitsAt, cell + unitsAt, out + unitsAt, stepGates + unitsAt, lengths, t, 1, units, H, false, H);
+    } else if (s.gru) {
+      gruCellForwardUnits(next + unitsAt, out + unitsAt, stepGates + unitsAt, hiddenGates + unitsAt, biasHN + unitsAt, lengths, t, 1, units, H, 0, H);
+    } else {
+      rnnCellForward(next + unitsAt, out + unitsAt, stepGates + unitsAt, lengths, t, 1, units, H, s.cell == Cell.RNN_RELU, false);
+    }
+    barrier();
+    const last = current;
+    current = next;
+    next = last;
+  }
+  if (current != state) memory.copy(state + unitsAt, current + unitsAt, unitBytes);
 }
 
 // ---- Backward ----

@@ -50,6 +50,14 @@ const cases: Case[] = [
   { name: 'GRU 3 layers bidirectional B2', make: () => new GRU({ inputSize: 3, hiddenSize: 8, numLayers: 3, bidirectional: true }), T: 4, B: 2 },
   { name: 'RNN relu B16', make: () => new RNN({ inputSize: 8, hiddenSize: 30, nonlinearity: 'relu' }), T: 6, B: 16 },
   { name: 'RNN tanh batch 1', make: () => new RNN({ inputSize: 8, hiddenSize: 30 }), T: 6, B: 1 },
+  // Batch 1: the inference forward splits the hidden units (tails of 1–3 units, a member with no unit at H = 3,
+  // K > 256 in the recurrent product, lengths, stacked layers); training and variants keep the row split.
+  { name: 'LSTM batch 1 H 13', make: () => new LSTM({ inputSize: 5, hiddenSize: 13 }), T: 7, B: 1 },
+  { name: 'LSTM batch 1 2 layers H 300 (K > 256)', make: () => new LSTM({ inputSize: 9, hiddenSize: 300, numLayers: 2 }), T: 3, B: 1 },
+  { name: 'GRU batch 1 H 21 lengths', make: () => new GRU({ inputSize: 6, hiddenSize: 21 }), T: 6, B: 1, lengths: [4] },
+  { name: 'RNN relu batch 1 H 3', make: () => new RNN({ inputSize: 4, hiddenSize: 3, nonlinearity: 'relu' }), T: 5, B: 1 },
+  { name: 'LSTM peepholes batch 1', make: () => new LSTM({ inputSize: 4, hiddenSize: 10, peepholes: true }), T: 4, B: 1, inferenceOnly: true },
+  { name: 'GRU reset-before batch 1', make: () => new GRU({ inputSize: 4, hiddenSize: 10, resetAfter: false }), T: 4, B: 1 },
 ];
 
 describe(`threads (${process.env.LOOPTREE_SIMD} build)`, () => {
