@@ -19,6 +19,7 @@ import {
 import { gemmPacked, gemvColumns, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient, transpose } from './linalg';
 import { gemmInt8 } from './quantized';
+import { rowActive } from './simd';
 import { barrier, rowsStart, threadCount, threadIndex } from './threads';
 
 @inline function slot(plan: usize, index: i32): i32 {
@@ -503,7 +504,8 @@ export function rnnBackward(plan: usize): void {
       }
       barrier();
 
-      for (let step = 0; step < T && count > 0; step++) {
+      if (threadCount > 1 && s.lstm && !s.projected) lstmReverseOverColumns(s, scratch, saved, direction, lengths, mask, first, count);
+      else for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
         const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, first, count);
         addActiveRows(dh, scratch.gradOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2), active, t, count, P, outStride);
@@ -597,6 +599,47 @@ export function rnnBackward(plan: usize): void {
     else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
   }
   resetCellVariant();
+}
+
+/**
+ * The LSTM's reverse loop with threads (no projection), two phases a step: the cell backward on this thread's batch
+ * rows [first, first + count), then, after a barrier, dh_{t−1} = dGates_t · W_hh on this thread's columns of dh for
+ * every row (whole panels of the packed W_hhᵀ, each column the same kernel over the same rows and K slices as one
+ * call on all rows: bitwise the single-thread loop). Split by rows alone, every thread streamed all of W_hhᵀ (W2's
+ * 1 MiB, past a core's L2) each step for half the rows; by columns each streams its half. Two barriers a step.
+ */
+function lstmReverseOverColumns(s: Shape, scratch: BackwardScratch, saved: EntryTape, direction: i32, lengths: usize, mask: usize,
+                                first: i32, count: i32): void {
+  const T = s.T, B = s.B, H = s.H, P = s.P, GH = s.G * H, outStride = s.D * P;
+  const cellBytes = <usize>B * H * 4;
+  const dh = scratch.dh + (<usize>first * P << 2), dc = scratch.dc + (<usize>first * H << 2), cellRowsAt = <usize>first * H * 4;
+  const panels = (P + NR - 1) / NR;
+  const q0 = rowsStart(panels, threadIndex, threadCount, 1), q1 = rowsStart(panels, threadIndex + 1, threadCount, 1);
+  const c0 = min(q0 * NR, P), width = min(q1 * NR, P) - c0;
+  // This thread's [B, width] block of dh_{t−1}, in dhRaw [B, H] (unused without projection; P = H).
+  const columns = scratch.dhRaw + (<usize>B * c0 << 2);
+  for (let step = 0; step < T; step++) {
+    const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
+    const dGates = scratch.dGates + (<usize>(t * B) * GH << 2);
+    if (count > 0) {
+      const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, first, count);
+      addActiveRows(dh, scratch.gradOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2), active, t, count, P, outStride);
+      const gatesAt = (<usize>(t * B + first) * GH) << 2;
+      lstmCellBackward(dGates + (<usize>first * GH << 2), dc, dh, saved.gates + gatesAt, saved.cPrev + <usize>t * cellBytes + cellRowsAt,
+                       saved.cNew + <usize>t * cellBytes + cellRowsAt, active, t, count, H);
+    }
+    barrier();
+    if (width > 0) {
+      gemmPacked(columns, dGates, scratch.packedWeight + (<usize>q0 * GH * NR << 2), 0, B, width, GH, false);
+      // A row whose sequence has ended at t keeps its dh (passEndedRows on one thread).
+      const maskRow = mask + (<usize>(t * B) << 2);
+      for (let b = 0; b < B; b++) {
+        const runs = mask != 0 ? load<i32>(maskRow + (<usize>b << 2)) != 0 : rowActive(lengths, b, t);
+        if (runs) memory.copy(scratch.dh + ((<usize>b * P + c0) << 2), columns + (<usize>b * width << 2), <usize>width << 2);
+      }
+    }
+    barrier();
+  }
 }
 
 /**

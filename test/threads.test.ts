@@ -1,6 +1,7 @@
 // Threads in Node (this project's SIMD build): the threads build at 1 and 2 threads gives bitwise-identical
 // forwards, training tapes and gradients on shapes where the batch rows really split (B ≥ 2 row blocks), the
-// directions run side by side, with lengths, masks, projections, dropout and GRU reset-before; the options
+// directions run side by side, the LSTM backward splits dh's columns, batch 1 splits the hidden units, with
+// lengths, masks, projections, dropout and GRU reset-before; the options
 // and backendInfo(); and a process with a started pool still exits by itself.
 
 import { execFileSync } from 'node:child_process';
@@ -50,6 +51,10 @@ const cases: Case[] = [
   { name: 'GRU 3 layers bidirectional B2', make: () => new GRU({ inputSize: 3, hiddenSize: 8, numLayers: 3, bidirectional: true }), T: 4, B: 2 },
   { name: 'RNN relu B16', make: () => new RNN({ inputSize: 8, hiddenSize: 30, nonlinearity: 'relu' }), T: 6, B: 16 },
   { name: 'RNN tanh batch 1', make: () => new RNN({ inputSize: 8, hiddenSize: 30 }), T: 6, B: 1 },
+  // The LSTM backward's reverse loop splits dh's columns (whole panels): a thread with no panel (H 7), a narrow
+  // last panel (H 17), a thread with no batch row (B 2), masks and lengths.
+  { name: 'LSTM B2 H 7 mask', make: () => new LSTM({ inputSize: 3, hiddenSize: 7 }), T: 5, B: 2, mask: true },
+  { name: 'LSTM B5 H 17 lengths', make: () => new LSTM({ inputSize: 4, hiddenSize: 17 }), T: 6, B: 5, lengths: [6, 2, 5, 1, 6] },
   // Batch 1: the inference forward splits the hidden units (tails of 1–3 units, a member with no unit at H = 3,
   // K > 256 in the recurrent product, lengths, stacked layers); training and variants keep the row split.
   { name: 'LSTM batch 1 H 13', make: () => new LSTM({ inputSize: 5, hiddenSize: 13 }), T: 7, B: 1 },
