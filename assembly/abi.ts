@@ -196,6 +196,7 @@ export const enum TreeModel {
 export const enum Job {
   RNN_FORWARD = 1, // rnnForward(plan)
   RNN_BACKWARD = 2, // rnnBackward(plan)
+  TREE_FORWARD = 3, // treeForward(plan), child-sum models only (the others run on one thread)
 }
 
 /**

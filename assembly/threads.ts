@@ -9,6 +9,7 @@ import { Job, ThreadControl } from './abi';
 import { placeCellVariant } from './cell-variant';
 import { placeGemmScratch } from './gemm';
 import { placeSequenceScratch, rnnBackward, rnnForward } from './sequence';
+import { treeForward } from './tree';
 
 /** This instance's thread: 0 on the main thread. */
 export let threadIndex: i32 = 0;
@@ -52,6 +53,7 @@ export function runJob(job: i32, argument: usize, count: i32): void {
   threadCount = count;
   if (job == Job.RNN_FORWARD) rnnForward(argument);
   else if (job == Job.RNN_BACKWARD) rnnBackward(argument);
+  else if (job == Job.TREE_FORWARD) treeForward(argument);
   threadCount = 1;
 }
 

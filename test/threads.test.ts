@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GRU, InitError, LSTM, RNN, backendInfo, init, manualSeed, quantizeDynamic, setNumThreads, tensor, threadsReady, type RecurrentModule,
+  ArgumentError, ChildSumTreeLSTM, GRU, InitError, LSTM, RNN, Tree, backendInfo, init, manualSeed, quantizeDynamic, setNumThreads, tensor, threadsReady, type RecurrentModule,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { acrossThreadCounts, expectBitwiseEqual } from './helpers/threads.js';
@@ -99,6 +99,22 @@ describe(`threads (${process.env.LOOPTREE_SIMD} build)`, () => {
       module.dispose();
     });
   }
+
+  it('child-sum Tree-LSTM: levels split over nodes, bitwise equal at 1 and 2 threads (24 trees, H 13)', () => {
+    manualSeed(17);
+    const model = new ChildSumTreeLSTM({ inputSize: 6, hiddenSize: 13 });
+    // Parents arrays of random trees (node j > 0 hangs under a node before it): wide levels and ragged ones.
+    let s = 99;
+    const next = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const trees = Array.from({ length: 24 }, (_, b) => Tree.fromParents(Array.from({ length: 5 + (b % 9) }, (_, j) => (j === 0 ? -1 : Math.floor(next() * j)))));
+    const xs = trees.map((tree, b) => tensor(values(tree.size * 6, 40 + b), [tree.size, 6]));
+    const { one, two } = acrossThreadCounts(() => {
+      const { h, c } = model.forward(trees, xs);
+      return Object.fromEntries([...h.map((t, b) => [`h[${b}]`, t.data]), ...c!.map((t, b) => [`c[${b}]`, t.data])]);
+    });
+    expectBitwiseEqual(one, two);
+    model.dispose();
+  });
 
   it('runs int8 modules on one thread, the same bits with 2 threads in use (gemmInt8 allocates on the main instance)', () => {
     manualSeed(31);
