@@ -63,8 +63,10 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
 /**
  * lstmCellForward on `hidden` units of gate blocks `gateStride` apart (a batch row's gates span 4·gateStride):
  * with batch 1, one thread's units [u0, u1) of a wider cell (gates + u0, hidden = u1 − u0, gateStride = H).
+ * Inlined, so that lstmCellForward compiles to the same loop as before it had a gate stride (W1 relaxed, one
+ * thread: a shared out-of-line body measured 2–4% slower).
  */
-export function lstmCellForwardUnits(h: usize, c: usize, out: usize, gates: usize, lengths: usize, t: i32, batch: i32, hidden: i32,
+@inline export function lstmCellForwardUnits(h: usize, c: usize, out: usize, gates: usize, lengths: usize, t: i32, batch: i32, hidden: i32,
                                      outStride: i32, save: bool, gateStride: i32): void {
   const standard = variant.standard;
   const gateBytes = <usize>gateStride << 2;
@@ -154,7 +156,7 @@ export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: us
 }
 
 /** gruCellForward on `hidden` units of gate blocks `gateStride` apart (see lstmCellForwardUnits). */
-export function gruCellForwardUnits(h: usize, out: usize, inputGates: usize, hiddenGates: usize, hiddenBiasN: usize, lengths: usize, t: i32,
+@inline export function gruCellForwardUnits(h: usize, out: usize, inputGates: usize, hiddenGates: usize, hiddenBiasN: usize, lengths: usize, t: i32,
                                     batch: i32, hidden: i32, outStride: i32, savedHn: usize, gateStride: i32): void {
   const standard = variant.standard;
   const gateBytes = <usize>gateStride << 2;

@@ -283,7 +283,7 @@ export function rnnForward(plan: usize): void {
       const rawHiddenRows = scratchRawHidden + <usize>first * H * 4;
       const projectedRows = projected + <usize>first * (s.resetBefore ? H : P) * 4;
       const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
-      if (B == 1 && D == 1 && members > 1 && !training && !s.projected && !s.resetBefore && !s.int8 && mask == 0
+      if (ASC_FEATURE_THREADS && B == 1 && D == 1 && members > 1 && !training && !s.projected && !s.resetBefore && !s.int8 && mask == 0
           && layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE) == 0) {
         // Batch 1: one row, nothing to split by rows; the members split the hidden units instead.
         recurrenceOverUnits(s, hN + <usize>entry * stateBytes, cN + <usize>entry * cellBytes, projected, gates, layerOutput, weightHH,
@@ -504,7 +504,7 @@ export function rnnBackward(plan: usize): void {
       }
       barrier();
 
-      if (threadCount > 1 && s.lstm && !s.projected) lstmReverseOverColumns(s, scratch, saved, direction, lengths, mask, first, count);
+      if (ASC_FEATURE_THREADS && threadCount > 1 && s.lstm && !s.projected) lstmReverseOverColumns(s, scratch, saved, direction, lengths, mask, first, count);
       else for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
         const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, first, count);
