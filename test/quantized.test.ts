@@ -231,7 +231,7 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
     expect(() => quantizeDynamic(quantized, { dtype: 'int8' })).toThrow(/already quantized/);
     expect(() => quantizeDynamic(lstm, { dtype: 'int4' as never })).toThrow(ArgumentError);
     expect(() => quantizeDynamic(lstm, { dtype: 'int8', dtpye: 1 } as never)).toThrow(/dtpye/);
-    expect(() => quantizeDynamic({} as never, { dtype: 'int8' })).toThrow(/must be an RNN, LSTM, GRU or Linear/);
+    expect(() => quantizeDynamic({} as never, { dtype: 'int8' })).toThrow(/must be an RNN, LSTM, GRU, Linear, TreeRNN, ChildSumTreeLSTM or BinaryTreeLSTM/);
     quantized.dispose();
     lstm.dispose();
   });

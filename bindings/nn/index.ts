@@ -19,6 +19,6 @@ export {
 } from './losses.js';
 export * from './tree/index.js';
 export {
-  QuantizedGRU, QuantizedLSTM, QuantizedLinear, QuantizedRNN, SCALE_SUFFIX, isQuantized, quantizeDynamic, quantizeRows, type Int8Weight,
-  type QuantizeOptions, type QuantizedModule,
+  QuantizedBinaryTreeLSTM, QuantizedChildSumTreeLSTM, QuantizedGRU, QuantizedLSTM, QuantizedLinear, QuantizedRNN, QuantizedTreeModule, QuantizedTreeRNN,
+  SCALE_SUFFIX, isQuantized, quantizeDynamic, quantizeRows, type Int8Weight, type QuantizeOptions, type QuantizedModule,
 } from './quantized.js';

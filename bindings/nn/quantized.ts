@@ -1,14 +1,19 @@
 // Dynamic int8 quantization (PyTorch's quantize_dynamic, onnxruntime's DynamicQuantizeLSTM): inference-only copies of
-// RNN, LSTM, GRU and Linear whose weights are int8 per output row (w ≈ code · scale, f32 scales), multiplied by the
+// RNN, LSTM, GRU, Linear and the tree models whose weights are int8 per output row (w ≈ code · scale, f32 scales), multiplied by the
 // integer kernels of assembly/quantized.ts with activations quantized per row on every step; biases and cells stay f32.
-// The recurrent ones run the same sequence driver and cells as their f32 classes (the plan's INT8 flag picks the GEMM).
+// The recurrent ones run the same sequence driver and cells as their f32 classes (the plan's INT8 flag picks the GEMM),
+// the tree ones the same level loop (TreePlan.INT8). The int8 weights' own code (quantize, pack, state dict): int8-weights.ts.
 // Their state dict: each weight as its int8 codes (`weight_ih_l0`, integers in [−127, 127]) and its row scales
 // (`weight_ih_l0.scale` [rows]); everything else as in the f32 module. saveQuantized / loadQuantized: safetensors.
 
 import { ArgumentError, StateDictError } from '../errors.js';
 import { describe, optionKeys, strictOptions } from '../options.js';
-import { Layout, kernels, readF32, reserveArena, writeF32, heapF32 } from '../runtime.js';
+import { Layout, kernels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import {
+  SCALE_SUFFIX, inferenceOnly, packInt8, quantizeRows, quantizedDict, sliceRows, splitQuantizedDict, type Int8Weight,
+} from './int8-weights.js';
+import { TreeModule, type TreeModelKind, type TreeModuleOptions } from './tree/modules.js';
 import { Linear, type LinearOptions } from './linear.js';
 import type { LoadReport, Module } from './module.js';
 import type { LoadOptions } from './parameters.js';
@@ -23,44 +28,7 @@ export interface QuantizeOptions {
 
 const QUANTIZE_KEYS = optionKeys<QuantizeOptions>({ dtype: true });
 
-/** The suffix of a weight's scales in a quantized state dict: `weight_ih_l0.scale`. */
-export const SCALE_SUFFIX = '.scale';
-
-/** A weight [rows, columns] quantized per row: w[r, c] ≈ codes[r·columns + c] · scales[r]. */
-export interface Int8Weight {
-  /** The int8 codes, row-major [rows, columns], in [−127, 127]. */
-  codes: Int8Array;
-  /** One f32 scale per row: w ≈ code · scale. */
-  scales: Float32Array;
-  /** Rows of the weight (output features). */
-  rows: number;
-  /** Columns of the weight (input features). */
-  columns: number;
-}
-
-/** Round half to even, as the kernels' f32x4.nearest. */
-function roundHalfEven(x: number): number {
-  const floor = Math.floor(x), rest = x - floor;
-  return rest > 0.5 ? floor + 1 : rest < 0.5 ? floor : floor % 2 === 0 ? floor : floor + 1;
-}
-
-/**
- * Symmetric per-row int8 quantization of a row-major f32 weight: scale = max|w_r| / 127 (f32), code =
- * round(w · (127 / max|w_r|)) (the product in f32, rounded half to even), a zero row has scale 0 and codes 0.
- */
-export function quantizeRows(w: Float32Array, rows: number, columns: number): Int8Weight {
-  const codes = new Int8Array(rows * columns), scales = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let largest = 0;
-    for (let c = 0; c < columns; c++) largest = Math.max(largest, Math.abs(w[r * columns + c]));
-    const inverse = largest > 0 ? Math.fround(127 / largest) : 0;
-    scales[r] = largest / 127;
-    for (let c = 0; c < columns; c++) {
-      codes[r * columns + c] = Math.min(127, Math.max(-127, roundHalfEven(Math.fround(w[r * columns + c] * inverse))));
-    }
-  }
-  return { codes, scales, rows, columns };
-}
+export { SCALE_SUFFIX, quantizeRows, type Int8Weight } from './int8-weights.js';
 
 /** codes · scale as f32 (the weights the quantized module computes with). */
 function dequantize(weight: Int8Weight): Float32Array {
@@ -68,72 +36,6 @@ function dequantize(weight: Int8Weight): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = weight.codes[i] * weight.scales[Math.floor(i / weight.columns)];
   return out;
 }
-
-/** The rows [first, first + count) of a quantized weight. */
-function sliceRows(weight: Int8Weight, first: number, count: number): Int8Weight {
-  const { columns } = weight;
-  return { codes: weight.codes.slice(first * columns, (first + count) * columns), scales: weight.scales.slice(first, first + count), rows: count, columns };
-}
-
-/** Packs a quantized weight for gemmInt8 into `dst` (kernels().quantizedWeightBytes(rows, columns) bytes). */
-function packInt8(dst: number, weight: Int8Weight): void {
-  const layout = new Layout();
-  const codesAt = layout.take(weight.codes.length);
-  const scalesAt = layout.take(weight.rows * 4);
-  const base = reserveArena(layout.size);
-  new Int8Array(heapF32().buffer, base + codesAt, weight.codes.length).set(weight.codes);
-  writeF32(base + scalesAt, weight.scales);
-  kernels().packInt8Weight(dst, base + codesAt, base + scalesAt, weight.rows, weight.columns);
-}
-
-/**
- * A quantized state dict split back into int8 weights and f32 tensors: every `name` with a `name.scale` entry
- * must hold integers in [−127, 127] of shape [rows, columns] and its scales [rows] finite and ≥ 0.
- */
-function splitQuantizedDict(where: string, dict: Record<string, TensorLike>, weightNames: readonly string[]):
-  { weights: Map<string, Int8Weight>; floats: Record<string, TensorLike> } {
-  if (typeof dict !== 'object' || dict === null) throw new StateDictError(`${where}: the state dict must be an object, got ${describe(dict)}`);
-  const weights = new Map<string, Int8Weight>();
-  const floats: Record<string, TensorLike> = {};
-  for (const [name, value] of Object.entries(dict)) {
-    if (name.endsWith(SCALE_SUFFIX) && weightNames.includes(name.slice(0, -SCALE_SUFFIX.length))) continue;
-    if (!weightNames.includes(name)) {
-      floats[name] = value;
-      continue;
-    }
-    if (!Object.hasOwn(dict, name + SCALE_SUFFIX)) throw new StateDictError(`${where}: ${name} needs its row scales ${name}${SCALE_SUFFIX} (int8 weights)`);
-    const codes = toTensor(value, `${where}: ${name}`);
-    const scales = toTensor(dict[name + SCALE_SUFFIX], `${where}: ${name}${SCALE_SUFFIX}`);
-    if (codes.shape.length !== 2) throw new StateDictError(`${where}: ${name} must be a matrix [rows, columns] of int8 codes, got shape [${codes.shape.join(', ')}]`);
-    const [rows, columns] = codes.shape;
-    if (scales.shape.length !== 1 || scales.shape[0] !== rows) {
-      throw new StateDictError(`${where}: ${name}${SCALE_SUFFIX} must have shape [${rows}], got [${scales.shape.join(', ')}]`);
-    }
-    const bad = codes.data.findIndex((q) => !Number.isInteger(q) || q < -127 || q > 127);
-    if (bad >= 0) throw new StateDictError(`${where}: ${name} must hold integers in [−127, 127], got ${codes.data[bad]} at index ${bad}`);
-    const badScale = scales.data.findIndex((s) => !(s >= 0) || !Number.isFinite(s));
-    if (badScale >= 0) throw new StateDictError(`${where}: ${name}${SCALE_SUFFIX} must hold finite scales ≥ 0, got ${scales.data[badScale]} at index ${badScale}`);
-    weights.set(name, { codes: Int8Array.from(codes.data), scales: Float32Array.from(scales.data), rows, columns });
-  }
-  return { weights, floats };
-}
-
-/** The quantized state dict: int8 weights as codes + `.scale`, the rest of `floats` as is. */
-function quantizedDict(floats: Record<string, Tensor>, weights: ReadonlyMap<string, Int8Weight>): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [name, tensor] of Object.entries(floats)) {
-    const weight = weights.get(name);
-    if (!weight) {
-      out[name] = tensor;
-      continue;
-    }
-    out[name] = new Tensor(Float32Array.from(weight.codes), [weight.rows, weight.columns]);
-    out[name + SCALE_SUFFIX] = new Tensor(weight.scales.slice(), [weight.rows]);
-  }
-  return out;
-}
-
-const inferenceOnly = (name: string, what: string) => new ArgumentError(`${name}.${what}: a quantized module is inference-only (int8 weights); train the f32 module and quantize it again`);
 
 /** The int8 side of a quantized RNN / LSTM / GRU: its weights, their packed blobs and the plan's table of them. */
 class RecurrentInt8 {
@@ -198,7 +100,7 @@ export class QuantizedRNN extends RNN {
     throw inferenceOnly(this.constructor.name, 'backward');
   }
   override stateDict(): Record<string, Tensor> {
-    return quantizedDict(super.stateDict(), this.int8.weights);
+    return withInt8(super.stateDict(), this.int8.weights);
   }
   override loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     return loadRecurrent(this, dict, (floats) => super.loadStateDict(floats, opts));
@@ -228,7 +130,7 @@ export class QuantizedLSTM extends LSTM {
     throw inferenceOnly(this.constructor.name, 'backward');
   }
   override stateDict(): Record<string, Tensor> {
-    return quantizedDict(super.stateDict(), this.int8.weights);
+    return withInt8(super.stateDict(), this.int8.weights);
   }
   override loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     return loadRecurrent(this, dict, (floats) => super.loadStateDict(floats, opts));
@@ -258,7 +160,7 @@ export class QuantizedGRU extends GRU {
     throw inferenceOnly(this.constructor.name, 'backward');
   }
   override stateDict(): Record<string, Tensor> {
-    return quantizedDict(super.stateDict(), this.int8.weights);
+    return withInt8(super.stateDict(), this.int8.weights);
   }
   override loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     return loadRecurrent(this, dict, (floats) => super.loadStateDict(floats, opts));
@@ -269,10 +171,15 @@ export class QuantizedGRU extends GRU {
   }
 }
 
+/** An f32 state dict with its int8 weights as codes + `.scale` in their places. */
+function withInt8(floats: Record<string, Tensor>, weights: ReadonlyMap<string, Int8Weight>): Record<string, Tensor> {
+  return quantizedDict(Object.keys(floats), floats, weights);
+}
+
 type AnyQuantizedRecurrent = QuantizedRNN | QuantizedLSTM | QuantizedGRU;
 
-/** Any module quantizeDynamic returns: the int8 RNN, LSTM, GRU or Linear. */
-export type QuantizedModule = QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear;
+/** Any module quantizeDynamic returns: the int8 RNN, LSTM, GRU, Linear or tree model. */
+export type QuantizedModule = QuantizedRNN | QuantizedLSTM | QuantizedGRU | QuantizedLinear | QuantizedTreeModule;
 
 /** After the f32 parameters changed (loading): packs the int8 weights, once they exist, and points the plan at them. */
 function repackRecurrent(module: AnyQuantizedRecurrent, alloc: (bytes: number) => number, resetBefore: boolean): void {
@@ -340,7 +247,7 @@ export class QuantizedLinear extends Linear {
     throw inferenceOnly('QuantizedLinear', 'backward');
   }
   override stateDict(): Record<string, Tensor> {
-    return quantizedDict(super.stateDict(), new Map(this.int8 ? [['weight', this.int8]] : []));
+    return withInt8(super.stateDict(), new Map(this.int8 ? [['weight', this.int8]] : []));
   }
   override loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
     const { weights, floats } = splitQuantizedDict('QuantizedLinear.loadStateDict', dict, ['weight']);
@@ -359,6 +266,88 @@ export class QuantizedLinear extends Linear {
   }
 }
 
+/**
+ * Base of the int8 tree models (see quantizeDynamic): the forward of TreeModule, every option, over int8 weight
+ * matrices (per output row, f32 scales; each node's x and children's states quantized per row in every product) and
+ * f32 biases and cells. Holds no f32 copy of the weights. Its state dict: each weight matrix as int8 codes under
+ * its name (`W_iou`) and its row scales (`W_iou.scale`), the biases in f32. Inference only: backward() and
+ * forward with `train: true` throw ArgumentError.
+ */
+export abstract class QuantizedTreeModule extends TreeModule {
+  protected constructor(kind: TreeModelKind, options: TreeModuleOptions) {
+    super(kind, options, 'int8');
+  }
+
+  /** @internal The names of the weight matrices, held in int8. */
+  get int8Names(): string[] {
+    return this.modelParameters.filter((param) => param.shape.length === 2).map((param) => param.name);
+  }
+
+  /** The int8 codes and `.scale` of each weight matrix and the f32 biases, in PyTorch's parameter order. */
+  override stateDict(): Record<string, Tensor> {
+    const floats = super.stateDict();
+    return quantizedDict(this.modelParameters.map((param) => param.name), floats, this.int8Weights ?? new Map());
+  }
+
+  /**
+   * Loads a quantized state dict (as stateDict() gives): codes in [−127, 127] and finite scales ≥ 0 of the
+   * model's shapes for every weight matrix, f32 biases; nothing changes unless all of it is valid. Throws
+   * StateDictError otherwise (a missing or unexpected key only with `strict`, the default).
+   */
+  override loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
+    const where = `${this.constructor.name}.loadStateDict`;
+    const names = this.int8Names;
+    const { weights, floats } = splitQuantizedDict(where, dict, names);
+    for (const [name, weight] of weights) {
+      const expected = this.modelParameters.find((param) => param.name === name)!.shape;
+      if (weight.rows !== expected[0] || weight.columns !== expected[1]) {
+        throw new StateDictError(`${where}: size mismatch for "${name}": expected [${expected.join(', ')}], got [${weight.rows}, ${weight.columns}]`);
+      }
+    }
+    // Strict: every weight given; not strict: the ones not given kept from an earlier load (none yet: all given).
+    const merged = new Map([...(opts?.strict === false ? this.int8Weights ?? [] : []), ...weights]);
+    const missing = names.filter((name) => !merged.has(name));
+    if (missing.length > 0) throw new StateDictError(`${where}: missing the int8 weights ${missing.join(', ')} (each with its ${SCALE_SUFFIX})`);
+    const previous = this.int8Weights;
+    this.int8Weights = merged;
+    try {
+      const report = super.loadStateDict(floats, opts);
+      return { missingKeys: [...names.filter((name) => !weights.has(name)), ...report.missingKeys], unexpectedKeys: report.unexpectedKeys };
+    } catch (error) {
+      this.int8Weights = previous;
+      throw error;
+    }
+  }
+}
+
+/** Int8 TreeRNN (see quantizeDynamic and QuantizedTreeModule): W_leaf and W in int8, b_leaf and b in f32. */
+export class QuantizedTreeRNN extends QuantizedTreeModule {
+  /** An int8 TreeRNN without weights yet (load them with loadStateDict); quantizeDynamic(treeRnn) makes one from a trained model. */
+  constructor(options: TreeModuleOptions) {
+    super('TreeRNN', options);
+  }
+}
+
+/** Int8 ChildSumTreeLSTM (see quantizeDynamic and QuantizedTreeModule): W_iou, U_iou, W_f, U_f in int8, biases in f32. */
+export class QuantizedChildSumTreeLSTM extends QuantizedTreeModule {
+  /** An int8 ChildSumTreeLSTM without weights yet (load them with loadStateDict); quantizeDynamic makes one from a trained model. */
+  constructor(options: TreeModuleOptions) {
+    super('ChildSumTreeLSTM', options);
+  }
+}
+
+/** Int8 BinaryTreeLSTM (see quantizeDynamic and QuantizedTreeModule): W_iou, U_iou, W_f, U_f in int8, biases in f32. */
+export class QuantizedBinaryTreeLSTM extends QuantizedTreeModule {
+  /** An int8 BinaryTreeLSTM without weights yet (load them with loadStateDict); quantizeDynamic makes one from a trained model. */
+  constructor(options: TreeModuleOptions) {
+    super('BinaryTreeLSTM', options);
+  }
+}
+
+const QUANTIZED_TREES: Record<TreeModelKind, new (options: TreeModuleOptions) => QuantizedTreeModule> = {
+  TreeRNN: QuantizedTreeRNN, ChildSumTreeLSTM: QuantizedChildSumTreeLSTM, BinaryTreeLSTM: QuantizedBinaryTreeLSTM,
+};
+
 /** Quantizes every weight of an f32 state dict named in `weightNames` and returns the quantized state dict. */
 function quantizeStateDict(dict: Record<string, Tensor>, weightNames: readonly string[]): Record<string, Tensor> {
   const weights = new Map<string, Int8Weight>();
@@ -366,14 +355,16 @@ function quantizeStateDict(dict: Record<string, Tensor>, weightNames: readonly s
     const [rows, columns] = dict[name].shape;
     weights.set(name, quantizeRows(dict[name].data, rows, columns));
   }
-  return quantizedDict(dict, weights);
+  return withInt8(dict, weights);
 }
 
 /**
  * Dynamic quantization (PyTorch's `torch.ao.quantization.quantize_dynamic(model, dtype=torch.qint8)`): a new,
  * inference-only module with the same API (forward with every option, stream, stateDict, dispose) whose weights are
  * int8, symmetric per output row with f32 scales; activations are quantized per row on every step (int8 too),
- * products summed exactly in int32 (`i32x4.dot_i16x8_s`), then dequantized, biased and fed to the same f32 cells. The module given is left untouched. Supports RNN, LSTM, GRU and Linear.
+ * products summed exactly in int32 (`i32x4.dot_i16x8_s`), then dequantized, biased and fed to the same f32 cells.
+ * The module given is left untouched. Supports RNN, LSTM, GRU, Linear and the tree models (TreeRNN,
+ * ChildSumTreeLSTM, BinaryTreeLSTM: each level's products in int8).
  * Throws ArgumentError for other modules, training calls on the result, or options other than `{ dtype: 'int8' }`.
  * @example const small = quantizeDynamic(lstm, { dtype: 'int8' }); const { output } = small.forward(x);
  */
@@ -382,6 +373,7 @@ export function quantizeDynamic(module: LSTM, options: QuantizeOptions): Quantiz
 export function quantizeDynamic(module: GRU, options: QuantizeOptions): QuantizedGRU;
 export function quantizeDynamic(module: Linear, options: QuantizeOptions): QuantizedLinear;
 export function quantizeDynamic(module: RecurrentModule, options: QuantizeOptions): QuantizedRNN | QuantizedLSTM | QuantizedGRU;
+export function quantizeDynamic(module: TreeModule, options: QuantizeOptions): QuantizedTreeModule;
 export function quantizeDynamic(module: Module, options: QuantizeOptions): Module;
 export function quantizeDynamic(module: Module, options: QuantizeOptions): Module {
   const checked = strictOptions(options, QUANTIZE_KEYS, 'quantizeDynamic');
@@ -398,7 +390,9 @@ export function quantizeDynamic(module: Module, options: QuantizeOptions): Modul
 
 /** The names of the weights a quantized module holds in int8. */
 export function quantizedWeightNames(module: QuantizedModule): readonly string[] {
-  return module instanceof QuantizedLinear ? ['weight'] : module.int8.names;
+  if (module instanceof QuantizedLinear) return ['weight'];
+  if (module instanceof QuantizedTreeModule) return module.int8Names;
+  return module.int8.names;
 }
 
 /** A quantized module of `module`'s kind and options, its weights still unset. */
@@ -408,18 +402,24 @@ function emptyQuantized(module: Module): QuantizedModule {
   if (module instanceof GRU) return new QuantizedGRU(module.options());
   if (module instanceof RNN) return new QuantizedRNN(module.options());
   if (module instanceof Linear) return new QuantizedLinear({ inFeatures: module.inFeatures, outFeatures: module.outFeatures, bias: module.bias });
-  throw new ArgumentError(`quantizeDynamic: module must be an RNN, LSTM, GRU or Linear, got ${describe(module)}`);
+  if (module instanceof TreeModule) return new QUANTIZED_TREES[module.kind]({ inputSize: module.inputSize, hiddenSize: module.hiddenSize });
+  throw new ArgumentError(`quantizeDynamic: module must be an RNN, LSTM, GRU, Linear, TreeRNN, ChildSumTreeLSTM or BinaryTreeLSTM, got ${describe(module)}`);
 }
 
 /** Whether `module` is one of the int8 modules of quantizeDynamic. */
 export function isQuantized(module: unknown): module is QuantizedModule {
-  return module instanceof QuantizedRNN || module instanceof QuantizedLSTM || module instanceof QuantizedGRU || module instanceof QuantizedLinear;
+  return module instanceof QuantizedRNN || module instanceof QuantizedLSTM || module instanceof QuantizedGRU || module instanceof QuantizedLinear
+    || module instanceof QuantizedTreeModule;
 }
 
+/** The classes of the quantized modules by the name of their f32 class (loadQuantized). */
+export type QuantizedKind = 'RNN' | 'LSTM' | 'GRU' | 'Linear' | TreeModelKind;
+
 /** A quantized module of the given kind and options with the weights of a quantized state dict (loadQuantized). */
-export function quantizedModule(kind: 'RNN' | 'LSTM' | 'GRU' | 'Linear', options: object, dict: Record<string, TensorLike>): QuantizedModule {
+export function quantizedModule(kind: QuantizedKind, options: object, dict: Record<string, TensorLike>): QuantizedModule {
   const module = kind === 'LSTM' ? new QuantizedLSTM(options as LSTMOptions) : kind === 'GRU' ? new QuantizedGRU(options as GRUOptions)
-    : kind === 'RNN' ? new QuantizedRNN(options as RNNOptions) : new QuantizedLinear(options as LinearOptions);
+    : kind === 'RNN' ? new QuantizedRNN(options as RNNOptions) : kind === 'Linear' ? new QuantizedLinear(options as LinearOptions)
+      : new QUANTIZED_TREES[kind](options as TreeModuleOptions);
   try {
     module.loadStateDict(dict);
   } catch (error) {
