@@ -5,7 +5,7 @@
 
 import { TreeModel, TreePlan } from '../../../assembly/abi.js';
 import { ArgumentError, ShapeError, formatShape } from '../../errors.js';
-import { inferenceOnly, packInt8, stackRows, type Int8Weight } from '../int8-weights.js';
+import { inferenceOnly, packInt8, stackRows } from '../int8-weights.js';
 import { ParameterizedModule } from '../parameters.js';
 import { choiceOption, optionKeys, positiveInteger, strictOptions } from '../../options.js';
 import { Layout, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../../runtime.js';
@@ -203,11 +203,7 @@ export abstract class TreeModule extends ParameterizedModule {
   /** The model (TreeClassifier's `model` option). */
   readonly kind: TreeModelKind;
   private readonly spec: ModelSpec;
-  /**
-   * Int8 modules: the weight matrices (by name) quantized per row, null until loaded; f32 modules: null. Their
-   * packed blobs are the forward weights' slots (int8Targets); the parameter store holds the biases only.
-   */
-  protected int8Weights: Map<string, Int8Weight> | null = null;
+  /** Int8 modules: the forward weights' packInt8Weight blobs (their slots in weightSlots). */
   private readonly int8Targets: Array<{ spec: PackedSpec; ptr: number }> = [];
   private readonly int8: boolean;
   /** Plan slots of the packed weights and biases. */
@@ -220,14 +216,13 @@ export abstract class TreeModule extends ParameterizedModule {
   private readonly tape = this.growingBlock();
   private pending: PendingBackward | null = null;
 
-  /** `weights` 'int8': the weight matrices are int8 blobs (nn/quantized.ts), not parameters; forward only. */
-  protected constructor(kind: TreeModelKind, options: TreeModuleOptions, weights: 'f32' | 'int8' = 'f32') {
+  protected constructor(kind: TreeModelKind, options: TreeModuleOptions) {
     const checked = strictOptions(options, TREE_MODULE_KEYS, kind);
     const X = positiveInteger(checked.inputSize, 'inputSize', kind);
     const H = positiveInteger(checked.hiddenSize, 'hiddenSize', kind);
     const spec = modelSpec(kind, X, H);
-    const int8 = weights === 'int8';
-    super(int8 ? spec.params.filter((param) => param.shape.length === 1) : spec.params);
+    super(spec.params);
+    const int8 = this.int8Names.length > 0; // a quantized class (nn/quantized.ts): weight matrices in int8, forward only
     this.spec = spec;
     this.kind = kind;
     this.int8 = int8;
@@ -260,11 +255,6 @@ export abstract class TreeModule extends ParameterizedModule {
     }
     this.staging = block + stagingOffset;
     this.resetParameters();
-  }
-
-  /** Every parameter of the model (the int8 modules' weight matrices too) in state-dict order. */
-  protected get modelParameters(): ReadonlyArray<{ name: string; shape: readonly number[] }> {
-    return this.spec.params;
   }
 
   /** The default initialization: every parameter ~ U(−1/√H, 1/√H), from the seeded generator. */
@@ -321,10 +311,8 @@ export abstract class TreeModule extends ParameterizedModule {
     checkTrees(trees, this.spec.kind, method);
     const inputs = perTreeTensors(x, trees, this.inputSize, 'x', method);
     const train = opts.train === true;
-    if (this.int8) {
-      if (train) throw inferenceOnly(this.constructor.name, 'forward');
-      if (!this.int8Weights) throw new ArgumentError(`${method}: the int8 weights are not loaded yet (quantizeDynamic, loadQuantized or loadStateDict give them)`);
-    }
+    if (this.int8 && train) throw inferenceOnly(this.constructor.name, 'forward');
+    this.checkInt8Loaded(method);
     const output = choiceOption(opts.output, 'output', ['nodes', 'roots'] as const, 'nodes', method);
     const schedule = buildSchedule(trees);
     const { nodes: N, leaves: N0, levels: L } = schedule;
