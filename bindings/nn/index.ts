@@ -9,7 +9,7 @@ export {
 export type { Activation, ActivationName } from './recurrent-plan.js';
 export { Parameter } from './parameter.js';
 export type { LayerContext, LoadReport, Module, RecurrentState, StackLayer, TrainOptions } from './module.js';
-export type { LoadOptions } from './parameters.js';
+export { withStateDict, type LoadOptions } from './parameters.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh, logSoftmax, type DropoutOptions } from './layers.js';

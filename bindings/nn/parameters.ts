@@ -7,7 +7,7 @@ import { ArgumentError, DisposedError, StateDictError, formatShape } from '../er
 import { quantizedDict, splitQuantizedDict, SCALE_SUFFIX, type Int8Weight } from './int8-weights.js';
 import { booleanOption, describe, optionKeys, sameShape, strictOptions } from '../options.js';
 import { fillUniformAt, fillUniformFrom, reserveDraws } from '../random.js';
-import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
+import { Layout, allocBytes, checkedBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import type { LoadReport, Module } from './module.js';
 import { Parameter, type ParameterOwner } from './parameter.js';
@@ -71,6 +71,23 @@ export function loadStateSlots(where: string, slots: readonly ParameterSlot[], d
   }
   for (const [slot, values] of updates) writeF32(slot.ptr, values);
   return { missingKeys, unexpectedKeys };
+}
+
+/**
+ * `module` (just built) with `dict` loaded into it (loadStateDict, strict), or, when the load throws, the module
+ * disposed (its Wasm memory freed) and the error rethrown: how the loaders build a module from weights without
+ * leaking it. Throws what loadStateDict throws (StateDictError for a missing, unexpected, misshapen or non-finite
+ * entry). Like `torch.nn.Module.load_state_dict` on a new module, plus the cleanup JavaScript needs.
+ * @example const lstm = withStateDict(new LSTM({ inputSize: 4, hiddenSize: 8 }), parseSafetensors(bytes));
+ */
+export function withStateDict<M extends Pick<Module, 'loadStateDict' | 'dispose'>>(module: M, dict: Record<string, TensorLike>): M {
+  try {
+    module.loadStateDict(dict);
+  } catch (error) {
+    module.dispose();
+    throw error;
+  }
+  return module;
 }
 
 export class ParameterStore {
@@ -210,6 +227,9 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
     const quantized = (new.target as unknown as typeof ParameterizedModule).quantized;
     this.specs = specs;
     this.int8Names = quantized ? specs.filter((spec) => spec.shape.length === 2).map((spec) => spec.name) : [];
+    // The int8 weights' blobs (2 bytes a weight) are allocated by the subclass after the store: their size is gated
+    // here, before any allocation, as the store's own f32 weights would be (OutOfMemoryError, nothing left behind).
+    if (quantized) checkedBytes(2 * specs.filter((spec) => spec.shape.length === 2).reduce((sum, spec) => sum + shapeSize(spec.shape), 0));
     this.store = new ParameterStore(quantized ? specs.filter((spec) => spec.shape.length !== 2) : specs, this, this.ownedBlocks, () => this.gradientsAllocated());
     leakGuard.register(this, this.ownedBlocks, this);
   }

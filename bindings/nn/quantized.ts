@@ -14,7 +14,7 @@ import { quantizeRows, quantizedDict, type Int8Weight } from './int8-weights.js'
 import { TreeModule, type TreeModelKind, type TreeModuleOptions } from './tree/modules.js';
 import { Linear, type LinearOptions } from './linear.js';
 import type { Module } from './module.js';
-import { ParameterizedModule } from './parameters.js';
+import { ParameterizedModule, withStateDict } from './parameters.js';
 import { GRU, LSTM, RNN, type GRUOptions, type LSTMOptions, type RNNOptions, type RecurrentModule } from './recurrent.js';
 
 /** Options of quantizeDynamic. */
@@ -124,13 +124,7 @@ export function quantizeDynamic(module: Module, options: QuantizeOptions): Modul
   const checked = strictOptions(options, QUANTIZE_KEYS, 'quantizeDynamic');
   if (checked.dtype !== 'int8') throw new ArgumentError(`quantizeDynamic: dtype must be 'int8', got ${describe(checked.dtype)}`);
   const quantized = emptyQuantized(module);
-  try {
-    quantized.loadStateDict(quantizeStateDict(module.stateDict(), quantizedWeightNames(quantized)));
-  } catch (error) {
-    quantized.dispose();
-    throw error;
-  }
-  return quantized;
+  return withStateDict(quantized, quantizeStateDict(module.stateDict(), quantizedWeightNames(quantized)));
 }
 
 /** The names of the weights a quantized module holds in int8. */
@@ -162,11 +156,5 @@ export function quantizedModule(kind: QuantizedKind, options: object, dict: Reco
   const module = kind === 'LSTM' ? new QuantizedLSTM(options as LSTMOptions) : kind === 'GRU' ? new QuantizedGRU(options as GRUOptions)
     : kind === 'RNN' ? new QuantizedRNN(options as RNNOptions) : kind === 'Linear' ? new QuantizedLinear(options as LinearOptions)
       : new QUANTIZED_TREES[kind](options as TreeModuleOptions);
-  try {
-    module.loadStateDict(dict);
-  } catch (error) {
-    module.dispose();
-    throw error;
-  }
-  return module;
+  return withStateDict(module, dict);
 }
