@@ -6,12 +6,13 @@
 // (2) the f32 module within the quantization error (5e-2 on these random models with the default init's scale,
 // U(−1/√H, 1/√H); W6's is measured by bench/int8.mjs);
 // and the API: output 'roots', state dict codes and scales equal to the reference quantizer's, biases f32, load
-// round trip, safetensors files, the original untouched, no f32 weights held, training refused.
+// round trip, safetensors files, the original untouched, no f32 weights held, training refused; TreeClassifier.quantize
+// against its parts quantized by hand.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, BinaryTreeLSTM, ChildSumTreeLSTM, QuantizedBinaryTreeLSTM, QuantizedChildSumTreeLSTM, QuantizedTreeRNN, StateDictError, Tensor, Tree,
-  TreeRNN, backendInfo, init, isQuantized, loadQuantized, quantizeDynamic, saveQuantized, type TreeModule,
+  ArgumentError, BinaryTreeLSTM, ChildSumTreeLSTM, Linear, QuantizedBinaryTreeLSTM, QuantizedChildSumTreeLSTM, QuantizedTreeRNN, StateDictError, Tensor, Tree,
+  TreeClassifier, TreeRNN, backendInfo, init, isQuantized, loadQuantized, logSoftmax, manualSeed, quantizeDynamic, saveQuantized, type TreeModule,
 } from '../dist/index.js';
 import { expectClose } from './helpers/compare.js';
 import { simdUnderTest } from './helpers/fixtures.js';
@@ -158,6 +159,61 @@ describe(`quantizeDynamic of the tree models, int8 (${simdUnderTest()} build)`, 
       const again = (loaded as typeof quantized).forward(trees, x);
       expect(again.h.map((t) => Array.from(t.data)), kind).toEqual(expected.h.map((t) => Array.from(t.data)));
       for (const m of [module, quantized, copy, loaded]) m.dispose();
+    }
+  });
+
+  it('TreeClassifier.quantize (and quantizeDynamic of it): its parts quantized by hand give the same logProbs; f32 within the error', () => {
+    for (const kind of KINDS) {
+      manualSeed(31);
+      const V = 11, X = 6, H = 9, C = 5;
+      const model = new TreeClassifier({ model: kind, vocabSize: V, inputSize: X, hiddenSize: H, numClasses: C });
+      const random = seededRandom(32);
+      const parents = randomTrees(kind, [4, 1, 6], random);
+      const trees = parents.map((p) => Tree.fromParents(p));
+      const tokens = parents.map((p) => Array.from({ length: p.length }, (_, j) => (j % 3 === 2 ? -1 : Math.floor(random() * V))));
+      const labels = parents.map((p) => Array.from({ length: p.length }, (_, j) => (j % 2 === 0 ? Math.floor(random() * C) : -1)));
+      const before = model.stateDict();
+      const small = model.quantize({ dtype: 'int8' });
+      const viaFunction = quantizeDynamic(model, { dtype: 'int8' });
+      const got = small.forward(trees, tokens, { labels });
+
+      // By hand: the embedding rows (zeros for −1), the tree model and the classifier each quantized with quantizeDynamic.
+      const tree = new CONSTRUCTORS[kind]({ inputSize: X, hiddenSize: H });
+      const treeKeys = Object.keys(tree.parameterShapes());
+      tree.loadStateDict(Object.fromEntries(treeKeys.map((key) => [key, before[key]])));
+      const head = new Linear({ inFeatures: H, outFeatures: C });
+      head.loadStateDict({ weight: before.W_cls, bias: before.b_cls });
+      const [tree8, head8] = [quantizeDynamic(tree, { dtype: 'int8' }), quantizeDynamic(head, { dtype: 'int8' })];
+      const xs = tokens.map((row) => {
+        const x = new Float32Array(row.length * X);
+        row.forEach((id, j) => { if (id >= 0) x.set(before.embedding.data.subarray(id * X, (id + 1) * X), j * X); });
+        return new Tensor(x, [row.length, X]);
+      });
+      const { h } = tree8.forward(trees, xs);
+      trees.forEach((_, b) => {
+        const logProbs = logSoftmax(head8.forward(h[b]));
+        expect(Array.from(got.logProbs[b].data), `${kind} logProbs[${b}]`).toEqual(Array.from(logProbs.data));
+        expect(Array.from(got.h[b].data), `${kind} h[${b}]`).toEqual(Array.from(h[b].data));
+      });
+      const f32 = model.forward(trees, tokens, { labels });
+      trees.forEach((_, b) => expectClose(`${kind} logProbs[${b}] vs f32`, got.logProbs[b].data, f32.logProbs[b].data, 5e-2));
+      expect(Math.abs(got.loss! - f32.loss!), `${kind} loss ${got.loss} vs f32 ${f32.loss}`).toBeLessThan(0.05);
+      expect(viaFunction.forward(trees, tokens).logProbs.map((t) => Array.from(t.data))).toEqual(got.logProbs.map((t) => Array.from(t.data)));
+
+      // Its state dict: the int8 codes and scales under the classifier's own names; the original untouched.
+      const dict = small.stateDict();
+      expect(Object.keys(dict).sort()).toEqual([...Object.keys(before), 'W_cls.scale', ...treeKeys.filter((key) => before[key].shape.length === 2).map((key) => `${key}.scale`)].sort());
+      expect(Array.from(dict.W_cls.data)).toEqual(Array.from(head8.stateDict().weight.data));
+      expect(Array.from(dict['W_cls.scale'].data)).toEqual(Array.from(head8.stateDict()['weight.scale'].data));
+      expect(Array.from(dict.embedding.data)).toEqual(Array.from(before.embedding.data));
+      const after = model.stateDict();
+      for (const [name, t] of Object.entries(before)) expect(after[name].data, name).toEqual(t.data);
+
+      expect(() => small.forward(trees, tokens, { labels, train: true })).toThrow(/inference-only/);
+      expect(() => small.backward()).toThrow(ArgumentError);
+      expect(() => small.loadStateDict(dict)).toThrow(/int8 model \(quantize\(\)\) does not load state dicts/);
+      expect(() => model.quantize({ dtype: 'int4' } as never)).toThrow(/dtype must be 'int8'/);
+      for (const m of [model, small, viaFunction, tree, head, tree8, head8]) m.dispose();
     }
   });
 

@@ -16,6 +16,12 @@ import { Linear, type LinearOptions } from './linear.js';
 import type { Module } from './module.js';
 import { ParameterizedModule, withStateDict } from './parameters.js';
 import { GRU, LSTM, RNN, type GRUOptions, type LSTMOptions, type RNNOptions, type RecurrentModule } from './recurrent.js';
+import type { TreeClassifier } from './tree/classifier.js';
+
+/** A model made of modules that makes its own int8 copy (Sequential, TreeClassifier): quantizeDynamic calls it. */
+interface Quantizable {
+  quantize(options: QuantizeOptions): Module;
+}
 
 /** Options of quantizeDynamic. */
 export interface QuantizeOptions {
@@ -109,7 +115,8 @@ function quantizeStateDict(dict: Record<string, Tensor>, weightNames: readonly s
  * int8, symmetric per output row with f32 scales; activations are quantized per row on every step (int8 too),
  * products summed exactly in int32 (`i32x4.dot_i16x8_s`), then dequantized, biased and fed to the same f32 cells.
  * The module given is left untouched. Supports RNN, LSTM, GRU, Linear and the tree models (TreeRNN,
- * ChildSumTreeLSTM, BinaryTreeLSTM: each level's products in int8).
+ * ChildSumTreeLSTM, BinaryTreeLSTM: each level's products in int8); for a Sequential or a TreeClassifier it returns
+ * their `quantize(options)`.
  * Throws ArgumentError for other modules, training calls on the result, or options other than `{ dtype: 'int8' }`.
  * @example const small = quantizeDynamic(lstm, { dtype: 'int8' }); const { output } = small.forward(x);
  */
@@ -119,10 +126,14 @@ export function quantizeDynamic(module: GRU, options: QuantizeOptions): Quantize
 export function quantizeDynamic(module: Linear, options: QuantizeOptions): QuantizedLinear;
 export function quantizeDynamic(module: RecurrentModule, options: QuantizeOptions): QuantizedRNN | QuantizedLSTM | QuantizedGRU;
 export function quantizeDynamic(module: TreeModule, options: QuantizeOptions): QuantizedTreeModule;
+export function quantizeDynamic(module: TreeClassifier, options: QuantizeOptions): TreeClassifier;
 export function quantizeDynamic(module: Module, options: QuantizeOptions): Module;
 export function quantizeDynamic(module: Module, options: QuantizeOptions): Module {
   const checked = strictOptions(options, QUANTIZE_KEYS, 'quantizeDynamic');
   if (checked.dtype !== 'int8') throw new ArgumentError(`quantizeDynamic: dtype must be 'int8', got ${describe(checked.dtype)}`);
+  // Models made of modules (Sequential, TreeClassifier) quantize their parts themselves.
+  const model = module as Partial<Quantizable>;
+  if (!(module instanceof ParameterizedModule) && typeof model.quantize === 'function') return model.quantize(checked);
   const quantized = emptyQuantized(module);
   return withStateDict(quantized, quantizeStateDict(module.stateDict(), quantizedWeightNames(quantized)));
 }

@@ -125,7 +125,9 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     const planOffset = layout.take(planBytes(this.numLayers * this.directions));
     const offsets = shapes.map(({ inputSize }) => [
       layout.take(weightBytes(G * H, inputSize)),
-      layout.take(weightBytes(this.resetBefore ? 2 * H : G * H, P)),
+      // GRU reset-before: the r, z rows (the n rows are W_HN); an int8 blob holds just those, the f32 block keeps its
+      // historical room for all G·H (test/helpers/memory-exhaustion.mjs's half-built GRU is sized on it).
+      layout.take(weightBytes(int8 && this.resetBefore ? 2 * H : G * H, P)),
       projSize > 0 ? layout.take(weightBytes(P, H)) : -1,
       layout.take(padToPanels(G * H) * 4),
       layout.take(padToPanels(H) * 4),
