@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { recurrentOnnxModel } from './onnx-writer.mjs';
+import { dynamicQuantizeLstmOnnxModel, recurrentOnnxModel } from './onnx-writer.mjs';
 import { prepareLooptree, prepareLooptreeInt8, trainCheck } from './looptree-runner.mjs';
 import { GATES, directions, layerInput } from './spec.mjs';
 
@@ -133,6 +133,21 @@ const onnxruntimeWeb = onnxRunner({
   },
   sessionOptions: { executionProviders: ['wasm'] },
 });
+
+// onnxruntime's own int8 LSTM (its quantize_dynamic's output: com.microsoft DynamicQuantizeLSTM, weights int8 per
+// output channel, activations quantized per call), beside looptree int8: compared with the accuracy contract's bound.
+const DYNAMIC_QUANTIZE_NOT_APPLICABLE = 'DynamicQuantizeLSTM is onnxruntime\'s int8 LSTM (no GRU, RNN or streaming step form)';
+const int8OnnxRunner = (runner) => ({
+  ...runner,
+  name: `${runner.name}-int8`,
+  label: `${runner.label.replace(/ \(.*\)$/, '')} int8`,
+  versionOf: runner.name,
+  tolerance: 0.02,
+  notApplicable: (w) => runner.notApplicable(w) ?? (w.cell !== 'lstm' || w.kind === 'step' ? DYNAMIC_QUANTIZE_NOT_APPLICABLE : undefined),
+  offline: (w, c) => dynamicQuantizeLstmOnnxModel(w, c.stateDict),
+});
+const onnxruntimeNodeInt8 = int8OnnxRunner(onnxruntimeNode);
+const onnxruntimeWebInt8 = int8OnnxRunner(onnxruntimeWeb);
 
 // onnxruntime-web with 2 threads (its threaded build): in a worker thread of its own (bench/ort-threads-worker.mjs),
 // since a second copy of the package in this thread cannot register its backends again. A run is one message round
@@ -535,4 +550,4 @@ const brainjs = {
 };
 
 // Timing order is rotated per repetition; the first runner that prepares is the reference for outputs.
-export const RUNNERS = [looptree, looptreeInt8, onnxruntimeNode, onnxruntimeWeb, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs, looptreeRunner(2), onnxruntimeWeb2];
+export const RUNNERS = [looptree, looptreeInt8, onnxruntimeNode, onnxruntimeWeb, onnxruntimeNodeInt8, onnxruntimeWebInt8, tfjsRunner('wasm'), tfjsRunner('cpu'), brainjs, looptreeRunner(2), onnxruntimeWeb2];
