@@ -127,6 +127,17 @@ export function quantizedDict(names: readonly string[], floats: Record<string, T
   return out;
 }
 
+/**
+ * How a quantized class's int8 weights go out of and into state dicts (ParameterizedModule's static `quantized`;
+ * nn/quantized.ts gives its classes { stateDict: quantizedDict, split: splitQuantizedDict }).
+ */
+export interface Int8Codec {
+  /** The state dict in the order of `names`, the int8 weights as codes + `.scale` (quantizedDict). */
+  stateDict(names: readonly string[], floats: Record<string, Tensor>, weights: ReadonlyMap<string, Int8Weight>): Record<string, Tensor>;
+  /** A state dict split into validated int8 weights and the rest (splitQuantizedDict). */
+  split(where: string, dict: Record<string, TensorLike>, weightNames: readonly string[]): { weights: Map<string, Int8Weight>; floats: Record<string, TensorLike> };
+}
+
 /** The error of a training call on a quantized module. */
 export function inferenceOnly(name: string, what: string): ArgumentError {
   return new ArgumentError(`${name}.${what}: a quantized module is inference-only (int8 weights); train the f32 module and quantize it again`);

@@ -4,7 +4,7 @@
 // (quantizeDynamic) hold every weight matrix as int8 codes and row scales instead (int8-weights.ts).
 
 import { ArgumentError, DisposedError, StateDictError, formatShape } from '../errors.js';
-import { quantizedDict, splitQuantizedDict, SCALE_SUFFIX, type Int8Weight } from './int8-weights.js';
+import { SCALE_SUFFIX, type Int8Codec, type Int8Weight } from './int8-weights.js';
 import { booleanOption, describe, optionKeys, sameShape, strictOptions } from '../options.js';
 import { fillUniformAt, fillUniformFrom, reserveDraws } from '../random.js';
 import { Layout, allocBytes, checkedBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
@@ -199,14 +199,17 @@ export interface GrowingBlock {
  */
 export abstract class ParameterizedModule implements Module, ParameterOwner {
   /**
-   * Whether the class holds its weight matrices (every 2-D parameter) in int8: quantizeDynamic's classes
-   * (QuantizedLSTM, QuantizedLinear, …). Their weights are int8 codes with f32 row scales, packed for the integer
-   * kernels, and never f32: parameters() and parameterShapes() list the f32 parameters only (biases); stateDict()
-   * gives each weight matrix as its codes and `name.scale`, and loadStateDict() takes them so.
+   * @internal Non-null in the classes that hold their weight matrices (every 2-D parameter) in int8: quantizeDynamic's
+   * (QuantizedLSTM, QuantizedLinear, …; see isQuantized). Their weights are int8 codes with f32 row scales, packed for
+   * the integer kernels, never f32: parameters() and parameterShapes() list the f32 parameters only (biases);
+   * stateDict() gives each weight matrix as its codes and `name.scale`, and loadStateDict() takes them so, through
+   * this codec (nn/quantized.ts: so that code is bundled only with the quantized classes).
    */
-  static readonly quantized: boolean = false;
+  static readonly quantized: Int8Codec | null = null;
   protected readonly ownedBlocks: number[] = [];
   protected readonly store: ParameterStore;
+  /** A quantized class's state-dict codec (its static `quantized`), else null. */
+  private readonly int8Codec: Int8Codec | null;
   /** The weight matrices held in int8 (a quantized class), in state-dict order; [] otherwise. */
   protected readonly int8Names: readonly string[];
   /** Their codes and row scales by name (a quantized class), null until loaded. */
@@ -225,6 +228,7 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
 
   protected constructor(specs: readonly ParameterSpec[]) {
     const quantized = (new.target as unknown as typeof ParameterizedModule).quantized;
+    this.int8Codec = quantized;
     this.specs = specs;
     this.int8Names = quantized ? specs.filter((spec) => spec.shape.length === 2).map((spec) => spec.name) : [];
     // The int8 weights' blobs (2 bytes a weight) are allocated by the subclass after the store: their size is gated
@@ -327,7 +331,7 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
     const where = `${this.constructor.name}.loadStateDict`;
     this.checkAlive();
     const strict = booleanOption(strictOptions(opts, LOAD_OPTION_KEYS, where).strict, 'strict', true, where);
-    const { weights, floats } = splitQuantizedDict(where, dict, this.int8Names);
+    const { weights, floats } = this.int8Codec!.split(where, dict, this.int8Names);
     for (const [name, weight] of weights) {
       const expected = this.specs.find((spec) => spec.name === name)!.shape;
       if (weight.rows !== expected[0] || weight.columns !== expected[1]) {
@@ -359,7 +363,7 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
   stateDict(): Record<string, Tensor> {
     this.checkAlive();
     const floats = this.store.stateDict();
-    return this.int8Names.length === 0 ? floats : quantizedDict(this.specs.map((spec) => spec.name), floats, this.int8Weights ?? new Map());
+    return this.int8Codec ? this.int8Codec.stateDict(this.specs.map((spec) => spec.name), floats, this.int8Weights ?? new Map()) : floats;
   }
 
   /** Allocates a block this module frees on dispose(). */

@@ -10,7 +10,7 @@
 import { ArgumentError } from '../errors.js';
 import { describe, optionKeys, strictOptions } from '../options.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { quantizeRows, quantizedDict, type Int8Weight } from './int8-weights.js';
+import { quantizeRows, quantizedDict, splitQuantizedDict, type Int8Codec, type Int8Weight } from './int8-weights.js';
 import { TreeModule, type TreeModelKind, type TreeModuleOptions } from './tree/modules.js';
 import { Linear, type LinearOptions } from './linear.js';
 import type { Module } from './module.js';
@@ -33,28 +33,31 @@ const QUANTIZE_KEYS = optionKeys<QuantizeOptions>({ dtype: true });
 
 export { SCALE_SUFFIX, quantizeRows, type Int8Weight } from './int8-weights.js';
 
+/** The int8 state-dict code of every quantized class (ParameterizedModule.quantized). */
+const INT8: Int8Codec = { stateDict: quantizedDict, split: splitQuantizedDict };
+
 // One quantized class per f32 class (so that `instanceof LSTM`, options() and the rest keep working): the static
-// `quantized` flag is their whole difference — ParameterizedModule then holds the weight matrices as int8 codes and
+// `quantized` (the int8 state-dict codec) is their whole difference — ParameterizedModule then holds the weight matrices as int8 codes and
 // scales (state dict, loading), and each f32 class packs them for gemmInt8 and runs forward only.
 
 /** Int8 RNN (see quantizeDynamic): the API of RNN for inference; its state dict holds int8 codes and `.scale`s. */
 export class QuantizedRNN extends RNN {
-  static override readonly quantized = true;
+  static override readonly quantized = INT8;
 }
 
 /** Int8 LSTM (see quantizeDynamic): the API of LSTM for inference; its state dict holds int8 codes and `.scale`s. */
 export class QuantizedLSTM extends LSTM {
-  static override readonly quantized = true;
+  static override readonly quantized = INT8;
 }
 
 /** Int8 GRU (see quantizeDynamic): the API of GRU for inference; its state dict holds int8 codes and `.scale`s. */
 export class QuantizedGRU extends GRU {
-  static override readonly quantized = true;
+  static override readonly quantized = INT8;
 }
 
 /** Int8 Linear (see quantizeDynamic): y = x·Wᵀ + b with W int8 per output row and x quantized per row; inference only. */
 export class QuantizedLinear extends Linear {
-  static override readonly quantized = true;
+  static override readonly quantized = INT8;
 }
 
 /** Any module quantizeDynamic returns: the int8 RNN, LSTM, GRU, Linear or tree model. */
@@ -68,7 +71,7 @@ export type QuantizedModule = QuantizedRNN | QuantizedLSTM | QuantizedGRU | Quan
  * forward with `train: true` throw ArgumentError.
  */
 export abstract class QuantizedTreeModule extends TreeModule {
-  static override readonly quantized = true;
+  static override readonly quantized = INT8;
 }
 
 /** Int8 TreeRNN (see quantizeDynamic and QuantizedTreeModule): W_leaf and W in int8, b_leaf and b in f32. */
@@ -156,7 +159,7 @@ function emptyQuantized(module: Module): QuantizedModule {
 
 /** Whether `module` is one of the int8 modules of quantizeDynamic. */
 export function isQuantized(module: unknown): module is QuantizedModule {
-  return module instanceof ParameterizedModule && (module.constructor as typeof ParameterizedModule).quantized;
+  return module instanceof ParameterizedModule && (module.constructor as typeof ParameterizedModule).quantized !== null;
 }
 
 /** The classes of the quantized modules by the name of their f32 class (loadQuantized). */
