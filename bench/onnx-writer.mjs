@@ -175,13 +175,16 @@ function quantizedTransposed([D, rows, columns], data) {
  * The LSTM workload `w` as onnxruntime's own dynamically quantized model: each layer a com.microsoft
  * DynamicQuantizeLSTM node (onnxruntime's quantize_dynamic output for LSTM) with W and R int8 per output channel
  * (quantizedTransposed), B f32; activations quantized by onnxruntime on every call (uint8, asymmetric, per tensor).
- * Input `X` [T, B, I], output `Y` as recurrentOnnxModel's.
+ * Input `X` [T, B, I], output `Y` as recurrentOnnxModel's; `initialState` adds each layer's h0/c0 inputs and h/c
+ * outputs as recurrentOnnxModel does (streaming).
  */
-export function dynamicQuantizeLstmOnnxModel(w, stateDict) {
+export function dynamicQuantizeLstmOnnxModel(w, stateDict, { initialState = false } = {}) {
   if (w.cell !== 'lstm') throw new Error(`DynamicQuantizeLSTM is an LSTM: ${w.id} is ${w.cell}`);
   const D = directions(w);
   const nodes = [];
   const initializers = [];
+  const inputs = [valueInfo('X', [w.T, w.B, w.I])];
+  const outputs = [];
   if (D === 2 || w.layers > 1) initializers.push(tensorProto('flatten_directions', [3], new BigInt64Array([0n, 0n, -1n])));
   let x = 'X';
   for (let l = 0; l < w.layers; l++) {
@@ -198,8 +201,13 @@ export function dynamicQuantizeLstmOnnxModel(w, stateDict) {
     const y = last && !flatten ? 'Y' : `Y_l${l}`;
     const attributes = { hidden_size: w.H };
     if (w.bidirectional) attributes.direction = 'bidirectional';
-    nodes.push(node('DynamicQuantizeLSTM', [x, `W_l${l}`, `R_l${l}`, `B_l${l}`, '', '', '', '', `W_scale_l${l}`, `W_zero_point_l${l}`, `R_scale_l${l}`, `R_zero_point_l${l}`],
-      [y], attributes, 'com.microsoft'));
+    const [h0, c0] = initialState ? [`h0_l${l}`, `c0_l${l}`] : ['', ''];
+    if (initialState) {
+      inputs.push(valueInfo(h0, [D, w.B, w.H]), valueInfo(c0, [D, w.B, w.H]));
+      outputs.push(valueInfo(`h_l${l}`, [D, w.B, w.H]), valueInfo(`c_l${l}`, [D, w.B, w.H]));
+    }
+    nodes.push(node('DynamicQuantizeLSTM', [x, `W_l${l}`, `R_l${l}`, `B_l${l}`, '', h0, c0, '', `W_scale_l${l}`, `W_zero_point_l${l}`, `R_scale_l${l}`, `R_zero_point_l${l}`],
+      initialState ? [y, `h_l${l}`, `c_l${l}`] : [y], attributes, 'com.microsoft'));
     x = y;
     if (flatten) {
       nodes.push(node('Transpose', [y], [`${y}_tbdh`], { perm: [0, 2, 1, 3] }));
@@ -207,6 +215,6 @@ export function dynamicQuantizeLstmOnnxModel(w, stateDict) {
       nodes.push(node('Reshape', [`${y}_tbdh`, 'flatten_directions'], [x]));
     }
   }
-  const outputs = [valueInfo('Y', D === 2 ? [w.T, w.B, D * w.H] : [w.T, 1, w.B, w.H])];
-  return modelProto({ nodes, initializers, inputs: [valueInfo('X', [w.T, w.B, w.I])], outputs, contrib: true });
+  outputs.unshift(valueInfo('Y', D === 2 ? [w.T, w.B, D * w.H] : [w.T, 1, w.B, w.H]));
+  return modelProto({ nodes, initializers, inputs, outputs, contrib: true });
 }

@@ -136,15 +136,15 @@ const onnxruntimeWeb = onnxRunner({
 
 // onnxruntime's own int8 LSTM (its quantize_dynamic's output: com.microsoft DynamicQuantizeLSTM, weights int8 per
 // output channel, activations quantized per call), beside looptree int8: compared with the accuracy contract's bound.
-const DYNAMIC_QUANTIZE_NOT_APPLICABLE = 'DynamicQuantizeLSTM is onnxruntime\'s int8 LSTM (no GRU, RNN or streaming step form)';
+const DYNAMIC_QUANTIZE_NOT_APPLICABLE = 'DynamicQuantizeLSTM is onnxruntime\'s int8 LSTM (no GRU or RNN form)';
 const int8OnnxRunner = (runner) => ({
   ...runner,
   name: `${runner.name}-int8`,
   label: `${runner.label.replace(/ \(.*\)$/, '')} int8`,
   versionOf: runner.name,
   tolerance: 0.02,
-  notApplicable: (w) => runner.notApplicable(w) ?? (w.cell !== 'lstm' || w.kind === 'step' ? DYNAMIC_QUANTIZE_NOT_APPLICABLE : undefined),
-  offline: (w, c) => dynamicQuantizeLstmOnnxModel(w, c.stateDict),
+  notApplicable: (w) => runner.notApplicable(w) ?? (w.cell !== 'lstm' ? DYNAMIC_QUANTIZE_NOT_APPLICABLE : undefined),
+  offline: (w, c) => dynamicQuantizeLstmOnnxModel(w, c.stateDict, { initialState: w.kind === 'step' }),
 });
 const onnxruntimeNodeInt8 = int8OnnxRunner(onnxruntimeNode);
 const onnxruntimeWebInt8 = int8OnnxRunner(onnxruntimeWeb);

@@ -216,6 +216,9 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
     expect(Array.from(got.data)).toEqual(Array.from(l8.forward({ data: last, shape: [4, 7] }).data));
     expectClose('Sequential int8 vs f32', got.data, before.data, 3e-2);
     expect(model.predict(ids, { lengths }).data, 'the original predicts as before').toEqual(before.data);
+    const viaFunction = quantizeDynamic(model, { dtype: 'int8' }) as Sequential;
+    expect(Array.from(viaFunction.predict(ids, { lengths }).data), 'quantizeDynamic(model) = model.quantize()').toEqual(Array.from(got.data));
+    viaFunction.dispose();
 
     small.compile({ loss: 'crossEntropy', optimizer: { type: 'sgd', lr: 0.1 } });
     expect(() => small.fit(ids, [0, 1, 2, 0], { epochs: 1, lengths, verbose: false })).toThrow(/int8 weights/);

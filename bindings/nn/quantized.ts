@@ -37,8 +37,9 @@ export { SCALE_SUFFIX, quantizeRows, type Int8Weight } from './int8-weights.js';
 const INT8: Int8Codec = { stateDict: quantizedDict, split: splitQuantizedDict };
 
 // One quantized class per f32 class (so that `instanceof LSTM`, options() and the rest keep working): the static
-// `quantized` (the int8 state-dict codec) is their whole difference — ParameterizedModule then holds the weight matrices as int8 codes and
-// scales (state dict, loading), and each f32 class packs them for gemmInt8 and runs forward only.
+// `quantized` (the int8 state-dict codec) is their whole difference — ParameterizedModule then holds the weight
+// matrices as int8 codes and scales (state dict, loading), and each f32 class packs them for gemmInt8 and runs
+// forward only.
 
 /** Int8 RNN (see quantizeDynamic): the API of RNN for inference; its state dict holds int8 codes and `.scale`s. */
 export class QuantizedRNN extends RNN {
