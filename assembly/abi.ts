@@ -179,7 +179,10 @@ export const enum TreePlan {
   // WG_PACKED        packedSize(max(X, 2H), N)   packedSize(max(X, H), N)    packedSize(max(X, 2H), N)   (activationsᵀ, packed)
   WG_TRANSPOSED = 49,
   WG_PACKED = 50,
-  SLOTS = 51,
+  // Inference with int8 weights (quantizeDynamic): non-zero when W_IN, W_IN_F, W_REC and W_REC_F hold packInt8Weight
+  // blobs (assembly/quantized.ts) instead of packed f32 weights; the WT_* and gradient slots are unused (no backward).
+  INT8 = 51,
+  SLOTS = 52,
 }
 
 /** The model of a tree plan (TreePlan.MODEL). */

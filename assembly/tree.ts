@@ -7,6 +7,8 @@
 // Backward mirrors it from the top level down; weight gradients are single GEMMs after the level loop
 // (linalg.ts's accumulateWeightGradient, reading gate-gradient column blocks in place at their row stride).
 // SIMD over the hidden axis with scalar tails of the same formulas (sigmoidS/tanhS).
+// An INT8 plan (quantizeDynamic's tree modules, forward only) multiplies by int8 weights (quantized.ts: gemmInt8)
+// wherever the f32 one uses its packed weights; the cells stay f32.
 // Scalar float64 reference: test/reference/tree.ts. The plan layout is assembly/abi.ts's TreePlan; the fused cells are tree-cells.ts.
 //
 // Shapes: N nodes of all trees, N0 leaves, L levels, X input, H hidden.
@@ -17,6 +19,7 @@
 import { TreeModel, TreePlan } from './abi';
 import { tanhArray } from './activations';
 import { gemmPacked, ROW_ALIGN } from './gemm';
+import { gemmInt8 } from './quantized';
 import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 import {
   addRow, binaryCellBackward, binaryCellForward, childSumCellBackward, childSumCellForward, entry, rowAt, tanhBackward,
@@ -97,6 +100,15 @@ function weightGradient(plan: usize, gradientSlot: i32, d: usize, dStride: i32, 
                            pointer(plan, TreePlan.WG_TRANSPOSED), pointer(plan, TreePlan.WG_PACKED));
 }
 
+/**
+ * C[m, n] (+)= A[m, k] · Wᵀ (+ bias) for a forward product by the plan's weight at `weightSlot`: packed f32
+ * (gemmPacked) or, in an INT8 plan, an int8 blob (gemmInt8).
+ */
+function weightGemm(plan: usize, c: usize, a: usize, weightSlot: i32, bias: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
+  if (slot(plan, TreePlan.INT8) != 0) gemmInt8(c, a, pointer(plan, weightSlot), bias, m, n, k, accumulate);
+  else gemmPacked(c, a, pointer(plan, weightSlot), bias, m, n, k, accumulate);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Whole-batch passes per model.
 
@@ -112,11 +124,11 @@ function childSumForward(plan: usize, nodes: i32, leaves: i32, levels: i32, inpu
   const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const G = 3 * hidden;
   let r0 = rowsStart(nodes, threadIndex, threadCount, ROW_ALIGN), r1 = rowsStart(nodes, threadIndex + 1, threadCount, ROW_ALIGN);
-  if (r1 > r0) gemmPacked(rowAt(gates, r0, G), rowAt(xs, r0, input), pointer(plan, TreePlan.W_IN), pointer(plan, TreePlan.B_IN), r1 - r0, G, input, false);
+  if (r1 > r0) weightGemm(plan, rowAt(gates, r0, G), rowAt(xs, r0, input), TreePlan.W_IN, pointer(plan, TreePlan.B_IN), r1 - r0, G, input, false);
   r0 = rowsStart(nodes - leaves, threadIndex, threadCount, ROW_ALIGN);
   r1 = rowsStart(nodes - leaves, threadIndex + 1, threadCount, ROW_ALIGN);
   if (r1 > r0) {
-    gemmPacked(rowAt(inputForget, r0, hidden), rowAt(xs, leaves + r0, input), pointer(plan, TreePlan.W_IN_F), pointer(plan, TreePlan.B_IN_F),
+    weightGemm(plan, rowAt(inputForget, r0, hidden), rowAt(xs, leaves + r0, input), TreePlan.W_IN_F, pointer(plan, TreePlan.B_IN_F),
                r1 - r0, hidden, input, false);
   }
   barrier();
@@ -128,11 +140,11 @@ function childSumForward(plan: usize, nodes: i32, leaves: i32, levels: i32, inpu
       if (level > 0) {
         const sums = rowAt(childSums, first - leaves, hidden);
         sumChildStates(sums, h, childStart, children, first, last, hidden);
-        gemmPacked(rowAt(gates, first, G), sums, pointer(plan, TreePlan.W_REC), 0, last - first, G, hidden, true);
+        weightGemm(plan, rowAt(gates, first, G), sums, TreePlan.W_REC, 0, last - first, G, hidden, true);
       }
       childSumCellForward(h, c, forget, gates, inputForget, hiddenForget, childStart, children, first, last, leaves, hidden);
       if (level + 1 < levels) {
-        gemmPacked(rowAt(hiddenForget, first, hidden), rowAt(h, first, hidden), pointer(plan, TreePlan.W_REC_F), 0, last - first, hidden, hidden, false);
+        weightGemm(plan, rowAt(hiddenForget, first, hidden), rowAt(h, first, hidden), TreePlan.W_REC_F, 0, last - first, hidden, hidden, false);
       }
     }
     barrier();
@@ -178,13 +190,13 @@ function binaryForward(plan: usize, nodes: i32, leaves: i32, levels: i32, input:
   const childPairs = pointer(plan, TreePlan.CHILD_STATE);
   const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const G = 5 * hidden;
-  gemmPacked(gates, xs, pointer(plan, TreePlan.W_IN), pointer(plan, TreePlan.B_IN), nodes, G, input, false);
+  weightGemm(plan, gates, xs, TreePlan.W_IN, pointer(plan, TreePlan.B_IN), nodes, G, input, false);
   for (let level = 0; level < levels; level++) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     if (level > 0) {
       const pairs = rowAt(childPairs, start - leaves, 2 * hidden);
       gatherChildPairs(pairs, h, childStart, children, start, end, hidden);
-      gemmPacked(rowAt(gates, start, G), pairs, pointer(plan, TreePlan.W_REC), 0, count, G, 2 * hidden, true);
+      weightGemm(plan, rowAt(gates, start, G), pairs, TreePlan.W_REC, 0, count, G, 2 * hidden, true);
     }
     binaryCellForward(h, c, gates, childStart, children, start, end, hidden);
   }
@@ -222,14 +234,14 @@ function binaryBackward(plan: usize, nodes: i32, leaves: i32, levels: i32, input
 function treeRnnForward(plan: usize, leaves: i32, levels: i32, input: i32, hidden: i32): void {
   const xs = pointer(plan, TreePlan.XS), h = pointer(plan, TreePlan.HS), childPairs = pointer(plan, TreePlan.CHILD_STATE);
   const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
-  gemmPacked(h, xs, pointer(plan, TreePlan.W_IN), pointer(plan, TreePlan.B_IN), leaves, hidden, input, false);
+  weightGemm(plan, h, xs, TreePlan.W_IN, pointer(plan, TreePlan.B_IN), leaves, hidden, input, false);
   tanhArray(h, h, leaves * hidden);
   for (let level = 1; level < levels; level++) {
     const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
     const pairs = rowAt(childPairs, start - leaves, 2 * hidden);
     const hLevel = rowAt(h, start, hidden);
     gatherChildPairs(pairs, h, childStart, children, start, end, hidden);
-    gemmPacked(hLevel, pairs, pointer(plan, TreePlan.W_REC), pointer(plan, TreePlan.B_REC), count, hidden, 2 * hidden, false);
+    weightGemm(plan, hLevel, pairs, TreePlan.W_REC, pointer(plan, TreePlan.B_REC), count, hidden, 2 * hidden, false);
     tanhArray(hLevel, hLevel, count * hidden);
   }
 }

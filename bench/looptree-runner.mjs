@@ -31,9 +31,14 @@ function looptreeRecurrent(lt, w, c, int8 = false) {
 // W6: every tree of the batch in one forward(trees, xs) (merged and level-batched inside looptree). Like
 // the tfjs runner, which downloads the roots' states only, it returns the roots (output: 'roots'); every
 // node is computed either way.
-function looptreeTree(lt, w, c) {
-  const model = new lt.ChildSumTreeLSTM({ inputSize: w.X, hiddenSize: w.H });
+function looptreeTree(lt, w, c, int8 = false) {
+  let model = new lt.ChildSumTreeLSTM({ inputSize: w.X, hiddenSize: w.H });
   model.loadStateDict(c.stateDict);
+  if (int8) {
+    const f32 = model;
+    model = lt.quantizeDynamic(f32, { dtype: 'int8' });
+    f32.dispose();
+  }
   const trees = c.trees.map((parents) => lt.Tree.fromParents(parents));
   const xs = c.xs.map((x, b) => lt.tensor(x, [trees[b].size, w.X]));
   const run = () => model.forward(trees, xs, { output: 'roots' });
@@ -83,9 +88,9 @@ export function prepareLooptree(lt, w, c) {
   return LOOPTREE_ADAPTERS[w.kind](lt, w, c);
 }
 
-/** The int8 model (quantizeDynamic) of a recurrent workload ('sequence' or 'step'), like prepareLooptree. */
+/** The int8 model (quantizeDynamic) of a recurrent ('sequence', 'step') or tree workload, like prepareLooptree. */
 export function prepareLooptreeInt8(lt, w, c) {
-  return looptreeRecurrent(lt, w, c, true);
+  return w.kind === 'tree' ? looptreeTree(lt, w, c, true) : looptreeRecurrent(lt, w, c, true);
 }
 
 export const concatAll = (arrays) => {

@@ -10,6 +10,8 @@ import { UsageError, formatBytes, grouped, markdownTable, progressLine } from '.
 const MODULES_METADATA_KEY = 'looptree.modules';
 /** Metadata key Sequential.save() stores its config under (bindings/train/sequential-config.ts). */
 const SEQUENTIAL_METADATA_KEY = 'looptree.config';
+/** Metadata key of saveQuantized's files (bindings/io/quantized-file.ts): the quantized module's class. */
+const QUANTIZED_METADATA_KEY = 'looptree.quantized.class';
 const RECURRENT_CLASSES = ['RNN', 'LSTM', 'GRU'];
 
 export const INFO = {
@@ -19,14 +21,14 @@ export const INFO = {
   options: {
     json: { type: 'boolean', description: 'print the description as JSON' },
   },
-  details: 'Files: .safetensors (PyTorch state dicts, Sequential.save(), looptree convert), .onnx (looptree/onnx), and a\n' +
+  details: 'Files: .safetensors (PyTorch state dicts, Sequential.save(), saveQuantized(), looptree convert), .onnx (looptree/onnx), and a\n' +
     'TF.js / Keras model.json with its weight shards beside it (looptree/keras).',
   run: runInfo,
 };
 
 /**
  * The number formats convert writes, by --dtype: each a function of the tensors and metadata → safetensors bytes.
- * One entry per format, so that a new one (e.g. quantized int8) is one more entry here.
+ * One entry per format; int8 (a quantized module, not a rounding of each tensor) is quantizedFile().
  */
 function conversions(lt) {
   return {
@@ -35,16 +37,19 @@ function conversions(lt) {
     bf16: (tensors, metadata) => lt.serializeSafetensors(tensors, { dtype: 'bf16', metadata }),
   };
 }
+const DTYPES = ['f32', 'f16', 'bf16', 'int8'];
 
 export const CONVERT = {
-  summary: 'write a model\'s weights as .safetensors (from .onnx, model.json or .safetensors), in f32, f16 or bf16',
-  usage: '<in> <out.safetensors> [--dtype f16|bf16|f32]',
+  summary: 'write a model\'s weights as .safetensors (from .onnx, model.json or .safetensors), in f32, f16, bf16 or int8',
+  usage: '<in> <out.safetensors> [--dtype f16|bf16|f32|int8]',
   positionals: [2, 2],
   options: {
-    dtype: { type: 'string', valueName: 'dtype', default: 'f32', description: 'number format of the weights: f32 (default), f16 or bf16' },
+    dtype: { type: 'string', valueName: 'dtype', default: 'f32', description: 'number format of the weights: f32 (default), f16, bf16 or int8' },
   },
   details: 'f16 and bf16 halve the file; each weight is rounded to nearest even (f16: 11 significant bits, |x| < 65520;\n' +
     'bf16: 8 significant bits, float32\'s range). Loading widens them back to float32 exactly.\n' +
+    'int8 quarters the weights: the model\'s one RNN, LSTM, GRU, Linear or tree module quantized as quantizeDynamic does\n' +
+    '(int8 codes per output row, I8, with F32 row scales `<name>.scale`; biases F32), the file loadQuantized() reads.\n' +
     'From .onnx and model.json, the RNN / LSTM / GRU layers are written with PyTorch keys (several: under "0.", "1.", …)\n' +
     'and their constructor options in the metadata; `looptree info` on the output prints the code that loads them.\n' +
     'The model\'s other layers and operators stay in the source file.',
@@ -138,6 +143,20 @@ function loadSafetensors(file, bytes, lt) {
   const parsed = lt.parseSafetensors(bytes);
   const base = { format: 'safetensors', tensors: header.tensors, metadata: header.metadata, stateDict: () => parsed };
   const fileLiteral = quote(file);
+  if (header.metadata[QUANTIZED_METADATA_KEY] !== undefined) {
+    const module = lt.loadQuantized(bytes);
+    return {
+      ...base, unrecognized: [], modules: [{ prefix: '', module, note: 'int8 weights (quantizeDynamic), inference only' }],
+      loadCode: [
+        "import { readFileSync } from 'node:fs';",
+        "import { init, loadQuantized } from 'looptree';",
+        '',
+        'await init();',
+        `const model = loadQuantized(readFileSync(${fileLiteral})); // ${module.constructor.name}`,
+      ].join('\n'),
+      dispose: () => module.dispose(),
+    };
+  }
   if (header.metadata[SEQUENTIAL_METADATA_KEY] !== undefined) {
     const model = lt.Sequential.load({ weights: bytes });
     return {
@@ -285,6 +304,7 @@ const quote = (text) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** "LSTM 2 layers bidirectional, input 64, hidden 128" (or "ChildSumTreeLSTM, input 64, hidden 128") from a module. */
 function describeModule(module) {
+  if (module.inFeatures !== undefined) return `${module.constructor.name}, in ${module.inFeatures}, out ${module.outFeatures}${module.bias ? '' : ', no bias'}`;
   if (typeof module.options !== 'function') return `${module.constructor.name}, input ${module.inputSize}, hidden ${module.hiddenSize}`;
   const { inputSize, hiddenSize, numLayers, bidirectional, bias, projSize, batchFirst, ...rest } = module.options();
   const parts = [`${module.constructor.name} ${numLayers} layer${numLayers > 1 ? 's' : ''}${bidirectional ? ' bidirectional' : ''}`, `input ${inputSize}`, `hidden ${hiddenSize}`];
@@ -346,9 +366,9 @@ async function runInfo({ json }, [file]) {
 async function runConvert({ dtype }, [input, output]) {
   if (!output.toLowerCase().endsWith('.safetensors')) throw new UsageError(`the output must be a .safetensors file, got "${output}"`);
   if (path.resolve(input) === path.resolve(output)) throw new UsageError(`the output ${output} is the input file; write to another file`);
+  if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got "${dtype}"`);
   const lt = await loadLibrary();
   const write = conversions(lt)[dtype];
-  if (!write) throw new UsageError(`--dtype must be one of ${Object.keys(conversions(lt)).join(', ')}, got "${dtype}"`);
   const progress = progressLine();
   progress.update(`reading ${input}…`);
   const model = await loadModelFile(input, lt);
@@ -356,7 +376,9 @@ async function runConvert({ dtype }, [input, output]) {
     progress.update(`writing ${output} (${dtype})…`);
     let bytes;
     let what;
-    if (model.format === 'safetensors') {
+    if (dtype === 'int8') {
+      ({ bytes, what } = quantizedFile(lt, model, input));
+    } else if (model.format === 'safetensors') {
       bytes = write(model.stateDict(), model.metadata);
       what = `${model.tensors.length} tensors`;
     } else if (model.modules.length) {
@@ -372,9 +394,30 @@ async function runConvert({ dtype }, [input, output]) {
     progress.done();
     const parameters = parameterCount(lt.readSafetensorsHeader(bytes).tensors);
     console.log(`wrote ${output}: ${what}; ${grouped(parameters)} parameters as ${dtype}, ${formatBytes(bytes.length)} (the source: ${formatBytes(model.sourceBytes)})`);
-    if (model.format !== 'safetensors') console.error(`note: only the recurrent layers are in ${output}; the model's other layers and operators stay in ${path.basename(input)}`);
+    if (model.format !== 'safetensors' && dtype !== 'int8') console.error(`note: only the recurrent layers are in ${output}; the model's other layers and operators stay in ${path.basename(input)}`);
   } finally {
     progress.done();
     model.dispose();
+  }
+}
+
+/**
+ * --dtype int8: the model's one module quantized (quantizeDynamic; kept as it is when the input is already int8) and
+ * written as saveQuantized does, the file loadQuantized reads: { bytes, what }.
+ */
+function quantizedFile(lt, model, input) {
+  if (model.sequential) {
+    throw new UsageError(`${input}: a Sequential model is quantized after loading (Sequential.load(…).quantize({ dtype: 'int8' })); --dtype int8 writes one RNN, LSTM, GRU, Linear or tree module`);
+  }
+  if (model.modules.length !== 1) {
+    const found = model.modules.map(({ prefix, module }) => `${prefix}: ${module.constructor.name}`).join(', ');
+    throw new UsageError(`${input}: --dtype int8 writes one module (the file loadQuantized reads), the input holds ${model.modules.length}${found ? ` (${found})` : ''}; convert it to f32 and quantize each module with quantizeDynamic`);
+  }
+  const { module } = model.modules[0];
+  const quantized = lt.isQuantized(module) ? module : lt.quantizeDynamic(module, { dtype: 'int8' });
+  try {
+    return { bytes: lt.saveQuantized(quantized), what: describeModule(quantized) };
+  } finally {
+    if (quantized !== module) quantized.dispose();
   }
 }

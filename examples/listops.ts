@@ -1,6 +1,7 @@
 // Example, recursive vs sequential: ListOps (Nangia & Bowman 2018). Nested lists [MAX, [MIN, [MED and [SM
 // (sum mod 10) over the digits 0–9, e.g. "[MAX 2 9 [MIN 4 7 ] 0 ]" = 9. A binary Tree-LSTM on the gold trees
-// against a sequence LSTM on the same tokens, both trained with the same labels; prints both test accuracies.
+// against a sequence LSTM on the same tokens, both trained with the same labels; prints both test accuracies (and the
+// tree model's with int8 weights, TreeClassifier.quantize).
 //
 // Run: npm run example:listops [-- --quick]. The data is made by this file from a fixed seed: no downloads.
 // Each list has 2–5 arguments; an argument is a sub-list (with a probability that falls with depth) or a
@@ -187,11 +188,11 @@ const trainTrees = train.map(goldTree), testTrees = test.map(goldTree);
 const treeModel = new TreeClassifier({ model: 'BinaryTreeLSTM', vocabSize: VOCABULARY, inputSize: 16, hiddenSize: 64, numClasses: 10 });
 console.log(`\nTree model: Embedding(${VOCABULARY}, 16) → BinaryTreeLSTM(64) → Linear(64, 10) at every list node`);
 
-function treeAccuracy(): number {
+function treeAccuracy(model = treeModel): number {
   let correct = 0;
   for (let start = 0; start < testTrees.length; start += 256) {
     const batch = testTrees.slice(start, start + 256);
-    const { logProbs } = treeModel.forward(batch.map((t) => t.tree), batch.map((t) => t.tokens));
+    const { logProbs } = model.forward(batch.map((t) => t.tree), batch.map((t) => t.tokens));
     batch.forEach(({ tree }, b) => {
       if (argmax(logProbs[b].data.subarray(tree.root * 10, tree.root * 10 + 10)) === evaluate(test[start + b])) correct++;
     });
@@ -219,6 +220,10 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
 }
 const treeResult = treeAccuracy();
 const treeSeconds = (Date.now() - started) / 1000;
+// The same model with int8 weights (TreeClassifier.quantize: the Tree-LSTM and the classifier), for inference.
+const int8Tree = treeModel.quantize({ dtype: 'int8' });
+const int8TreeResult = treeAccuracy(int8Tree);
+int8Tree.dispose();
 treeOptimizer.dispose();
 treeModel.dispose();
 
@@ -293,5 +298,6 @@ classifier.dispose();
 
 console.log(`\nTest accuracy on ${test.length} expressions (value of the whole expression):`);
 console.log(`  Tree-LSTM on the gold trees: ${(100 * treeResult).toFixed(1)}%  (trained in ${treeSeconds.toFixed(0)} s)`);
+console.log(`  the same Tree-LSTM with int8 weights: ${(100 * int8TreeResult).toFixed(1)}% (${(100 * (int8TreeResult - treeResult)).toFixed(1)} points from f32)`);
 console.log(`  sequence LSTM on the tokens: ${(100 * sequenceResult).toFixed(1)}%  (trained in ${sequenceSeconds.toFixed(0)} s)`);
 console.log(`  difference: ${(100 * (treeResult - sequenceResult)).toFixed(1)} points (the paper: about 99% and 71%)`);

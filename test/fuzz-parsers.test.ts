@@ -1,6 +1,6 @@
 // Fuzzing every parser and the constructor/forward arguments (issue 10, item 5), with a small seeded mutator: each
-// parser gets ≥ 10,000 mutated inputs per run (safetensors bytes, Sequential.load files and configs, s-expression
-// trees, JSON trees, Tree.fromParents arrays), plus 10,000 random constructor option objects and forward calls
+// parser gets ≥ 10,000 mutated inputs per run (safetensors bytes, Sequential.load files and configs, loadQuantized
+// files and their metadata (class, options JSON), s-expression trees, JSON trees, Tree.fromParents arrays), plus 10,000 random constructor option objects and forward calls
 // (sizes near 2³¹ and 2³², nulls, wrong types, unknown keys). Invariants: a LooptreeError or a correct result, never
 // another error; a sentinel model's output bitwise unchanged; no Wasm block left behind; each call's time recorded
 // (the cap asserted is generous: a loaded 2-core CI machine must not flake). Prints per parser: inputs, typed
@@ -8,8 +8,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ChildSumTreeLSTM, Embedding, GRU, LSTM, LastStep, Linear, LooptreeError, RNN, Sequential, Tree, backendInfo, init, manualSeed,
-  parseSafetensors, parseTree, seededRandom, serializeSafetensors, tensor, treeToJSON, type Tensor,
+  BinaryTreeLSTM, ChildSumTreeLSTM, Embedding, GRU, LSTM, LastStep, Linear, LooptreeError, RNN, Sequential, Tree, TreeRNN, backendInfo, init, isQuantized,
+  loadQuantized, manualSeed, parseSafetensors, parseTree, quantizeDynamic, readSafetensorsMetadata, saveQuantized, seededRandom, serializeSafetensors, tensor,
+  treeToJSON, type Tensor,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 
@@ -89,6 +90,15 @@ function mutateText(text: string): string {
     else out = out + out.slice(int(out.length + 1));
   }
   return out;
+}
+
+/** A safetensors file's metadata for a failure message, or why there is none. */
+function readableMetadata(bytes: Uint8Array): unknown {
+  try {
+    return readSafetensorsMetadata(bytes);
+  } catch (error) {
+    return `unreadable (${(error as Error).message.slice(0, 80)}), ${bytes.length} bytes`;
+  }
 }
 
 /** JSON of a fuzzed input for a failure message (BigInts spelled 3n, cycles named). */
@@ -214,6 +224,63 @@ describe(`fuzzing the parsers (${process.env.LOOPTREE_SIMD} build)`, () => {
     }
     expect(tallies['Sequential.load'].typed).toBeGreaterThan(PER_PARSER / 4);
     expect(tallies['Sequential.load'].accepted).toBeGreaterThan(PER_PARSER / 50);
+    sentinel.check();
+  }, 600_000);
+
+  it(`loadQuantized: ${PER_PARSER} mutated metadata (class, options JSON) and files → a quantized module of that class that runs, or a LooptreeError`, () => {
+    manualSeed(3);
+    const originals = [
+      new LSTM({ inputSize: 3, hiddenSize: 4, numLayers: 2, projSize: 2 }), new GRU({ inputSize: 2, hiddenSize: 3, bidirectional: true, resetAfter: false }),
+      new RNN({ inputSize: 2, hiddenSize: 3, nonlinearity: 'relu' }), new Linear({ inFeatures: 5, outFeatures: 2 }),
+      new ChildSumTreeLSTM({ inputSize: 3, hiddenSize: 2 }), new BinaryTreeLSTM({ inputSize: 2, hiddenSize: 3 }), new TreeRNN({ inputSize: 2, hiddenSize: 2 }),
+    ];
+    const bases = originals.map((module) => {
+      const quantized = quantizeDynamic(module as never, { dtype: 'int8' }) as { dispose(): void };
+      const bytes = saveQuantized(quantized as never);
+      quantized.dispose();
+      module.dispose();
+      return bytes;
+    });
+    /** The file of `bytes` written again with its metadata mutated (the class name or the options' JSON). */
+    const withMutatedMetadata = (bytes: Uint8Array): Uint8Array => {
+      const metadata = { ...readSafetensorsMetadata(bytes) };
+      const tensors = parseSafetensors(bytes);
+      const dtypes = Object.fromEntries(Object.keys(tensors).filter((name) => Object.hasOwn(tensors, `${name}.scale`)).map((name) => [name, 'I8' as const]));
+      const choice = random();
+      if (choice < 0.2) metadata['looptree.quantized.class'] = pick(['QuantizedLSTM', 'QuantizedGRU', 'QuantizedRNN', 'QuantizedLinear', 'QuantizedTreeRNN', 'QuantizedChildSumTreeLSTM', 'QuantizedBinaryTreeLSTM', 'LSTM', 'constructor', '__proto__', '', String(nasty())]);
+      else if (choice < 0.3) delete metadata[pick(['looptree.quantized.class', 'looptree.quantized.options'])];
+      else if (choice < 0.5) metadata['looptree.quantized.options'] = mutateText(metadata['looptree.quantized.options']);
+      else {
+        const options = JSON.parse(metadata['looptree.quantized.options']);
+        mutateValue(options);
+        metadata['looptree.quantized.options'] = show(options);
+      }
+      return serializeSafetensors(tensors, { metadata, dtypes });
+    };
+    for (let i = 0; i < PER_PARSER; i++) {
+      const base = pick(bases);
+      const bytes = random() < 0.7 ? withMutatedMetadata(base) : mutateBytes(base);
+      attempt('loadQuantized', () => show(readableMetadata(bytes)), () => {
+        const module = loadQuantized(bytes) as unknown as Record<string, any>;
+        try {
+          // Accepted: a quantized module of the class the file names, with int8 codes, that runs.
+          expect(isQuantized(module)).toBe(true);
+          expect(module.constructor.name).toBe(readSafetensorsMetadata(bytes)['looptree.quantized.class']);
+          for (const [name, t] of Object.entries(module.stateDict() as Record<string, Tensor>)) {
+            if (Object.hasOwn(module.stateDict(), `${name}.scale`)) expect(t.data.every((q) => Number.isInteger(q) && Math.abs(q) <= 127), name).toBe(true);
+          }
+          let output: ArrayLike<number>;
+          if (module.inFeatures !== undefined) output = module.forward(tensor(new Float32Array(module.inFeatures).fill(0.5), [1, module.inFeatures])).data;
+          else if (module.numLayers === undefined) output = module.forward([Tree.fromParents([-1])], [tensor(new Float32Array(module.inputSize).fill(0.5), [1, module.inputSize])]).h[0].data;
+          else output = module.forward(tensor(new Float32Array(2 * module.inputSize).fill(0.5), [2, 1, module.inputSize])).output.data;
+          expect(Array.from(output).every(Number.isFinite)).toBe(true);
+        } finally {
+          module.dispose();
+        }
+      });
+    }
+    expect(tallies.loadQuantized.typed).toBeGreaterThan(PER_PARSER / 4);
+    expect(tallies.loadQuantized.accepted).toBeGreaterThan(PER_PARSER / 50);
     sentinel.check();
   }, 600_000);
 

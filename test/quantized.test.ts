@@ -9,7 +9,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, Embedding, GRU, LSTM, LastStep, Linear, Sequential, QuantizedLSTM, RNN, SafetensorsError, StateDictError, init, isQuantized, loadQuantized, manualSeed,
+  ArgumentError, Embedding, GRU, backendInfo, LSTM, LastStep, Linear, Sequential, QuantizedLSTM, RNN, SafetensorsError, StateDictError, init, isQuantized, loadQuantized, manualSeed,
   parseSafetensors, quantizeDynamic, quantizeRows, saveQuantized, serializeSafetensors, type RecurrentModule,
 } from '../dist/index.js';
 import { expectClose } from './helpers/compare.js';
@@ -142,8 +142,10 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
     const { module, x } = buildCase({ kind: 'LSTM', options: { inputSize: 4, hiddenSize: 6, numLayers: 2 }, T: 3, B: 2 }, 9);
     const quantized = quantizeDynamic(module, { dtype: 'int8' });
     const copy = new QuantizedLSTM((module as LSTM).options());
-    copy.loadStateDict(quantized.stateDict());
     const input = { data: x, shape: [3, 2, 4] };
+    expect(() => copy.forward(input)).toThrow(/QuantizedLSTM\.forward: the int8 weights are not loaded yet/);
+    expect(() => copy.stream()).toThrow(/not loaded yet/);
+    copy.loadStateDict(quantized.stateDict());
     expect(copy.forward(input).output.data).toEqual(quantized.forward(input).output.data);
     const dict = quantized.stateDict();
     expect(() => copy.loadStateDict({ ...dict, weight_ih_l0: { data: dict.weight_ih_l0.data.map((v, i) => (i === 3 ? 0.5 : v)), shape: dict.weight_ih_l0.shape } }))
@@ -214,6 +216,9 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
     expect(Array.from(got.data)).toEqual(Array.from(l8.forward({ data: last, shape: [4, 7] }).data));
     expectClose('Sequential int8 vs f32', got.data, before.data, 3e-2);
     expect(model.predict(ids, { lengths }).data, 'the original predicts as before').toEqual(before.data);
+    const viaFunction = quantizeDynamic(model, { dtype: 'int8' }) as Sequential;
+    expect(Array.from(viaFunction.predict(ids, { lengths }).data), 'quantizeDynamic(model) = model.quantize()').toEqual(Array.from(got.data));
+    viaFunction.dispose();
 
     small.compile({ loss: 'crossEntropy', optimizer: { type: 'sgd', lr: 0.1 } });
     expect(() => small.fit(ids, [0, 1, 2, 0], { epochs: 1, lengths, verbose: false })).toThrow(/int8 weights/);
@@ -231,9 +236,37 @@ describe(`quantizeDynamic, int8 (${simdUnderTest()} build)`, () => {
     expect(() => quantizeDynamic(quantized, { dtype: 'int8' })).toThrow(/already quantized/);
     expect(() => quantizeDynamic(lstm, { dtype: 'int4' as never })).toThrow(ArgumentError);
     expect(() => quantizeDynamic(lstm, { dtype: 'int8', dtpye: 1 } as never)).toThrow(/dtpye/);
-    expect(() => quantizeDynamic({} as never, { dtype: 'int8' })).toThrow(/must be an RNN, LSTM, GRU or Linear/);
+    expect(() => quantizeDynamic({} as never, { dtype: 'int8' })).toThrow(/must be an RNN, LSTM, GRU, Linear, TreeRNN, ChildSumTreeLSTM or BinaryTreeLSTM/);
     quantized.dispose();
     lstm.dispose();
+  });
+
+  it('holds no f32 copy of the weights: int8 blobs (2 bytes a weight) + scales + f32 biases, parameters are the biases', () => {
+    const held = (m: { dispose(): void }) => {
+      const before = backendInfo().heapBytes;
+      m.dispose();
+      return before - backendInfo().heapBytes;
+    };
+    // W1's and W2's LSTMs, a 2-layer bidirectional GRU with resetAfter: false (n rows packed apart), a projected LSTM, Linear.
+    const modules = [
+      new LSTM({ inputSize: 64, hiddenSize: 128 }), new LSTM({ inputSize: 128, hiddenSize: 256 }),
+      new GRU({ inputSize: 24, hiddenSize: 40, numLayers: 2, bidirectional: true, resetAfter: false }),
+      new LSTM({ inputSize: 16, hiddenSize: 48, projSize: 20 }), new Linear({ inFeatures: 300, outFeatures: 70 }),
+    ];
+    for (const module of modules) {
+      const quantized = quantizeDynamic(module as never, { dtype: 'int8' }) as RecurrentModule | Linear;
+      const shapes = module.parameterShapes();
+      const weights = Object.values(shapes).filter((shape) => shape.length === 2).reduce((sum, [rows, columns]) => sum + rows * columns, 0);
+      const others = Object.values(shapes).filter((shape) => shape.length !== 2).reduce((sum, [n]) => sum + n, 0);
+      expect(Object.keys(quantized.parameterShapes()), module.constructor.name).toEqual(Object.keys(shapes).filter((name) => shapes[name].length !== 2));
+      const int8Bytes = held(quantized), f32Bytes = held(module);
+      const label = `${module.constructor.name} ${weights} weights: f32 ${f32Bytes} bytes, int8 ${int8Bytes}`;
+      // f32: the values and their packed copy (8 bytes a weight); int8: 2 bytes a weight, padding to whole panels,
+      // row scales, biases (values and folded copies) and the plan.
+      expect(f32Bytes, label).toBeGreaterThanOrEqual(8 * weights);
+      expect(int8Bytes, label).toBeGreaterThanOrEqual(2 * weights);
+      expect(int8Bytes, label).toBeLessThan(2.2 * weights + 16 * others + 4096);
+    }
   });
 
   it('Linear: the reference of the same quantization, and f32 within its error', () => {

@@ -12,6 +12,7 @@ import {
 import { expectClose } from './helpers/compare.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { seededRandom, uniformArray } from './helpers/random.js';
+import { parameterShapes, randomParams, randomTrees, toStateDict } from './helpers/trees.js';
 import {
   referenceBackward, referenceClassifier, referenceForward, type ClassifierTree, type Params, type ReferenceTree, type TreeKind,
 } from './reference/tree.js';
@@ -22,60 +23,6 @@ const KINDS: TreeKind[] = ['TreeRNN', 'ChildSumTreeLSTM', 'BinaryTreeLSTM'];
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
 });
-
-/** A uniformly shuffled relabelling 0..n−1. */
-function permutation(n: number, random: () => number): number[] {
-  const out = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-/** A random recursive tree of n nodes (any number of children), node indices shuffled. */
-function randomParents(n: number, random: () => number): number[] {
-  const label = permutation(n, random);
-  const parents = new Array<number>(n);
-  parents[label[0]] = -1;
-  for (let i = 1; i < n; i++) parents[label[i]] = label[Math.floor(random() * i)];
-  return parents;
-}
-
-/** A random full binary tree with `leaves` leaves (adjacent pairs merged at random), node indices shuffled. */
-function randomBinaryParents(leaves: number, random: () => number): number[] {
-  const n = 2 * leaves - 1;
-  const label = permutation(n, random);
-  const parents = new Array<number>(n).fill(-1);
-  let frontier = Array.from({ length: leaves }, (_, i) => i);
-  let next = leaves;
-  while (frontier.length > 1) {
-    const at = Math.floor(random() * (frontier.length - 1));
-    const parent = next++;
-    parents[label[frontier[at]]] = label[parent];
-    parents[label[frontier[at + 1]]] = label[parent];
-    frontier = [...frontier.slice(0, at), parent, ...frontier.slice(at + 2)];
-  }
-  return parents;
-}
-
-function randomTrees(kind: TreeKind, sizes: number[], random: () => number): number[][] {
-  return sizes.map((size) => (kind === 'ChildSumTreeLSTM' ? randomParents(size, random) : randomBinaryParents(size, random)));
-}
-
-function parameterShapes(kind: TreeKind, X: number, H: number): Record<string, number[]> {
-  if (kind === 'TreeRNN') return { W_leaf: [H, X], b_leaf: [H], W: [H, 2 * H], b: [H] };
-  const width = kind === 'BinaryTreeLSTM' ? 2 * H : H;
-  return { W_iou: [3 * H, X], U_iou: [3 * H, width], b_iou: [3 * H], W_f: [H, X], U_f: [width, width], b_f: [H] };
-}
-
-function randomParams(shapes: Record<string, number[]>, random: () => number, scale: number): Record<string, Float32Array> {
-  return Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, uniformArray(random, shape.reduce((a, b) => a * b, 1), scale)]));
-}
-
-function toStateDict(params: Record<string, Float32Array>, shapes: Record<string, number[]>): Record<string, Tensor> {
-  return Object.fromEntries(Object.entries(params).map(([name, data]) => [name, new Tensor(data, shapes[name])]));
-}
 
 interface Case {
   kind: TreeKind;

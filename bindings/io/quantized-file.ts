@@ -1,7 +1,7 @@
 // Quantized modules (quantizeDynamic) as safetensors files: int8 weights as I8 under their PyTorch names, their row
 // scales as F32 `<name>.scale`, the rest F32; the module's class and options in the metadata, so loading needs nothing else.
 
-import { QuantizedLinear, isQuantized, quantizedModule, quantizedWeightNames, type QuantizedModule } from '../nn/quantized.js';
+import { QuantizedLinear, QuantizedTreeModule, isQuantized, quantizedModule, quantizedWeightNames, type QuantizedModule } from '../nn/quantized.js';
 import { parseSafetensors, readSafetensorsMetadata, serializeSafetensors } from './safetensors.js';
 import { ArgumentError, SafetensorsError } from '../errors.js';
 import { describe } from '../options.js';
@@ -9,7 +9,10 @@ import { describe } from '../options.js';
 /** Metadata keys of a quantized module's file. */
 const CLASS_KEY = 'looptree.quantized.class';
 const OPTIONS_KEY = 'looptree.quantized.options';
-const CLASSES = { QuantizedRNN: 'RNN', QuantizedLSTM: 'LSTM', QuantizedGRU: 'GRU', QuantizedLinear: 'Linear' } as const;
+const CLASSES = {
+  QuantizedRNN: 'RNN', QuantizedLSTM: 'LSTM', QuantizedGRU: 'GRU', QuantizedLinear: 'Linear',
+  QuantizedTreeRNN: 'TreeRNN', QuantizedChildSumTreeLSTM: 'ChildSumTreeLSTM', QuantizedBinaryTreeLSTM: 'BinaryTreeLSTM',
+} as const;
 
 /**
  * A quantized module (quantizeDynamic) as a safetensors file: each int8 weight as I8 (`weight_ih_l0`), its row scales
@@ -19,9 +22,9 @@ const CLASSES = { QuantizedRNN: 'RNN', QuantizedLSTM: 'LSTM', QuantizedGRU: 'GRU
 export function saveQuantized(module: QuantizedModule): Uint8Array {
   if (!isQuantized(module)) throw new ArgumentError(`saveQuantized: module must come from quantizeDynamic, got ${describe(module)}`);
   const className = module.constructor.name as keyof typeof CLASSES;
-  const options = module instanceof QuantizedLinear
-    ? { inFeatures: module.inFeatures, outFeatures: module.outFeatures, bias: module.bias }
-    : module.options();
+  const options = module instanceof QuantizedLinear ? { inFeatures: module.inFeatures, outFeatures: module.outFeatures, bias: module.bias }
+    : module instanceof QuantizedTreeModule ? { inputSize: module.inputSize, hiddenSize: module.hiddenSize }
+      : module.options();
   const dtypes = Object.fromEntries(quantizedWeightNames(module).map((name) => [name, 'I8' as const]));
   return serializeSafetensors(module.stateDict(), { metadata: { [CLASS_KEY]: className, [OPTIONS_KEY]: JSON.stringify(options) }, dtypes });
 }

@@ -8,6 +8,7 @@ import type { Tensor, TensorLike } from '../tensor.js';
 import type { LoadReport, Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { loadStateSlots, type LoadOptions, type ParameterSlot } from './parameters.js';
+import { SCALE_SUFFIX } from './int8-weights.js';
 
 /**
  * How a child's parameter names become the container's keys: a prefix (`'0'`: `weight` → `0.weight`; `''`
@@ -21,7 +22,11 @@ interface Child {
 }
 
 function keyFunction(names: ChildNames): (name: string) => string {
-  if (typeof names !== 'string') return (name) => (Object.hasOwn(names, name) ? names[name] : name);
+  if (typeof names !== 'string') {
+    // A renamed int8 weight's row scales follow it: `weight.scale` → `W_cls.scale` (int8-weights.ts).
+    const renamed = (name: string) => (Object.hasOwn(names, name) ? names[name] : undefined);
+    return (name) => renamed(name) ?? (name.endsWith(SCALE_SUFFIX) ? `${renamed(name.slice(0, -SCALE_SUFFIX.length)) ?? name.slice(0, -SCALE_SUFFIX.length)}${SCALE_SUFFIX}` : name);
+  }
   return names === '' ? (name) => name : (name) => `${names}.${name}`;
 }
 

@@ -9,7 +9,7 @@ export {
 export type { Activation, ActivationName } from './recurrent-plan.js';
 export { Parameter } from './parameter.js';
 export type { LayerContext, LoadReport, Module, RecurrentState, StackLayer, TrainOptions } from './module.js';
-export type { LoadOptions } from './parameters.js';
+export { withStateDict, type LoadOptions } from './parameters.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { Dropout, LogSoftmax, ReLU, Sigmoid, Tanh, logSoftmax, type DropoutOptions } from './layers.js';
@@ -19,6 +19,6 @@ export {
 } from './losses.js';
 export * from './tree/index.js';
 export {
-  QuantizedGRU, QuantizedLSTM, QuantizedLinear, QuantizedRNN, SCALE_SUFFIX, isQuantized, quantizeDynamic, quantizeRows, type Int8Weight,
-  type QuantizeOptions, type QuantizedModule,
+  QuantizedBinaryTreeLSTM, QuantizedChildSumTreeLSTM, QuantizedGRU, QuantizedLSTM, QuantizedLinear, QuantizedRNN, QuantizedTreeModule, QuantizedTreeRNN,
+  SCALE_SUFFIX, isQuantized, quantizeDynamic, quantizeRows, type Int8Weight, type QuantizeOptions, type QuantizedModule,
 } from './quantized.js';

@@ -1,9 +1,11 @@
-// Linear layer y = x·Wᵀ + b (PyTorch nn.Linear names, layout and init), forward and backward in Wasm.
+// Linear layer y = x·Wᵀ + b (PyTorch nn.Linear names, layout and init), forward and backward in Wasm; its quantized
+// class (QuantizedLinear, nn/quantized.ts) holds W as an int8 blob and runs forward only, through gemmInt8.
 
 import { ArgumentError, ShapeError, formatShape } from '../errors.js';
 import { booleanOption, optionKeys, positiveInteger, strictOptions } from '../options.js';
 import { TRAIN_OPTION_KEYS, type LayerContext, type StackLayer, type TrainOptions } from './module.js';
 import { ParameterizedModule } from './parameters.js';
+import { inferenceOnly, packInt8 } from './int8-weights.js';
 import { Layout, heapF32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 
@@ -31,7 +33,7 @@ export class Linear extends ParameterizedModule implements StackLayer {
   readonly outFeatures: number;
   /** Whether the layer has a `bias` parameter. */
   readonly bias: boolean;
-  /** Packed weight (packedFloats(out, in)), then the bias padded to whole panels (padToPanels). */
+  /** Packed weight (packedFloats(out, in); a quantized class: its int8 blob), then the bias padded to whole panels (padToPanels). */
   private readonly packed: number;
   private readonly packedBias: number;
   /** The input of the last training forward, for backward(). */
@@ -49,9 +51,9 @@ export class Linear extends ParameterizedModule implements StackLayer {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.bias = bias;
-    const weightFloats = packedFloats(outFeatures, inFeatures);
-    this.packed = this.allocOwned((weightFloats + padToPanels(outFeatures)) * 4);
-    this.packedBias = this.packed + weightFloats * 4;
+    const weightBytes = this.int8Names.length > 0 ? kernels().quantizedWeightBytes(outFeatures, inFeatures) : packedFloats(outFeatures, inFeatures) * 4;
+    this.packed = this.allocOwned(weightBytes + padToPanels(outFeatures) * 4);
+    this.packedBias = this.packed + weightBytes;
     this.resetParameters();
   }
 
@@ -62,7 +64,8 @@ export class Linear extends ParameterizedModule implements StackLayer {
 
   /** @internal Re-packs the weight after its values changed. */
   parametersChanged(): void {
-    kernels().packWeight(this.packed, this.store.get('weight').ptr, this.outFeatures, this.inFeatures);
+    if (this.int8Names.length === 0) kernels().packWeight(this.packed, this.store.get('weight').ptr, this.outFeatures, this.inFeatures);
+    else if (this.int8Weights) packInt8(this.packed, this.int8Weights.get('weight')!);
     const heap = heapF32(), bias = this.packedBias >>> 2;
     heap.fill(0, bias, bias + padToPanels(this.outFeatures));
     if (this.bias) heap.set(heap.subarray(this.store.get('bias').ptr >>> 2, (this.store.get('bias').ptr >>> 2) + this.outFeatures), bias);
@@ -75,10 +78,14 @@ export class Linear extends ParameterizedModule implements StackLayer {
    */
   forward(input: TensorLike, options?: TrainOptions): Tensor {
     this.checkAlive();
-    const opts = strictOptions(options, TRAIN_OPTION_KEYS, 'Linear.forward');
-    const x = toTensor(input, 'Linear.forward: input');
+    const name = this.constructor.name;
+    const opts = strictOptions(options, TRAIN_OPTION_KEYS, `${name}.forward`);
+    const int8 = this.int8Names.length > 0;
+    if (int8 && opts.train) throw inferenceOnly(name, 'forward');
+    this.checkInt8Loaded(`${name}.forward`);
+    const x = toTensor(input, `${name}.forward: input`);
     if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== this.inFeatures) {
-      throw new ShapeError(`Linear.forward: expected input of shape [..., ${this.inFeatures}], got ${formatShape(x.shape)}`);
+      throw new ShapeError(`${name}.forward: expected input of shape [..., ${this.inFeatures}], got ${formatShape(x.shape)}`);
     }
     const rows = x.data.length / this.inFeatures;
     if (opts.train) {
@@ -90,7 +97,8 @@ export class Linear extends ParameterizedModule implements StackLayer {
     const yAt = layout.take(rows * this.outFeatures * 4);
     const base = reserveArena(layout.size);
     writeF32(base + xAt, x.data);
-    kernels().gemmPacked(base + yAt, base + xAt, this.packed, this.packedBias, rows, this.outFeatures, this.inFeatures, false);
+    if (int8) kernels().gemmInt8(base + yAt, base + xAt, this.packed, this.bias ? this.packedBias : 0, rows, this.outFeatures, this.inFeatures, false);
+    else kernels().gemmPacked(base + yAt, base + xAt, this.packed, this.packedBias, rows, this.outFeatures, this.inFeatures, false);
     return new Tensor(readF32(base + yAt, rows * this.outFeatures), [...x.shape.slice(0, -1), this.outFeatures]);
   }
 
@@ -100,6 +108,7 @@ export class Linear extends ParameterizedModule implements StackLayer {
    */
   backward(gradOutput: TensorLike): Tensor {
     this.checkAlive();
+    if (this.int8Names.length > 0) throw inferenceOnly(this.constructor.name, 'backward');
     const dY = toTensor(gradOutput, 'Linear.backward: gradient');
     const rows = this.savedRows;
     if (rows < 0) throw new ArgumentError('Linear.backward(): call forward(x, { train: true }) first (and not after the parameters changed)');

@@ -1,11 +1,13 @@
 // Parameters in Wasm memory (PyTorch layouts) and their gradients (ParameterStore), state-dict loading with
 // PyTorch's strictness and precise errors (loadStateSlots, the one implementation every module and container
-// uses), and ParameterizedModule, the base of the modules with parameters.
+// uses), and ParameterizedModule, the base of the modules with parameters — whose quantized classes
+// (quantizeDynamic) hold every weight matrix as int8 codes and row scales instead (int8-weights.ts).
 
-import { DisposedError, StateDictError, formatShape } from '../errors.js';
+import { ArgumentError, DisposedError, StateDictError, formatShape } from '../errors.js';
+import { SCALE_SUFFIX, type Int8Codec, type Int8Weight } from './int8-weights.js';
 import { booleanOption, describe, optionKeys, sameShape, strictOptions } from '../options.js';
 import { fillUniformAt, fillUniformFrom, reserveDraws } from '../random.js';
-import { Layout, allocBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
+import { Layout, allocBytes, checkedBytes, firstNonFinite, freeBytes, heapF32, leakGuard, readF32, writeF32 } from '../runtime.js';
 import { Tensor, shapeSize, toTensor, type TensorLike } from '../tensor.js';
 import type { LoadReport, Module } from './module.js';
 import { Parameter, type ParameterOwner } from './parameter.js';
@@ -69,6 +71,23 @@ export function loadStateSlots(where: string, slots: readonly ParameterSlot[], d
   }
   for (const [slot, values] of updates) writeF32(slot.ptr, values);
   return { missingKeys, unexpectedKeys };
+}
+
+/**
+ * `module` (just built) with `dict` loaded into it (loadStateDict, strict), or, when the load throws, the module
+ * disposed (its Wasm memory freed) and the error rethrown: how the loaders build a module from weights without
+ * leaking it. Throws what loadStateDict throws (StateDictError for a missing, unexpected, misshapen or non-finite
+ * entry). Like `torch.nn.Module.load_state_dict` on a new module, plus the cleanup JavaScript needs.
+ * @example const lstm = withStateDict(new LSTM({ inputSize: 4, hiddenSize: 8 }), parseSafetensors(bytes));
+ */
+export function withStateDict<M extends Pick<Module, 'loadStateDict' | 'dispose'>>(module: M, dict: Record<string, TensorLike>): M {
+  try {
+    module.loadStateDict(dict);
+  } catch (error) {
+    module.dispose();
+    throw error;
+  }
+  return module;
 }
 
 export class ParameterStore {
@@ -179,8 +198,24 @@ export interface GrowingBlock {
  * pack from the values in parametersChanged().
  */
 export abstract class ParameterizedModule implements Module, ParameterOwner {
+  /**
+   * @internal Non-null in the classes that hold their weight matrices (every 2-D parameter) in int8: quantizeDynamic's
+   * (QuantizedLSTM, QuantizedLinear, …; see isQuantized). Their weights are int8 codes with f32 row scales, packed for
+   * the integer kernels, never f32: parameters() and parameterShapes() list the f32 parameters only (biases);
+   * stateDict() gives each weight matrix as its codes and `name.scale`, and loadStateDict() takes them so, through
+   * this codec (nn/quantized.ts: so that code is bundled only with the quantized classes).
+   */
+  static readonly quantized: Int8Codec | null = null;
   protected readonly ownedBlocks: number[] = [];
   protected readonly store: ParameterStore;
+  /** A quantized class's state-dict codec (its static `quantized`), else null. */
+  private readonly int8Codec: Int8Codec | null;
+  /** The weight matrices held in int8 (a quantized class), in state-dict order; [] otherwise. */
+  protected readonly int8Names: readonly string[];
+  /** Their codes and row scales by name (a quantized class), null until loaded. */
+  protected int8Weights: ReadonlyMap<string, Int8Weight> | null = null;
+  /** Every parameter, the int8 ones included, in state-dict order. */
+  private readonly specs: readonly ParameterSpec[];
   private disposed = false;
   /**
    * Until a method first runs on the module, its seeded initialization is only reserved: the generator has advanced
@@ -192,7 +227,14 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
   private used = false;
 
   protected constructor(specs: readonly ParameterSpec[]) {
-    this.store = new ParameterStore(specs, this, this.ownedBlocks, () => this.gradientsAllocated());
+    const quantized = (new.target as unknown as typeof ParameterizedModule).quantized;
+    this.int8Codec = quantized;
+    this.specs = specs;
+    this.int8Names = quantized ? specs.filter((spec) => spec.shape.length === 2).map((spec) => spec.name) : [];
+    // The int8 weights' blobs (2 bytes a weight) are allocated by the subclass after the store: their size is gated
+    // here, before any allocation, as the store's own f32 weights would be (OutOfMemoryError, nothing left behind).
+    if (quantized) checkedBytes(2 * specs.filter((spec) => spec.shape.length === 2).reduce((sum, spec) => sum + shapeSize(spec.shape), 0));
+    this.store = new ParameterStore(quantized ? specs.filter((spec) => spec.shape.length !== 2) : specs, this, this.ownedBlocks, () => this.gradientsAllocated());
     leakGuard.register(this, this.ownedBlocks, this);
   }
 
@@ -269,6 +311,7 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
    * DisposedError after dispose().
    */
   loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
+    if (this.int8Names.length > 0) return this.loadQuantizedDict(dict, opts);
     // A dict that replaces every parameter makes a reserved initialization moot: dropped (once the load succeeds), not drawn.
     const replacesReserved = this.reservedInit !== null && !this.disposed && this.store.coveredBy(dict);
     if (!replacesReserved) this.checkAlive();
@@ -279,10 +322,48 @@ export abstract class ParameterizedModule implements Module, ParameterOwner {
     return report;
   }
 
-  /** Copies of the parameters in PyTorch names and layouts. */
+  /**
+   * A quantized class's loadStateDict: int8 codes in [−127, 127] of the weight's shape and finite row scales ≥ 0
+   * (`name.scale`) for every weight matrix (with `strict: false`, the ones not given are kept from an earlier
+   * load), f32 for the rest; nothing changes unless all of it is valid.
+   */
+  private loadQuantizedDict(dict: Record<string, TensorLike>, opts: LoadOptions | undefined): LoadReport {
+    const where = `${this.constructor.name}.loadStateDict`;
+    this.checkAlive();
+    const strict = booleanOption(strictOptions(opts, LOAD_OPTION_KEYS, where).strict, 'strict', true, where);
+    const { weights, floats } = this.int8Codec!.split(where, dict, this.int8Names);
+    for (const [name, weight] of weights) {
+      const expected = this.specs.find((spec) => spec.name === name)!.shape;
+      if (weight.rows !== expected[0] || weight.columns !== expected[1]) {
+        throw new StateDictError(`${where}: size mismatch for "${name}": expected ${formatShape(expected)}, got ${formatShape([weight.rows, weight.columns])}`);
+      }
+    }
+    const merged = new Map([...(strict ? [] : this.int8Weights ?? []), ...weights]);
+    const missing = this.int8Names.filter((name) => !merged.has(name));
+    if (missing.length > 0) throw new StateDictError(`${where}: missing key(s) ${missing.map((name) => `"${name}"`).join(', ')} (int8 weights, each with its ${SCALE_SUFFIX})`);
+    const report = loadStateSlots(where, this.store.slots, floats, opts);
+    this.int8Weights = merged;
+    this.parametersChanged();
+    return { missingKeys: [...this.int8Names.filter((name) => !weights.has(name)), ...report.missingKeys], unexpectedKeys: report.unexpectedKeys };
+  }
+
+  /** @internal The names of the weight matrices a quantized class holds in int8 ([] for an f32 class). */
+  int8WeightNames(): readonly string[] {
+    return this.int8Names;
+  }
+
+  /** Throws ArgumentError when a quantized module runs before its int8 weights were loaded. */
+  protected checkInt8Loaded(method: string): void {
+    if (this.int8Names.length > 0 && !this.int8Weights) {
+      throw new ArgumentError(`${method}: the int8 weights are not loaded yet (quantizeDynamic, loadQuantized or loadStateDict give them)`);
+    }
+  }
+
+  /** Copies of the parameters in PyTorch names and layouts (a quantized class: its weight matrices as int8 codes and `.scale`). */
   stateDict(): Record<string, Tensor> {
     this.checkAlive();
-    return this.store.stateDict();
+    const floats = this.store.stateDict();
+    return this.int8Codec ? this.int8Codec.stateDict(this.specs.map((spec) => spec.name), floats, this.int8Weights ?? new Map()) : floats;
   }
 
   /** Allocates a block this module frees on dispose(). */

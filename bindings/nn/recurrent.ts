@@ -18,6 +18,7 @@ import { random } from '../random.js';
 import { Layout, allocBytes, checkedBytes, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, runJob, writeF32 } from '../runtime.js';
 import { Stream } from './stream.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import { inferenceOnly, packInt8, sliceRows } from './int8-weights.js';
 
 export { Stream } from './stream.js';
 export type {
@@ -26,12 +27,16 @@ export type {
 
 interface LayerDirection {
   inputSize: number;
-  weightIH: ParameterSlot;
-  weightHH: ParameterSlot;
+  /** The parameters' name suffix: `_l0`, `_l0_reverse`, … */
+  suffix: string;
+  /** The weight matrices (absent in a quantized class: int8, in int8Weights). */
+  weightIH?: ParameterSlot;
+  weightHH?: ParameterSlot;
   biasIH?: ParameterSlot;
   biasHH?: ParameterSlot;
   weightHR?: ParameterSlot;
   peephole?: ParameterSlot;
+  /** The weights as the kernels read them: packed f32 (packWeight) or, in a quantized class, packInt8Weight blobs. */
   packedIH: number;
   packedHH: number;
   packedHR: number;
@@ -39,14 +44,6 @@ interface LayerDirection {
   packedHN: number;
   biasX: number;
   biasHN: number;
-}
-
-/** @internal Int8 weight blobs of one (layer, direction) (nn/quantized.ts): replace the packed f32 weights in plans. */
-export interface Int8Entry {
-  ih: number;
-  hh: number;
-  hr: number;
-  hn: number;
 }
 
 /** What a training forward leaves for backward(). */
@@ -133,16 +130,21 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
       outputSize: this.outputSize } = config);
     const H = this.hiddenSize, P = this.outputSize, G = this.gates;
     const shapes = config.entries;
-    // The second block: the plan, then per (layer, direction) the packed weights and folded biases.
+    // The second block: the plan, then per (layer, direction) the packed weights and folded biases. A quantized
+    // class (weight matrices in int8, nn/quantized.ts) packs them as int8 blobs for gemmInt8 and has no f32 copy.
+    const int8 = this.int8Names.length > 0;
+    const weightBytes = (rows: number, columns: number) => (int8 ? kernels().quantizedWeightBytes(rows, columns) : packedFloats(rows, columns) * 4);
     const layout = new Layout();
     const planOffset = layout.take(planBytes(this.numLayers * this.directions));
     const offsets = shapes.map(({ inputSize }) => [
-      layout.take(packedFloats(G * H, inputSize) * 4),
-      layout.take(packedFloats(G * H, P) * 4),
-      projSize > 0 ? layout.take(packedFloats(P, H) * 4) : -1,
+      layout.take(weightBytes(G * H, inputSize)),
+      // GRU reset-before: the r, z rows (the n rows are W_HN); an int8 blob holds just those, the f32 block keeps its
+      // historical room for all G·H (test/helpers/memory-exhaustion.mjs's half-built GRU is sized on it).
+      layout.take(weightBytes(int8 && this.resetBefore ? 2 * H : G * H, P)),
+      projSize > 0 ? layout.take(weightBytes(P, H)) : -1,
       layout.take(padToPanels(G * H) * 4),
       layout.take(padToPanels(H) * 4),
-      this.resetBefore ? layout.take(packedFloats(H, P) * 4) : -1,
+      this.resetBefore ? layout.take(weightBytes(H, P)) : -1,
     ]);
     const block = this.allocOwned(layout.size);
     heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);
@@ -151,8 +153,8 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     shapes.forEach(({ inputSize, suffix }, index) => {
       const [ih, hh, hr, bx, bhn, hn] = offsets[index];
       this.entries.push({
-        inputSize,
-        weightIH: this.store.get(`weight_ih${suffix}`), weightHH: this.store.get(`weight_hh${suffix}`),
+        inputSize, suffix,
+        weightIH: optional(`weight_ih${suffix}`), weightHH: optional(`weight_hh${suffix}`),
         biasIH: optional(`bias_ih${suffix}`), biasHH: optional(`bias_hh${suffix}`), weightHR: optional(`weight_hr${suffix}`),
         peephole: optional(`weight_peephole${suffix}`),
         packedIH: block + ih, packedHH: block + hh, packedHR: hr < 0 ? 0 : block + hr, packedHN: hn < 0 ? 0 : block + hn,
@@ -192,19 +194,45 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     this.resetUniform(1 / Math.sqrt(this.hiddenSize));
   }
 
-  /** Re-derives the packed weights and folded biases from the PyTorch-layout parameters. */
-  private repack(): void {
+  /** Whether the weight matrices are int8 (a quantized class, nn/quantized.ts): forward only, through gemmInt8. */
+  private get int8(): boolean {
+    return this.int8Names.length > 0;
+  }
+
+  /** Packs the weights of one (layer, direction) for the kernels: f32 from the parameters. */
+  private packF32(entry: LayerDirection): void {
     const { packWeight } = kernels();
     const H = this.hiddenSize, G = this.gates, P = this.outputSize;
+    packWeight(entry.packedIH, entry.weightIH!.ptr, G * H, entry.inputSize);
+    if (this.resetBefore) {
+      packWeight(entry.packedHH, entry.weightHH!.ptr, 2 * H, P);
+      packWeight(entry.packedHN, entry.weightHH!.ptr + 2 * H * P * 4, H, P);
+    } else {
+      packWeight(entry.packedHH, entry.weightHH!.ptr, G * H, P);
+    }
+    if (entry.weightHR) packWeight(entry.packedHR, entry.weightHR.ptr, P, H);
+  }
+
+  /** Packs the weights of one (layer, direction) for the kernels: int8 blobs from int8Weights (a quantized class). */
+  private packInt8(entry: LayerDirection): void {
+    const weight = (name: string) => this.int8Weights!.get(`${name}${entry.suffix}`)!;
+    const H = this.hiddenSize;
+    packInt8(entry.packedIH, weight('weight_ih'));
+    if (this.resetBefore) {
+      packInt8(entry.packedHH, sliceRows(weight('weight_hh'), 0, 2 * H));
+      packInt8(entry.packedHN, sliceRows(weight('weight_hh'), 2 * H, H));
+    } else {
+      packInt8(entry.packedHH, weight('weight_hh'));
+    }
+    if (entry.packedHR) packInt8(entry.packedHR, weight('weight_hr'));
+  }
+
+  /** Re-derives the packed weights and folded biases from the PyTorch-layout parameters (or the int8 weights). */
+  private repack(): void {
+    const H = this.hiddenSize, G = this.gates;
     for (const entry of this.entries) {
-      packWeight(entry.packedIH, entry.weightIH.ptr, G * H, entry.inputSize);
-      if (this.resetBefore) {
-        packWeight(entry.packedHH, entry.weightHH.ptr, 2 * H, P);
-        packWeight(entry.packedHN, entry.weightHH.ptr + 2 * H * P * 4, H, P);
-      } else {
-        packWeight(entry.packedHH, entry.weightHH.ptr, G * H, P);
-      }
-      if (entry.weightHR) packWeight(entry.packedHR, entry.weightHR.ptr, P, H);
+      if (!this.int8) this.packF32(entry);
+      else if (this.int8Weights) this.packInt8(entry);
       const heap = heapF32();
       const biasX = entry.biasX >>> 2, biasHN = entry.biasHN >>> 2;
       heap.fill(0, biasX, biasX + G * H);
@@ -261,6 +289,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     const train = opts.train ?? false;
     if (typeof train !== 'boolean') throw new ArgumentError(`${name}.forward: train must be a boolean, got ${String(train)}`);
     if (train) this.checkTrainable(name);
+    this.checkInt8Loaded(`${name}.forward`);
 
     const lstm = this.cell === 'lstm';
     const layout = new Layout();
@@ -296,7 +325,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
     plan[p + RnnPlan.TAPE] = tape;
     // Int8 plans run on one thread: gemmInt8 grows its activation scratch with the main instance's allocator.
-    if (this.int8Entries()) kernels().rnnForward(this.plan);
+    if (this.int8) kernels().rnnForward(this.plan);
     else {
       const unitsSplit = B === 1 && D === 1 && !train && !mask && P === H && !this.resetBefore && !(this.variant.flags & VariantFlag.PEEPHOLES);
       const worthThreads = unitsSplit ? batchOneWorthThreads(T, this.gates * H * H) : forwardWorthThreads(T, B, D, L * this.gates * H * (I + P));
@@ -334,20 +363,10 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     return Float32Array.from({ length: (this.numLayers - 1) * perLayer }, () => (random() < this.dropout ? 0 : keep));
   }
 
-  /** @internal Int8 weights (quantized modules, nn/quantized.ts) per (layer, direction), or null: f32. */
-  protected int8Entries(): readonly Int8Entry[] | null {
-    return null;
-  }
-
-  /** Points the module's plan at its weights again (after int8Entries() changed). */
-  protected relinkWeights(): void {
-    this.writeLayerTable(this.plan);
-  }
-
   /** Throws unless backward() supports this module's variant (clip, peepholes and inputForget are inference only). */
   private checkTrainable(name: string): void {
     const inferenceOnly = [
-      this.int8Entries() && 'int8 weights (quantizeDynamic)',
+      this.int8 && 'int8 weights (quantizeDynamic)',
       this.variant.clip > 0 && 'clip',
       (this.variant.flags & VariantFlag.PEEPHOLES) && 'peepholes',
       (this.variant.flags & VariantFlag.INPUT_FORGET) && 'inputForget',
@@ -374,6 +393,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
   backward(gradients?: BackwardGradients): BackwardResult {
     this.checkAlive();
     const name = this.constructor.name;
+    if (this.int8) throw inferenceOnly(name, 'backward');
     gradients = strictOptions(gradients, BACKWARD_KEYS, `${name}.backward`);
     const pending = this.pending;
     if (!pending) {
@@ -495,7 +515,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     floats[p + RnnPlan.OUTPUT_ALPHA] = variant.output.alpha;
     floats[p + RnnPlan.OUTPUT_BETA] = variant.output.beta;
     floats[p + RnnPlan.CLIP] = variant.clip;
-    view[p + RnnPlan.VARIANT_FLAGS] = variant.flags | (this.int8Entries() ? VariantFlag.INT8 : 0);
+    view[p + RnnPlan.VARIANT_FLAGS] = variant.flags | (this.int8 ? VariantFlag.INT8 : 0);
   }
 
   /**
@@ -511,6 +531,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     if (this.bidirectional) {
       throw new ArgumentError(`${name}.stream(): a bidirectional module needs the whole sequence; use forward()`);
     }
+    this.checkInt8Loaded(`${name}.stream`);
     const L = this.numLayers, P = this.outputSize, H = this.hiddenSize;
     const h0 = opts.h0 === undefined ? undefined : toTensor(opts.h0, `${name}.stream: h0`);
     const batch = positiveInteger(opts.batch ?? (h0 && h0.shape.length === 3 ? h0.shape[1] : 1), 'stream batch', undefined, MAX_DIMENSION);
@@ -566,16 +587,15 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
   private writeLayerTable(plan: number): void {
     const gradient = (slot: ParameterSlot | undefined) => (slot && this.store.hasGradients ? this.store.gradientPtr(slot) : 0);
     const view = heapI32();
-    const int8 = this.int8Entries();
     this.entries.forEach((entry, index) => {
       const at = (plan >>> 2) + RnnPlan.LAYER_TABLE + index * RnnLayerSlot.SLOTS;
-      view[at + RnnLayerSlot.W_IH] = int8 ? int8[index].ih : entry.packedIH;
-      view[at + RnnLayerSlot.W_HH] = int8 ? int8[index].hh : entry.packedHH;
-      view[at + RnnLayerSlot.W_HR] = int8 ? int8[index].hr : entry.packedHR;
+      view[at + RnnLayerSlot.W_IH] = entry.packedIH;
+      view[at + RnnLayerSlot.W_HH] = entry.packedHH;
+      view[at + RnnLayerSlot.W_HR] = entry.packedHR;
       view[at + RnnLayerSlot.BIAS_X] = entry.biasX;
       view[at + RnnLayerSlot.BIAS_HN] = entry.biasHN;
-      view[at + RnnLayerSlot.RAW_W_IH] = entry.weightIH.ptr;
-      view[at + RnnLayerSlot.RAW_W_HH] = entry.weightHH.ptr;
+      view[at + RnnLayerSlot.RAW_W_IH] = entry.weightIH?.ptr ?? 0;
+      view[at + RnnLayerSlot.RAW_W_HH] = entry.weightHH?.ptr ?? 0;
       view[at + RnnLayerSlot.RAW_W_HR] = entry.weightHR?.ptr ?? 0;
       view[at + RnnLayerSlot.GRAD_W_IH] = gradient(entry.weightIH);
       view[at + RnnLayerSlot.GRAD_W_HH] = gradient(entry.weightHH);
@@ -583,7 +603,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
       view[at + RnnLayerSlot.GRAD_B_HH] = gradient(entry.biasHH);
       view[at + RnnLayerSlot.GRAD_W_HR] = gradient(entry.weightHR);
       view[at + RnnLayerSlot.PEEPHOLE] = entry.peephole?.ptr ?? 0;
-      view[at + RnnLayerSlot.W_HN] = int8 ? int8[index].hn : entry.packedHN;
+      view[at + RnnLayerSlot.W_HN] = entry.packedHN;
     });
   }
 

@@ -2,19 +2,22 @@
 // `npx looptree …`. bench --quick runs and prints a row per workload (no timing assertions); info prints the exact
 // tensors, shapes and architecture of PyTorch, ONNX and Keras fixtures; convert writes files whose weights are the
 // source's rounded to f16 / bf16 (float64 reference) and whose models reproduce the fixtures' PyTorch / TF.js outputs
-// within that rounding; bad command lines fail with one line on stderr and exit 1.
+// within that rounding, or (--dtype int8) the file loadQuantized reads, with the reference quantizer's codes and the
+// outputs of quantizeDynamic in this process; bad command lines fail with one line on stderr and exit 1.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  GRU, LSTM, Tensor, init, parseSafetensors, readSafetensorsHeader, serializeSafetensors, type RecurrentModule,
+  ChildSumTreeLSTM, GRU, LSTM, QuantizedChildSumTreeLSTM, QuantizedLSTM, Tensor, Tree, init, loadQuantized, parseSafetensors, quantizeDynamic, readSafetensorsHeader,
+  serializeSafetensors, type RecurrentModule,
 } from '../../dist/index.js';
 import { expectClose, loadFixture, type FixtureTensor } from '../helpers/fixtures.js';
 import { consumerProject, packLibrary, run, userEnv } from '../helpers/packaging.js';
 import { REPO_DIR } from '../helpers/runtimes.js';
 import { decode16, encode16 } from '../reference/dtypes.js';
+import { quantizeWeight } from '../reference/quantized.js';
 
 const fixture = (relative: string) => path.join(REPO_DIR, 'test/fixtures', relative);
 
@@ -202,6 +205,83 @@ describe('npx looptree (installed from the packed tarball)', () => {
       expectClose('f16 encoder', x, io.outputs.output, { atol: 2e-3, rtol: 0 });
     }, 60_000);
 
+    /** Converts `source` with --dtype int8; returns the file's bytes after checking the command's output. */
+    async function convertInt8(source: string, name: string, described: string): Promise<Uint8Array> {
+      const output = path.join(scratch, `${name}.int8.safetensors`);
+      const { code, stdout, stderr } = await looptree(['convert', source, output, '--dtype', 'int8']);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`wrote ${output}: ${described}; `);
+      expect(stdout).toMatch(/ parameters as int8, /);
+      return new Uint8Array(readFileSync(output));
+    }
+
+    it('PyTorch safetensors → int8: I8 codes of the reference quantizer + F32 scales, = quantizeDynamic here, within 2e-2 of PyTorch; info reads it', async () => {
+      const source = fixture('torch/lstm_l2_bidir_bf.safetensors');
+      const bytes = await convertInt8(source, 'lstm_l2_bidir_bf', 'QuantizedLSTM 2 layers bidirectional, input 5, hidden 13');
+      const original = parseSafetensors(new Uint8Array(readFileSync(source)));
+      const dtypes = Object.fromEntries(readSafetensorsHeader(bytes).tensors.map((t) => [t.name, t.dtype]));
+      const loaded = loadQuantized(bytes);
+      expect(loaded).toBeInstanceOf(QuantizedLSTM);
+      const dict = loaded.stateDict();
+      for (const [name, t] of Object.entries(original)) {
+        if (!name.startsWith('weight_')) {
+          expect(dtypes[name], name).toBe('F32');
+          expect(Array.from(dict[name].data), name).toEqual(Array.from(t.data));
+          continue;
+        }
+        const reference = quantizeWeight(t.data, t.shape[0], t.shape[1]);
+        expect([dtypes[name], dtypes[`${name}.scale`]], name).toEqual(['I8', 'F32']);
+        expect(Array.from(dict[name].data), `${name} codes`).toEqual(Array.from(reference.q));
+        expect(Array.from(dict[`${name}.scale`].data), `${name}.scale`).toEqual(Array.from(reference.scales));
+      }
+      // The file's module (options from the shapes: time-major) = quantizeDynamic here of the same LSTM; the fixture's
+      // (batch-first, as PyTorch ran it) quantized here within the accuracy contract's 2e-2 of PyTorch.
+      const case_ = loadFixture('torch', 'lstm_l2_bidir_bf.json');
+      const tensor = (t: FixtureTensor) => new Tensor(Float32Array.from(t.data), t.shape);
+      const options = { h0: tensor(case_.inputs.h0), c0: tensor(case_.inputs.c0) };
+      const timeMajor = new Tensor(Float32Array.from(case_.inputs.input.data), [6, 3, 5]);
+      const sameOptions = new LSTM((loaded as QuantizedLSTM).options());
+      sameOptions.loadStateDict(original);
+      const quantizedHere = quantizeDynamic(sameOptions, { dtype: 'int8' });
+      expect(Array.from((loaded as QuantizedLSTM).forward(timeMajor, options).output.data))
+        .toEqual(Array.from(quantizedHere.forward(timeMajor, options).output.data));
+      const lstm = new LSTM(case_.config);
+      lstm.loadStateDict(original);
+      const here = quantizeDynamic(lstm, { dtype: 'int8' });
+      expectClose('int8 output', here.forward(tensor(case_.inputs.input), options).output, case_.outputs.output, { atol: 2e-2, rtol: 0 });
+      for (const m of [loaded, sameOptions, quantizedHere, lstm, here]) m.dispose();
+
+      const info = await infoOf(path.join(scratch, 'lstm_l2_bidir_bf.int8.safetensors'));
+      expect(info.dtypes.sort()).toEqual(['F32', 'I8']);
+      expect(info.architecture).toEqual(['QuantizedLSTM 2 layers bidirectional, input 5, hidden 13 (int8 weights (quantizeDynamic), inference only)']);
+      const { stdout } = await looptree(['info', path.join(scratch, 'lstm_l2_bidir_bf.int8.safetensors')]);
+      expect(stdout).toContain(`const model = loadQuantized(readFileSync('${path.join(scratch, 'lstm_l2_bidir_bf.int8.safetensors')}')); // QuantizedLSTM`);
+    }, 120_000);
+
+    it('a ChildSumTreeLSTM state dict and a Keras model.json → int8: loadQuantized gives quantizeDynamic\'s module here', async () => {
+      const params = loadFixture<{ params: Record<string, FixtureTensor> }>('tree', 'childsum_basic.json').params;
+      const source = path.join(scratch, 'childsum_for_int8.safetensors');
+      const tensors = Object.fromEntries(Object.entries(params).map(([key, t]) => [key, new Tensor(Float32Array.from(t.data), t.shape)]));
+      writeFileSync(source, serializeSafetensors(tensors));
+      const loaded = loadQuantized(await convertInt8(source, 'childsum', 'QuantizedChildSumTreeLSTM, input 5, hidden 7'));
+      expect(loaded).toBeInstanceOf(QuantizedChildSumTreeLSTM);
+      const tree = new ChildSumTreeLSTM({ inputSize: 5, hiddenSize: 7 });
+      tree.loadStateDict(tensors);
+      const here = quantizeDynamic(tree, { dtype: 'int8' });
+      const trees = [Tree.fromParents([-1, 0, 0, 0, 1])];
+      const x = [new Tensor(Float32Array.from({ length: 25 }, (_, i) => Math.sin(i)), [5, 5])];
+      expect(Array.from((loaded as QuantizedChildSumTreeLSTM).forward(trees, x).h[0].data)).toEqual(Array.from(here.forward(trees, x).h[0].data));
+      for (const m of [loaded, tree, here]) m.dispose();
+
+      const keras = loadQuantized(await convertInt8(fixture('keras/lstm_last/model.json'), 'keras_lstm_last', 'QuantizedLSTM 1 layer, input 3, hidden 13, batch first'));
+      const io = loadFixture('keras', 'lstm_last/io.json');
+      const input = new Tensor(Float32Array.from(io.inputs.input.data), io.inputs.input.shape);
+      const { h } = (keras as QuantizedLSTM).forward(input);
+      expectClose('int8 Keras LSTM', new Tensor(h.data, [3, 13]), io.outputs.output, { atol: 2e-2, rtol: 0 });
+      keras.dispose();
+    }, 120_000);
+
     it('GRU safetensors → bf16 → f16 (between dtypes): each step rounds the previous one', async () => {
       const bf16 = await convert(fixture('torch/gru_l2_bidir_h0_bf.safetensors'), 'bf16', 'gru');
       const bf16File = path.join(scratch, 'gru.bf16.safetensors');
@@ -220,7 +300,9 @@ describe('npx looptree (installed from the packed tarball)', () => {
       [['bnech'], 'looptree: unknown command "bnech" (did you mean "bench"?); commands: bench, info, convert'],
       [['bench', '--quik'], 'looptree bench: unknown option --quik (did you mean --quick?); see looptree bench --help'],
       [['convert', 'a.onnx', 'b.safetensors', '--dtyp', 'f16'], 'looptree convert: unknown option --dtyp (did you mean --dtype?); see looptree convert --help'],
-      [['convert', fixture('torch/gru_l1.json'), 'out.safetensors', '--dtype', 'f8'], 'looptree convert: --dtype must be one of f32, f16, bf16, got "f8"'],
+      [['convert', fixture('torch/gru_l1.json'), 'out.safetensors', '--dtype', 'f8'], 'looptree convert: --dtype must be one of f32, f16, bf16, int8, got "f8"'],
+      [['convert', fixture('onnx-torch/models/lstm_encoder.onnx'), 'out.safetensors', '--dtype', 'int8'],
+        `looptree convert: ${fixture('onnx-torch/models/lstm_encoder.onnx')}: --dtype int8 writes one module (the file loadQuantized reads), the input holds 2 (0.: LSTM, 1.: LSTM)`],
       [['convert', fixture('torch/gru_l1.json'), 'out.bin'], 'looptree convert: the output must be a .safetensors file, got "out.bin"'],
       [['info'], 'looptree info: expected <file>, got nothing; see looptree info --help'],
       [['info', 'missing.safetensors'], 'looptree info: missing.safetensors: no such file'],

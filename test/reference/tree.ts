@@ -82,8 +82,15 @@ function structure(parents: ArrayLike<number>): { children: number[][]; upward: 
   return { children, upward };
 }
 
-export function referenceForward(kind: TreeKind, p: Params, X: number, H: number, trees: readonly ReferenceTree[]): ReferenceForward {
+/**
+ * Every node's h and c, leaves first. `quantizeVector` (int8 modules, quantizeDynamic): each vector a weight
+ * multiplies (x, the children's sum or pair, a child's h under U_f) is replaced by its per-row quantization,
+ * dequantized (reference/quantized.ts), and `p` holds the dequantized weights.
+ */
+export function referenceForward(kind: TreeKind, p: Params, X: number, H: number, trees: readonly ReferenceTree[],
+                                 quantizeVector: (v: ArrayLike<number>) => ArrayLike<number> = (v) => v): ReferenceForward {
   const result: ReferenceForward = { h: [], c: [], nodes: [] };
+  const q = quantizeVector;
   for (const tree of trees) {
     const n = tree.parents.length;
     const { children, upward } = structure(tree.parents);
@@ -97,9 +104,9 @@ export function referenceForward(kind: TreeKind, p: Params, X: number, H: number
       };
       if (kind === 'ChildSumTreeLSTM') {
         for (const k of kids) addInto(state.childInput, nodes[k].h);
-        const iou = matVec(p.W_iou, 3 * H, X, x, p.b_iou);
-        addInto(iou, matVec(p.U_iou, 3 * H, H, state.childInput));
-        const forgetInput = matVec(p.W_f, H, X, x, p.b_f);
+        const iou = matVec(p.W_iou, 3 * H, X, q(x), p.b_iou);
+        addInto(iou, matVec(p.U_iou, 3 * H, H, q(state.childInput)));
+        const forgetInput = matVec(p.W_f, H, X, q(x), p.b_f);
         for (let r = 0; r < H; r++) {
           state.i[r] = sigmoid(iou[r]);
           state.o[r] = sigmoid(iou[H + r]);
@@ -107,7 +114,7 @@ export function referenceForward(kind: TreeKind, p: Params, X: number, H: number
           state.c[r] = state.i[r] * state.u[r];
         }
         for (const k of kids) {
-          const pre = matVec(p.U_f, H, H, nodes[k].h);
+          const pre = matVec(p.U_f, H, H, q(nodes[k].h));
           const f = pre.map((v, r) => sigmoid(v + forgetInput[r]));
           state.f.push(f);
           for (let r = 0; r < H; r++) state.c[r] += f[r] * nodes[k].c[r];
@@ -119,10 +126,10 @@ export function referenceForward(kind: TreeKind, p: Params, X: number, H: number
           state.childInput.set(nodes[kids[0]].h, 0);
           state.childInput.set(nodes[kids[1]].h, H);
         }
-        const iou = matVec(p.W_iou, 3 * H, X, x, p.b_iou);
-        addInto(iou, matVec(p.U_iou, 3 * H, 2 * H, state.childInput));
-        const forgetInput = matVec(p.W_f, H, X, x, p.b_f);
-        const forgetHidden = matVec(p.U_f, 2 * H, 2 * H, state.childInput);
+        const iou = matVec(p.W_iou, 3 * H, X, q(x), p.b_iou);
+        addInto(iou, matVec(p.U_iou, 3 * H, 2 * H, q(state.childInput)));
+        const forgetInput = matVec(p.W_f, H, X, q(x), p.b_f);
+        const forgetHidden = matVec(p.U_f, 2 * H, 2 * H, q(state.childInput));
         const fl = new Float64Array(H), fr = new Float64Array(H);
         for (let r = 0; r < H; r++) {
           state.i[r] = sigmoid(iou[r]);
@@ -139,11 +146,11 @@ export function referenceForward(kind: TreeKind, p: Params, X: number, H: number
         if (kids.length !== 0 && kids.length !== 2) throw new Error(`node ${j} has ${kids.length} children`);
         let pre: Float64Array;
         if (kids.length === 0) {
-          pre = matVec(p.W_leaf, H, X, x, p.b_leaf);
+          pre = matVec(p.W_leaf, H, X, q(x), p.b_leaf);
         } else {
           state.childInput.set(nodes[kids[0]].h, 0);
           state.childInput.set(nodes[kids[1]].h, H);
-          pre = matVec(p.W, H, 2 * H, state.childInput, p.b);
+          pre = matVec(p.W, H, 2 * H, q(state.childInput), p.b);
         }
         state.h = pre.map(Math.tanh);
       }

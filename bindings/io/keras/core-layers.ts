@@ -1,11 +1,11 @@
 // The non-recurrent Keras layers (Embedding, Masking, Dense, TimeDistributed(Dense), Activation, Dropout,
 // Flatten, Reshape, global pooling) and buildLayer(), which picks the class for a layer of model.json.
 
-import { Embedding, Linear, Tensor } from '../../index.js';
+import { Embedding, Linear, Tensor, withStateDict } from '../../index.js';
 import { DENSE_ACTIVATIONS, activationOption, applyActivation } from './activations.js';
 import { LayerConfig, isObject, readDims, type LayerSpec } from './config.js';
 import { KerasError } from './errors.js';
-import { KerasLayer, expectRank, knownDim, withStateDict, type LayerInput, type LayerResult, type Values } from './layer.js';
+import { KerasLayer, expectRank, knownDim, type LayerInput, type LayerResult, type Values } from './layer.js';
 import { maskSteps, poolSteps, type Mask } from './masking.js';
 import { RecurrentLayer } from './recurrent-layers.js';
 import { LayerWeights, type KerasWeight } from './weights.js';

@@ -1,7 +1,7 @@
 // The contract of one Keras layer of a loaded chain: built from its config, input shape and weights, then
 // called on batch-first values with the Keras mask of its input.
 
-import type { RecurrentModule, Tensor, TensorLike } from '../../index.js';
+import type { RecurrentModule, Tensor } from '../../index.js';
 import type { Dim, LayerConfig } from './config.js';
 import type { Mask } from './masking.js';
 import type { LayerWeights } from './weights.js';
@@ -71,13 +71,3 @@ export function expectRank(layer: LayerConfig, input: LayerInput, rank: number, 
   }
 }
 
-/** A freshly built module with `dict` loaded into it; the module is freed if the dict is rejected. */
-export function withStateDict<M extends { loadStateDict(dict: Record<string, TensorLike>): unknown; dispose(): void }>(module: M, dict: Record<string, TensorLike>): M {
-  try {
-    module.loadStateDict(dict);
-  } catch (error) {
-    module.dispose();
-    throw error;
-  }
-  return module;
-}

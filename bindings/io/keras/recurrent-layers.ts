@@ -4,10 +4,10 @@
 //
 // Shapes: B batch, T steps, I input features, U units (= H = P), D directions (2 for Bidirectional).
 
-import { GRU, LSTM, RNN, ShapeError, Tensor, type RecurrentModule } from '../../index.js';
+import { GRU, LSTM, RNN, ShapeError, Tensor, withStateDict, type RecurrentModule } from '../../index.js';
 import { CELL_ACTIVATIONS, activationOption, type CellActivation } from './activations.js';
 import { LayerConfig, isObject } from './config.js';
-import { KerasLayer, expectRank, knownDim, withStateDict, type LayerInput, type LayerResult, type Values } from './layer.js';
+import { KerasLayer, expectRank, knownDim, type LayerInput, type LayerResult, type Values } from './layer.js';
 import { carryOverMaskedSteps, reverseSteps, type Mask } from './masking.js';
 import { LayerWeights, type KerasWeight } from './weights.js';
 

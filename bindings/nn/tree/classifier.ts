@@ -1,5 +1,6 @@
 // TreeClassifier: the sentiment model of Tai et al. — Embedding → tree model → per-node Linear, log-softmax
-// and the summed NLL over every labelled node — a Container of the three, its keys in one flat namespace.
+// and the summed NLL over every labelled node — a Container of the three, its keys in one flat namespace; its
+// int8 copy (quantize()) holds the quantized tree model and classifier (nn/quantized.ts).
 
 import { ArgumentError, ShapeError } from '../../errors.js';
 import { Tensor, type TensorLike } from '../../tensor.js';
@@ -8,8 +9,9 @@ import { Embedding } from '../embedding.js';
 import { logSoftmax } from '../layers.js';
 import { Linear } from '../linear.js';
 import { crossEntropy } from '../losses.js';
-import type { LoadReport } from '../module.js';
-import type { LoadOptions } from '../parameters.js';
+import type { LoadReport, Module } from '../module.js';
+import { withStateDict, type LoadOptions } from '../parameters.js';
+import { isQuantized, quantizeDynamic, type QuantizeOptions } from '../quantized.js';
 import { optionKeys, positiveInteger, strictOptions } from '../../options.js';
 import { TREE_MODULES, checkTrees, type TreeForwardOptions, type TreeForwardResult, type TreeModelKind, type TreeModule, type TreeModuleOptions } from './modules.js';
 import type { Tree } from './structure.js';
@@ -75,6 +77,8 @@ export class TreeClassifier extends Container {
   private readonly tree: TreeModule;
   private readonly classifier: Linear;
   private pending: PendingClassifierBackward | null = null;
+  /** quantize() hands its parts to the constructor it calls (synchronously) here, instead of new f32 ones. */
+  private static handedParts: { embedding: Embedding; tree: TreeModule; classifier: Linear } | null = null;
 
   /** Builds and allocates the three parts (call `init()` first). Throws ArgumentError for an invalid or unknown option. */
   constructor(options: TreeClassifierOptions) {
@@ -88,9 +92,45 @@ export class TreeClassifier extends Container {
     this.hiddenSize = positiveInteger(checked.hiddenSize, 'hiddenSize', 'TreeClassifier');
     this.vocabSize = positiveInteger(checked.vocabSize, 'vocabSize', 'TreeClassifier');
     this.numClasses = positiveInteger(checked.numClasses, 'numClasses', 'TreeClassifier');
-    this.embedding = this.addChild(new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: this.inputSize }), { weight: 'embedding' });
-    this.tree = this.addChild(new TREE_MODULES[this.model]({ inputSize: this.inputSize, hiddenSize: this.hiddenSize }), '');
-    this.classifier = this.addChild(new Linear({ inFeatures: this.hiddenSize, outFeatures: this.numClasses }), { weight: 'W_cls', bias: 'b_cls' });
+    const parts = TreeClassifier.handedParts;
+    TreeClassifier.handedParts = null;
+    this.embedding = this.addChild(parts?.embedding ?? new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: this.inputSize }), { weight: 'embedding' });
+    this.tree = this.addChild(parts?.tree ?? new TREE_MODULES[this.model]({ inputSize: this.inputSize, hiddenSize: this.hiddenSize }), '');
+    this.classifier = this.addChild(parts?.classifier ?? new Linear({ inFeatures: this.hiddenSize, outFeatures: this.numClasses }), { weight: 'W_cls', bias: 'b_cls' });
+  }
+
+  /** The constructor options that rebuild this model. */
+  options(): TreeClassifierOptions {
+    return { model: this.model, vocabSize: this.vocabSize, inputSize: this.inputSize, hiddenSize: this.hiddenSize, numClasses: this.numClasses };
+  }
+
+  /**
+   * An int8 copy for inference (see quantizeDynamic, which calls it): the tree model and the classifier quantized
+   * (QuantizedChildSumTreeLSTM, QuantizedBinaryTreeLSTM or QuantizedTreeRNN, and QuantizedLinear), the embedding
+   * copied; this model is left untouched. The copy runs forward (logProbs, loss); its stateDict() holds the int8
+   * codes and `.scale`s (`W_iou`, `W_iou.scale`, `W_cls`, `W_cls.scale`, …). Training forwards, backward() and
+   * loadStateDict() on it throw ArgumentError (train the f32 model and quantize it again). Throws ArgumentError for
+   * options other than `{ dtype: 'int8' }`.
+   * @example const small = model.quantize({ dtype: 'int8' }); const { logProbs } = small.forward(trees, tokens);
+   */
+  quantize(options: QuantizeOptions): TreeClassifier {
+    this.checkAlive();
+    const made: Module[] = [];
+    try {
+      const tree = quantizeDynamic(this.tree, options);
+      made.push(tree);
+      const classifier = quantizeDynamic(this.classifier, options);
+      made.push(classifier);
+      const embedding = withStateDict(new Embedding({ numEmbeddings: this.vocabSize, embeddingDim: this.inputSize }), this.embedding.stateDict());
+      made.push(embedding);
+      TreeClassifier.handedParts = { embedding, tree, classifier };
+      return new TreeClassifier(this.options());
+    } catch (error) {
+      for (const module of made) module.dispose();
+      throw error;
+    } finally {
+      TreeClassifier.handedParts = null;
+    }
   }
 
   /**
@@ -199,9 +239,12 @@ export class TreeClassifier extends Container {
 
   /**
    * Loads the flat state dict (embedding, the tree model's keys, W_cls, b_cls): see Container.loadStateDict.
-   * A pending backward is dropped.
+   * A pending backward is dropped. Throws ArgumentError on an int8 copy (quantize()).
    */
   override loadStateDict(dict: Record<string, TensorLike>, opts?: LoadOptions): LoadReport {
+    if (isQuantized(this.tree)) {
+      throw new ArgumentError('TreeClassifier.loadStateDict: an int8 model (quantize()) does not load state dicts; load the f32 model and quantize it again');
+    }
     const report = super.loadStateDict(dict, opts);
     this.pending = null;
     return report;

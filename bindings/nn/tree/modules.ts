@@ -1,9 +1,11 @@
 // TreeRNN, ChildSumTreeLSTM and BinaryTreeLSTM over the Wasm core (assembly/tree.ts): a call merges all
 // its trees, schedules their nodes by height (schedule.ts), and runs forward, or backward, in one Wasm call.
-// The plan layout is assembly/abi.ts's TreePlan.
+// The plan layout is assembly/abi.ts's TreePlan. With int8 weights (quantizeDynamic: QuantizedTreeModule in
+// nn/quantized.ts) a module holds its weight matrices only as int8 blobs for gemmInt8, its biases in f32, and runs forward only.
 
 import { Job, TreeModel, TreePlan } from '../../../assembly/abi.js';
 import { ArgumentError, ShapeError, formatShape } from '../../errors.js';
+import { inferenceOnly, packInt8, stackRows } from '../int8-weights.js';
 import { ParameterizedModule } from '../parameters.js';
 import { choiceOption, optionKeys, positiveInteger, strictOptions } from '../../options.js';
 import { Layout, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, runJob, writeF32 } from '../../runtime.js';
@@ -198,7 +200,12 @@ export abstract class TreeModule extends ParameterizedModule {
   readonly inputSize: number;
   /** Features of h (and c) (H). */
   readonly hiddenSize: number;
+  /** The model (TreeClassifier's `model` option). */
+  readonly kind: TreeModelKind;
   private readonly spec: ModelSpec;
+  /** Int8 modules: the forward weights' packInt8Weight blobs (their slots in weightSlots). */
+  private readonly int8Targets: Array<{ spec: PackedSpec; ptr: number }> = [];
+  private readonly int8: boolean;
   /** Plan slots of the packed weights and biases. */
   private readonly weightSlots: Array<[slot: number, ptr: number]> = [];
   private readonly packedTargets: Array<{ spec: PackedSpec; ptr: number; rows: number; columns: number }> = [];
@@ -215,14 +222,20 @@ export abstract class TreeModule extends ParameterizedModule {
     const H = positiveInteger(checked.hiddenSize, 'hiddenSize', kind);
     const spec = modelSpec(kind, X, H);
     super(spec.params);
+    const int8 = this.int8Names.length > 0; // a quantized class (nn/quantized.ts): weight matrices in int8, forward only
     this.spec = spec;
+    this.kind = kind;
+    this.int8 = int8;
     this.inputSize = X;
     this.hiddenSize = H;
-    const rowsOf = (parts: string[]) => parts.reduce((sum, name) => sum + this.store.get(name).shape[0], 0);
+    const shapeOf = (name: string) => spec.params.find((param) => param.name === name)!.shape;
+    const rowsOf = (parts: string[]) => parts.reduce((sum, name) => sum + shapeOf(name)[0], 0);
     const layout = new Layout();
     let largestStacked = 0;
-    const packed = spec.packed.map((target) => {
-      const rows = rowsOf(target.parts), columns = this.store.get(target.parts[0]).shape[1];
+    // Int8: only the forward weights, as packInt8Weight blobs; f32: each weight and its transpose, packed.
+    const packed = spec.packed.filter((target) => !(int8 && target.transposed)).map((target) => {
+      const rows = rowsOf(target.parts), columns = shapeOf(target.parts[0])[1];
+      if (int8) return { spec: target, offset: layout.take(kernels().quantizedWeightBytes(rows, columns)), rows, columns };
       if (target.parts.length > 1) largestStacked = Math.max(largestStacked, rows * columns);
       const [n, k] = target.transposed ? [columns, rows] : [rows, columns];
       return { spec: target, offset: layout.take(packedFloats(n, k) * 4), rows, columns };
@@ -232,7 +245,8 @@ export abstract class TreeModule extends ParameterizedModule {
     const block = this.allocOwned(layout.size);
     heapF32().fill(0, block >>> 2, (block + layout.size) >>> 2);
     for (const { spec: target, offset, rows, columns } of packed) {
-      this.packedTargets.push({ spec: target, ptr: block + offset, rows, columns });
+      if (int8) this.int8Targets.push({ spec: target, ptr: block + offset });
+      else this.packedTargets.push({ spec: target, ptr: block + offset, rows, columns });
       this.weightSlots.push([target.slot, block + offset]);
     }
     for (const { spec: target, offset } of biases) {
@@ -271,6 +285,8 @@ export abstract class TreeModule extends ParameterizedModule {
       if (spec.transposed) packWeightStrided(ptr, source, columns, rows, 1, columns);
       else packWeightStrided(ptr, source, rows, columns, columns, 1);
     }
+    const int8Weights = this.int8Weights;
+    if (int8Weights) for (const { spec, ptr } of this.int8Targets) packInt8(ptr, stackRows(spec.parts.map((name) => int8Weights.get(name)!)));
     const heap = heapF32();
     for (const { spec, ptr } of this.biasTargets) {
       let at = ptr >>> 2;
@@ -295,6 +311,8 @@ export abstract class TreeModule extends ParameterizedModule {
     checkTrees(trees, this.spec.kind, method);
     const inputs = perTreeTensors(x, trees, this.inputSize, 'x', method);
     const train = opts.train === true;
+    if (this.int8 && train) throw inferenceOnly(this.constructor.name, 'forward');
+    this.checkInt8Loaded(method);
     const output = choiceOption(opts.output, 'output', ['nodes', 'roots'] as const, 'nodes', method);
     const schedule = buildSchedule(trees);
     const { nodes: N, leaves: N0, levels: L } = schedule;
@@ -336,6 +354,7 @@ export abstract class TreeModule extends ParameterizedModule {
     ints[p + TreePlan.LEVELS] = L;
     ints[p + TreePlan.INPUT] = X;
     ints[p + TreePlan.HIDDEN] = H;
+    ints[p + TreePlan.INT8] = this.int8 ? 1 : 0;
     for (const [slot, ptr] of this.weightSlots) ints[p + slot] = ptr;
     layout.pointSlots(ints, p, base);
     ints.set(schedule.order, (base + orderAt) >>> 2);
@@ -345,8 +364,9 @@ export abstract class TreeModule extends ParameterizedModule {
     inputs.forEach((input, b) => writeF32(base + xAt + schedule.offsets[b] * X * 4, input.data));
     // Child-sum trees split each level's nodes between threads (one barrier a level): worth it when the call is big
     // and the levels are wide enough to give every thread a row block (W6: 4,032 nodes in ~20 levels).
+    // Int8 plans run on one thread: gemmInt8 grows its activation scratch with the main instance's allocator.
     const worthThreads = N * H * (X + H) * 4 >= 1 << 20 && N >= 16 * L;
-    if (this.spec.kind === 'ChildSumTreeLSTM') runJob(Job.TREE_FORWARD, plan, worthThreads, () => kernels().treeForward(plan));
+    if (this.spec.kind === 'ChildSumTreeLSTM' && !this.int8) runJob(Job.TREE_FORWARD, plan, worthThreads, () => kernels().treeForward(plan));
     else kernels().treeForward(plan);
     if (train) this.pending = { plan, trees, schedule };
 
@@ -370,6 +390,7 @@ export abstract class TreeModule extends ParameterizedModule {
   backward(gradients: TreeBackwardGradients): { x: Tensor[] } {
     this.checkAlive();
     const method = `${this.constructor.name}.backward`;
+    if (this.int8) throw inferenceOnly(this.constructor.name, 'backward');
     const grad = strictOptions(gradients, TREE_BACKWARD_KEYS, method);
     const pending = this.pending;
     if (!pending) {
