@@ -116,6 +116,21 @@ describe(`threads (${process.env.LOOPTREE_SIMD} build)`, () => {
     model.dispose();
   });
 
+  it('runs int8 child-sum trees on one thread, the same bits with 2 threads in use', () => {
+    manualSeed(23);
+    const model = new ChildSumTreeLSTM({ inputSize: 6, hiddenSize: 16 });
+    const int8 = quantizeDynamic(model, { dtype: 'int8' });
+    const trees = Array.from({ length: 40 }, (_, b) => Tree.fromParents(Array.from({ length: 7 + (b % 5) }, (_, j) => (j === 0 ? -1 : (j - 1) >> 1))));
+    const xs = trees.map((tree, b) => tensor(values(tree.size * 6, 70 + b), [tree.size, 6]));
+    const { one, two } = acrossThreadCounts(() => {
+      const { h } = int8.forward(trees, xs);
+      return Object.fromEntries(h.map((t, b) => [`h[${b}]`, t.data]));
+    });
+    expectBitwiseEqual(one, two);
+    int8.dispose();
+    model.dispose();
+  });
+
   it('runs int8 modules on one thread, the same bits with 2 threads in use (gemmInt8 allocates on the main instance)', () => {
     manualSeed(31);
     const lstm = new LSTM({ inputSize: 12, hiddenSize: 20, numLayers: 2, bidirectional: true });
