@@ -119,6 +119,31 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     }
   });
 
+  it('quantizeRows on rows with NaN, ±Infinity, subnormals and exact halves: the reference\'s scales and integers', () => {
+    const k = 21; // two 8-wide blocks, then scalar elements
+    const rows = [
+      Array.from({ length: k }, (_, i) => (i === 13 ? NaN : i / 7 - 1)),          // NaN inside a vector block: scale NaN, integers 0
+      Array.from({ length: k }, (_, i) => (i === 20 ? NaN : i / 7 - 1)),          // NaN in the scalar tail
+      Array.from({ length: k }, (_, i) => (i === 3 ? -Infinity : i / 5)),         // infinite largest: inverse 0
+      Array.from({ length: k }, (_, i) => (i % 3 - 1) * 1e-40),                   // subnormal largest: 127/largest overflows
+      Array.from({ length: k }, (_, i) => ((i % 5) - 2) * 0.5 * (127 / 254)),     // products at exact halves: ±63.5, ±127
+    ];
+    const m = rows.length, rowBytes = paddedK(k) * ELEMENT;
+    const src = writeF32(Float32Array.from(rows.flat()));
+    const dst = allocF32((m * rowBytes) / 4 + 4);
+    const scales = allocF32(m);
+    core.quantizeRows(dst, scales, src, m, k, k);
+    const stored = new DataView(core.memory.buffer.slice(dst, dst + m * rowBytes));
+    const scaleValues = readF32(scales, m);
+    free(src, dst, scales);
+    rows.forEach((row, r) => {
+      const reference = quantizeRow(Float32Array.from(row), 127);
+      expect(scaleValues[r], `scale of row ${r}`).toBe(reference.scale);
+      const values = Array.from({ length: k }, (_, i) => stored.getInt16(r * rowBytes + i * ELEMENT, true));
+      expect(values, `integers of row ${r}`).toEqual(Array.from(reference.q));
+    });
+  });
+
   it('gemmInt8 equals the reference bit for bit on awkward sizes, with and without bias, overwrite and accumulate', () => {
     for (const m of [1, 2, 3, 5]) {
       for (const n of [1, 5, 8, 9, 17, 33]) {
