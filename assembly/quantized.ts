@@ -244,22 +244,18 @@ const tail = memory.data(16 * 2, 16);
   storePanel(c + 3 * ldc, column, r30, r31, v128.load32_splat(scales + 12), w, bias, accumulate, n);
 }
 
-// The quantized copy of A: grown (never shrunk) to the largest call so far. Kernels are not re-entrant.
-let scratch: usize = 0;
-let scratchBytes: usize = 0;
-
-/** Bytes of A's quantized copy for m rows of k: the rows, then m f32 scales. */
-function activationBytes(m: i32, k: i32): usize {
-  return <usize>m * ((rowBytes(k) + 15) & ~<usize>15) + ((<usize>m << 2) + 15 & ~<usize>15);
+/** Bytes of A's quantized copy for m rows of k (in 64 bits: the plan asks it for T·B rows): the rows, then m f32 scales. */
+@inline function activationBytes(m: u64, k: i32): u64 {
+  return m * ((<u64>rowBytes(k) + 15) & ~<u64>15) + ((m << 2) + 15 & ~<u64>15);
 }
 
-/** Grows the quantized-activation scratch to what an m × k call needs (may grow memory: JS re-derives its views). */
-function reserveInt8Scratch(m: i32, k: i32): void {
-  const bytes = activationBytes(m, k);
-  if (bytes <= scratchBytes) return;
-  if (scratch != 0) heap.free(scratch);
-  scratch = heap.alloc(bytes);
-  scratchBytes = bytes;
+/**
+ * Bytes of the scratch a gemmInt8 call of m rows of k needs (A's quantized copy), 16-byte aligned; the caller
+ * reserves it (the bindings through their one allocation gate, rnnForward in its plan's scratch): the kernel
+ * never allocates, so a refused memory.grow is a typed error before the call, not a trap inside it.
+ */
+export function int8ScratchBytes(m: i32, k: i32): f64 {
+  return <f64>activationBytes(<u64>m, k);
 }
 
 // Rows of A per block: their quantized K stays in L1 while every panel streams past it.
@@ -267,11 +263,11 @@ const ROW_BLOCK: i32 = 16 * ROWS;
 
 /**
  * C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), W packed by `packInt8Weight`, A quantized
- * here per row (see the file comment). `bias` may be 0; it is read for n floats.
+ * here per row (see the file comment) into `scratch` (int8ScratchBytes(m, k) bytes, 16-byte aligned, from the
+ * caller). `bias` may be 0; it is read for n floats.
  */
 export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packInt8Weight([n, k]) */, bias: usize /* [n] or 0 */,
-                         m: i32, n: i32, k: i32, accumulate: bool): void {
-  reserveInt8Scratch(m, k);
+                         m: i32, n: i32, k: i32, accumulate: bool, scratch: usize /* int8ScratchBytes(m, k) */): void {
   const stride = (rowBytes(k) + 15) & ~<usize>15;
   const rowsQ = scratch, scales = scratch + <usize>m * stride;
   quantizeRowsStrided(rowsQ, stride, scales, a, m, k);

@@ -330,10 +330,11 @@ export class QuantizedLinear extends Linear {
     const layout = new Layout();
     const xAt = layout.take(x.data.length * 4);
     const yAt = layout.take(rows * this.outFeatures * 4);
+    const scratchAt = layout.take(kernels().int8ScratchBytes(rows, this.inFeatures));
     const base = reserveArena(layout.size);
     writeF32(base + xAt, x.data);
     const bias = this.bias ? this.store.get('bias').ptr : 0;
-    kernels().gemmInt8(base + yAt, base + xAt, this.blob, bias, rows, this.outFeatures, this.inFeatures, false);
+    kernels().gemmInt8(base + yAt, base + xAt, this.blob, bias, rows, this.outFeatures, this.inFeatures, false, base + scratchAt);
     return new Tensor(readF32(base + yAt, rows * this.outFeatures), [...x.shape.slice(0, -1), this.outFeatures]);
   }
   override backward(): never {

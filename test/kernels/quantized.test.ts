@@ -55,9 +55,13 @@ function checkGemm(m: number, n: number, k: number, withBias: boolean, accumulat
   const biasPtr = bias ? writeF32(bias) : 0;
   const block = allocF32(GUARD + m * n + GUARD, SENTINEL);
   new Float32Array(core.memory.buffer, block + 4 * GUARD, m * n).set(oldC);
-  core.gemmInt8(block + 4 * GUARD, aPtr, weights, biasPtr, m, n, k, accumulate);
+  const scratchBytes = core.int8ScratchBytes(m, k);
+  const scratch = allocF32(scratchBytes / 4 + GUARD, SENTINEL);
+  core.gemmInt8(block + 4 * GUARD, aPtr, weights, biasPtr, m, n, k, accumulate, scratch);
   const result = readF32(block, GUARD + m * n + GUARD);
-  free(weights, aPtr, biasPtr, block);
+  const afterScratch = readF32(scratch + scratchBytes, GUARD);
+  free(weights, aPtr, biasPtr, block, scratch);
+  expect(Array.from(afterScratch), `guard floats after the scratch of int8ScratchBytes (${label})`).toEqual(new Array(GUARD).fill(SENTINEL));
 
   const expected = accumulate ? Float32Array.from(oldC) : new Float32Array(m * n);
   gemmInt8(expected, a, w, bias, m, n, k, accumulate);
@@ -169,10 +173,10 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     const c = new Float32Array(m * n);
     gemmInt8(c, a, w, null, m, n, k, false);
     const { ptr } = quantizeInWasm(w, n, k);
-    const aPtr = writeF32(a), out = allocF32(m * n);
-    core.gemmInt8(out, aPtr, ptr, 0, m, n, k, false);
+    const aPtr = writeF32(a), out = allocF32(m * n), scratch = allocF32(core.int8ScratchBytes(m, k) / 4);
+    core.gemmInt8(out, aPtr, ptr, 0, m, n, k, false, scratch);
     const result = readF32(out, m * n);
-    free(ptr, aPtr, out);
+    free(ptr, aPtr, out, scratch);
     for (let r = 0; r < m; r++) {
       for (let o = 0; o < n; o++) {
         let exact = 0, magnitude = 0;
