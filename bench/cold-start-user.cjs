@@ -10,6 +10,7 @@ const x = Float32Array.from({ length: 100 * 64 }, (_, i) => Math.sin(i * 0.37));
 (async () => {
   // CPU time of all threads, as in cold-start-user.mjs.
   const cpuNow = () => ((c) => (c.user + c.system) / 1000)(process.cpuUsage());
+  const faultsBefore = process.resourceUsage?.().minorPageFault; // fresh pages first touched, as in cold-start-user.mjs
   const marks = [performance.now()];
   const cpuMarks = [cpuNow()];
   const mark = () => { marks.push(performance.now()); cpuMarks.push(cpuNow()); };
@@ -27,6 +28,7 @@ const x = Float32Array.from({ length: 100 * 64 }, (_, i) => Math.sin(i * 0.37));
   console.log(JSON.stringify({
     ms: marks.at(-1) - marks[0],
     cpuMs: cpuMarks.at(-1) - cpuMarks[0],
+    pageFaults: process.resourceUsage && process.resourceUsage().minorPageFault - faultsBefore,
     phases: Object.fromEntries(phases.map((name, i) => [name, marks[i + 1] - marks[i]])),
     cpuPhases: Object.fromEntries(phases.map((name, i) => [name, cpuMarks[i + 1] - cpuMarks[i]])),
     first: Array.from(output.data.subarray(0, 4)),

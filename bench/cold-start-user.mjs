@@ -12,6 +12,9 @@ const x = Float32Array.from({ length: 100 * 64 }, (_, i) => Math.sin(i * 0.37));
 // CPU time of all threads (V8 compiles Wasm and JS on helper threads) where the runtime reports it: steadier than the
 // wall clock on a loaded machine, and the phases' CPU shows what background compilation (e.g. Wasm tier-up) costs.
 const cpuNow = globalThis.process?.cpuUsage ? () => ((c) => (c.user + c.system) / 1000)(process.cpuUsage()) : undefined;
+// Fresh pages first touched (minor page faults): each costs this machine's kernel µs (bench/cold-floor.mjs).
+const faultsNow = globalThis.process?.resourceUsage ? () => process.resourceUsage().minorPageFault : undefined;
+const faultsBefore = faultsNow?.();
 const marks = [performance.now()];
 const cpuMarks = [cpuNow?.()];
 const mark = () => { marks.push(performance.now()); cpuMarks.push(cpuNow?.()); };
@@ -30,6 +33,7 @@ const phases = ['import', 'init', 'construct', 'load', 'forward'];
 console.log(JSON.stringify({
   ms: marks.at(-1) - marks[0],
   cpuMs: cpuNow && cpuMarks.at(-1) - cpuMarks[0],
+  pageFaults: faultsNow && faultsNow() - faultsBefore,
   phases: Object.fromEntries(phases.map((name, i) => [name, marks[i + 1] - marks[i]])),
   cpuPhases: cpuNow && Object.fromEntries(phases.map((name, i) => [name, cpuMarks[i + 1] - cpuMarks[i]])),
   first: Array.from(output.data.subarray(0, 4)),

@@ -114,6 +114,25 @@ function userColdStartOnce(engine, { script, file }, weights) {
   return JSON.parse(child.stdout.trim().split('\n').at(-1));
 }
 
+/**
+ * The floor under any cold start on this engine (bench/cold-floor.mjs, median of USER_PROCESSES fresh processes):
+ * importing an empty module, compiling and instantiating the single-thread core with no JS of ours, and what a fresh
+ * page of memory costs this machine — what no change to looptree's JS can take away.
+ */
+function coldFloor(engine, dir) {
+  const empty = path.join(dir, 'empty.mjs');
+  writeFileSync(empty, '');
+  const wasm = path.join(REPO_DIR, 'dist', 'looptree-baseline.wasm');
+  const [command, prefix] = engine.command(path.join(BENCH_DIR, 'cold-floor.mjs'));
+  const runs = [];
+  for (let round = 0; round < USER_PROCESSES; round++) {
+    const child = spawnSync(command, [...prefix, empty, wasm], { encoding: 'utf8' });
+    if (child.status !== 0) return { error: `${child.stderr}`.trim().split('\n').at(-1) };
+    runs.push(JSON.parse(child.stdout.trim().split('\n').at(-1)));
+  }
+  return Object.fromEntries(Object.keys(runs[0]).map((key) => [key, median(runs.map((r) => r[key]))]));
+}
+
 // Every (entry, format) interleaved per round, so that load on the machine hits full and infer alike.
 async function userColdStarts() {
   const dir = mkdtempSync(path.join(tmpdir(), 'looptree-cold-'));
@@ -135,10 +154,12 @@ async function userColdStarts() {
           }
         });
       }
+      floors[engine.name] = coldFloor(engine, dir);
       out[engine.name] = cases.map((c, i) => (errors[i] ? { ...c, error: errors[i] } : {
         entry: c.entry, format: c.format,
         ms: median(samples[i].map((r) => r.ms)),
         cpuMs: samples[i][0].cpuMs === undefined ? undefined : median(samples[i].map((r) => r.cpuMs)),
+        pageFaults: samples[i][0].pageFaults === undefined ? undefined : median(samples[i].map((r) => r.pageFaults)),
         phases: Object.fromEntries(PHASES.map((p) => [p, median(samples[i].map((r) => r.phases[p]))])),
         cpuPhases: samples[i][0].cpuPhases && Object.fromEntries(PHASES.map((p) => [p, median(samples[i].map((r) => r.cpuPhases[p]))])),
       }));
@@ -230,9 +251,10 @@ for (const node of args['user-only'] ? [] : NODES) {
   progress(`cold start under Node ${version}: ${PROCESSES} fresh processes per runner…`);
   coldStartByEngine[`Node ${version.slice(1)}`] = coldStarts(node);
 }
+const floors = {};
 const userColdStart = await userColdStarts();
 if (args['user-only']) {
-  console.log(`${userTable()}\n\nCPU time per phase (ms, same runs):\n\n${userCpuTable()}`);
+  console.log(`${userTable()}\n\nCPU time per phase (ms, same runs):\n\n${userCpuTable()}\n\nThe floor (no looptree JS):\n\n${floorTable()}`);
   process.exit(0);
 }
 const packageSizes = await sizes();
@@ -262,6 +284,18 @@ function userTable() {
   return markdownTable(['engine', 'format', 'entry', 'total', 'CPU', 'import', 'init', 'construct', 'parse + load', 'first forward', 'infer speed-up'], rows);
 }
 
+/** Per engine: the floor (bench/cold-floor.mjs) beside the pages looptree/infer's cold start first touches and their cost. */
+function floorTable() {
+  return markdownTable(
+    ['engine', 'import of an empty module', 'core .wasm: compile', 'instantiate', 'µs per fresh page', 'pages touched (infer, ESM)', '≈ ms in page faults'],
+    Object.entries(floors).map(([engine, f]) => {
+      if (f.error) return [engine, `failed: ${f.error}`, '', '', '', '', ''];
+      const faults = userColdStart[engine]?.find((r) => r.entry === 'infer' && r.format === 'ESM')?.pageFaults;
+      return [engine, ms(f.importEmptyMs), ms(f.compileMs), ms(f.instantiateMs), ms(f.usPerPage), faults ?? '', faults === undefined ? '' : ms((faults * f.usPerPage) / 1000)];
+    }),
+  );
+}
+
 /** The same runs' CPU time per phase (all threads: includes V8's background JS and Wasm tier-up compiles), where the runtime reports it. */
 function userCpuTable() {
   const rows = Object.entries(userColdStart).flatMap(([engine, results]) => results
@@ -285,6 +319,11 @@ const lines = [
   '',
   userCpuTable(),
   '',
+  'The floor under it (bench/cold-floor.mjs, fresh processes, no looptree JS): importing an empty module, the core',
+  '.wasm compiled and instantiated alone, and what each fresh 4 KiB page of memory first touched costs on this machine:',
+  '',
+  floorTable(),
+  '',
   '## Size: JS minified, and .wasm (native libraries for onnxruntime-node), KiB',
   '',
   markdownTable(['package', 'file', 'raw', 'gzip'], Object.entries(packageSizes).flatMap(([name, files]) => (files.error
@@ -293,7 +332,7 @@ const lines = [
 ];
 const doc = {
   date: new Date().toISOString(), quick: args.quick, processes: PROCESSES, coldStart: coldStartByEngine,
-  userProcesses: USER_PROCESSES, userColdStart, sizes: packageSizes,
+  userProcesses: USER_PROCESSES, userColdStart, coldFloor: floors, sizes: packageSizes,
 };
 mkdirSync(path.join(BENCH_DIR, 'results'), { recursive: true });
 writeFileSync(SIZE_FILE, `${JSON.stringify(doc, null, 1)}\n`);

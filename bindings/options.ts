@@ -2,6 +2,7 @@
 // "<where>: <what> must be <expected>, got <what came>" — each throwing a typed LooptreeError.
 
 import { ArgumentError, ShapeError, formatShape } from './errors.js';
+import { editDistance } from './edit-distance.js';
 import type { Tensor } from './tensor.js';
 
 /** What a value is, for messages: `null`, `0`, `"text"`, `an array of length 3`, `a Float32Array`, `bigint 5`. */
@@ -94,18 +95,6 @@ function closest(key: string, known: readonly string[]): string | undefined {
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 /** The largest size of one dimension: 2³¹ − 1 (sizes and indices cross into Wasm as i32). */

@@ -203,7 +203,9 @@ export function threadsUnavailable(): string | null {
     return 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp), so Wasm memory cannot be shared';
   }
   if (__NODE__) {
-    return typeof process.getBuiltinModule === 'function' && process.getBuiltinModule('node:worker_threads') ? null : 'node:worker_threads is unavailable';
+    // Every Node with process.getBuiltinModule (≥ 20.16) has worker_threads; loading it here would cost a cold
+    // start ~6 ms (it pulls in node:stream), so the pool loads it when it starts, on the first call that splits.
+    return typeof process.getBuiltinModule === 'function' ? null : 'node:worker_threads cannot be loaded synchronously (process.getBuiltinModule needs Node ≥ 20.16)';
   }
   return typeof Worker === 'function' && typeof Blob === 'function' ? null : 'this runtime has no Worker';
 }

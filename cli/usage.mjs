@@ -1,27 +1,16 @@
 // Helpers of the `looptree` command: its usage error, did-you-mean, progress on a terminal, number formatting.
 
+import { editDistance } from '../bindings/edit-distance.js';
+
 /** A mistake in the command line (unknown command or flag, wrong arguments): printed as one line, exit 1. */
 export class UsageError extends Error {}
-
-/** Edit distance (insertions, deletions, substitutions) between two short strings. */
-function distance(a, b) {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
 
 /** The known name closest to `name` (at most a third of its letters off), or undefined. */
 export function closest(name, known) {
   let best;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return bestDistance <= Math.max(1, Math.ceil(name.length / 3)) ? best : undefined;

@@ -1,0 +1,15 @@
+// Edit distance between short names, for did-you-mean suggestions: the library's strict options (options.ts) and the
+// `looptree` command's flags (cli/usage.mjs, which bundles this file) share this one definition.
+
+/** Levenshtein distance (insertions, deletions, substitutions) between two short strings. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
