@@ -5,7 +5,7 @@
 // The integer dot product is `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32) in both builds, on int8
 // values held as i16 (weights packed so, activations quantized so). The relaxed build's
 // `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 per instruction on paper) gave no more multiply-adds per second under V8
-// on this machine (`node bench/int8-dot.mjs`, Node 22, Zen 4: 40 vs 45 per ns), needs 7-bit activations (its second
+// on this machine (`node bench/int8-dot.mjs`, Node 22, Zen 4: 40 vs 41–51 per ns), needs 7-bit activations (its second
 // operand's top bit is implementation-defined; 2× the activation error) and is computed doubled by Node 20's flagged
 // V8; dot_i16x8_s is one pmaddwd, exact everywhere, with 4 multiply-adds per instruction with its add (the fused f32
 // madd: 4 in the relaxed build; mul + add: 2 in the baseline one) on half the bytes of f32 weights.
