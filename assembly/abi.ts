@@ -180,7 +180,8 @@ export const enum TreePlan {
   WG_TRANSPOSED = 49,
   WG_PACKED = 50,
   // Inference with int8 weights (quantizeDynamic): non-zero when W_IN, W_IN_F, W_REC and W_REC_F hold packInt8Weight
-  // blobs (assembly/quantized.ts) instead of packed f32 weights; the WT_* and gradient slots are unused (no backward).
+  // blobs (assembly/quantized.ts) instead of packed f32 weights — then it points at gemmInt8's quantized-activation
+  // scratch (int8ScratchBytes(NODES, max(INPUT, 2·HIDDEN)) bytes); the WT_* and gradient slots are unused (no backward).
   INT8 = 51,
   SLOTS = 52,
 }

@@ -126,8 +126,10 @@ export function setCellVariant(gate: i32, gateAlpha: f32, gateBeta: f32, candida
   variant.candidate = candidate; variant.candidateAlpha = candidateAlpha; variant.candidateBeta = candidateBeta;
   variant.output = output; variant.outputAlpha = outputAlpha; variant.outputBeta = outputBeta;
   variant.clip = clip;
-  variant.flags = flags & ~VariantFlag.PEEPHOLES;
-  variant.standard = gate == Activation.SIGMOID && candidate == Activation.TANH && output == Activation.TANH && clip == 0 && flags == 0;
+  // INT8 picks the GEMM (assembly/sequence.ts), not the cell: an int8 plan keeps the fused PyTorch cell.
+  const cellFlags = flags & ~VariantFlag.INT8;
+  variant.flags = cellFlags & ~VariantFlag.PEEPHOLES;
+  variant.standard = gate == Activation.SIGMOID && candidate == Activation.TANH && output == Activation.TANH && clip == 0 && cellFlags == 0;
 }
 
 /** The LSTM peephole weights [3H] (i, f, o) of the next cells, or 0. */

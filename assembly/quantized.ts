@@ -5,7 +5,7 @@
 // The integer dot product is `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32) in both builds, on int8
 // values held as i16 (weights packed so, activations quantized so). The relaxed build's
 // `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 per instruction on paper) gave no more multiply-adds per second under V8
-// on this machine (`node bench/int8-dot.mjs`, Node 22, Zen 4: 40 vs 45 per ns), needs 7-bit activations (its second
+// on this machine (`node bench/int8-dot.mjs`, Node 22, Zen 4: 40 vs 41–51 per ns), needs 7-bit activations (its second
 // operand's top bit is implementation-defined; 2× the activation error) and is computed doubled by Node 20's flagged
 // V8; dot_i16x8_s is one pmaddwd, exact everywhere, with 4 multiply-adds per instruction with its add (the fused f32
 // madd: 4 in the relaxed build; mul + add: 2 in the baseline one) on half the bytes of f32 weights.
@@ -78,31 +78,58 @@ export function packInt8Weight(dst: usize, codes: usize /* [n, k] i8 */, scales:
   }
 }
 
+// Constants of the vector quantizer (16-byte lanes, loaded: V8 would rebuild a v128.const in the loop).
+const QUANTIZE_CONSTANTS = memory.data<i32>([
+  0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, // |x| mask
+  0x4b400000, 0x4b400000, 0x4b400000, 0x4b400000, // 1.5·2^23: adding it rounds to an integer (half to even) in the low bits
+], 16);
+
+/**
+ * round(y) of 4 lanes of y = x·inverse, as i32: NaN → 0, clamped to ±127, rounded half to even — quantizeOne's
+ * result, by adding 1.5·2^23 (the FPU's own rounding to nearest even leaves the integer in the low mantissa bits)
+ * and subtracting its bits: 8 cheap instructions where nearest + min + max + trunc_sat take ~25 under V8.
+ */
+@inline function quantizeQuad(y: v128, levels: v128, negativeLevels: v128, rounder: v128): v128 {
+  const finite = v128.and(y, f32x4.eq(y, y));
+  const clamped = f32x4.pmax(f32x4.pmin(finite, levels), negativeLevels);
+  return i32x4.sub(f32x4.add(clamped, rounder), rounder);
+}
+
 /**
  * Quantizes rows of A [m, k] (row stride `lda` floats) per row: scales[r] = max|a_r| / 127, the i16 elements
- * round(a·127/max|a_r|) (the product in f32, rounded half to even), K' − K padding elements 0.
+ * round(a·127/max|a_r|) (the product in f32, rounded half to even), K' − K padding elements 0. A NaN in a row makes
+ * its scale NaN (its outputs NaN) as in the reference.
  * dst: m rows of rowBytes(k) bytes.
  */
 export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, m: i32, k: i32, lda: i32): void {
   const stride = rowBytes(k);
-  const levels = f32x4.splat(LEVELS);
+  const levels = f32x4.splat(LEVELS), negativeLevels = f32x4.splat(-LEVELS);
+  const magnitudeMask = v128.load(QUANTIZE_CONSTANTS), rounder = v128.load(QUANTIZE_CONSTANTS, 16);
   for (let r = 0; r < m; r++) {
     const row = a + ((<usize>r * lda) << 2);
-    let largest4 = f32x4.splat(0);
+    // max |a| on the bits: non-negative floats order as integers, and a NaN's bits exceed infinity's, so the
+    // largest is NaN whenever the row holds one (Math.max's answer); two chains to halve the dependency.
+    let largestA = i32x4.splat(0), largestB = i32x4.splat(0);
     let i = 0;
-    for (; i + 4 <= k; i += 4) largest4 = f32x4.max(largest4, f32x4.abs(v128.load(row + (<usize>i << 2))));
-    let largest = max(max(f32x4.extract_lane(largest4, 0), f32x4.extract_lane(largest4, 1)),
-                      max(f32x4.extract_lane(largest4, 2), f32x4.extract_lane(largest4, 3)));
-    for (; i < k; i++) largest = max(largest, abs(load<f32>(row + (<usize>i << 2))));
+    for (; i + 8 <= k; i += 8) {
+      largestA = i32x4.max_s(largestA, v128.and(v128.load(row + (<usize>i << 2)), magnitudeMask));
+      largestB = i32x4.max_s(largestB, v128.and(v128.load(row + (<usize>i << 2), 16), magnitudeMask));
+    }
+    for (; i + 4 <= k; i += 4) largestA = i32x4.max_s(largestA, v128.and(v128.load(row + (<usize>i << 2)), magnitudeMask));
+    largestA = i32x4.max_s(largestA, largestB);
+    let largestBits = max(max(i32x4.extract_lane(largestA, 0), i32x4.extract_lane(largestA, 1)),
+                          max(i32x4.extract_lane(largestA, 2), i32x4.extract_lane(largestA, 3)));
+    for (; i < k; i++) largestBits = max(largestBits, load<i32>(row + (<usize>i << 2)) & 0x7fffffff);
+    const largest = reinterpret<f32>(largestBits);
     const inverse: f32 = largest > 0 ? LEVELS / largest : 0;
     store<f32>(scales + (<usize>r << 2), largest / LEVELS);
     const out = dst + <usize>r * stride;
     const inverse4 = f32x4.splat(inverse);
     i = 0;
-    for (; i + 4 <= k; i += 4) {
-      const scaled = f32x4.nearest(f32x4.mul(v128.load(row + (<usize>i << 2)), inverse4));
-      const q = i32x4.trunc_sat_f32x4_s(f32x4.min(levels, f32x4.max(f32x4.neg(levels), scaled)));
-      v128.store64_lane(out + (<usize>i << 1), i16x8.narrow_i32x4_s(q, q), 0);
+    for (; i + 8 <= k; i += 8) {
+      const low = quantizeQuad(f32x4.mul(v128.load(row + (<usize>i << 2)), inverse4), levels, negativeLevels, rounder);
+      const high = quantizeQuad(f32x4.mul(v128.load(row + (<usize>i << 2), 16), inverse4), levels, negativeLevels, rounder);
+      v128.store(out + (<usize>i << 1), i16x8.narrow_i32x4_s(low, high));
     }
     for (; i < k; i++) {
       store<i16>(out + (<usize>i << 1), quantizeOne(load<f32>(row + (<usize>i << 2)), inverse, LEVELS));
@@ -217,22 +244,18 @@ const tail = memory.data(16 * 2, 16);
   storePanel(c + 3 * ldc, column, r30, r31, v128.load32_splat(scales + 12), w, bias, accumulate, n);
 }
 
-// The quantized copy of A: grown (never shrunk) to the largest call so far. Kernels are not re-entrant.
-let scratch: usize = 0;
-let scratchBytes: usize = 0;
-
-/** Bytes of A's quantized copy for m rows of k: the rows, then m f32 scales. */
-function activationBytes(m: i32, k: i32): usize {
-  return <usize>m * ((rowBytes(k) + 15) & ~<usize>15) + ((<usize>m << 2) + 15 & ~<usize>15);
+/** Bytes of A's quantized copy for m rows of k (in 64 bits: the plan asks it for T·B rows): the rows, then m f32 scales. */
+@inline function activationBytes(m: u64, k: i32): u64 {
+  return m * ((<u64>rowBytes(k) + 15) & ~<u64>15) + ((m << 2) + 15 & ~<u64>15);
 }
 
-/** Grows the quantized-activation scratch to what an m × k call needs (may grow memory: JS re-derives its views). */
-function reserveInt8Scratch(m: i32, k: i32): void {
-  const bytes = activationBytes(m, k);
-  if (bytes <= scratchBytes) return;
-  if (scratch != 0) heap.free(scratch);
-  scratch = heap.alloc(bytes);
-  scratchBytes = bytes;
+/**
+ * Bytes of the scratch a gemmInt8 call of m rows of k needs (A's quantized copy), 16-byte aligned; the caller
+ * reserves it (the bindings through their one allocation gate, rnnForward in its plan's scratch): the kernel
+ * never allocates, so a refused memory.grow is a typed error before the call, not a trap inside it.
+ */
+export function int8ScratchBytes(m: i32, k: i32): f64 {
+  return <f64>activationBytes(<u64>m, k);
 }
 
 // Rows of A per block: their quantized K stays in L1 while every panel streams past it.
@@ -240,11 +263,11 @@ const ROW_BLOCK: i32 = 16 * ROWS;
 
 /**
  * C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ C when `accumulate`), W packed by `packInt8Weight`, A quantized
- * here per row (see the file comment). `bias` may be 0; it is read for n floats.
+ * here per row (see the file comment) into `scratch` (int8ScratchBytes(m, k) bytes, 16-byte aligned, from the
+ * caller). `bias` may be 0; it is read for n floats.
  */
 export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packInt8Weight([n, k]) */, bias: usize /* [n] or 0 */,
-                         m: i32, n: i32, k: i32, accumulate: bool): void {
-  reserveInt8Scratch(m, k);
+                         m: i32, n: i32, k: i32, accumulate: bool, scratch: usize /* int8ScratchBytes(m, k) */): void {
   const stride = (rowBytes(k) + 15) & ~<usize>15;
   const rowsQ = scratch, scales = scratch + <usize>m * stride;
   quantizeRowsStrided(rowsQ, stride, scales, a, m, k);

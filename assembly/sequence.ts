@@ -18,7 +18,7 @@ import {
 } from './cells';
 import { gemmPacked, gemvColumns, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient, transpose } from './linalg';
-import { gemmInt8 } from './quantized';
+import { gemmInt8, int8ScratchBytes } from './quantized';
 import { rowActive } from './simd';
 import { barrier, rowsStart, threadCount, threadIndex } from './threads';
 
@@ -135,9 +135,21 @@ export function rnnScratchBytes(plan: usize): f64 {
   const s = shape.read(plan);
   const n = s.rows64;
   const timeMajorInput = s.batchFirst ? floatBytes(n * s.I) : 0;
-  // The threads builds keep one set of a direction's buffers per direction: both may run at once.
-  const directionCopies = ASC_FEATURE_THREADS ? <u64>s.D : 1;
-  return <f64>(timeMajorInput + 2 * floatBytes(n * s.D * s.P) + directionCopies * forwardDirectionScratchBytes(s));
+  return <f64>(timeMajorInput + 2 * floatBytes(n * s.D * s.P) + directionCopies(s) * forwardDirectionScratchBytes(s) + int8Scratch(s));
+}
+
+/** Copies of a direction's buffers in rnnForward's scratch: the threads builds keep one per direction (both may run at once). */
+@inline function directionCopies(s: Shape): u64 {
+  return ASC_FEATURE_THREADS ? <u64>s.D : 1;
+}
+
+/**
+ * An INT8 plan's quantized-activation scratch (gemmInt8's): enough for its largest call, the input projection of
+ * all T·B rows over the widest input (I, D·P, or H: W_hr and W_hn read [B, H]). One copy: int8 plans run on one
+ * thread (the bindings).
+ */
+@inline function int8Scratch(s: Shape): u64 {
+  return s.int8 ? <u64>int8ScratchBytes(s.rows, max(max(s.I, s.D * s.P), s.H)) : 0;
 }
 
 /** Scratch of one direction's run in rnnForward: its gates [T·B, G·H], hidden gates, raw hidden and projected rows, step lengths. */
@@ -199,9 +211,12 @@ function multiplyInPlace(x: usize, factors: usize, n: i32): void {
   }
 }
 
-/** A forward GEMM on the plan's weights: f32 packed (gemmPacked) or, in an INT8 plan, quantized (gemmInt8). */
-@inline function weightGemm(int8: bool, c: usize, a: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
-  if (int8) gemmInt8(c, a, w, bias, m, n, k, accumulate);
+/**
+ * A forward GEMM on the plan's weights: f32 packed (gemmPacked) or, in an INT8 plan (int8Scratch ≠ 0: the
+ * plan's quantized-activation scratch), quantized (gemmInt8).
+ */
+@inline function weightGemm(int8Scratch: usize, c: usize, a: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
+  if (int8Scratch != 0) gemmInt8(c, a, w, bias, m, n, k, accumulate, int8Scratch);
   else gemmPacked(c, a, w, bias, m, n, k, accumulate);
 }
 
@@ -254,6 +269,8 @@ export function rnnForward(plan: usize): void {
   const scratchRawHidden = hiddenGates + floats(B * GH);
   const projected = scratchRawHidden + floats(B * H);
   const stepLengths = projected + floats(B * P);
+  // Past every direction's copy (rnnScratchBytes' order); 0 for an f32 plan.
+  const int8Scratch = s.int8 ? directionScratch + <usize>(directionCopies(s) * forwardDirectionScratchBytes(s)) : 0;
 
   const stepGateBytes = <usize>B * GH * 4;
   const outStride = D * P;
@@ -267,7 +284,7 @@ export function rnnForward(plan: usize): void {
       const saved = training ? entryTape.locate(tape, s, entry) : null;
       const gates = training ? saved!.gates : scratchGates;
       const weightHR = layerSlot(plan, entry, RnnLayerSlot.W_HR);
-      weightGemm(s.int8, gates + <usize>firstRow * GH * 4, layerInput + <usize>firstRow * inputSize * 4, layerSlot(plan, entry, RnnLayerSlot.W_IH),
+      weightGemm(int8Scratch, gates + <usize>firstRow * GH * 4, layerInput + <usize>firstRow * inputSize * 4, layerSlot(plan, entry, RnnLayerSlot.W_IH),
                  layerSlot(plan, entry, RnnLayerSlot.BIAS_X), endRow - firstRow, GH, inputSize, false);
       // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
       if (training && weightHR != 0 && (lengths != 0 || mask != 0)) {
@@ -303,23 +320,23 @@ export function rnnForward(plan: usize): void {
         if (s.resetBefore) {
           // r ⊙ h goes to the tape (the n rows' weight gradient multiplies it) or to scratch.
           const resetHidden = training ? saved!.hn + <usize>t * cellBytes + <usize>first * H * 4 : rawHiddenRows;
-          weightGemm(s.int8, hiddenRows, h, weightHH, 0, count, 2 * H, P, false);
+          weightGemm(int8Scratch, hiddenRows, h, weightHH, 0, count, 2 * H, P, false);
           gruResetGates(resetHidden, stepGates, hiddenRows, h, active, t, count, H);
-          weightGemm(s.int8, projectedRows, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, count, H, H, false);
+          weightGemm(int8Scratch, projectedRows, resetHidden, layerSlot(plan, entry, RnnLayerSlot.W_HN), 0, count, H, H, false);
           gruResetCandidate(h, out, stepGates, projectedRows, active, t, count, H, outStride);
         } else if (s.gru) {
-          weightGemm(s.int8, hiddenRows, h, weightHH, 0, count, GH, P, false);
+          weightGemm(int8Scratch, hiddenRows, h, weightHH, 0, count, GH, P, false);
           const savedHn = training ? saved!.hn + <usize>t * cellBytes + <usize>first * H * 4 : 0;
           gruCellForward(h, out, stepGates, hiddenRows, layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), active, t, count, H, outStride, savedHn);
         } else {
-          weightGemm(s.int8, stepGates, h, weightHH, 0, count, GH, P, true);
+          weightGemm(int8Scratch, stepGates, h, weightHH, 0, count, GH, P, true);
           if (s.lstm) {
             if (weightHR == 0) {
               lstmCellForward(h, c, out, stepGates, active, t, count, H, outStride, training);
             } else {
               const rawHidden = training ? saved!.hRaw + <usize>t * cellBytes + <usize>first * H * 4 : rawHiddenRows;
               lstmCellForward(rawHidden, c, 0, stepGates, active, t, count, H, H, training);
-              weightGemm(s.int8, projectedRows, rawHidden, weightHR, 0, count, P, H, false);
+              weightGemm(int8Scratch, projectedRows, rawHidden, weightHR, 0, count, P, H, false);
               commitRows(h, out, projectedRows, active, t, count, P, outStride);
             }
             if (training) memory.copy(saved!.cNew + <usize>t * cellBytes + <usize>first * H * 4, c, cellRowBytes);

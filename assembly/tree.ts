@@ -105,7 +105,7 @@ function weightGradient(plan: usize, gradientSlot: i32, d: usize, dStride: i32, 
  * (gemmPacked) or, in an INT8 plan, an int8 blob (gemmInt8).
  */
 function weightGemm(plan: usize, c: usize, a: usize, weightSlot: i32, bias: usize, m: i32, n: i32, k: i32, accumulate: bool): void {
-  if (slot(plan, TreePlan.INT8) != 0) gemmInt8(c, a, pointer(plan, weightSlot), bias, m, n, k, accumulate);
+  if (slot(plan, TreePlan.INT8) != 0) gemmInt8(c, a, pointer(plan, weightSlot), bias, m, n, k, accumulate, pointer(plan, TreePlan.INT8));
   else gemmPacked(c, a, pointer(plan, weightSlot), bias, m, n, k, accumulate);
 }
 

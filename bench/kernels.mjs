@@ -59,7 +59,7 @@ function seedOf(label) {
 
 const uniform = (random, count, scale = 1) => Float32Array.from({ length: count }, () => (random() * 2 - 1) * scale);
 
-const { W1, W2, W3, W6 } = Object.fromEntries(ALL_WORKLOADS.map((w) => [w.id, w]));
+const { W1, W2, W3, W5, W6 } = Object.fromEntries(ALL_WORKLOADS.map((w) => [w.id, w]));
 
 // ---- the Wasm core of one build ----
 
@@ -176,12 +176,44 @@ function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
       const { q, scales } = references.quantized.quantizeWeight(w, n, k);
       const codes = kernels.alloc(Math.max(16, n * k));
       new Int8Array(kernels.memory.buffer, codes, n * k).set(q);
-      const ptrs = { scales: core.upload(n, scales), packed: kernels.alloc(kernels.quantizedWeightBytes(n, k)), a: core.upload(m * k, a), c: core.upload(m * n, c) };
+      const ptrs = {
+        scales: core.upload(n, scales), packed: kernels.alloc(kernels.quantizedWeightBytes(n, k)), a: core.upload(m * k, a), c: core.upload(m * n, c),
+        scratch: kernels.alloc(kernels.int8ScratchBytes(m, k)),
+      };
       kernels.packInt8Weight(ptrs.packed, codes, ptrs.scales, n, k);
       kernels.release(codes);
       return {
-        run: () => kernels.gemmInt8(ptrs.c, ptrs.a, ptrs.packed, 0, m, n, k, accumulate),
+        run: () => kernels.gemmInt8(ptrs.c, ptrs.a, ptrs.packed, 0, m, n, k, accumulate, ptrs.scratch),
         read: () => ({ c: core.download(ptrs.c, m * n) }),
+        dispose: () => Object.values(ptrs).forEach((ptr) => kernels.release(ptr)),
+      };
+    },
+  };
+}
+
+/**
+ * quantizeRows (assembly/quantized.ts): a batch-1 step's h quantized per row for the int8 matrix-vector product (the
+ * part of gemmInt8 that is not the dot products). Checked exactly: the reference's integers and scale.
+ */
+function quantizeRowsRow(shape, m, k) {
+  const kernel = 'quantizeRows';
+  const rowBytes = Math.ceil(k / 2) * 2 * 2; // K' i16 per row
+  return {
+    kernel, shape: `${shape} ${m}×${k}`, bound: () => 0, elements: m * k,
+    data: () => ({ a: uniform(seededRandom(seedOf(`${kernel} ${shape}`)), m * k) }),
+    reference({ a }) {
+      const rows = Array.from({ length: m }, (_, r) => references.quantized.quantizeRow(a.subarray(r * k, (r + 1) * k), 127));
+      return { q: Float64Array.from(rows.flatMap((row) => Array.from(row.q))), scales: Float64Array.from(rows.map((row) => row.scale)) };
+    },
+    prepare({ core }, { a }) {
+      const { kernels } = core;
+      const ptrs = { a: core.upload(m * k, a), q: kernels.alloc(m * rowBytes), scales: core.upload(m) };
+      return {
+        run: () => kernels.quantizeRows(ptrs.q, ptrs.scales, ptrs.a, m, k, k),
+        read: () => ({
+          q: Float64Array.from({ length: m * k }, (_, i) => new Int16Array(kernels.memory.buffer, ptrs.q + Math.floor(i / k) * rowBytes, k)[i % k]),
+          scales: core.download(ptrs.scales, m),
+        }),
         dispose: () => Object.values(ptrs).forEach((ptr) => kernels.release(ptr)),
       };
     },
@@ -323,6 +355,9 @@ const ROWS = [
   gemmInt8Row('W2 x·W_ihᵀ', W2.T * W2.B, GATES.lstm * W2.H, W2.I),
   gemmInt8Row('W2 step h·W_hhᵀ', W2.B, GATES.lstm * W2.H, W2.H, { accumulate: true }),
   gemmInt8Row('W1 step, batch 1 (matrix-vector)', W1.B, GATES.lstm * W1.H, W1.H, { accumulate: true }),
+  gemmInt8Row('W5 step, batch 1 (matrix-vector)', W5.B, W5.H, W5.H, { accumulate: true }),
+  quantizeRowsRow('W1 step h', W1.B, W1.H),
+  quantizeRowsRow('W5 step h', W5.B, W5.H),
   // assembly/tree.ts's child-sum calls: dGates [N, 3H] and the children's Σh [internal, H] read at their row strides.
   weightGradientRow('W6 dW_iou', w6.nodes, 3 * W6.H, W6.X, { dStride: 3 * W6.H, xStride: W6.X }),
   weightGradientRow('W6 dU_iou', w6.internal, 3 * W6.H, W6.H, { dStride: 3 * W6.H, xStride: W6.H }),

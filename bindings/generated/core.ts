@@ -410,8 +410,16 @@ export interface CoreExports {
    * @param n `i32`
    * @param k `i32`
    * @param accumulate `bool`
+   * @param scratch `usize`
    */
-  gemmInt8(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
+  gemmInt8(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean, scratch: number): void;
+  /**
+   * assembly/quantized/int8ScratchBytes
+   * @param m `i32`
+   * @param k `i32`
+   * @returns `f64`
+   */
+  int8ScratchBytes(m: number, k: number): number;
   /**
    * assembly/quantized/packInt8Weight
    * @param dst `usize`

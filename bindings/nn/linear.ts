@@ -95,9 +95,10 @@ export class Linear extends ParameterizedModule implements StackLayer {
     const layout = new Layout();
     const xAt = layout.take(x.data.length * 4);
     const yAt = layout.take(rows * this.outFeatures * 4);
+    const scratchAt = int8 ? layout.take(kernels().int8ScratchBytes(rows, this.inFeatures)) : 0; // x quantized per row
     const base = reserveArena(layout.size);
     writeF32(base + xAt, x.data);
-    if (int8) kernels().gemmInt8(base + yAt, base + xAt, this.packed, this.bias ? this.packedBias : 0, rows, this.outFeatures, this.inFeatures, false);
+    if (int8) kernels().gemmInt8(base + yAt, base + xAt, this.packed, this.bias ? this.packedBias : 0, rows, this.outFeatures, this.inFeatures, false, base + scratchAt);
     else kernels().gemmPacked(base + yAt, base + xAt, this.packed, this.packedBias, rows, this.outFeatures, this.inFeatures, false);
     return new Tensor(readF32(base + yAt, rows * this.outFeatures), [...x.shape.slice(0, -1), this.outFeatures]);
   }

@@ -324,7 +324,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.LENGTHS] = lengths ? base + lengthsAt : 0;
     plan[p + RnnPlan.SCRATCH] = base + scratchAt;
     plan[p + RnnPlan.TAPE] = tape;
-    // Int8 plans run on one thread: gemmInt8 grows its activation scratch with the main instance's allocator.
+    // Int8 plans run on one thread: their quantized-activation scratch in the plan's scratch is one (assembly/sequence.ts).
     if (this.int8) kernels().rnnForward(this.plan);
     else {
       const unitsSplit = B === 1 && D === 1 && !train && !mask && P === H && !this.resetBefore && !(this.variant.flags & VariantFlag.PEEPHOLES);

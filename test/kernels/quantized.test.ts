@@ -55,9 +55,13 @@ function checkGemm(m: number, n: number, k: number, withBias: boolean, accumulat
   const biasPtr = bias ? writeF32(bias) : 0;
   const block = allocF32(GUARD + m * n + GUARD, SENTINEL);
   new Float32Array(core.memory.buffer, block + 4 * GUARD, m * n).set(oldC);
-  core.gemmInt8(block + 4 * GUARD, aPtr, weights, biasPtr, m, n, k, accumulate);
+  const scratchBytes = core.int8ScratchBytes(m, k);
+  const scratch = allocF32(scratchBytes / 4 + GUARD, SENTINEL);
+  core.gemmInt8(block + 4 * GUARD, aPtr, weights, biasPtr, m, n, k, accumulate, scratch);
   const result = readF32(block, GUARD + m * n + GUARD);
-  free(weights, aPtr, biasPtr, block);
+  const afterScratch = readF32(scratch + scratchBytes, GUARD);
+  free(weights, aPtr, biasPtr, block, scratch);
+  expect(Array.from(afterScratch), `guard floats after the scratch of int8ScratchBytes (${label})`).toEqual(new Array(GUARD).fill(SENTINEL));
 
   const expected = accumulate ? Float32Array.from(oldC) : new Float32Array(m * n);
   gemmInt8(expected, a, w, bias, m, n, k, accumulate);
@@ -119,6 +123,31 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     }
   });
 
+  it('quantizeRows on rows with NaN, ±Infinity, subnormals and exact halves: the reference\'s scales and integers', () => {
+    const k = 21; // two 8-wide blocks, then scalar elements
+    const rows = [
+      Array.from({ length: k }, (_, i) => (i === 13 ? NaN : i / 7 - 1)),          // NaN inside a vector block: scale NaN, integers 0
+      Array.from({ length: k }, (_, i) => (i === 20 ? NaN : i / 7 - 1)),          // NaN in the scalar tail
+      Array.from({ length: k }, (_, i) => (i === 3 ? -Infinity : i / 5)),         // infinite largest: inverse 0
+      Array.from({ length: k }, (_, i) => (i % 3 - 1) * 1e-40),                   // subnormal largest: 127/largest overflows
+      Array.from({ length: k }, (_, i) => ((i % 5) - 2) * 0.5 * (127 / 254)),     // products at exact halves: ±63.5, ±127
+    ];
+    const m = rows.length, rowBytes = paddedK(k) * ELEMENT;
+    const src = writeF32(Float32Array.from(rows.flat()));
+    const dst = allocF32((m * rowBytes) / 4 + 4);
+    const scales = allocF32(m);
+    core.quantizeRows(dst, scales, src, m, k, k);
+    const stored = new DataView(core.memory.buffer.slice(dst, dst + m * rowBytes));
+    const scaleValues = readF32(scales, m);
+    free(src, dst, scales);
+    rows.forEach((row, r) => {
+      const reference = quantizeRow(Float32Array.from(row), 127);
+      expect(scaleValues[r], `scale of row ${r}`).toBe(reference.scale);
+      const values = Array.from({ length: k }, (_, i) => stored.getInt16(r * rowBytes + i * ELEMENT, true));
+      expect(values, `integers of row ${r}`).toEqual(Array.from(reference.q));
+    });
+  });
+
   it('gemmInt8 equals the reference bit for bit on awkward sizes, with and without bias, overwrite and accumulate', () => {
     for (const m of [1, 2, 3, 5]) {
       for (const n of [1, 5, 8, 9, 17, 33]) {
@@ -144,10 +173,10 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     const c = new Float32Array(m * n);
     gemmInt8(c, a, w, null, m, n, k, false);
     const { ptr } = quantizeInWasm(w, n, k);
-    const aPtr = writeF32(a), out = allocF32(m * n);
-    core.gemmInt8(out, aPtr, ptr, 0, m, n, k, false);
+    const aPtr = writeF32(a), out = allocF32(m * n), scratch = allocF32(core.int8ScratchBytes(m, k) / 4);
+    core.gemmInt8(out, aPtr, ptr, 0, m, n, k, false, scratch);
     const result = readF32(out, m * n);
-    free(ptr, aPtr, out);
+    free(ptr, aPtr, out, scratch);
     for (let r = 0; r < m; r++) {
       for (let o = 0; o < n; o++) {
         let exact = 0, magnitude = 0;

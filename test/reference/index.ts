@@ -61,6 +61,7 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
   },
   quantizedWeightBytes: { none: 'a layout size, checked against the layout in test/kernels/quantized.test.ts' },
   packInt8Weight: { none: 'moves data, no arithmetic: test/kernels/quantized.test.ts spells the layout out' },
+  int8ScratchBytes: { none: 'a buffer size: test/kernels/quantized.test.ts checks guard floats right after it on every gemmInt8 call' },
   rnnScratchBytes: { none: 'a buffer size, exercised by every rnnForward test' },
   rnnTapeBytes: { none: 'a buffer size, exercised by every training forward' },
   rnnBackwardScratchBytes: { none: 'a buffer size, exercised by every rnnBackward test' },

@@ -343,6 +343,10 @@ export abstract class TreeModule extends ParameterizedModule {
       layout.takeSlot(TreePlan.CHILD_STATE, (N - N0) * 2 * H * 4);
     }
 
+    // An int8 model's products quantize their rows into this scratch (its pointer marks the plan INT8; the largest A
+    // is every node's x or children's states: at most max(X, 2H) wide).
+    if (this.int8) layout.takeSlot(TreePlan.INT8, kernels().int8ScratchBytes(N, Math.max(X, 2 * H)));
+
     if (train) this.pending = null; // the tape is about to be overwritten
     const base = train ? this.tape.reserve(layout.size) : reserveArena(layout.size);
     const plan = base + planAt;
@@ -354,7 +358,6 @@ export abstract class TreeModule extends ParameterizedModule {
     ints[p + TreePlan.LEVELS] = L;
     ints[p + TreePlan.INPUT] = X;
     ints[p + TreePlan.HIDDEN] = H;
-    ints[p + TreePlan.INT8] = this.int8 ? 1 : 0;
     for (const [slot, ptr] of this.weightSlots) ints[p + slot] = ptr;
     layout.pointSlots(ints, p, base);
     ints.set(schedule.order, (base + orderAt) >>> 2);
