@@ -200,6 +200,7 @@ export const enum TreeModel {
 export const enum Job {
   RNN_FORWARD = 1, // rnnForward(plan)
   RNN_BACKWARD = 2, // rnnBackward(plan)
+  TREE_FORWARD = 3, // treeForward(plan), child-sum models only (the others run on one thread)
 }
 
 /**
@@ -207,13 +208,16 @@ export const enum Job {
  * bindings/threads.ts and assembly/threads.ts). The barrier's words first, then the job the pool runs.
  */
 export const enum ThreadControl {
+  // Three cache lines (16 words each): the barrier's arrivals, what its waiters read, and the job words, so that
+  // a thread arriving (an atomic add) does not take the line the others spin on from under them.
   ARRIVED = 0,     // threads that reached the current barrier
-  GENERATION = 1,  // bumped by the last thread to arrive: the others wait on it
-  ABORT = 2,       // non-zero once a thread failed: every thread leaves its barrier with a trap
-  SEQUENCE = 3,    // bumped by the main thread to start a job: the workers wait on it
-  JOB = 4,         // a Job, or 0 to stop the workers
-  ARGUMENT = 5,    // the job's argument
-  COUNT = 6,       // threads taking part, the main thread included
-  READY = 7,       // workers instantiated and waiting
-  WORDS = 8,
+  WAITING = 1,     // threads blocked in a wait at a barrier (the last to arrive notifies only when there are some)
+  GENERATION = 16, // bumped by the last thread to arrive: the others spin, then wait, on it
+  ABORT = 17,      // non-zero once a thread failed: every thread leaves its barrier with a trap
+  SEQUENCE = 32,   // bumped by the main thread to start a job: the workers wait on it
+  JOB = 33,        // a Job, or 0 to stop the workers
+  ARGUMENT = 34,   // the job's argument
+  COUNT = 35,      // threads taking part, the main thread included
+  READY = 36,      // workers instantiated and waiting
+  WORDS = 48,
 }

@@ -57,14 +57,25 @@ export function rnnCellForward(h: usize /* [B, H] */, out: usize /* row 0 of [B,
  */
 export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, out: usize, gates: usize /* [B, 4H] */,
                                 lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32, save: bool): void {
+  lstmCellForwardUnits(h, c, out, gates, lengths, t, batch, hidden, outStride, save, hidden);
+}
+
+/**
+ * lstmCellForward on `hidden` units of gate blocks `gateStride` apart (a batch row's gates span 4·gateStride):
+ * with batch 1, one thread's units [u0, u1) of a wider cell (gates + u0, hidden = u1 − u0, gateStride = H).
+ * Inlined, so that lstmCellForward compiles to the same loop as before it had a gate stride (W1 relaxed, one
+ * thread: a shared out-of-line body measured 2–4% slower).
+ */
+@inline export function lstmCellForwardUnits(h: usize, c: usize, out: usize, gates: usize, lengths: usize, t: i32, batch: i32, hidden: i32,
+                                     outStride: i32, save: bool, gateStride: i32): void {
   const standard = variant.standard;
-  const gateBytes = <usize>hidden << 2;
+  const gateBytes = <usize>gateStride << 2;
   const peephole = variant.peephole;
   const inputForget = (variant.flags & VariantFlag.INPUT_FORGET) != 0;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
     if (!rowActive(lengths, b, t)) { zeroRow(outRow, hidden); continue; }
-    const gi = gates + (<usize>(b * 4 * hidden) << 2);
+    const gi = gates + (<usize>(b * 4 * gateStride) << 2);
     const gf = gi + gateBytes, gg = gf + gateBytes, go = gg + gateBytes;
     const cRow = c + (<usize>(b * hidden) << 2);
     const hRow = h + (<usize>(b * hidden) << 2);
@@ -141,13 +152,19 @@ export function lstmCellForward(h: usize /* [B, H] */, c: usize /* [B, H] */, ou
 export function gruCellForward(h: usize /* [B, H] */, out: usize, inputGates: usize /* [B, 3H] */, hiddenGates: usize /* [B, 3H] */,
                                hiddenBiasN: usize /* [H] */, lengths: usize, t: i32, batch: i32, hidden: i32, outStride: i32,
                                savedHn: usize /* [B, H]: W_hn h + b_hn, or 0 */): void {
+  gruCellForwardUnits(h, out, inputGates, hiddenGates, hiddenBiasN, lengths, t, batch, hidden, outStride, savedHn, hidden);
+}
+
+/** gruCellForward on `hidden` units of gate blocks `gateStride` apart (see lstmCellForwardUnits). */
+@inline export function gruCellForwardUnits(h: usize, out: usize, inputGates: usize, hiddenGates: usize, hiddenBiasN: usize, lengths: usize, t: i32,
+                                    batch: i32, hidden: i32, outStride: i32, savedHn: usize, gateStride: i32): void {
   const standard = variant.standard;
-  const gateBytes = <usize>hidden << 2;
+  const gateBytes = <usize>gateStride << 2;
   for (let b = 0; b < batch; b++) {
     const outRow = out == 0 ? <usize>0 : out + (<usize>(b * outStride) << 2);
     if (!rowActive(lengths, b, t)) { zeroRow(outRow, hidden); continue; }
-    const xr = inputGates + (<usize>(b * 3 * hidden) << 2), xz = xr + gateBytes, xn = xz + gateBytes;
-    const hr = hiddenGates + (<usize>(b * 3 * hidden) << 2), hz = hr + gateBytes, hn = hz + gateBytes;
+    const xr = inputGates + (<usize>(b * 3 * gateStride) << 2), xz = xr + gateBytes, xn = xz + gateBytes;
+    const hr = hiddenGates + (<usize>(b * 3 * gateStride) << 2), hz = hr + gateBytes, hn = hz + gateBytes;
     const hRow = h + (<usize>(b * hidden) << 2);
     let j = 0;
     for (; j + 4 <= hidden; j += 4) {

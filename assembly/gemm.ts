@@ -263,6 +263,61 @@ function gemvPanels12(c: usize /* [n] */, a: usize /* [k] */, w: usize /* packed
   }
 }
 
+/** Stores a panel's NR results (column `column` on) to the columns of [j0, j1) they cover; `c` holds column j0. */
+@inline function storeColumns(c: usize, column: i32, v0: v128, v1: v128, v2: v128, j0: i32, j1: i32, accumulate: bool): void {
+  if (column >= j0 && column + NR <= j1) {
+    storeRow(c + (<usize>(column - j0) << 2), v0, v1, v2, 0, accumulate, NR);
+    return;
+  }
+  v128.store(tailTile, v0);
+  v128.store(tailTile, v1, 16);
+  if (NR == 12) v128.store(tailTile, v2, 32);
+  for (let j = max(column, j0); j < min(column + NR, j1); j++) {
+    const value = load<f32>(tailTile + (<usize>(j - column) << 2));
+    const at = c + (<usize>(j - j0) << 2);
+    store<f32>(at, accumulate ? load<f32>(at) + value : value);
+  }
+}
+
+/**
+ * The columns [j0, j1) of one row of C (c[0] is column j0): c (+)= a[k] · Wᵀ, no bias, two panels at a time.
+ * Every column is the same chain of multiply-adds as in gemvPanels8/12 (one lane each, in k order), so a row
+ * split over column ranges between threads (batch 1: sequence.ts) is bitwise the whole-row matrix-vector product.
+ */
+export function gemvColumns(c: usize, a: usize, w: usize, k: i32, j0: i32, j1: i32, accumulate: bool): void {
+  if (j1 <= j0) return;
+  const panelBytes = <usize>k * NR << 2;
+  const aEnd = a + (<usize>k << 2);
+  const lastPanel = (j1 - 1) / NR;
+  let p = j0 / NR;
+  for (; p + 1 <= lastPanel; p += 2) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+    let w0 = w + <usize>p * panelBytes;
+    let w1 = w0 + panelBytes;
+    for (let x = a; x < aEnd; x += 4) {
+      const s = v128.load32_splat(x);
+      c00 = madd(s, v128.load(w0), c00); c01 = madd(s, v128.load(w0, 16), c01);
+      c10 = madd(s, v128.load(w1), c10); c11 = madd(s, v128.load(w1, 16), c11);
+      if (NR == 12) { c02 = madd(s, v128.load(w0, 32), c02); c12 = madd(s, v128.load(w1, 32), c12); }
+      w0 += NR << 2; w1 += NR << 2;
+    }
+    storeColumns(c, p * NR, c00, c01, c02, j0, j1, accumulate);
+    storeColumns(c, (p + 1) * NR, c10, c11, c12, j0, j1, accumulate);
+  }
+  if (p == lastPanel) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+    let w0 = w + <usize>p * panelBytes;
+    for (let x = a; x < aEnd; x += 4) {
+      const s = v128.load32_splat(x);
+      c00 = madd(s, v128.load(w0), c00); c01 = madd(s, v128.load(w0, 16), c01);
+      if (NR == 12) c02 = madd(s, v128.load(w0, 32), c02);
+      w0 += NR << 2;
+    }
+    storeColumns(c, p * NR, c00, c01, c02, j0, j1, accumulate);
+  }
+}
+
 // Cache blocking: K in slices of K_BLOCK (an MR-row slice of A and a panel slice stay in L1), rows of A in
 // blocks of ROW_BLOCK (the block's K slice stays in L2 while every panel slice streams past it).
 const K_BLOCK: i32 = 256;

@@ -12,12 +12,14 @@
 import { Cell, RnnLayerSlot, RnnPlan, VariantFlag } from './abi';
 import { resetCellVariant, setCellPeepholes, setCellVariant } from './cell-variant';
 import {
-  addActiveRows, commitRows, gruCellBackward, gruCellForward, gruResetBackward, gruResetCandidate, gruResetCandidateBackward,
-  gruResetGates, lstmCellBackward, lstmCellForward, passEndedRows, rnnCellBackward, rnnCellForward,
+  addActiveRows, commitRows, gruCellBackward, gruCellForward, gruCellForwardUnits, gruResetBackward, gruResetCandidate,
+  gruResetCandidateBackward, gruResetGates, lstmCellBackward, lstmCellForward, lstmCellForwardUnits, passEndedRows, rnnCellBackward,
+  rnnCellForward,
 } from './cells';
-import { gemmPacked, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
+import { gemmPacked, gemvColumns, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient, transpose } from './linalg';
 import { gemmInt8, int8ScratchBytes } from './quantized';
+import { rowActive } from './simd';
 import { barrier, rowsStart, threadCount, threadIndex } from './threads';
 
 @inline function slot(plan: usize, index: i32): i32 {
@@ -298,6 +300,14 @@ export function rnnForward(plan: usize): void {
       const rawHiddenRows = scratchRawHidden + <usize>first * H * 4;
       const projectedRows = projected + <usize>first * (s.resetBefore ? H : P) * 4;
       const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
+      if (ASC_FEATURE_THREADS && B == 1 && D == 1 && members > 1 && !training && !s.projected && !s.resetBefore && !s.int8 && mask == 0
+          && layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE) == 0) {
+        // Batch 1: one row, nothing to split by rows; the members split the hidden units instead.
+        recurrenceOverUnits(s, hN + <usize>entry * stateBytes, cN + <usize>entry * cellBytes, projected, gates, layerOutput, weightHH,
+                            layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), hiddenGates, lengths, member, members);
+        barrier();
+        continue;
+      }
       for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? step : T - 1 - step;
         const active = stepActivity(lengths, mask, t, B, stepLengths, first, count);
@@ -352,6 +362,46 @@ export function rnnForward(plan: usize): void {
     }
   }
   resetCellVariant();
+}
+
+/**
+ * The recurrence of one unidirectional layer at batch 1, split over hidden units: member `member` of `members`
+ * takes units [u0, u1) (cut at multiples of 4, so each unit runs through the same SIMD lane or scalar tail as on
+ * one thread), computes their gate rows of W_hh·h (gemvColumns: each a whole-K sum in k order, never split over K,
+ * so bitwise the single-thread product) and their cell, and meets the others at one barrier per step. h alternates
+ * between `state` and `spare` [H] so that a step's h is written while the others still read the last one.
+ * Inference only (no tape), no projection, peepholes, reset-before or int8: the caller checks.
+ */
+function recurrenceOverUnits(s: Shape, state: usize, cell: usize, spare: usize, gates: usize, layerOutput: usize, weightHH: usize,
+                             biasHN: usize, hiddenGates: usize, lengths: usize, member: i32, members: i32): void {
+  const T = s.T, H = s.H, G = s.G;
+  const u0 = rowsStart(H, member, members, 4), u1 = rowsStart(H, member + 1, members, 4), units = u1 - u0;
+  const unitsAt = <usize>u0 << 2, unitBytes = <usize>units << 2;
+  let current = state, next = spare;
+  for (let t = 0; t < T; t++) {
+    const stepGates = gates + <usize>t * G * H * 4;
+    const out = layerOutput + <usize>t * H * 4;
+    // The gate pre-activations of these units: LSTM/RNN add W_hh·h to the input projection, GRU keeps it apart.
+    const target = s.gru ? hiddenGates : stepGates;
+    for (let g = 0; g < G; g++) {
+      const column = g * H + u0;
+      gemvColumns(target + (<usize>column << 2), current, weightHH, H, column, column + units, !s.gru);
+    }
+    // The GRU's cell updates h in place and an ended row keeps it: start from the last h.
+    memory.copy(next + unitsAt, current + unitsAt, unitBytes);
+    if (s.lstm) {
+      lstmCellForwardUnits(next + unitsAt, cell + unitsAt, out + unitsAt, stepGates + unitsAt, lengths, t, 1, units, H, false, H);
+    } else if (s.gru) {
+      gruCellForwardUnits(next + unitsAt, out + unitsAt, stepGates + unitsAt, hiddenGates + unitsAt, biasHN + unitsAt, lengths, t, 1, units, H, 0, H);
+    } else {
+      rnnCellForward(next + unitsAt, out + unitsAt, stepGates + unitsAt, lengths, t, 1, units, H, s.cell == Cell.RNN_RELU, false);
+    }
+    barrier();
+    const last = current;
+    current = next;
+    next = last;
+  }
+  if (current != state) memory.copy(state + unitsAt, current + unitsAt, unitBytes);
 }
 
 // ---- Backward ----
@@ -471,7 +521,8 @@ export function rnnBackward(plan: usize): void {
       }
       barrier();
 
-      for (let step = 0; step < T && count > 0; step++) {
+      if (ASC_FEATURE_THREADS && threadCount > 1 && s.lstm && !s.projected) lstmReverseOverColumns(s, scratch, saved, direction, lengths, mask, first, count);
+      else for (let step = 0; step < T && count > 0; step++) {
         const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
         const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, first, count);
         addActiveRows(dh, scratch.gradOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2), active, t, count, P, outStride);
@@ -565,6 +616,47 @@ export function rnnBackward(plan: usize): void {
     else memory.copy(dX, scratch.gradOutput, <usize>n * s.I * 4);
   }
   resetCellVariant();
+}
+
+/**
+ * The LSTM's reverse loop with threads (no projection), two phases a step: the cell backward on this thread's batch
+ * rows [first, first + count), then, after a barrier, dh_{t−1} = dGates_t · W_hh on this thread's columns of dh for
+ * every row (whole panels of the packed W_hhᵀ, each column the same kernel over the same rows and K slices as one
+ * call on all rows: bitwise the single-thread loop). Split by rows alone, every thread streamed all of W_hhᵀ (W2's
+ * 1 MiB, past a core's L2) each step for half the rows; by columns each streams its half. Two barriers a step.
+ */
+function lstmReverseOverColumns(s: Shape, scratch: BackwardScratch, saved: EntryTape, direction: i32, lengths: usize, mask: usize,
+                                first: i32, count: i32): void {
+  const T = s.T, B = s.B, H = s.H, P = s.P, GH = s.G * H, outStride = s.D * P;
+  const cellBytes = <usize>B * H * 4;
+  const dh = scratch.dh + (<usize>first * P << 2), dc = scratch.dc + (<usize>first * H << 2), cellRowsAt = <usize>first * H * 4;
+  const panels = (P + NR - 1) / NR;
+  const q0 = rowsStart(panels, threadIndex, threadCount, 1), q1 = rowsStart(panels, threadIndex + 1, threadCount, 1);
+  const c0 = min(q0 * NR, P), width = min(q1 * NR, P) - c0;
+  // This thread's [B, width] block of dh_{t−1}, in dhRaw [B, H] (unused without projection; P = H).
+  const columns = scratch.dhRaw + (<usize>B * c0 << 2);
+  for (let step = 0; step < T; step++) {
+    const t = direction == 0 ? T - 1 - step : step; // the forward's order, reversed
+    const dGates = scratch.dGates + (<usize>(t * B) * GH << 2);
+    if (count > 0) {
+      const active = stepActivity(lengths, mask, t, B, scratch.stepLengths, first, count);
+      addActiveRows(dh, scratch.gradOutput + ((<usize>(t * B + first) * outStride + <usize>direction * P) << 2), active, t, count, P, outStride);
+      const gatesAt = (<usize>(t * B + first) * GH) << 2;
+      lstmCellBackward(dGates + (<usize>first * GH << 2), dc, dh, saved.gates + gatesAt, saved.cPrev + <usize>t * cellBytes + cellRowsAt,
+                       saved.cNew + <usize>t * cellBytes + cellRowsAt, active, t, count, H);
+    }
+    barrier();
+    if (width > 0) {
+      gemmPacked(columns, dGates, scratch.packedWeight + (<usize>q0 * GH * NR << 2), 0, B, width, GH, false);
+      // A row whose sequence has ended at t keeps its dh (passEndedRows on one thread).
+      const maskRow = mask + (<usize>(t * B) << 2);
+      for (let b = 0; b < B; b++) {
+        const runs = mask != 0 ? load<i32>(maskRow + (<usize>b << 2)) != 0 : rowActive(lengths, b, t);
+        if (runs) memory.copy(scratch.dh + ((<usize>b * P + c0) << 2), columns + (<usize>b * width << 2), <usize>width << 2);
+      }
+    }
+    barrier();
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { Job, ThreadControl } from './abi';
 import { placeCellVariant } from './cell-variant';
 import { placeGemmScratch } from './gemm';
 import { placeSequenceScratch, rnnBackward, rnnForward } from './sequence';
+import { treeForward } from './tree';
 
 /** This instance's thread: 0 on the main thread. */
 export let threadIndex: i32 = 0;
@@ -52,6 +53,7 @@ export function runJob(job: i32, argument: usize, count: i32): void {
   threadCount = count;
   if (job == Job.RNN_FORWARD) rnnForward(argument);
   else if (job == Job.RNN_BACKWARD) rnnBackward(argument);
+  else if (job == Job.TREE_FORWARD) treeForward(argument);
   threadCount = 1;
 }
 
@@ -66,14 +68,20 @@ export function barrier(): void {
     if (atomic.add<i32>(word(ThreadControl.ARRIVED), 1) == threadCount - 1) {
       atomic.store<i32>(word(ThreadControl.ARRIVED), 0);
       atomic.store<i32>(word(ThreadControl.GENERATION), generation + 1);
-      atomic.notify(word(ThreadControl.GENERATION), -1);
+      if (atomic.load<i32>(word(ThreadControl.WAITING)) != 0) atomic.notify(word(ThreadControl.GENERATION), -1);
       return;
     }
     let spins = 0;
     while (atomic.load<i32>(word(ThreadControl.GENERATION)) == generation) {
       if (atomic.load<i32>(word(ThreadControl.ABORT)) != 0) unreachable();
-      if (spins < SPIN_LIMIT || !mayWait) spins++;
-      else atomic.wait<i32>(word(ThreadControl.GENERATION), generation, -1);
+      if (spins < SPIN_LIMIT || !mayWait) {
+        spins++;
+      } else {
+        // Counted before the generation is read again, so that the last arrival either is seen here or sees us.
+        atomic.add<i32>(word(ThreadControl.WAITING), 1);
+        atomic.wait<i32>(word(ThreadControl.GENERATION), generation, -1);
+        atomic.sub<i32>(word(ThreadControl.WAITING), 1);
+      }
     }
     if (atomic.load<i32>(word(ThreadControl.ABORT)) != 0) unreachable();
   }

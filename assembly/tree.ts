@@ -18,12 +18,13 @@
 
 import { TreeModel, TreePlan } from './abi';
 import { tanhArray } from './activations';
-import { gemmPacked } from './gemm';
+import { gemmPacked, ROW_ALIGN } from './gemm';
 import { gemmInt8 } from './quantized';
 import { accumulateColumnSums, accumulateWeightGradient } from './linalg';
 import {
   addRow, binaryCellBackward, binaryCellForward, childSumCellBackward, childSumCellForward, entry, rowAt, tanhBackward,
 } from './tree-cells';
+import { barrier, rowsStart, threadCount, threadIndex } from './threads';
 
 @inline function slot(plan: usize, index: i32): i32 {
   return load<i32>(plan + (<usize>index << 2));
@@ -111,27 +112,42 @@ function weightGemm(plan: usize, c: usize, a: usize, weightSlot: i32, bias: usiz
 // ---------------------------------------------------------------------------------------------------
 // Whole-batch passes per model.
 
+/**
+ * With threads, every GEMM and each level's nodes split by rows, cut at the GEMM's row blocks from the start of the
+ * call (rowsStart): each row takes the same micro-kernel as in the one-thread call, so results are bitwise the same.
+ * The nodes of a level depend only on the levels below: one barrier per level.
+ */
 function childSumForward(plan: usize, nodes: i32, leaves: i32, levels: i32, input: i32, hidden: i32): void {
   const xs = pointer(plan, TreePlan.XS), h = pointer(plan, TreePlan.HS), c = pointer(plan, TreePlan.CS), gates = pointer(plan, TreePlan.GATES);
   const inputForget = pointer(plan, TreePlan.INPUT_FORGET), hiddenForget = pointer(plan, TreePlan.HIDDEN_FORGET);
   const forget = pointer(plan, TreePlan.FORGET), childSums = pointer(plan, TreePlan.CHILD_STATE);
   const levelStart = pointer(plan, TreePlan.LEVEL_START), childStart = pointer(plan, TreePlan.CHILD_START), children = pointer(plan, TreePlan.CHILDREN);
   const G = 3 * hidden;
-  weightGemm(plan, gates, xs, TreePlan.W_IN, pointer(plan, TreePlan.B_IN), nodes, G, input, false);
-  if (nodes > leaves) {
-    weightGemm(plan, inputForget, rowAt(xs, leaves, input), TreePlan.W_IN_F, pointer(plan, TreePlan.B_IN_F), nodes - leaves, hidden, input, false);
+  let r0 = rowsStart(nodes, threadIndex, threadCount, ROW_ALIGN), r1 = rowsStart(nodes, threadIndex + 1, threadCount, ROW_ALIGN);
+  if (r1 > r0) weightGemm(plan, rowAt(gates, r0, G), rowAt(xs, r0, input), TreePlan.W_IN, pointer(plan, TreePlan.B_IN), r1 - r0, G, input, false);
+  r0 = rowsStart(nodes - leaves, threadIndex, threadCount, ROW_ALIGN);
+  r1 = rowsStart(nodes - leaves, threadIndex + 1, threadCount, ROW_ALIGN);
+  if (r1 > r0) {
+    weightGemm(plan, rowAt(inputForget, r0, hidden), rowAt(xs, leaves + r0, input), TreePlan.W_IN_F, pointer(plan, TreePlan.B_IN_F),
+               r1 - r0, hidden, input, false);
   }
+  barrier();
   for (let level = 0; level < levels; level++) {
-    const start = entry(levelStart, level), end = entry(levelStart, level + 1), count = end - start;
-    if (level > 0) {
-      const sums = rowAt(childSums, start - leaves, hidden);
-      sumChildStates(sums, h, childStart, children, start, end, hidden);
-      weightGemm(plan, rowAt(gates, start, G), sums, TreePlan.W_REC, 0, count, G, hidden, true);
+    const start = entry(levelStart, level), count = entry(levelStart, level + 1) - start;
+    // This thread's nodes [first, last) of the level.
+    const first = start + rowsStart(count, threadIndex, threadCount, ROW_ALIGN), last = start + rowsStart(count, threadIndex + 1, threadCount, ROW_ALIGN);
+    if (last > first) {
+      if (level > 0) {
+        const sums = rowAt(childSums, first - leaves, hidden);
+        sumChildStates(sums, h, childStart, children, first, last, hidden);
+        weightGemm(plan, rowAt(gates, first, G), sums, TreePlan.W_REC, 0, last - first, G, hidden, true);
+      }
+      childSumCellForward(h, c, forget, gates, inputForget, hiddenForget, childStart, children, first, last, leaves, hidden);
+      if (level + 1 < levels) {
+        weightGemm(plan, rowAt(hiddenForget, first, hidden), rowAt(h, first, hidden), TreePlan.W_REC_F, 0, last - first, hidden, hidden, false);
+      }
     }
-    childSumCellForward(h, c, forget, gates, inputForget, hiddenForget, childStart, children, start, end, leaves, hidden);
-    if (level + 1 < levels) {
-      weightGemm(plan, rowAt(hiddenForget, start, hidden), rowAt(h, start, hidden), TreePlan.W_REC_F, 0, count, hidden, hidden, false);
-    }
+    barrier();
   }
 }
 
@@ -264,10 +280,13 @@ export function treeForward(plan: usize): void {
   const nodes = slot(plan, TreePlan.NODES), leaves = slot(plan, TreePlan.LEAVES), levels = slot(plan, TreePlan.LEVELS);
   const input = slot(plan, TreePlan.INPUT), hidden = slot(plan, TreePlan.HIDDEN);
   const order = pointer(plan, TreePlan.ORDER);
-  gatherRows(pointer(plan, TreePlan.XS), pointer(plan, TreePlan.X), order, nodes, input);
+  if (threadIndex == 0) gatherRows(pointer(plan, TreePlan.XS), pointer(plan, TreePlan.X), order, nodes, input);
+  barrier();
+  // With threads (Job.TREE_FORWARD) only child-sum models run here: the bindings keep the others on one thread.
   if (model == TreeModel.CHILD_SUM) childSumForward(plan, nodes, leaves, levels, input, hidden);
   else if (model == TreeModel.BINARY) binaryForward(plan, nodes, leaves, levels, input, hidden);
   else treeRnnForward(plan, leaves, levels, input, hidden);
+  if (threadIndex != 0) return;
   const hOut = pointer(plan, TreePlan.H_OUT), cOut = pointer(plan, TreePlan.C_OUT);
   if (hOut != 0) scatterRows(hOut, pointer(plan, TreePlan.HS), order, nodes, hidden);
   if (cOut != 0) scatterRows(cOut, pointer(plan, TreePlan.CS), order, nodes, hidden);

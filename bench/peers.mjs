@@ -1,6 +1,7 @@
 // The runners — looptree and its peers: each loads its library and turns a workload and its case (weights, input) into a first output to compare and a run() to time.
 //
-// Runner: { name, label, versionOf?: package whose version is reported, threads?: threads it runs (default 1), load() → lib,
+// Runner: { name, label, versionOf?: package whose version is reported, threads?: threads it runs (default 1; more: bench/workloads.mjs
+// times it in a process of its own), load() → lib,
 // offline?(w, c) → what a user would build ahead of time (an .onnx file),
 // prepare(lib, w, c, offline) → { output, run(), async?, activate?(), dispose?() },
 // notApplicable?(w) → why it cannot run workload w (undefined: it can),
@@ -10,7 +11,6 @@
 // the reference; run() runs it again (for 'train': one more optimizer step).
 
 import { existsSync, readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dynamicQuantizeLstmOnnxModel, recurrentOnnxModel } from './onnx-writer.mjs';
@@ -41,8 +41,9 @@ const layerState = (state, w, l) => {
 // ---------------------------------------------------------------------------------------------
 // looptree, through its public API (DESIGN §4); the adapters are shared with the `looptree bench` CLI
 
-// One thread: the single-thread build, as init({ threads: 1 }) loads it. Two threads: a second instance of the
-// package (the URL's query makes it a module of its own) initialized with the threads build, its pool started.
+// One thread: the single-thread build, as init({ threads: 1 }) loads it. Two threads: the threads build, its pool
+// started (bench/workloads.mjs times it in a process of its own, bench/own-process.mjs; the URL's query keeps it a
+// module apart from the 1-thread runner's wherever both are loaded in one realm).
 const looptreeRunner = (threads) => ({
   name: threads === 1 ? 'looptree' : `looptree-${threads}t`,
   label: threads === 1 ? 'looptree' : `looptree ${threads} threads`,
@@ -81,13 +82,15 @@ const ONNX_NOT_APPLICABLE = {
   train: 'inference sessions only: these packages have no training (ONNX Runtime training needs artifacts made by the Python onnxruntime-training package)',
 };
 
-function onnxRunner({ name, label, setup, sessionOptions }) {
+function onnxRunner({ name, module = name, label, threads, setup, sessionOptions }) {
   return {
     name,
     label,
+    ...(module !== name && { versionOf: module }),
+    ...(threads && { threads }),
     notApplicable: (w) => ONNX_NOT_APPLICABLE[w.kind],
     async load() {
-      const ort = await import(name);
+      const ort = await import(module);
       setup?.(ort);
       return ort;
     },
@@ -149,42 +152,19 @@ const int8OnnxRunner = (runner) => ({
 const onnxruntimeNodeInt8 = int8OnnxRunner(onnxruntimeNode);
 const onnxruntimeWebInt8 = int8OnnxRunner(onnxruntimeWeb);
 
-// onnxruntime-web with 2 threads (its threaded build): in a worker thread of its own (bench/ort-threads-worker.mjs),
-// since a second copy of the package in this thread cannot register its backends again. A run is one message round
-// trip (tens of µs), small beside the workloads it runs (W2–W5, milliseconds).
-const onnxruntimeWeb2 = {
+// onnxruntime-web with 2 threads (its threaded build). Like every multi-thread runner, bench/workloads.mjs times it in a
+// process of its own (bench/own-process.mjs): its pthreads never run beside the 1-thread runners, and numThreads, read
+// once per process, is not the 1-thread runner's.
+const onnxruntimeWeb2 = onnxRunner({
   name: 'onnxruntime-web-2t',
+  module: 'onnxruntime-web',
   label: 'onnxruntime-web 2 threads',
-  versionOf: 'onnxruntime-web',
   threads: 2,
-  notApplicable: (w) => ONNX_NOT_APPLICABLE[w.kind] ?? (w.kind === 'step' ? 'one step at batch 1: nothing for a second thread' : undefined),
-  async load() {
-    const worker = new Worker(new URL('./ort-threads-worker.mjs', import.meta.url), { workerData: { threads: 2 } });
-    worker.unref();
-    const replies = [];
-    let waiting = null;
-    worker.on('message', (reply) => (waiting ? (waiting(reply), (waiting = null)) : replies.push(reply)));
-    worker.on('error', (error) => waiting?.({ error: String(error) }));
-    // The worker keeps the process alive only while a question is out.
-    const ask = (message) => new Promise((resolve, reject) => {
-      worker.ref();
-      waiting = (reply) => {
-        worker.unref();
-        if (reply.error) reject(new Error(reply.error));
-        else resolve(reply);
-      };
-      if (message !== undefined) worker.postMessage(message);
-      else if (replies.length) waiting(replies.shift());
-    });
-    await ask(undefined); // ready
-    return { ask };
+  setup(ort) {
+    ort.env.wasm.numThreads = 2;
   },
-  offline: (w, c) => recurrentOnnxModel(w, c.stateDict, { initialState: false }),
-  async prepare({ ask }, w, c, model) {
-    const { output } = await ask({ model, x: c.x, dims: [w.T, w.B, w.I] });
-    return { output, run: () => ask('run'), async: true, dispose: () => ask('release') };
-  },
-};
+  sessionOptions: { executionProviders: ['wasm'] },
+});
 
 // ---------------------------------------------------------------------------------------------
 // TensorFlow.js (wasm and cpu backends). tf.layers' GRU has no reset_after (PyTorch's GRU), and its

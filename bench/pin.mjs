@@ -12,7 +12,6 @@ import path from 'node:path';
 
 let cpus; // the CPUs this process may use, fixed at the first call (a user's own taskset is respected)
 let pinnedCpu; // the CPU of the last pinToQuietestCpu, or undefined
-let affinity; // what the process runs on now: 'pinned' or 'all'
 
 /**
  * Moves this process to the CPU with the fastest L2 pass. Returns { cpu, probes } (what each CPU
@@ -31,7 +30,6 @@ export function pinToQuietestCpu() {
   const pinned = spawnSync('taskset', ['-a', '-p', '-c', String(quietest.cpu), String(process.pid)], { encoding: 'utf8' });
   if (pinned.status !== 0) throw new Error(`taskset -a -p failed: ${pinned.stderr}`);
   pinnedCpu = quietest.cpu;
-  affinity = 'pinned';
   return { cpu: quietest.cpu, probes };
 }
 
@@ -52,15 +50,9 @@ export function describePinning(pinning) {
 }
 
 /**
- * Before a sample of a runner that uses `threads` threads: 1 runs on the pinned CPU, more on every CPU this process
- * may use (all its threads, workers included, moved with taskset -a). Nothing to do without pinning.
+ * The CPUs a runner of `threads` threads gets (for taskset -c, in its own process: bench/own-process.mjs): every CPU
+ * this process may use when it runs more than one thread and pinning is on, else undefined (nothing to change).
  */
-export function useCpusFor(threads) {
-  if (pinnedCpu === undefined) return;
-  const wanted = threads > 1 ? 'all' : 'pinned';
-  if (wanted === affinity) return;
-  const list = wanted === 'all' ? cpus.join(',') : String(pinnedCpu);
-  const moved = spawnSync('taskset', ['-a', '-p', '-c', list, String(process.pid)], { encoding: 'utf8' });
-  if (moved.status !== 0) throw new Error(`taskset -a -p failed: ${moved.stderr}`);
-  affinity = wanted;
+export function cpusForThreads(threads) {
+  return pinnedCpu !== undefined && threads > 1 ? cpus.join(',') : undefined;
 }

@@ -1,6 +1,6 @@
 // Entry point of `npm run bench`: installs the bench-only peers if needed, runs bench/workloads.mjs under Node 20 (baseline SIMD build) and Node 22 (relaxed SIMD build), then bench/size.mjs and bench/chart.mjs (workloads.mjs pins itself to the quietest CPU before each workload: bench/pin.mjs).
-// Usage: node bench/run.mjs [--quick] [--engine=20|22|both] [--only=W2,W3] [--threads]   (--only skips cold start and size;
-// --threads adds the 2-thread columns, see bench/workloads.mjs)
+// Usage: node bench/run.mjs [--quick] [--engine=20|22|both] [--only=W2,W3] [--threads=2|1]   (--only skips cold start and
+// size; the 2-thread columns run by default, each runner in a process of its own, see bench/workloads.mjs; --threads=1 skips them)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     engine: { type: 'string', default: 'both' },
     only: { type: 'string' },
-    threads: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '2' },
   },
 });
 if (!['20', '22', 'both'].includes(args.engine)) throw new Error(`--engine must be 20, 22 or both, not ${args.engine}`);
@@ -67,7 +67,7 @@ function engines() {
 installPeers();
 buildLooptreeIfMissing();
 const nodes = engines();
-const forwarded = [...(args.quick ? ['--quick'] : []), ...(args.only ? [`--only=${args.only}`] : []), ...(args.threads ? ['--threads'] : [])];
+const forwarded = [...(args.quick ? ['--quick'] : []), ...(args.only ? [`--only=${args.only}`] : []), `--threads=${args.threads}`];
 for (const node of nodes) run(node, ['--expose-gc', path.join(BENCH_DIR, 'workloads.mjs'), ...forwarded]);
 if (!args.only) run(process.execPath, [path.join(BENCH_DIR, 'size.mjs'), ...(args.quick ? ['--quick'] : []), ...nodes.map((n) => `--node=${n}`)]);
 run(process.execPath, [path.join(BENCH_DIR, 'chart.mjs')]);

@@ -1,26 +1,95 @@
-// Threads, looptree alone: 1 vs 2 threads of the threads build on W2, W3, W4 (forward), medians of 9 after warm-up, in a process
-// with no peer (npm run bench --threads runs the peers' worker threads beside looptree's). Usage: node bench/threads.mjs [auto|baseline|relaxed]
+// Threads, looptree alone: 1 vs 2 threads of the threads build in one process with no peer, alternating 1, 2, 1, 2
+// (the min of each pair of medians), on the workloads of bench/spec.mjs (the same models and cases as npm run bench).
+// `--phases` adds, for W8, the time of each part of a training step (LSTM forward, Linear + loss, backward, Adam);
+// `--batch1=64,128,256` times the batch-1 recurrence per step at those hidden sizes instead (T = 100, every call split:
+// what bindings/nn/recurrent.ts's batchOneWorthThreads threshold was chosen from).
+// Usage: node bench/threads.mjs [auto|baseline|relaxed] [--only=W2,W5] [--phases] [--batch1=64,128,256]
 
+import { parseArgs } from 'node:util';
 import * as lt from '../dist/index.js';
-await lt.init({ simd: process.argv[2] ?? 'auto', threads: 2 });
+import { prepareLooptree } from './looptree-runner.mjs';
+import { ALL_WORKLOADS, makeCase } from './spec.mjs';
+
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { only: { type: 'string', default: 'W1,W2,W3,W4,W5,W6,W8' }, phases: { type: 'boolean', default: false }, batch1: { type: 'string' } },
+});
+await lt.init({ simd: positionals[0] ?? 'auto', threads: 2 });
 await lt.threadsReady();
-const r = lt.seededRandom(1), vals = (n) => Float32Array.from({ length: n }, () => r() - 0.5);
-const cases = {
-  W2: [new lt.LSTM({ inputSize: 128, hiddenSize: 256 }), [50, 32, 128]],
-  W3: [new lt.GRU({ inputSize: 128, hiddenSize: 256 }), [50, 32, 128]],
-  W4: [new lt.LSTM({ inputSize: 64, hiddenSize: 128, numLayers: 2, bidirectional: true }), [64, 8, 64]],
-};
-const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
-const out = {};
-for (const [id, [m, shape]] of Object.entries(cases)) {
-  const x = lt.tensor(vals(shape.reduce((a, b) => a * b)), shape);
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+
+/** { 1: ms, 2: ms }: `run` at 1 and 2 threads (setNumThreads), alternating twice, median of `samples` each time. */
+function oneVsTwo(run, { samples = 9, everyCall = false, reduce = median } = {}) {
+  const times = { 1: [], 2: [] };
+  for (const n of [1, 2, 1, 2]) {
+    lt.setNumThreads(n, { everyCall });
+    for (let i = 0; i < 3; i++) run();
+    const t = [];
+    for (let i = 0; i < samples; i++) {
+      const start = performance.now();
+      run();
+      t.push(performance.now() - start);
+    }
+    times[n].push(reduce(t));
+  }
+  return { 1: Math.min(...times[1]), 2: Math.min(...times[2]) };
+}
+
+// W8's step (bench/looptree-runner.mjs looptreeTrain) cut into its parts, each timed at 1 and 2 threads: the median of 9
+// steps of the time spent in each part.
+function trainPhases() {
+  const w = ALL_WORKLOADS.find((x) => x.id === 'W8');
+  const c = makeCase(w);
+  const lstm = new lt.LSTM({ inputSize: w.I, hiddenSize: w.H });
+  lstm.loadStateDict(c.stateDict);
+  const linear = new lt.Linear({ inFeatures: w.H, outFeatures: w.classes });
+  linear.loadStateDict(c.linear);
+  const optimizer = new lt.Adam([...lstm.parameters(), ...linear.parameters()], { lr: w.lr });
+  const x = lt.tensor(c.x, [w.T, w.B, w.I]);
+  const names = ['zeroGrad', 'LSTM forward', 'Linear forward', 'cross-entropy', 'Linear backward', 'LSTM backward', 'Adam step'];
+  const result = {};
   for (const n of [1, 2, 1, 2]) {
     lt.setNumThreads(n);
-    for (let i = 0; i < 5; i++) m.forward(x);
-    const t = [];
-    for (let i = 0; i < 9; i++) { const s = performance.now(); m.forward(x); t.push(performance.now() - s); }
-    (out[`${id} ${n}t`] ??= []).push(+med(t).toFixed(2));
+    const samples = names.map(() => []);
+    for (let i = 0; i < 12; i++) {
+      const marks = [performance.now()];
+      optimizer.zeroGrad(); marks.push(performance.now());
+      const { output } = lstm.forward(x, { train: true }); marks.push(performance.now());
+      const logits = linear.forward(new lt.Tensor(output.data, [w.T * w.B, w.H]), { train: true }); marks.push(performance.now());
+      const { grad } = lt.crossEntropy(logits, c.labels); marks.push(performance.now());
+      const dOutput = linear.backward(grad); marks.push(performance.now());
+      lstm.backward({ output: new lt.Tensor(dOutput.data, [w.T, w.B, w.H]) }); marks.push(performance.now());
+      optimizer.step(); marks.push(performance.now());
+      if (i >= 3) names.forEach((_, k) => samples[k].push(marks[k + 1] - marks[k]));
+    }
+    names.forEach((name, k) => ((result[name] ??= { 1: [], 2: [] })[n].push(median(samples[k]))));
   }
+  return names.map((name) => `  W8 ${name}: ${Math.min(...result[name][1]).toFixed(2)} → ${Math.min(...result[name][2]).toFixed(2)} ms`);
 }
-console.log(lt.backendInfo().simd, JSON.stringify(out));
+
+const lines = [];
+if (args.batch1) {
+  const random = lt.seededRandom(1);
+  const values = (n) => Float32Array.from({ length: n }, () => random() - 0.5);
+  const T = 100, I = 64;
+  for (const [cell, Module] of [['RNN', lt.RNN], ['LSTM', lt.LSTM], ['GRU', lt.GRU]]) {
+    for (const H of args.batch1.split(',').map(Number)) {
+      const model = new Module({ inputSize: I, hiddenSize: H });
+      const x = lt.tensor(values(T * I), [T, 1, I]);
+      // The minimum of 40: on a shared 2-vCPU machine one descheduled thread costs a futex wait at a step's barrier.
+      const ms = oneVsTwo(() => model.forward(x), { samples: 40, everyCall: true, reduce: (t) => Math.min(...t) });
+      lines.push(`${cell} H ${H} batch 1: ${(ms[1] * 1e3 / T).toFixed(2)} → ${(ms[2] * 1e3 / T).toFixed(2)} µs a step (${(ms[1] / ms[2]).toFixed(2)}×)`);
+      model.dispose();
+    }
+  }
+} else {
+  for (const w of ALL_WORKLOADS.filter((x) => args.only.split(',').includes(x.id))) {
+    const prepared = prepareLooptree(lt, w, makeCase(w));
+    const ms = oneVsTwo(prepared.run);
+    lines.push(`${w.id} ${w.title}: 1 thread ${ms[1].toFixed(2)} ms, 2 threads ${ms[2].toFixed(2)} ms (${(ms[1] / ms[2]).toFixed(2)}×)`);
+    prepared.dispose?.();
+  }
+  if (args.phases) lines.push(...trainPhases());
+}
+console.log(`${lt.backendInfo().simd} build, Node ${process.versions.node}\n${lines.join('\n')}`);
 process.exit(0);

@@ -1,23 +1,28 @@
 // Benchmarks looptree against its peers inside this engine: checks every output against looptree's, times the workloads round-robin, prints the tables and writes bench/results/node<major>.json.
-// Usage: node bench/workloads.mjs [--quick] [--only=W1,W7] [--threads]   (bench/run.mjs runs it once per engine)
-// --threads adds the 2-thread runners (looptree, onnxruntime-web). Their worker threads live in this process and
-// disturb the 1-thread columns of the same run (measured: every peer 1.3–5× slower), so they are opt-in; for 1 vs 2
-// threads of looptree alone, bench/threads.mjs.
+// Usage: node bench/workloads.mjs [--quick] [--only=W1,W7] [--threads=2|1]   (bench/run.mjs runs it once per engine)
+// The 2-thread runners (looptree, onnxruntime-web) run by default, each workload in a process of their own right after
+// this process timed the 1-thread runners (bench/own-process.mjs): their worker threads in this process slowed every
+// 1-thread column (onnxruntime-node W2 7.5 → 41.8 ms). --threads=1 leaves them out.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RUNNERS, packageVersion } from './peers.mjs';
-import { describePinning, pinToQuietestCpu, useCpusFor } from './pin.mjs';
+import { timeInOwnProcess } from './own-process.mjs';
+import { cpusForThreads, describePinning, pinToQuietestCpu } from './pin.mjs';
 import { measureSimdPeak, peakRunner } from './simd-peak.mjs';
 import { ALL_WORKLOADS as WORKLOADS, flops, makeCase } from './spec.mjs';
 import { median, time, timingSettings } from './timing.mjs';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, threads: { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, threads: { type: 'string', default: '2' } },
 });
-const RUNNERS_IN_USE = RUNNERS.filter((runner) => args.threads || (runner.threads ?? 1) === 1);
+if (!['1', '2'].includes(args.threads)) throw new Error(`--threads must be 1 or 2, not ${args.threads}`);
+// Timed in this process: the 1-thread runners. Each in a process of its own: the others.
+const RUNNERS_HERE = RUNNERS.filter((runner) => (runner.threads ?? 1) === 1);
+const RUNNERS_APART = args.threads === '1' ? [] : RUNNERS.filter((runner) => (runner.threads ?? 1) > 1);
+const RUNNERS_IN_USE = [...RUNNERS_HERE, ...RUNNERS_APART];
 const QUICK = args.quick;
 const TIMING = timingSettings({ quick: QUICK });
 const REPETITIONS = TIMING.repetitions;
@@ -47,7 +52,7 @@ const formatParts = (parts) => (parts ? ` (${Object.entries(parts).map(([k, d]) 
 
 async function loadRunners() {
   const loaded = [];
-  for (const runner of RUNNERS_IN_USE) {
+  for (const runner of RUNNERS_HERE) {
     try {
       loaded.push({ runner, lib: await runner.load() });
     } catch (error) {
@@ -69,6 +74,23 @@ async function runWorkload(w, runners, peakLoop) {
   const entries = [];
   let reference;
   const c = makeCase(w);
+  // { status, maxDiff?, parts? } of a runner's first output against the workload's reference (the first output checked).
+  const checkOutput = (runner, output) => {
+    const result = { status: 'ok' };
+    if (runner.compares === false) {
+      Object.assign(result, { status: 'not compared', note: runner.note });
+    } else if (!reference) {
+      reference = { name: runner.name, output };
+    } else {
+      Object.assign(result, compare(reference.output, output));
+      if (!(result.maxDiff <= (runner.tolerance ?? TOLERANCE))) result.status = 'mismatch';
+    }
+    const verdict = result.maxDiff === undefined
+      ? (reference?.name === runner.name ? 'reference output' : result.status)
+      : `max |Δ| ${result.maxDiff.toExponential(1)}${formatParts(result.parts)} vs ${reference.name}${result.status === 'mismatch' ? ' MISMATCH' : ''}`;
+    progress(`${w.id} ${runner.name}: ${verdict}`);
+    return result;
+  };
   for (const { runner, lib, unavailable } of runners) {
     const notApplicable = runner.notApplicable?.(w);
     if (notApplicable) {
@@ -88,39 +110,42 @@ async function runWorkload(w, runners, peakLoop) {
       results[runner.name] = { status: 'failed', note: error.message };
       continue;
     }
-    const result = { status: 'ok' };
-    if (runner.compares === false) {
-      Object.assign(result, { status: 'not compared', note: runner.note });
-    } else if (!reference) {
-      reference = { name: runner.name, output: prepared.output };
-    } else {
-      Object.assign(result, compare(reference.output, prepared.output));
-      if (!(result.maxDiff <= (runner.tolerance ?? TOLERANCE))) result.status = 'mismatch';
-    }
-    const verdict = result.maxDiff === undefined
-      ? (reference?.name === runner.name ? 'reference output' : result.status)
-      : `max |Δ| ${result.maxDiff.toExponential(1)}${formatParts(result.parts)} vs ${reference.name}${result.status === 'mismatch' ? ' MISMATCH' : ''}`;
-    progress(`${w.id} ${runner.name}: ${verdict}`);
+    const result = checkOutput(runner, prepared.output);
     results[runner.name] = result;
-    // Before each sample: a 2-thread runner gets every CPU, the others the one they are pinned to (bench/pin.mjs).
-    const activate = prepared.activate;
-    prepared.activate = async () => {
-      useCpusFor(runner.threads ?? 1);
-      await activate?.call(prepared);
-    };
     entries.push({ name: runner.name, prepared });
   }
-  const peakEntry = { name: 'SIMD peak', prepared: { run: peakLoop.run, activate: () => useCpusFor(1) } };
+  const peakEntry = { name: 'SIMD peak', prepared: { run: peakLoop.run } };
   await time([...entries, peakEntry], TIMING);
+  const timed = (name, samples) => {
+    const ms = median(samples);
+    Object.assign(results[name], { ms, gflops: gflop / ms * 1e3, samples });
+  };
   for (const e of entries) {
-    const ms = median(e.samples);
-    Object.assign(results[e.name], { ms, gflops: gflop / ms * 1e3, samples: e.samples });
+    timed(e.name, e.samples);
     e.prepared.dispose?.();
   }
   const peakDuring = peakLoop.flops / median(peakEntry.samples) / 1e6;
   if (results.looptree?.ms) results.looptree.fractionOfPeak = results.looptree.gflops / peakDuring;
-  useCpusFor(1);
-  progress(`${w.id} timed: ${entries.map((e) => `${e.name} ${formatMs(results[e.name].ms)} ms`).join(', ')}; SIMD peak ${peakDuring.toFixed(1)} GFLOP/s`);
+  // The multi-thread runners, one process each, on every CPU, while this process waits.
+  for (const runner of RUNNERS_APART) {
+    const notApplicable = runner.notApplicable?.(w);
+    if (notApplicable) {
+      progress(`${w.id} ${runner.name}: not applicable (${notApplicable})`);
+      results[runner.name] = { status: 'n/a', note: notApplicable };
+      continue;
+    }
+    const answer = await timeInOwnProcess(runner, w, TIMING, cpusForThreads(runner.threads));
+    if (answer.unavailable || answer.failed) {
+      progress(`${w.id} ${runner.name}: ${answer.unavailable ? 'unavailable' : 'failed'} (${answer.unavailable ?? answer.failed})`);
+      results[runner.name] = { status: answer.unavailable ? 'unavailable' : 'failed', note: answer.unavailable ?? answer.failed };
+      unavailableApart.set(runner.name, answer.unavailable);
+      continue;
+    }
+    results[runner.name] = checkOutput(runner, answer.output);
+    timed(runner.name, answer.samples);
+  }
+  const timedNames = Object.keys(results).filter((name) => results[name].ms !== undefined);
+  progress(`${w.id} timed: ${timedNames.map((name) => `${name} ${formatMs(results[name].ms)} ms`).join(', ')}; SIMD peak ${peakDuring.toFixed(1)} GFLOP/s`);
   return {
     id: w.id, title: w.title, kind: w.kind, gflop, peakDuring, pinning, reference: reference?.name, pytorchMs: w.pytorchMs, pytorchNote: w.pytorchNote,
     quick: QUICK, repetitions: REPETITIONS, date: new Date().toISOString(), results,
@@ -153,7 +178,7 @@ function report(doc) {
   const earlier = doc.workloads.filter((w) => !w.pending && (w.repetitions !== doc.repetitions || w.quick !== doc.quick));
   const lines = [
     `## ${doc.engine} — looptree ${doc.versions.looptree ?? '(not built)'}${doc.looptree ? `, ${doc.looptree.simd} SIMD build` : ''}`,
-    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere but the "2 threads" columns (on every core)` +
+    `${doc.machine.cpu}, ${doc.machine.cores} cores, 1 thread everywhere but the "2 threads" columns (every core, each runner in a process of its own after the 1-thread ones: bench/own-process.mjs)` +
       (doc.workloads.some((w) => w.pinning) ? ', each workload pinned to the quietest CPU just before it (bench/pin.mjs)' : '') +
       `; median of ${doc.repetitions} runs${doc.quick ? ' (--quick)' : ''}, ms` +
       (earlier.length ? `; ${earlier.map((w) => w.id).join(', ')} kept from an earlier run (${[...new Set(earlier.map((w) => `median of ${w.repetitions ?? '?'}${w.quick ? ' (--quick)' : ''}`))].join('; ')})` : ''),
@@ -179,12 +204,14 @@ function report(doc) {
   lines.push(markdownTable(header, rows), '');
   const threaded = doc.workloads.filter((w) => !w.pending && w.results['looptree-2t']?.ms);
   if (threaded.length) {
-    lines.push('Threads: looptree with 2 threads against itself with 1 (same build) and against onnxruntime-web with 2 threads (× above 1: looptree 2 threads is faster):', '');
-    lines.push(markdownTable(['workload', 'looptree 1 thread ms', 'looptree 2 threads ms', '2 threads vs 1', 'onnxruntime-web 2 threads ms', 'vs onnxruntime-web 2 threads'], threaded.map((w) => {
-      const one = w.results.looptree?.ms, two = w.results['looptree-2t'].ms, ort = w.results['onnxruntime-web-2t']?.ms;
+    lines.push('Threads: looptree with 2 threads against itself with 1 (same SIMD build) and against onnxruntime-web with 2 threads (× above 1: looptree 2 threads is faster); onnxruntime-web 2 threads against itself with 1:', '');
+    lines.push(markdownTable(['workload', 'looptree 1 thread ms', 'looptree 2 threads ms', '2 threads vs 1', 'onnxruntime-web 2 threads ms', 'vs onnxruntime-web 2 threads', 'onnxruntime-web 2 threads vs 1'], threaded.map((w) => {
+      const one = w.results.looptree?.ms, two = w.results['looptree-2t'].ms;
+      const ort = w.results['onnxruntime-web-2t']?.ms, ortOne = w.results['onnxruntime-web']?.ms;
       return [
         `${w.id} ${w.title}`, one ? formatMs(one) : '', formatMs(two), one ? `${formatRatio(one / two)}×` : '',
         ort ? formatMs(ort) : w.results['onnxruntime-web-2t']?.status ?? '', ort ? `${formatRatio(ort / two)}×` : '',
+        ort && ortOne ? `${formatRatio(ortOne / ort)}×` : '',
       ];
     })), '');
   }
@@ -237,6 +264,8 @@ const file = path.join(RESULTS_DIR, `node${node.split('.')[0]}.json`);
 progress(`Node ${node}: measuring the Wasm SIMD peak…`);
 const peak = measureSimdPeak({ quick: QUICK });
 const runners = await loadRunners();
+// A multi-thread runner's reason when its process could not load it (e.g. no threads build in dist/).
+const unavailableApart = new Map();
 const looptreeLib = runners.find((r) => r.runner.name === 'looptree').lib;
 const peakLoop = peakRunner(looptreeLib?.backendInfo().simd ?? 'baseline', { ms: QUICK ? 5 : 20 });
 
@@ -274,7 +303,8 @@ const doc = {
   },
   looptree: looptreeLib?.backendInfo(),
   peak,
-  runners: runners.map(({ runner, unavailable }) => ({ name: runner.name, label: runner.label, note: runner.note, unavailable })),
+  runners: [...runners, ...RUNNERS_APART.map((runner) => ({ runner, unavailable: unavailableApart.get(runner.name) }))]
+    .map(({ runner, unavailable }) => ({ name: runner.name, label: runner.label, note: runner.note, threads: runner.threads ?? 1, unavailable })),
   workloads: merged,
 };
 mkdirSync(RESULTS_DIR, { recursive: true });

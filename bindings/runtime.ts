@@ -1,7 +1,7 @@
 // Runtime: instantiates the Wasm core (Node, browsers, workers, edge), picks the SIMD build, and owns
 // linear memory: heap blocks, the per-call arena, and views re-derived whenever memory has grown.
 
-import type { Job } from '../assembly/abi.js';
+import { type Job, ThreadControl } from '../assembly/abi.js';
 import { ArgumentError, InitError, OutOfMemoryError, ThreadError } from './errors.js';
 import { optionKeys, strictOptions } from './options.js';
 import type { CoreExports } from './generated/core.js';
@@ -204,8 +204,8 @@ function activate(module: WebAssembly.Module, requested: 'auto' | SimdMode, sour
     // instance becomes thread 0, with its per-thread objects and the control block off the static data.
     (kernels as unknown as { _start(): void })._start();
     const block = kernels.alloc(kernels.threadBlockBytes());
-    const control = kernels.alloc(64);
-    new Int32Array(kernels.memory.buffer, control, 16).fill(0);
+    const control = kernels.alloc(ThreadControl.WORDS * 4);
+    new Int32Array(kernels.memory.buffer, control, ThreadControl.WORDS).fill(0);
     kernels.threadInit(0, block, control, mayBlock() ? 1 : 0);
     shared = { module, control, pool: null };
   } else {

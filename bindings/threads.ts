@@ -20,7 +20,7 @@ interface WorkerSetup {
   index: number;
   block: number;
   control: number;
-  words: { SEQUENCE: number; JOB: number; ARGUMENT: number; COUNT: number; READY: number };
+  words: { WORDS: number; SEQUENCE: number; JOB: number; ARGUMENT: number; COUNT: number; READY: number };
 }
 
 /** What a worker reports: ready, or the error that ended it. */
@@ -44,7 +44,7 @@ const WORKER_MAIN = `(listen, post) => listen((setup) => {
     post({ error: 'worker ' + index + ' could not start: ' + error.message });
     return;
   }
-  const control32 = new Int32Array(memory.buffer, control, 16);
+  const control32 = new Int32Array(memory.buffer, control, words.WORDS);
   let seen = Atomics.load(control32, words.SEQUENCE);
   Atomics.add(control32, words.READY, 1);
   post({ ready: true });
@@ -130,7 +130,7 @@ export class ThreadPool {
       const index = this.workers.length + 1;
       const setup: WorkerSetup = {
         module: this.module, memory: this.memory, index, block: this.allocate(this.core.threadBlockBytes()), control: this.control,
-        words: { SEQUENCE: ThreadControl.SEQUENCE, JOB: ThreadControl.JOB, ARGUMENT: ThreadControl.ARGUMENT, COUNT: ThreadControl.COUNT, READY: ThreadControl.READY },
+        words: { WORDS: ThreadControl.WORDS, SEQUENCE: ThreadControl.SEQUENCE, JOB: ThreadControl.JOB, ARGUMENT: ThreadControl.ARGUMENT, COUNT: ThreadControl.COUNT, READY: ThreadControl.READY },
       };
       this.readyPromises.push(new Promise<void>((resolve, reject) => {
         const worker = startWorker(setup, (report) => {

@@ -30,10 +30,8 @@ const nodeStubs = {
       'node:fs': 'export const existsSync = () => false; export const readFileSync = () => { throw new Error("no file system in the browser"); };',
       'node:path': 'const dirname = (p) => p.replace(/\\/[^/]*$/, ""); const join = (...parts) => parts.join("/"); export default { dirname, join };',
       'node:url': 'export const fileURLToPath = (url) => String(url); export const pathToFileURL = (p) => ({ href: p });',
-      // bench/peers.mjs runs onnxruntime-web's 2-thread runner in a Node worker thread; the page never picks that runner.
-      'node:worker_threads': 'export class Worker { constructor() { throw new Error("no worker_threads in the browser"); } }',
     };
-    builder.onResolve({ filter: /^node:(fs|path|url|worker_threads)$/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
+    builder.onResolve({ filter: /^node:(fs|path|url)$/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
     builder.onLoad({ filter: /.*/, namespace: 'node-stub' }, (args) => ({ contents: stubs[args.path], loader: 'js' }));
     builder.onResolve({ filter: /^(brain\.js|onnxruntime-node|onnxruntime-web)$/ }, (args) => ({ path: args.path, external: true }));
     if (!peersInstalled()) builder.onResolve({ filter: /^@tensorflow\// }, (args) => ({ path: args.path, external: true }));

@@ -1,12 +1,13 @@
 // Threads in Node (this project's SIMD build): the threads build at 1 and 2 threads gives bitwise-identical
 // forwards, training tapes and gradients on shapes where the batch rows really split (B ≥ 2 row blocks), the
-// directions run side by side, with lengths, masks, projections, dropout and GRU reset-before; the options
+// directions run side by side, the LSTM backward splits dh's columns, batch 1 splits the hidden units, with
+// lengths, masks, projections, dropout and GRU reset-before; the options
 // and backendInfo(); and a process with a started pool still exits by itself.
 
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GRU, InitError, LSTM, RNN, backendInfo, init, manualSeed, quantizeDynamic, setNumThreads, tensor, threadsReady, type RecurrentModule,
+  ArgumentError, ChildSumTreeLSTM, GRU, InitError, LSTM, RNN, Tree, backendInfo, init, manualSeed, quantizeDynamic, setNumThreads, tensor, threadsReady, type RecurrentModule,
 } from '../dist/index.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { acrossThreadCounts, expectBitwiseEqual } from './helpers/threads.js';
@@ -50,6 +51,18 @@ const cases: Case[] = [
   { name: 'GRU 3 layers bidirectional B2', make: () => new GRU({ inputSize: 3, hiddenSize: 8, numLayers: 3, bidirectional: true }), T: 4, B: 2 },
   { name: 'RNN relu B16', make: () => new RNN({ inputSize: 8, hiddenSize: 30, nonlinearity: 'relu' }), T: 6, B: 16 },
   { name: 'RNN tanh batch 1', make: () => new RNN({ inputSize: 8, hiddenSize: 30 }), T: 6, B: 1 },
+  // The LSTM backward's reverse loop splits dh's columns (whole panels): a thread with no panel (H 7), a narrow
+  // last panel (H 17), a thread with no batch row (B 2), masks and lengths.
+  { name: 'LSTM B2 H 7 mask', make: () => new LSTM({ inputSize: 3, hiddenSize: 7 }), T: 5, B: 2, mask: true },
+  { name: 'LSTM B5 H 17 lengths', make: () => new LSTM({ inputSize: 4, hiddenSize: 17 }), T: 6, B: 5, lengths: [6, 2, 5, 1, 6] },
+  // Batch 1: the inference forward splits the hidden units (tails of 1–3 units, a member with no unit at H = 3,
+  // K > 256 in the recurrent product, lengths, stacked layers); training and variants keep the row split.
+  { name: 'LSTM batch 1 H 13', make: () => new LSTM({ inputSize: 5, hiddenSize: 13 }), T: 7, B: 1 },
+  { name: 'LSTM batch 1 2 layers H 300 (K > 256)', make: () => new LSTM({ inputSize: 9, hiddenSize: 300, numLayers: 2 }), T: 3, B: 1 },
+  { name: 'GRU batch 1 H 21 lengths', make: () => new GRU({ inputSize: 6, hiddenSize: 21 }), T: 6, B: 1, lengths: [4] },
+  { name: 'RNN relu batch 1 H 3', make: () => new RNN({ inputSize: 4, hiddenSize: 3, nonlinearity: 'relu' }), T: 5, B: 1 },
+  { name: 'LSTM peepholes batch 1', make: () => new LSTM({ inputSize: 4, hiddenSize: 10, peepholes: true }), T: 4, B: 1, inferenceOnly: true },
+  { name: 'GRU reset-before batch 1', make: () => new GRU({ inputSize: 4, hiddenSize: 10, resetAfter: false }), T: 4, B: 1 },
 ];
 
 describe(`threads (${process.env.LOOPTREE_SIMD} build)`, () => {
@@ -86,6 +99,37 @@ describe(`threads (${process.env.LOOPTREE_SIMD} build)`, () => {
       module.dispose();
     });
   }
+
+  it('child-sum Tree-LSTM: levels split over nodes, bitwise equal at 1 and 2 threads (24 trees, H 13)', () => {
+    manualSeed(17);
+    const model = new ChildSumTreeLSTM({ inputSize: 6, hiddenSize: 13 });
+    // Parents arrays of random trees (node j > 0 hangs under a node before it): wide levels and ragged ones.
+    let s = 99;
+    const next = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const trees = Array.from({ length: 24 }, (_, b) => Tree.fromParents(Array.from({ length: 5 + (b % 9) }, (_, j) => (j === 0 ? -1 : Math.floor(next() * j)))));
+    const xs = trees.map((tree, b) => tensor(values(tree.size * 6, 40 + b), [tree.size, 6]));
+    const { one, two } = acrossThreadCounts(() => {
+      const { h, c } = model.forward(trees, xs);
+      return Object.fromEntries([...h.map((t, b) => [`h[${b}]`, t.data]), ...c!.map((t, b) => [`c[${b}]`, t.data])]);
+    });
+    expectBitwiseEqual(one, two);
+    model.dispose();
+  });
+
+  it('runs int8 child-sum trees on one thread, the same bits with 2 threads in use', () => {
+    manualSeed(23);
+    const model = new ChildSumTreeLSTM({ inputSize: 6, hiddenSize: 16 });
+    const int8 = quantizeDynamic(model, { dtype: 'int8' });
+    const trees = Array.from({ length: 40 }, (_, b) => Tree.fromParents(Array.from({ length: 7 + (b % 5) }, (_, j) => (j === 0 ? -1 : (j - 1) >> 1))));
+    const xs = trees.map((tree, b) => tensor(values(tree.size * 6, 70 + b), [tree.size, 6]));
+    const { one, two } = acrossThreadCounts(() => {
+      const { h } = int8.forward(trees, xs);
+      return Object.fromEntries(h.map((t, b) => [`h[${b}]`, t.data]));
+    });
+    expectBitwiseEqual(one, two);
+    int8.dispose();
+    model.dispose();
+  });
 
   it('runs int8 modules on one thread, the same bits with 2 threads in use (gemmInt8 allocates on the main instance)', () => {
     manualSeed(31);

@@ -1,12 +1,14 @@
 // Every tree fixture (test/fixtures/tree, PyTorch 1.13.1): h and c of every node, h at the roots, and every
 // gradient (x per tree and each parameter; for the sentiment cases log-probs, the loss and all parameter
-// gradients including the embedding and the classifier), in this project's SIMD build.
+// gradients including the embedding and the classifier), in this project's SIMD build; the tree models' forward
+// bitwise the same at 1 and 2 threads.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  BinaryTreeLSTM, ChildSumTreeLSTM, Tensor, Tree, TreeClassifier, TreeRNN, backendInfo, init, parseTree, type TreeModule,
+  BinaryTreeLSTM, ChildSumTreeLSTM, Tensor, Tree, TreeClassifier, TreeRNN, backendInfo, init, parseTree, threadsReady, type TreeModule,
 } from '../dist/index.js';
 import { expectClose, listFixtures, loadFixture, simdUnderTest, type FixtureTensor, type Tolerance } from './helpers/fixtures.js';
+import { acrossThreadCounts, expectBitwiseEqual } from './helpers/threads.js';
 
 type ModelKind = 'TreeRNN' | 'ChildSumTreeLSTM' | 'BinaryTreeLSTM';
 
@@ -57,7 +59,11 @@ function runTreeModel(fixture: TreeFixture): void {
   const x = fixture.inputs.trees.map((t) => t.x!);
   expect(trees.map((t) => t.root)).toEqual(fixture.outputs.roots);
 
-  const result = module.forward(trees, x, { train: true });
+  // At 1 thread and at 2 (every call split: child-sum levels split their nodes): bitwise the same; the 2-thread
+  // result against PyTorch, and its tape feeds the backward.
+  const { one, two: result } = acrossThreadCounts(() => module.forward(trees, x, { train: true }));
+  const states = (r: typeof result) => Object.fromEntries([...r.h.map((t, b) => [`h[${b}]`, t.data]), ...(r.c ?? []).map((t, b) => [`c[${b}]`, t.data])]);
+  expectBitwiseEqual(states(one), states(result));
   fixture.outputs.trees.forEach((expected, b) => {
     expectClose(`trees[${b}].h`, result.h[b], expected.h, fixture.tolerance);
     if (expected.c) expectClose(`trees[${b}].c`, result.c![b], expected.c, fixture.tolerance);
@@ -118,7 +124,8 @@ function runSentiment(fixture: TreeFixture): void {
 }
 
 beforeAll(async () => {
-  await init({ simd: simdUnderTest() });
+  await init({ simd: simdUnderTest(), threads: 2 });
+  await threadsReady();
 });
 
 describe(`tree fixtures (${process.env.LOOPTREE_SIMD} build)`, () => {

@@ -54,6 +54,17 @@ export interface CoreExports {
    */
   gemmPacked(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean): void;
   /**
+   * assembly/gemm/gemvColumns
+   * @param c `usize`
+   * @param a `usize`
+   * @param w `usize`
+   * @param k `i32`
+   * @param j0 `i32`
+   * @param j1 `i32`
+   * @param accumulate `bool`
+   */
+  gemvColumns(c: number, a: number, w: number, k: number, j0: number, j1: number, accumulate: boolean): void;
+  /**
    * assembly/gemm/packWeight
    * @param dst `usize`
    * @param src `usize`

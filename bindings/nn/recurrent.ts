@@ -76,6 +76,19 @@ function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: nu
   return (B >= 6 || D === 2) && T * B * D * weightsPerStep >= 1 << 20;
 }
 
+/**
+ * Whether a batch-1 inference forward gains from threads splitting the hidden units of every step (the core's
+ * recurrenceOverUnits: unidirectional, no projection, peepholes, mask or GRU reset-before). Each step then costs
+ * one barrier and the exchange of h between cores, ~2 µs on this machine's 2 vCPUs (AMD EPYC; bench/threads.mjs
+ * --batch1, min of 40 runs at T = 100, relaxed: RNN H 64/128 2.3/2.2 µs a step at 2 threads vs 0.8/1.4 at 1): it
+ * pays from ~2^17 multiply-adds of W_hh a step (LSTM H 256: 17.4 → 12.2 µs, 1.43×; GRU H 256: 12.8 → 8.9 µs, 1.43×;
+ * LSTM H 128 = 2^16: 5.0 → 5.6 µs, 0.89×; GRU H 128: 1.07×). W1 (LSTM H 128) and W5 (RNN H 256) stay on one thread.
+ * `recurrentPerStep` counts G·H·H; T ≥ 8 steps cover waking the pool.
+ */
+function batchOneWorthThreads(T: number, recurrentPerStep: number): boolean {
+  return T >= 8 && recurrentPerStep >= 1 << 17;
+}
+
 export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
   /** Features per input step (I). */
   readonly inputSize: number;
@@ -313,7 +326,11 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     plan[p + RnnPlan.TAPE] = tape;
     // Int8 plans run on one thread: their quantized-activation scratch in the plan's scratch is one (assembly/sequence.ts).
     if (this.int8) kernels().rnnForward(this.plan);
-    else runJob(Job.RNN_FORWARD, this.plan, forwardWorthThreads(T, B, D, L * this.gates * H * (I + P)), () => kernels().rnnForward(this.plan));
+    else {
+      const unitsSplit = B === 1 && D === 1 && !train && !mask && P === H && !this.resetBefore && !(this.variant.flags & VariantFlag.PEEPHOLES);
+      const worthThreads = unitsSplit ? batchOneWorthThreads(T, this.gates * H * H) : forwardWorthThreads(T, B, D, L * this.gates * H * (I + P));
+      runJob(Job.RNN_FORWARD, this.plan, worthThreads, () => kernels().rnnForward(this.plan));
+    }
 
     const outputShape = unbatched ? [T, D * P] : this.batchFirst ? [B, T, D * P] : [T, B, D * P];
     const output = readF32(base + yAt, T * B * D * P);

@@ -117,4 +117,40 @@ describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
       }
     });
   }
+
+  // gemvColumns: the columns [j0, j1) of a batch-1 row (what one thread takes of a step's gate rows: sequence.ts
+  // recurrenceOverUnits) are bitwise the same columns of gemmPacked's matrix-vector row, accumulate or not, for
+  // ranges that start and end inside panels, cover one column, or several panels; nothing outside is written.
+  it('gemvColumns: any column range, bitwise gemmPacked\'s row (m = 1), within the reference', () => {
+    for (const [n, k] of [[37, 13], [100, 64], [64, 300], [9, 1]]) {
+      const random = seededRandom(n * 31 + k);
+      const a = uniformArray(random, k), w = uniformArray(random, n * k), oldC = uniformArray(random, n);
+      const { packed } = pack(w, n, k);
+      const aPtr = writeF32(a);
+      for (const accumulate of [false, true]) {
+        const whole = allocF32(n, 0);
+        new Float32Array(core.memory.buffer, whole, n).set(oldC);
+        core.gemmPacked(whole, aPtr, packed, 0, 1, n, k, accumulate);
+        const row = readF32(whole, n);
+        const expected = accumulate ? Float64Array.from(oldC) : new Float64Array(n);
+        gemm(expected, a, w, null, 1, n, k, accumulate);
+        row.forEach((v, j) => expect(Math.abs(v - expected[j]), `n=${n} k=${k} column ${j}`).toBeLessThanOrEqual(1e-5 * (1 + k)));
+        for (const [from, to] of [[0, n], [1, n - 1], [NR - 1, NR + 1], [Math.floor(n / 2), n], [3, 4], [0, 0]]) {
+          const j1 = Math.min(to, n), j0 = Math.min(from, j1), width = j1 - j0;
+          const block = allocF32(GUARD + width + GUARD, SENTINEL);
+          new Float32Array(core.memory.buffer, block + 4 * GUARD, width).set(oldC.subarray(j0, j0 + width));
+          core.gemvColumns(block + 4 * GUARD, aPtr, packed, k, j0, j1, accumulate);
+          const result = readF32(block, GUARD + width + GUARD);
+          const label = `n=${n} k=${k} columns [${j0}, ${j1}) accumulate=${accumulate}`;
+          expect(Array.from(result.subarray(0, GUARD)), `${label}: guard before`).toEqual(new Array(GUARD).fill(SENTINEL));
+          expect(Array.from(result.subarray(GUARD + width)), `${label}: guard after`).toEqual(new Array(GUARD).fill(SENTINEL));
+          const bits = new Uint32Array(Float32Array.from(result.subarray(GUARD, GUARD + width)).buffer);
+          expect(Array.from(bits), label).toEqual(Array.from(new Uint32Array(row.slice(j0, j0 + width).buffer)));
+          free(block);
+        }
+        free(whole);
+      }
+      free(packed, aPtr);
+    }
+  });
 });

@@ -3,12 +3,12 @@
 // The plan layout is assembly/abi.ts's TreePlan. With int8 weights (quantizeDynamic: QuantizedTreeModule in
 // nn/quantized.ts) a module holds its weight matrices only as int8 blobs for gemmInt8, its biases in f32, and runs forward only.
 
-import { TreeModel, TreePlan } from '../../../assembly/abi.js';
+import { Job, TreeModel, TreePlan } from '../../../assembly/abi.js';
 import { ArgumentError, ShapeError, formatShape } from '../../errors.js';
 import { inferenceOnly, packInt8, stackRows } from '../int8-weights.js';
 import { ParameterizedModule } from '../parameters.js';
 import { choiceOption, optionKeys, positiveInteger, strictOptions } from '../../options.js';
-import { Layout, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, writeF32 } from '../../runtime.js';
+import { Layout, heapF32, heapI32, kernels, packedFloats, padToPanels, readF32, reserveArena, runJob, writeF32 } from '../../runtime.js';
 import { Tensor, toTensor, type TensorLike } from '../../tensor.js';
 import { buildSchedule, type Schedule } from './schedule.js';
 import { Tree, TreeError } from './structure.js';
@@ -365,7 +365,12 @@ export abstract class TreeModule extends ParameterizedModule {
     ints.set(schedule.childStart, (base + childStartAt) >>> 2);
     ints.set(schedule.children, (base + childrenAt) >>> 2);
     inputs.forEach((input, b) => writeF32(base + xAt + schedule.offsets[b] * X * 4, input.data));
-    kernels().treeForward(plan);
+    // Child-sum trees split each level's nodes between threads (one barrier a level): worth it when the call is big
+    // and the levels are wide enough to give every thread a row block (W6: 4,032 nodes in ~20 levels).
+    // Int8 plans run on one thread: gemmInt8 grows its activation scratch with the main instance's allocator.
+    const worthThreads = N * H * (X + H) * 4 >= 1 << 20 && N >= 16 * L;
+    if (this.spec.kind === 'ChildSumTreeLSTM' && !this.int8) runJob(Job.TREE_FORWARD, plan, worthThreads, () => kernels().treeForward(plan));
+    else kernels().treeForward(plan);
     if (train) this.pending = { plan, trees, schedule };
 
     // One copy out of Wasm memory per tree and output: many small buffers come from the allocator's free
