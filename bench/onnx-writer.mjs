@@ -57,6 +57,13 @@ function attribute(name, value) {
   return message(string(1, name), int(20, ATTR.INT), int(3, value));
 }
 
+/** ONNX's recurrent Y [T, D, B, H] as [T, B, D·H] (the next layer's input, or the model's Y): Transpose + Reshape into `out`. */
+function flattenDirections(nodes, y, out) {
+  nodes.push(node('Transpose', [y], [`${y}_tbdh`], { perm: [0, 2, 1, 3] }));
+  nodes.push(node('Reshape', [`${y}_tbdh`, 'flatten_directions'], [out]));
+  return out;
+}
+
 function node(opType, inputs, outputs, attributes = {}, domain = '') {
   return message(
     inputs.map((s) => string(1, s)),
@@ -141,12 +148,7 @@ export function recurrentOnnxModel(w, stateDict, { initialState = false } = {}) 
     if (w.bidirectional) attributes.direction = 'bidirectional';
     if (w.cell === 'gru') attributes.linear_before_reset = 1;
     nodes.push(node(opType, nodeInputs, nodeOutputs, attributes));
-    x = y;
-    if (flatten) {
-      nodes.push(node('Transpose', [y], [`${y}_tbdh`], { perm: [0, 2, 1, 3] }));
-      x = last ? 'Y' : `${y}_flat`;
-      nodes.push(node('Reshape', [`${y}_tbdh`, 'flatten_directions'], [x]));
-    }
+    x = flatten ? flattenDirections(nodes, y, last ? 'Y' : `${y}_flat`) : y;
   }
   outputs.unshift(valueInfo('Y', D === 2 ? [w.T, w.B, D * w.H] : [w.T, 1, w.B, w.H]));
   return modelProto({ nodes, initializers, inputs, outputs });
@@ -208,12 +210,7 @@ export function dynamicQuantizeLstmOnnxModel(w, stateDict, { initialState = fals
     }
     nodes.push(node('DynamicQuantizeLSTM', [x, `W_l${l}`, `R_l${l}`, `B_l${l}`, '', h0, c0, '', `W_scale_l${l}`, `W_zero_point_l${l}`, `R_scale_l${l}`, `R_zero_point_l${l}`],
       initialState ? [y, `h_l${l}`, `c_l${l}`] : [y], attributes, 'com.microsoft'));
-    x = y;
-    if (flatten) {
-      nodes.push(node('Transpose', [y], [`${y}_tbdh`], { perm: [0, 2, 1, 3] }));
-      x = last ? 'Y' : `${y}_flat`;
-      nodes.push(node('Reshape', [`${y}_tbdh`, 'flatten_directions'], [x]));
-    }
+    x = flatten ? flattenDirections(nodes, y, last ? 'Y' : `${y}_flat`) : y;
   }
   outputs.unshift(valueInfo('Y', D === 2 ? [w.T, w.B, D * w.H] : [w.T, 1, w.B, w.H]));
   return modelProto({ nodes, initializers, inputs, outputs, contrib: true });

@@ -17,7 +17,7 @@ import {
 import { expectClose } from './helpers/compare.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { seededRandom, uniformArray } from './helpers/random.js';
-import { parameterShapes, randomParams, randomTrees, toStateDict } from './helpers/trees.js';
+import { TREE_KINDS, parameterShapes, randomParams, randomTrees, toStateDict, type TreeCase } from './helpers/trees.js';
 import { quantizeRow, quantizeWeight } from './reference/quantized.js';
 import { referenceForward, type TreeKind } from './reference/tree.js';
 
@@ -27,26 +27,16 @@ beforeAll(async () => {
 
 const CONSTRUCTORS = { TreeRNN, ChildSumTreeLSTM, BinaryTreeLSTM };
 const QUANTIZED = { TreeRNN: QuantizedTreeRNN, ChildSumTreeLSTM: QuantizedChildSumTreeLSTM, BinaryTreeLSTM: QuantizedBinaryTreeLSTM };
-const KINDS: TreeKind[] = ['TreeRNN', 'ChildSumTreeLSTM', 'BinaryTreeLSTM'];
 
-interface Case {
-  kind: TreeKind;
-  X: number;
-  H: number;
-  /** Nodes (child-sum) or leaves (binary models) of each tree. */
-  sizes: number[];
-  seed: number;
-}
-
-const CASES: Case[] = [
-  ...KINDS.map((kind) => ({ kind, X: 3, H: 5, sizes: [1, 2, 4], seed: 1 })),
-  ...KINDS.map((kind) => ({ kind, X: 17, H: 13, sizes: [12, 1, 20], seed: 2 })),
-  ...KINDS.map((kind) => ({ kind, X: 40, H: 33, sizes: Array.from({ length: 24 }, (_, i) => 5 + (i * 7) % 19), seed: 3 })),
-  ...KINDS.map((kind) => ({ kind, X: 7, H: 1, sizes: [1, 3, 6], seed: 4 })),
+const CASES: TreeCase[] = [
+  ...TREE_KINDS.map((kind) => ({ kind, X: 3, H: 5, sizes: [1, 2, 4], seed: 1 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 17, H: 13, sizes: [12, 1, 20], seed: 2 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 40, H: 33, sizes: Array.from({ length: 24 }, (_, i) => 5 + (i * 7) % 19), seed: 3 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 7, H: 1, sizes: [1, 3, 6], seed: 4 })),
 ];
 
-function setup(c: Case) {
-  const random = seededRandom(c.seed * 1000 + KINDS.indexOf(c.kind) + 500);
+function setup(c: TreeCase) {
+  const random = seededRandom(c.seed * 1000 + TREE_KINDS.indexOf(c.kind) + 500);
   const shapes = parameterShapes(c.kind, c.X, c.H);
   const params = randomParams(shapes, random, 1 / Math.sqrt(c.H));
   const parents = randomTrees(c.kind, c.sizes, random);
@@ -138,7 +128,7 @@ describe(`quantizeDynamic of the tree models, int8 (${simdUnderTest()} build)`, 
   });
 
   it('loads its state dict into a new module and through safetensors files (I8 codes), forward identical', () => {
-    for (const kind of KINDS) {
+    for (const kind of TREE_KINDS) {
       const { trees, x, module } = setup({ kind, X: 6, H: 7, sizes: [5, 3], seed: 9 });
       const quantized = quantizeDynamic(module, { dtype: 'int8' });
       const expected = quantized.forward(trees, x);
@@ -163,7 +153,7 @@ describe(`quantizeDynamic of the tree models, int8 (${simdUnderTest()} build)`, 
   });
 
   it('TreeClassifier.quantize (and quantizeDynamic of it): its parts quantized by hand give the same logProbs; f32 within the error', () => {
-    for (const kind of KINDS) {
+    for (const kind of TREE_KINDS) {
       manualSeed(31);
       const V = 11, X = 6, H = 9, C = 5;
       const model = new TreeClassifier({ model: kind, vocabSize: V, inputSize: X, hiddenSize: H, numClasses: C });

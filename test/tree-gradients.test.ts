@@ -12,40 +12,30 @@ import {
 import { expectClose } from './helpers/compare.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { seededRandom, uniformArray } from './helpers/random.js';
-import { parameterShapes, randomParams, randomTrees, toStateDict } from './helpers/trees.js';
+import { TREE_KINDS, parameterShapes, randomParams, randomTrees, toStateDict, type TreeCase } from './helpers/trees.js';
 import {
   referenceBackward, referenceClassifier, referenceForward, type ClassifierTree, type Params, type ReferenceTree, type TreeKind,
 } from './reference/tree.js';
 
 const constructors = { TreeRNN, ChildSumTreeLSTM, BinaryTreeLSTM };
-const KINDS: TreeKind[] = ['TreeRNN', 'ChildSumTreeLSTM', 'BinaryTreeLSTM'];
 
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
 });
 
-interface Case {
-  kind: TreeKind;
-  X: number;
-  H: number;
-  /** Tree sizes: nodes (child-sum) or leaves (binary models). */
-  sizes: number[];
-  seed: number;
-}
-
-const CASES: Case[] = [
-  ...KINDS.map((kind) => ({ kind, X: 3, H: 5, sizes: [1, 2, 4], seed: 1 })),
-  ...KINDS.map((kind) => ({ kind, X: 8, H: 4, sizes: [6, 3, 9, 5], seed: 2 })),
-  ...KINDS.map((kind) => ({ kind, X: 17, H: 13, sizes: [12, 1, 20], seed: 3 })),
-  ...KINDS.map((kind) => ({ kind, X: 40, H: 33, sizes: Array.from({ length: 24 }, (_, i) => 5 + (i * 7) % 19), seed: 4 })),
+const CASES: TreeCase[] = [
+  ...TREE_KINDS.map((kind) => ({ kind, X: 3, H: 5, sizes: [1, 2, 4], seed: 1 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 8, H: 4, sizes: [6, 3, 9, 5], seed: 2 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 17, H: 13, sizes: [12, 1, 20], seed: 3 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 40, H: 33, sizes: Array.from({ length: 24 }, (_, i) => 5 + (i * 7) % 19), seed: 4 })),
   // Hidden sizes that leave only scalar tails (1, 3) or a vector body plus a tail (17).
-  ...KINDS.map((kind) => ({ kind, X: 7, H: 1, sizes: [1, 3, 6], seed: 5 })),
-  ...KINDS.map((kind) => ({ kind, X: 2, H: 3, sizes: [4, 7], seed: 6 })),
-  ...KINDS.map((kind) => ({ kind, X: 5, H: 17, sizes: [9, 2], seed: 7 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 7, H: 1, sizes: [1, 3, 6], seed: 5 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 2, H: 3, sizes: [4, 7], seed: 6 })),
+  ...TREE_KINDS.map((kind) => ({ kind, X: 5, H: 17, sizes: [9, 2], seed: 7 })),
 ];
 
-function setup(c: Case) {
-  const random = seededRandom(c.seed * 1000 + KINDS.indexOf(c.kind));
+function setup(c: TreeCase) {
+  const random = seededRandom(c.seed * 1000 + TREE_KINDS.indexOf(c.kind));
   const shapes = parameterShapes(c.kind, c.X, c.H);
   const params = randomParams(shapes, random, 0.6);
   const parents = randomTrees(c.kind, c.sizes, random);
@@ -82,7 +72,7 @@ describe(`tree models vs the float64 reference (${process.env.LOOPTREE_SIMD} bui
   }
 
   it('child-sum with wide fan-out (a root with 9 children, a node with 6) and a chain', () => {
-    const c: Case = { kind: 'ChildSumTreeLSTM', X: 5, H: 7, sizes: [], seed: 5 };
+    const c: TreeCase = { kind: 'ChildSumTreeLSTM', X: 5, H: 7, sizes: [], seed: 5 };
     const random = seededRandom(55);
     const shapes = parameterShapes(c.kind, c.X, c.H);
     const params = randomParams(shapes, random, 0.6);
@@ -118,10 +108,10 @@ function referenceLoss(kind: TreeKind, params: Params, X: number, H: number, tre
 }
 
 describe('the float64 reference against central differences', () => {
-  for (const kind of KINDS) {
+  for (const kind of TREE_KINDS) {
     it(`${kind}: every parameter and input entry, |analytic − numeric| ≤ 1e-7·(1 + |g|)`, () => {
-      const c: Case = { kind, X: 3, H: 4, sizes: [3, 1, 4], seed: 6 };
-      const random = seededRandom(600 + KINDS.indexOf(kind));
+      const c: TreeCase = { kind, X: 3, H: 4, sizes: [3, 1, 4], seed: 6 };
+      const random = seededRandom(600 + TREE_KINDS.indexOf(kind));
       const shapes = parameterShapes(kind, c.X, c.H);
       const params: Record<string, Float64Array> = Object.fromEntries(
         Object.entries(randomParams(shapes, random, 0.8)).map(([name, v]) => [name, Float64Array.from(v)]));
@@ -180,9 +170,9 @@ describe('the float64 reference against central differences', () => {
 });
 
 describe(`the float32 model against central differences of its own loss (${process.env.LOOPTREE_SIMD} build)`, () => {
-  for (const kind of KINDS) {
+  for (const kind of TREE_KINDS) {
     it(`${kind}: a sample of every parameter's entries and of x, step 1e-2, |analytic − numeric| ≤ 2e-3·(1 + |g|)`, () => {
-      const c: Case = { kind, X: 6, H: 5, sizes: [4, 3], seed: 8 };
+      const c: TreeCase = { kind, X: 6, H: 5, sizes: [4, 3], seed: 8 };
       const { params, shapes, trees, x, dh, dc, module } = setup(c);
       module.forward(trees, x, { train: true });
       const { x: dx } = module.backward({ h: dh, c: dc });
@@ -228,7 +218,7 @@ describe(`the float32 model against central differences of its own loss (${proce
 });
 
 describe(`training semantics (${process.env.LOOPTREE_SIMD} build)`, () => {
-  for (const kind of KINDS) {
+  for (const kind of TREE_KINDS) {
     it(`${kind}: gradients accumulate over backward calls until zeroGrad(); trees batched = trees alone`, () => {
       const { trees, x, dh, dc, module } = setup({ kind, X: 5, H: 6, sizes: [5, 2, 7], seed: 9 });
       module.forward(trees, x, { train: true });
@@ -259,7 +249,7 @@ describe(`training semantics (${process.env.LOOPTREE_SIMD} build)`, () => {
     });
   }
 
-  for (const kind of KINDS) {
+  for (const kind of TREE_KINDS) {
     it(`${kind}: parameters() are the state dict's names, shapes and gradients; an SGD step (in place, then parametersChanged) is what forward sees`, () => {
       const { shapes, trees, x, dh, dc, module } = setup({ kind, X: 4, H: 3, sizes: [3, 2], seed: 10 });
       const parameters = module.parameters();
@@ -315,10 +305,10 @@ describe(`TreeClassifier training (${process.env.LOOPTREE_SIMD} build)`, () => {
 });
 
 describe(`TreeClassifier vs the float64 reference (${process.env.LOOPTREE_SIMD} build)`, () => {
-  for (const kind of KINDS) {
+  for (const kind of TREE_KINDS) {
     it(`${kind}: log-probs, loss, and gradients of every parameter (labels −1 left out of the loss)`, () => {
       const X = 7, H = 9, C = 5, V = 11;
-      const random = seededRandom(900 + KINDS.indexOf(kind));
+      const random = seededRandom(900 + TREE_KINDS.indexOf(kind));
       const shapes = { embedding: [V, X], ...parameterShapes(kind, X, H), W_cls: [C, H], b_cls: [C] };
       const params = randomParams(shapes, random, 0.7);
       const parents = randomTrees(kind, [4, 1, 6], random);

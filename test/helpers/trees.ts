@@ -41,6 +41,19 @@ function randomBinaryParents(leaves: number, random: () => number): number[] {
   return parents;
 }
 
+/** The three tree models, in the order the tests seed them by. */
+export const TREE_KINDS: TreeKind[] = ['TreeRNN', 'ChildSumTreeLSTM', 'BinaryTreeLSTM'];
+
+/** One case of a tree test: a model kind, its sizes, the sizes of its trees and the seed of its weights and inputs. */
+export interface TreeCase {
+  kind: TreeKind;
+  X: number;
+  H: number;
+  /** Tree sizes: nodes (child-sum) or leaves (binary models). */
+  sizes: number[];
+  seed: number;
+}
+
 /** Parents arrays of random trees: `sizes` nodes (child-sum) or leaves (binary models). */
 export function randomTrees(kind: TreeKind, sizes: number[], random: () => number): number[][] {
   return sizes.map((size) => (kind === 'ChildSumTreeLSTM' ? randomParents(size, random) : randomBinaryParents(size, random)));
