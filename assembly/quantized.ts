@@ -186,14 +186,16 @@ export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, 
 }
 
 /**
- * acc + Σ over each lane's group of w·x: relaxed, one relaxed_dot_i8x16_i7x16_add_s (4 i8 pairs a lane, x the 7-bit
- * operand) — or, where the engine computes that instruction wrong (`exact` false: see relaxedDotExact), the same
- * integers from SIMD128 (both halves widened to i16, dot_i16x8_s, adjacent lanes summed); baseline, one pmaddwd
- * (2 i16 pairs a lane) and an add. `exact` is a constant where the kernels are inlined: each variant its own loop.
+ * acc + Σ over each lane's group of w·x, the products computed at the width `Lane`:
+ * - i8, relaxed build: one relaxed_dot_i8x16_i7x16_add_s (4 i8 pairs a lane, x the 7-bit operand);
+ * - i16, relaxed build where the engine computes that instruction wrong (see relaxedDotExact): the same integers
+ *   from SIMD128 — both halves widened to i16, dot_i16x8_s, adjacent lanes summed;
+ * - i16, baseline build: one pmaddwd on the i16 codes (2 pairs a lane) and an add.
+ * `Lane` is a type argument so that each variant compiles to its own kernel loops (no test inside them).
  */
-@inline function dotAdd(w: v128, x: v128, acc: v128, exact: bool): v128 {
+@inline function dotAdd<Lane>(w: v128, x: v128, acc: v128): v128 {
   if (!ASC_FEATURE_RELAXED_SIMD) return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
-  if (exact) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+  if (sizeof<Lane>() == 1) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
   // Lanes [o0 k0+k1, o0 k2+k3, o1 …, o1 …] and [o2 …, o3 …]: the even and odd lanes of the two added.
   const low = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_u(x));
   const high = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_u(x));
@@ -271,7 +273,7 @@ const tail = memory.data(16 * 2, 16);
 }
 
 /** One quantized row × every panel, three panels (six accumulators) at a time, then the last one or two. */
-@inline function gemvInt8(c: usize, x: usize, rowScale: f32, w: usize, bias: usize, n: i32, k: i32, accumulate: bool, exact: bool): void {
+@inline function gemvInt8<Lane>(c: usize, x: usize, rowScale: f32, w: usize, bias: usize, n: i32, k: i32, accumulate: bool): void {
   const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
   const panelBytes = <usize>groups * 32;
   const first = w + headerBytes(rows);
@@ -283,9 +285,9 @@ const tail = memory.data(16 * 2, 16);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd(v128.load(w0), s, a0, exact); a1 = dotAdd(v128.load(w0, 16), s, a1, exact);
-      b0 = dotAdd(v128.load(w0 + panelBytes), s, b0, exact); b1 = dotAdd(v128.load(w0 + panelBytes, 16), s, b1, exact);
-      c0 = dotAdd(v128.load(w0 + 2 * panelBytes), s, c0, exact); c1 = dotAdd(v128.load(w0 + 2 * panelBytes, 16), s, c1, exact);
+      a0 = dotAdd<Lane>(v128.load(w0), s, a0); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1);
+      b0 = dotAdd<Lane>(v128.load(w0 + panelBytes), s, b0); b1 = dotAdd<Lane>(v128.load(w0 + panelBytes, 16), s, b1);
+      c0 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes), s, c0); c1 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes, 16), s, c1);
       w0 += 32;
     }
     storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
@@ -297,7 +299,7 @@ const tail = memory.data(16 * 2, 16);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd(v128.load(w0), s, a0, exact); a1 = dotAdd(v128.load(w0, 16), s, a1, exact);
+      a0 = dotAdd<Lane>(v128.load(w0), s, a0); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1);
       w0 += 32;
     }
     storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
@@ -305,8 +307,8 @@ const tail = memory.data(16 * 2, 16);
 }
 
 /** Four quantized rows × one panel: 8 accumulators over the whole K. */
-@inline function kernel4x8(c: usize, ldc: usize, x: usize, stride: usize, scales: usize, panel: usize, column: i32, w: usize,
-                           bias: usize, n: i32, groups: i32, accumulate: bool, exact: bool): void {
+@inline function kernel4x8<Lane>(c: usize, ldc: usize, x: usize, stride: usize, scales: usize, panel: usize, column: i32, w: usize,
+                           bias: usize, n: i32, groups: i32, accumulate: bool): void {
   let r00 = i32x4.splat(0), r01 = i32x4.splat(0), r10 = i32x4.splat(0), r11 = i32x4.splat(0);
   let r20 = i32x4.splat(0), r21 = i32x4.splat(0), r30 = i32x4.splat(0), r31 = i32x4.splat(0);
   let x0 = x;
@@ -315,13 +317,13 @@ const tail = memory.data(16 * 2, 16);
   while (x0 < end) {
     const lo = v128.load(b), hi = v128.load(b, 16);
     let s = v128.load32_splat(x0);
-    r00 = dotAdd(lo, s, r00, exact); r01 = dotAdd(hi, s, r01, exact);
+    r00 = dotAdd<Lane>(lo, s, r00); r01 = dotAdd<Lane>(hi, s, r01);
     s = v128.load32_splat(x0 + stride);
-    r10 = dotAdd(lo, s, r10, exact); r11 = dotAdd(hi, s, r11, exact);
+    r10 = dotAdd<Lane>(lo, s, r10); r11 = dotAdd<Lane>(hi, s, r11);
     s = v128.load32_splat(x0 + 2 * stride);
-    r20 = dotAdd(lo, s, r20, exact); r21 = dotAdd(hi, s, r21, exact);
+    r20 = dotAdd<Lane>(lo, s, r20); r21 = dotAdd<Lane>(hi, s, r21);
     s = v128.load32_splat(x0 + 3 * stride);
-    r30 = dotAdd(lo, s, r30, exact); r31 = dotAdd(hi, s, r31, exact);
+    r30 = dotAdd<Lane>(lo, s, r30); r31 = dotAdd<Lane>(hi, s, r31);
     x0 += 4;
     b += 32;
   }
@@ -359,16 +361,19 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
   const rowsQ = scratch, scales = scratch + <usize>m * stride;
   quantizeRowsStrided(rowsQ, stride, scales, a, m, k);
   if (ASC_FEATURE_RELAXED_SIMD) {
-    if (relaxedDotExact()) multiplyQuantized(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate, true);
-    else multiplyQuantized(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate, false);
+    if (relaxedDotExact()) multiplyQuantized<i8>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+    else multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
   } else {
-    multiplyQuantized(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate, true);
+    multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
   }
 }
 
-/** C (+)= the quantized rows (`stride` bytes apart, their scales at `scales`) · Wᵀ (+ bias): blocks of 4 rows, then single rows. */
-@inline function multiplyQuantized(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize,
-                                   m: i32, n: i32, k: i32, accumulate: bool, exact: bool): void {
+/**
+ * C (+)= the quantized rows (`stride` bytes apart, their scales at `scales`) · Wᵀ (+ bias): blocks of 4 rows, then
+ * single rows; the products at the width `Lane` (dotAdd).
+ */
+@inline function multiplyQuantized<Lane>(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize,
+                                         m: i32, n: i32, k: i32, accumulate: bool): void {
   const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
   const panelBytes = <usize>groups * 32;
   const first = w + headerBytes(rows);
@@ -379,12 +384,12 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
     for (let p = 0; p < panels; p++) {
       const panel = first + <usize>p * panelBytes;
       for (let r = start; r < end; r += ROWS) {
-        kernel4x8(c + <usize>r * ldc, ldc, rowsQ + <usize>r * stride, stride, scales + (<usize>r << 2), panel, p * PANEL, w, bias, n, groups, accumulate, exact);
+        kernel4x8<Lane>(c + <usize>r * ldc, ldc, rowsQ + <usize>r * stride, stride, scales + (<usize>r << 2), panel, p * PANEL, w, bias, n, groups, accumulate);
       }
     }
   }
   for (let r = tiled; r < m; r++) {
-    gemvInt8(c + <usize>r * ldc, rowsQ + <usize>r * stride, load<f32>(scales + (<usize>r << 2)), w, bias, n, k, accumulate, exact);
+    gemvInt8<Lane>(c + <usize>r * ldc, rowsQ + <usize>r * stride, load<f32>(scales + (<usize>r << 2)), w, bias, n, k, accumulate);
   }
 }
 
