@@ -5,13 +5,17 @@
 //
 // The integer dot product differs per build:
 // - relaxed: `i32x4.relaxed_dot_i8x16_i7x16_add_s(weights, activations, acc)` — 16 multiply-adds and the add in one
-//   instruction, on i8 weights. Its second operand is 7-bit (the spec leaves the 8th bit implementation-defined), so
-//   the activations are quantized to ±63 and stored as q + 64 ∈ [1, 127]; the dot then gives Σ w·(q + 64), and the
-//   epilogue subtracts 64·Σ_k w (each output's correction, computed at pack time), leaving exactly Σ w·q. No
-//   saturation anywhere (V8 without VNNI: pmaddubsw's pair sums ≤ 2·127·127 < 32768). Measured on Zen 4 (a lab
-//   shaped like gemvInt8, W1's 512×128): never slower than dot_i16x8_s (Node 22, pmaddubsw + pmaddwd + add: 40 vs
-//   39 multiply-adds/ns) and 2× with AVX-VNNI (Node 24 and Chromium's V8, vpdpbusd: 77 vs 37), on half the weight
-//   bytes. The cost: 2× the activation quantization step (README's int8 accuracy figures are the relaxed build's).
+//   instruction, on i8 weights (half the bytes). Its second operand is 7-bit (the spec leaves the 8th bit
+//   implementation-defined), so the activations are quantized to ±63 and stored as q + 64 ∈ [1, 127]; the dot then
+//   gives Σ w·(q + 64), and the epilogue subtracts 64·Σ_k w (each output's correction, computed at pack time),
+//   leaving exactly Σ w·q. No saturation anywhere (V8 without VNNI: pmaddubsw's pair sums ≤ 2·127·127 < 32768).
+//   Why (kernel lab, `bench/kernels.mjs --build relaxed`, Zen 4, against dot_i16x8_s): where V8 lowers it to
+//   AVX-VNNI's vpdpbusd (Node 24, Chromium) every int8 GEMM is ~2× faster (W2's input projection 4.9 → 2.6 ms, the
+//   W1 matrix-vector 1.9 → 1.1 µs); under Node 22's pmaddubsw + pmaddwd + add (V8 rebuilds the constant of ones
+//   before each one: 5 instructions) the matrix-vector is 6–14% faster and the 4-row kernel 6–8% slower.
+//   The cost: 2× the activation quantization step (README's int8 accuracy figures give both builds').
+//   V8 11.3 (Node 20 behind --experimental-wasm-relaxed-simd) computes the instruction wrong: relaxedDotExact()
+//   probes it once and gemmInt8 then runs the same integers from SIMD128 (dotAdd<i16>).
 // - baseline: `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32; one pmaddwd, exact everywhere) and an
 //   add, on int8 values held as i16 (weights packed so, activations quantized so).
 // A 16-byte weight vector holds 4 outputs × GROUP consecutive k (4 i8 or 2 i16), and one 4-byte broadcast of the
@@ -25,7 +29,7 @@
 //   panels       ceil(n/8) panels of 8 outputs; panel p holds, per group of GROUP k, two vectors (outputs 8p..8p+3
 //                and 8p+4..8p+7), each the group's GROUP codes (i8 relaxed, i16 baseline) of those 4 outputs in turn;
 //                zeros past n and K.
-// Quantized activation row (quantizeRows): K' elements, i8 q + 64 (relaxed; padding 64) or i16 q (baseline; padding 0).
+// Quantized activation row (quantizeRows): K' elements, u8 q + 64 (relaxed; padding 64) or i16 q (baseline; padding 0).
 
 /** K elements per dot-product lane: 4 i8 (relaxed) or 2 i16 (baseline). */
 const GROUP: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 2;
@@ -208,8 +212,9 @@ let relaxedDotState: i32 = 0;
 /**
  * Whether this engine computes relaxed_dot_i8x16_i7x16_add_s as the spec says for a 7-bit second operand (the dot
  * plus the accumulator), probed on the first call. V8 11.3 (Node 20 behind --experimental-wasm-relaxed-simd)
- * returns twice the dot and drops the accumulator; there the kernels use the SIMD128 sequence instead (exact,
- * ~4× slower than the instruction). Node 22's V8 and later are exact.
+ * returns twice the dot and drops the accumulator; there the kernels use the SIMD128 sequence instead (exact; on
+ * Node 20 the int8 GEMMs then take 1.0–1.5× the time dot_i16x8_s took, `npm run bench:kernels`). Node 22's V8 and
+ * later are exact. Always false in the baseline build, which does not use the instruction.
  */
 export function relaxedDotExact(): bool {
   if (ASC_FEATURE_RELAXED_SIMD) {
