@@ -221,3 +221,15 @@ export const enum ThreadControl {
   READY = 36,      // workers instantiated and waiting
   WORDS = 48,
 }
+
+/**
+ * The integer dot product gemmInt8 runs (assembly/quantized.ts: int8DotForm, setInt8DotForm). The baseline build
+ * has one; the relaxed build has three that give the same integers, and picks one per process by timing the exact
+ * ones once, on the first large call.
+ */
+export const enum Int8Dot {
+  DOT_I16 = 0,  // baseline: i32x4.dot_i16x8_s + i32x4.add on i16 codes
+  FUSED = 1,    // relaxed: i32x4.relaxed_dot_i8x16_i7x16_add_s (AVX-VNNI's vpdpbusd where V8 has it)
+  PAIRED = 2,   // relaxed: i16x8.relaxed_dot_i8x16_i7x16_s, then i32x4.dot_i16x8_s against a vector of ones, + add
+  WIDENED = 3,  // relaxed: SIMD128 only (both halves widened to i16, dot_i16x8_s, lanes summed): for an engine whose relaxed dots are wrong
+}

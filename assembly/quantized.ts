@@ -31,6 +31,8 @@
 //                zeros past n and K.
 // Quantized activation row (quantizeRows): K' elements, u8 q + 64 (relaxed; padding 64) or i16 q (baseline; padding 0).
 
+import { Int8Dot } from './abi';
+
 /** K elements per dot-product lane: 4 i8 (relaxed) or 2 i16 (baseline). */
 const GROUP: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 2;
 /** Bytes per quantized element: i8 (relaxed) or i16 (baseline). */
@@ -189,17 +191,30 @@ export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, 
   }
 }
 
+// dotAdd's Lane type arguments in the relaxed build (abi.ts Int8Dot): a type each, so that each form compiles to its
+// own kernel loops with no test inside them (a bool parameter was not folded: V8 kept a branch around every dot).
+type FusedDot = i8;
+type PairedDot = u8;
+type WidenedDot = i16;
+
+// Eight i16 ones for the paired form's dot_i16x8_s, loaded once per kernel into a local: V8 12.4 rebuilds a
+// constant vector before each use (what makes its lowering of the fused instruction 5 instructions).
+const I16_ONES = memory.data<i16>([1, 1, 1, 1, 1, 1, 1, 1], 16);
+
 /**
- * acc + Σ over each lane's group of w·x, the products computed at the width `Lane`:
- * - i8, relaxed build: one relaxed_dot_i8x16_i7x16_add_s (4 i8 pairs a lane, x the 7-bit operand);
- * - i16, relaxed build where the engine computes that instruction wrong (see relaxedDotExact): the same integers
+ * acc + Σ over each lane's group of w·x (x the 7-bit operand in the relaxed build), in the form `Lane`:
+ * - FusedDot (i8): one relaxed_dot_i8x16_i7x16_add_s (4 i8 pairs a lane; AVX-VNNI's vpdpbusd under Node 24's V8);
+ * - PairedDot (u8): i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw: pair sums ≤ 2·127·127 < 32768, exact), then
+ *   dot_i16x8_s against `ones` (one pmaddwd) and an add — what V8 12.4 (Node 22) makes of the fused instruction,
+ *   less the ones vector it rebuilds each time;
+ * - WidenedDot (i16) where the engine computes the relaxed dots wrong (see relaxedDotExact): the same integers
  *   from SIMD128 — both halves widened to i16, dot_i16x8_s, adjacent lanes summed;
- * - i16, baseline build: one pmaddwd on the i16 codes (2 pairs a lane) and an add.
- * `Lane` is a type argument so that each variant compiles to its own kernel loops (no test inside them).
+ * - baseline build (i16): one pmaddwd on the i16 codes (2 pairs a lane) and an add.
  */
-@inline function dotAdd<Lane>(w: v128, x: v128, acc: v128): v128 {
+@inline function dotAdd<Lane>(w: v128, x: v128, acc: v128, ones: v128): v128 {
   if (!ASC_FEATURE_RELAXED_SIMD) return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
-  if (sizeof<Lane>() == 1) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+  if (sizeof<Lane>() == 1 && isSigned<Lane>()) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+  if (sizeof<Lane>() == 1) return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w, x), ones));
   // Lanes [o0 k0+k1, o0 k2+k3, o1 …, o1 …] and [o2 …, o3 …]: the even and odd lanes of the two added.
   const low = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_u(x));
   const high = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_u(x));
@@ -233,6 +248,23 @@ function probeRelaxedDot(): bool {
   ], 16);
   const dot = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(probe), v128.load(probe, 16), v128.load(probe, 32));
   return i32x4.all_true(i32x4.eq(dot, i32x4.splat(-127 * 127 + 2 + 3 + 4 + 1000)));
+}
+
+/** 0 until probed, then 1 if i16x8.relaxed_dot_i8x16_i7x16_s is exact on this engine, 2 if not. */
+let pairedDotState: i32 = 0;
+
+/** Whether this engine computes i16x8.relaxed_dot_i8x16_i7x16_s as the spec says for a 7-bit second operand (probed once). */
+function pairedDotExact(): bool {
+  if (pairedDotState == 0) {
+    const probe = memory.data<i8>([
+      -127, 2, 3, 4, -127, 2, 3, 4, -127, 2, 3, 4, -127, 2, 3, 4,
+      127, 1, 1, 1, 127, 1, 1, 1, 127, 1, 1, 1, 127, 1, 1, 1,
+    ], 16);
+    const expected = memory.data<i16>([-127 * 127 + 2, 3 + 4, -127 * 127 + 2, 3 + 4, -127 * 127 + 2, 3 + 4, -127 * 127 + 2, 3 + 4], 16);
+    const pairs = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(probe), v128.load(probe, 16));
+    pairedDotState = i16x8.all_true(i16x8.eq(pairs, v128.load(expected))) ? 1 : 2;
+  }
+  return pairedDotState == 1;
 }
 
 // Staging for the last, partial panel of a row.
@@ -284,15 +316,16 @@ const tail = memory.data(16 * 2, 16);
   const first = w + headerBytes(rows);
   const scale = f32x4.splat(rowScale);
   const xEnd = x + (<usize>groups << 2);
+  const ones = v128.load(I16_ONES);
   let p = 0;
   for (; p + 3 <= panels; p += 3) {
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), b0 = i32x4.splat(0), b1 = i32x4.splat(0), c0 = i32x4.splat(0), c1 = i32x4.splat(0);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd<Lane>(v128.load(w0), s, a0); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1);
-      b0 = dotAdd<Lane>(v128.load(w0 + panelBytes), s, b0); b1 = dotAdd<Lane>(v128.load(w0 + panelBytes, 16), s, b1);
-      c0 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes), s, c0); c1 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes, 16), s, c1);
+      a0 = dotAdd<Lane>(v128.load(w0), s, a0, ones); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1, ones);
+      b0 = dotAdd<Lane>(v128.load(w0 + panelBytes), s, b0, ones); b1 = dotAdd<Lane>(v128.load(w0 + panelBytes, 16), s, b1, ones);
+      c0 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes), s, c0, ones); c1 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes, 16), s, c1, ones);
       w0 += 32;
     }
     storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
@@ -304,7 +337,7 @@ const tail = memory.data(16 * 2, 16);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd<Lane>(v128.load(w0), s, a0); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1);
+      a0 = dotAdd<Lane>(v128.load(w0), s, a0, ones); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1, ones);
       w0 += 32;
     }
     storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
@@ -319,16 +352,17 @@ const tail = memory.data(16 * 2, 16);
   let x0 = x;
   const end = x + (<usize>groups << 2);
   let b = panel;
+  const ones = v128.load(I16_ONES);
   while (x0 < end) {
     const lo = v128.load(b), hi = v128.load(b, 16);
     let s = v128.load32_splat(x0);
-    r00 = dotAdd<Lane>(lo, s, r00); r01 = dotAdd<Lane>(hi, s, r01);
+    r00 = dotAdd<Lane>(lo, s, r00, ones); r01 = dotAdd<Lane>(hi, s, r01, ones);
     s = v128.load32_splat(x0 + stride);
-    r10 = dotAdd<Lane>(lo, s, r10); r11 = dotAdd<Lane>(hi, s, r11);
+    r10 = dotAdd<Lane>(lo, s, r10, ones); r11 = dotAdd<Lane>(hi, s, r11, ones);
     s = v128.load32_splat(x0 + 2 * stride);
-    r20 = dotAdd<Lane>(lo, s, r20); r21 = dotAdd<Lane>(hi, s, r21);
+    r20 = dotAdd<Lane>(lo, s, r20, ones); r21 = dotAdd<Lane>(hi, s, r21, ones);
     s = v128.load32_splat(x0 + 3 * stride);
-    r30 = dotAdd<Lane>(lo, s, r30); r31 = dotAdd<Lane>(hi, s, r31);
+    r30 = dotAdd<Lane>(lo, s, r30, ones); r31 = dotAdd<Lane>(hi, s, r31, ones);
     x0 += 4;
     b += 32;
   }
@@ -365,19 +399,113 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
   const stride = (rowBytes(k) + 15) & ~<usize>15;
   const rowsQ = scratch, scales = scratch + <usize>m * stride;
   quantizeRowsStrided(rowsQ, stride, scales, a, m, k);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    if (relaxedDotExact()) multiplyQuantized<i8>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
-    else multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
-  } else {
+  if (!ASC_FEATURE_RELAXED_SIMD) {
     multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+    return;
   }
+  let form = chosenDot;
+  if (form == 0) {
+    // Off the cold path: only a call large enough to time, and one that overwrites C (each form runs it again).
+    if (!accumulate && <u64>m * <u64>n * <u64>k >= CHOICE_MACS) form = chosenDot = chooseDot(c, rowsQ, stride, scales, w, bias, m, n, k);
+    else form = defaultDot();
+  }
+  multiplyWith(form, c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+}
+
+// --- Which form of the dot the relaxed build runs (abi.ts Int8Dot) ---------------------------------------------
+// The three give the same integers, so the choice changes speed only. V8 lowers the fused instruction to one
+// vpdpbusd with AVX-VNNI (Node 24: the fastest by ~2×) but to 5 instructions before (Node 22: the paired form is
+// 20–35% faster there, bench/int8-dot.mjs); an engine cannot be asked which it does, so the
+// first large call times the exact forms and the process keeps the fastest.
+
+/** Milliseconds from a monotonic clock (performance.now(); the bindings import it). Only the choice reads it. */
+@external("env", "now")
+declare function now(): f64;
+
+/** Multiply-adds of the smallest call that chooses the form (~50–150 µs per form here: a clock tick is ≤ 1 µs). */
+const CHOICE_MACS: u64 = 1 << 21;
+
+/** The form gemmInt8 runs from now on (Int8Dot), 0 until chosen (the default form runs until then). */
+let chosenDot: i32 = 0;
+
+/** The form before the choice: the fused instruction where it is exact, else the SIMD128 one. */
+function defaultDot(): i32 {
+  return relaxedDotExact() ? Int8Dot.FUSED : Int8Dot.WIDENED;
+}
+
+/** Whether `form` computes the exact integers on this engine (the relaxed dots are probed once). */
+function dotExact(form: i32): bool {
+  if (!ASC_FEATURE_RELAXED_SIMD) return form == Int8Dot.DOT_I16;
+  if (form == Int8Dot.FUSED) return relaxedDotExact();
+  if (form == Int8Dot.PAIRED) return pairedDotExact();
+  return form == Int8Dot.WIDENED;
+}
+
+/** multiplyQuantized in the form `form` (relaxed build). */
+function multiplyWith(form: i32, c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize,
+                      m: i32, n: i32, k: i32, accumulate: bool): void {
+  if (form == Int8Dot.FUSED) multiplyQuantized<FusedDot>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+  else if (form == Int8Dot.PAIRED) multiplyQuantized<PairedDot>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+  else multiplyQuantized<WidenedDot>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+}
+
+/**
+ * Times the exact forms on this call (C = the product, written by every run: the same bits each time), twice each,
+ * alternated, and returns the fastest by its better time; a tie (a clock that does not move, as in workerd) keeps
+ * the first (the fused instruction where exact). The widened form runs only where the fused one is wrong.
+ */
+function chooseDot(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize, m: i32, n: i32, k: i32): i32 {
+  const first = relaxedDotExact() ? Int8Dot.FUSED : Int8Dot.WIDENED;
+  if (!pairedDotExact()) return first;
+  let firstBest = Infinity, pairedBest = Infinity;
+  for (let round = 0; round < 2; round++) {
+    let start = now();
+    multiplyWith(first, c, rowsQ, stride, scales, w, bias, m, n, k, false);
+    firstBest = min(firstBest, now() - start);
+    start = now();
+    multiplyWith(Int8Dot.PAIRED, c, rowsQ, stride, scales, w, bias, m, n, k, false);
+    pairedBest = min(pairedBest, now() - start);
+  }
+  return pairedBest < firstBest ? Int8Dot.PAIRED : first;
+}
+
+/**
+ * The form of the integer dot gemmInt8 runs (abi.ts Int8Dot): the baseline build's DOT_I16; in the relaxed build
+ * the chosen one, or until the choice (int8DotChosen) the default: FUSED where exact, else WIDENED.
+ */
+export function int8DotForm(): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return Int8Dot.DOT_I16;
+  return chosenDot != 0 ? chosenDot : defaultDot();
+}
+
+/**
+ * Whether the relaxed build has chosen its form: by timing, on the first gemmInt8 call that overwrites C with at
+ * least 2^21 multiply-adds, or by setInt8DotForm. The baseline build has one form: always true.
+ */
+export function int8DotChosen(): bool {
+  return !ASC_FEATURE_RELAXED_SIMD || chosenDot != 0;
+}
+
+/**
+ * Sets the form gemmInt8 runs (tests, bench: the forms give the same bits); -1 forgets the choice (the next large
+ * call times again). Returns false, changing nothing, for a form this build or engine cannot run exactly.
+ */
+export function setInt8DotForm(form: i32): bool {
+  if (!ASC_FEATURE_RELAXED_SIMD) return form == Int8Dot.DOT_I16 || form == -1;
+  if (form == -1) {
+    chosenDot = 0;
+    return true;
+  }
+  if (!dotExact(form)) return false;
+  chosenDot = form;
+  return true;
 }
 
 /**
  * C (+)= the quantized rows (`stride` bytes apart, their scales at `scales`) · Wᵀ (+ bias): blocks of 4 rows, then
  * single rows; the products at the width `Lane` (dotAdd).
  */
-@inline function multiplyQuantized<Lane>(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize,
+function multiplyQuantized<Lane>(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize,
                                          m: i32, n: i32, k: i32, accumulate: bool): void {
   const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
   const panelBytes = <usize>groups * 32;

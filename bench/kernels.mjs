@@ -66,7 +66,7 @@ const { W1, W2, W3, W5, W6 } = Object.fromEntries(ALL_WORKLOADS.map((w) => [w.id
 class WasmCore {
   constructor(build) {
     const bytes = readFileSync(path.join(REPO_DIR, 'dist', `looptree-${build}.wasm`));
-    this.kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort() { throw new Error('abort'); } } }).exports;
+    this.kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort() { throw new Error('abort'); }, now: () => performance.now() } }).exports;
   }
 
   /** A fresh block of `count` floats (16-byte aligned): `values` first, zeros after. */

@@ -163,6 +163,7 @@ function instantiate(module: WebAssembly.Module, memory?: WebAssembly.Memory): K
   const imports = {
     env: {
       ...(memory ? { memory } : {}),
+      now: () => performance.now(), // a clock for gemmInt8's one-time choice of its dot (assembly/quantized.ts)
       abort(): never {
         throw new InitError('the looptree Wasm core aborted (an internal invariant failed)');
       },

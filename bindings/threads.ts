@@ -38,7 +38,7 @@ const WORKER_MAIN = `(listen, post) => listen((setup) => {
   let core;
   try {
     const abort = () => { throw new Error('the looptree Wasm core aborted (an internal invariant failed)'); };
-    core = new WebAssembly.Instance(module, { env: { memory, abort } }).exports;
+    core = new WebAssembly.Instance(module, { env: { memory, abort, now: () => performance.now() } }).exports;
     core.threadInit(index, block, control, 1);
   } catch (error) {
     post({ error: 'worker ' + index + ' could not start: ' + error.message });

@@ -424,6 +424,16 @@ export interface CoreExports {
    */
   int8ActivationOffset(): number;
   /**
+   * assembly/quantized/int8DotChosen
+   * @returns `bool`
+   */
+  int8DotChosen(): boolean;
+  /**
+   * assembly/quantized/int8DotForm
+   * @returns `i32`
+   */
+  int8DotForm(): number;
+  /**
    * assembly/quantized/int8ScratchBytes
    * @param m `i32`
    * @param k `i32`
@@ -461,6 +471,12 @@ export interface CoreExports {
    * @returns `bool`
    */
   relaxedDotExact(): boolean;
+  /**
+   * assembly/quantized/setInt8DotForm
+   * @param form `i32`
+   * @returns `bool`
+   */
+  setInt8DotForm(form: number): boolean;
   /**
    * assembly/threads/runJob
    * @param job `i32`

@@ -21,7 +21,7 @@ function instantiate(build: string): Core {
     throw new Error(`cannot compile ${path}: ${(error as Error).message} ` +
       '(run `npm run build`; the relaxed build needs node --experimental-wasm-relaxed-simd on Node 20)');
   }
-  const instance = new WebAssembly.Instance(module, { env: { abort() { throw new Error('abort'); } } });
+  const instance = new WebAssembly.Instance(module, { env: { abort() { throw new Error('abort'); }, now: () => performance.now() } });
   return instance.exports as unknown as Core;
 }
 

@@ -7,8 +7,12 @@
 // panels at a time and the last one or two, partial panels and quads (n = 1, 5, 8, 9, 17, 33), K not a multiple of
 // the dot's group (1, 2, 3, 5, 6, 7, 17, 129, 300); rows with NaN, ±Infinity and exact halves; the extreme integers
 // (|w| = 127 against |q| = levels, where a 16-bit pair sum would saturate if it could). Guard floats catch stray writes.
+// The relaxed build's three forms of the dot (abi.ts Int8Dot: fused, paired, widened) each forced give the reference's
+// bits; the per-process choice among them is made once, by timing on the first large overwriting call only (the
+// core's clock import, performance.now, is counted and faked here to decide the winner).
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Int8Dot } from '../../assembly/abi.js';
 import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from '../helpers/kernels.js';
 import { seededRandom, uniformArray } from '../helpers/random.js';
 import { gemmInt8, quantizeRow, quantizeWeight } from '../reference/quantized.js';
@@ -259,5 +263,89 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
         expect(Math.abs(result[r * n + o] - exact), `(${r}, ${o}) |Σ|a·w|| = ${magnitude.toFixed(3)}`).toBeLessThanOrEqual(bound);
       }
     }
+  });
+  // --- The forms of the dot and the one-time choice among them (assembly/quantized.ts: int8DotForm) -------------
+  const v8Major = Number(process.versions.v8.split('.')[0]);
+  /** The forms this build runs exactly on this engine: V8 11.3 (Node 20) computes the fused relaxed dot wrong. */
+  const EXACT_FORMS = !relaxed ? [Int8Dot.DOT_I16] : v8Major >= 12 ? [Int8Dot.FUSED, Int8Dot.PAIRED, Int8Dot.WIDENED] : [Int8Dot.PAIRED, Int8Dot.WIDENED];
+  const DEFAULT_FORM = !relaxed ? Int8Dot.DOT_I16 : v8Major >= 12 ? Int8Dot.FUSED : Int8Dot.WIDENED;
+
+  /**
+   * Replaces performance.now (what the core's clock import calls) by a counted fake: every 4 reads (start, end of
+   * the first candidate, start, end of the paired form) advance it by `firstCost` then `pairedCost` ms.
+   */
+  function fakeClock(firstCost: number, pairedCost: number): { reads: () => number } {
+    let reads = 0, time = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => {
+      const phase = reads++ % 4;
+      time += phase === 1 ? firstCost : phase === 3 ? pairedCost : 0;
+      return time;
+    });
+    return { reads: () => reads };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    core.setInt8DotForm(-1); // forget any choice: each test starts unchosen
+  });
+
+  it(`setInt8DotForm: the exact forms on V8 ${v8Major} (${EXACT_FORMS.join(', ')}) are accepted, the others refused and nothing changed`, () => {
+    core.setInt8DotForm(-1);
+    expect(core.int8DotForm(), 'the default form before any choice').toBe(DEFAULT_FORM);
+    expect(core.int8DotChosen(), 'chosen before any call').toBe(relaxed ? 0 : 1);
+    for (const form of [Int8Dot.DOT_I16, Int8Dot.FUSED, Int8Dot.PAIRED, Int8Dot.WIDENED, 4, -2]) {
+      const before = core.int8DotForm();
+      const accepted = core.setInt8DotForm(form);
+      expect(accepted, `setInt8DotForm(${form})`).toBe(EXACT_FORMS.includes(form) ? 1 : 0);
+      expect(core.int8DotForm(), `form after setInt8DotForm(${form})`).toBe(accepted ? form : before);
+      if (accepted) expect(core.int8DotChosen(), `chosen after setInt8DotForm(${form})`).toBe(1);
+    }
+  });
+
+  it('gemmInt8 gives the reference\'s bits in every exact form, each forced: awkward sizes, row blocks, the extreme integers', () => {
+    const k = 256, n = 24;
+    const extremeW = Float32Array.from({ length: n * k }, (_, j) => (Math.floor(j / k) % 2 === 0 ? 1 : -1) * (j % 3 === 0 ? -1 : 1));
+    const extremeA = Float32Array.from({ length: 6 * k }, (_, j) => (Math.floor(j / k) % 2 === 0 ? 2 : -2) * (j % 5 === 0 ? -1 : 1));
+    for (const form of EXACT_FORMS) {
+      expect(core.setInt8DotForm(form), `setInt8DotForm(${form})`).toBe(1);
+      for (const [m, nn, kk] of [[1, 5, 3], [3, 9, 7], [5, 33, 129], [1, 100, 64], [70, 100, 64], [9, 1024, 256], [66, 17, 300]]) {
+        checkGemm(m, nn, kk, (m + nn) % 2 === 0, false, 2);
+        checkGemm(m, nn, kk, true, true);
+      }
+      for (const m of [1, 4, 6]) compareGemm(`extremes, form ${form}, m=${m}`, extremeA.subarray(0, m * k), extremeW, null, new Float32Array(m * n), m, n, k, false);
+      expect(core.int8DotForm(), 'the forced form stays').toBe(form);
+    }
+  });
+
+  it('chooses its form once, by timing, on the first large overwriting call: never on small or accumulating calls', () => {
+    for (const pairedFaster of [true, false]) {
+      core.setInt8DotForm(-1);
+      const clock = fakeClock(pairedFaster ? 10 : 1, pairedFaster ? 1 : 10);
+      checkGemm(1, 512, 64, true, false);   // a matrix-vector step (32K multiply-adds): the cold path
+      checkGemm(16, 256, 256, false, true); // 2^20: below the threshold
+      checkGemm(64, 256, 256, true, true);  // 2^22 but accumulating (a timing run would add twice)
+      expect(clock.reads(), 'clock reads before the first large overwriting call').toBe(0);
+      expect(core.int8DotChosen(), 'chosen before the first large overwriting call').toBe(relaxed ? 0 : 1);
+      expect(core.int8DotForm(), 'the default form meanwhile').toBe(DEFAULT_FORM);
+      checkGemm(64, 256, 128, true, false); // 2^21 multiply-adds, C overwritten: times the candidates, C still exact
+      // Relaxed: two candidates (the fused or, where it is wrong, the widened form; the paired one), twice each.
+      expect(clock.reads(), 'clock reads of the choice').toBe(relaxed ? 8 : 0);
+      expect(core.int8DotChosen(), 'chosen after it').toBe(1);
+      expect(core.int8DotForm(), `the faster by the clock (paired ${pairedFaster ? 'faster' : 'slower'})`)
+        .toBe(!relaxed ? Int8Dot.DOT_I16 : pairedFaster ? Int8Dot.PAIRED : DEFAULT_FORM);
+      const chosen = core.int8DotForm();
+      checkGemm(70, 512, 128, false, false); // another large call: no new timing, same form
+      expect(clock.reads(), 'clock reads after the choice').toBe(relaxed ? 8 : 0);
+      expect(core.int8DotForm(), 'the form stays').toBe(chosen);
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('a clock that does not move (workerd) ties: keeps the default form, chosen once', () => {
+    core.setInt8DotForm(-1);
+    const clock = fakeClock(0, 0);
+    checkGemm(64, 256, 128, false, false);
+    expect(clock.reads()).toBe(relaxed ? 8 : 0);
+    expect([core.int8DotChosen(), core.int8DotForm()]).toEqual([1, DEFAULT_FORM]);
   });
 });
