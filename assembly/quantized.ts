@@ -403,26 +403,24 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
     multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
     return;
   }
-  let form = chosenDot;
-  if (form == 0) {
-    // Off the cold path: only a call large enough to time, and one that overwrites C (each form runs it again).
-    if (!accumulate && <u64>m * <u64>n * <u64>k >= CHOICE_MACS) form = chosenDot = chooseDot(c, rowsQ, stride, scales, w, bias, m, n, k);
-    else form = defaultDot();
+  // Off the cold path: only a call large enough to time, and one that overwrites C (each form runs it again).
+  if (chosenDot == 0 && !accumulate && <u64>m * <u64>n * <u64>k >= CHOICE_MACS) {
+    if (chooseDot(c, rowsQ, stride, scales, w, bias, m, n, k)) return; // C written by the forms it ran
   }
-  multiplyWith(form, c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+  multiplyWith(int8DotForm(), c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
 }
 
 // --- Which form of the dot the relaxed build runs (abi.ts Int8Dot) ---------------------------------------------
 // The three give the same integers, so the choice changes speed only. V8 lowers the fused instruction to one
-// vpdpbusd with AVX-VNNI (Node 24: the fastest by ~2×) but to 5 instructions before (Node 22: the paired form is
-// 20–35% faster there, bench/int8-dot.mjs); an engine cannot be asked which it does, so the
-// first large call times the exact forms and the process keeps the fastest.
+// vpdpbusd with AVX-VNNI (Node 24: gemmInt8 1.3–1.8× faster than in the paired form) but to 5 instructions before
+// (Node 22: the paired form 5–24% faster; `bench/kernels.mjs --build relaxed --only gemmInt8` times each form); an
+// engine cannot be asked which it does, so large calls time the exact forms once and the process keeps the fastest.
 
 /** Milliseconds from a monotonic clock (performance.now(); the bindings import it). Only the choice reads it. */
 @external("env", "now")
 declare function now(): f64;
 
-/** Multiply-adds of the smallest call that chooses the form (~50–150 µs per form here: a clock tick is ≤ 1 µs). */
+/** Multiply-adds of the smallest call that takes part in the choice (≥ ~40 µs per form here: a clock tick is ≤ 1 µs in Node). */
 const CHOICE_MACS: u64 = 1 << 21;
 
 /** The form gemmInt8 runs from now on (Int8Dot), 0 until chosen (the default form runs until then). */
@@ -450,23 +448,47 @@ function multiplyWith(form: i32, c: usize, rowsQ: usize, stride: usize, scales: 
 }
 
 /**
- * Times the exact forms on this call (C = the product, written by every run: the same bits each time), twice each,
- * alternated, and returns the fastest by its better time; a tie (a clock that does not move, as in workerd) keeps
- * the first (the fused instruction where exact). The widened form runs only where the fused one is wrong.
+ * Milliseconds between the candidates' first run and their timing: V8 runs a Wasm function first as baseline
+ * (Liftoff) code and swaps in optimized code compiled in the background later, so forms timed on their first run
+ * would be compared unoptimized (Node 24 then "chose" the form that is 1.3–1.8× slower once optimized).
  */
-function chooseDot(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize, m: i32, n: i32, k: i32): i32 {
-  const first = relaxedDotExact() ? Int8Dot.FUSED : Int8Dot.WIDENED;
-  if (!pairedDotExact()) return first;
+const CHOICE_DELAY_MS: f64 = 50;
+
+/** The clock when the first large call ran each candidate once (-1 before). */
+let warmedAt: f64 = -1;
+
+/**
+ * One step of the choice, on a large call that overwrites C; returns whether it wrote C. The first such call runs
+ * each exact form once, untimed (the engine then optimizes each), and notes the time; the first one at least
+ * CHOICE_DELAY_MS later times them twice each, alternated, and keeps the fastest by its better time (a tie keeps
+ * the default). Until then the default form runs. Candidates: the default (the fused instruction, or the widened
+ * form where the fused one is wrong) and the paired form where it is exact.
+ */
+function chooseDot(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize, m: i32, n: i32, k: i32): bool {
+  const first = defaultDot();
+  if (!pairedDotExact()) {
+    chosenDot = first;
+    return false;
+  }
+  if (warmedAt < 0) {
+    multiplyWith(first, c, rowsQ, stride, scales, w, bias, m, n, k, false);
+    multiplyWith(Int8Dot.PAIRED, c, rowsQ, stride, scales, w, bias, m, n, k, false);
+    warmedAt = now();
+    return true;
+  }
+  let start = now();
+  if (start - warmedAt < CHOICE_DELAY_MS) return false;
   let firstBest = Infinity, pairedBest = Infinity;
   for (let round = 0; round < 2; round++) {
-    let start = now();
     multiplyWith(first, c, rowsQ, stride, scales, w, bias, m, n, k, false);
-    firstBest = min(firstBest, now() - start);
-    start = now();
+    const end = now();
+    firstBest = min(firstBest, end - start);
     multiplyWith(Int8Dot.PAIRED, c, rowsQ, stride, scales, w, bias, m, n, k, false);
-    pairedBest = min(pairedBest, now() - start);
+    start = now();
+    pairedBest = min(pairedBest, start - end);
   }
-  return pairedBest < firstBest ? Int8Dot.PAIRED : first;
+  chosenDot = pairedBest < firstBest ? Int8Dot.PAIRED : first;
+  return true;
 }
 
 /**
@@ -479,8 +501,9 @@ export function int8DotForm(): i32 {
 }
 
 /**
- * Whether the relaxed build has chosen its form: by timing, on the first gemmInt8 call that overwrites C with at
- * least 2^21 multiply-adds, or by setInt8DotForm. The baseline build has one form: always true.
+ * Whether the relaxed build has chosen its form: by timing, on gemmInt8 calls that overwrite C with at least 2^21
+ * multiply-adds (the first runs each form once, one ≥ 50 ms later times them: chooseDot), or by setInt8DotForm.
+ * The baseline build has one form: always true.
  */
 export function int8DotChosen(): bool {
   return !ASC_FEATURE_RELAXED_SIMD || chosenDot != 0;
@@ -494,6 +517,7 @@ export function setInt8DotForm(form: i32): bool {
   if (!ASC_FEATURE_RELAXED_SIMD) return form == Int8Dot.DOT_I16 || form == -1;
   if (form == -1) {
     chosenDot = 0;
+    warmedAt = -1;
     return true;
   }
   if (!dotExact(form)) return false;

@@ -157,13 +157,29 @@ function gemmRow(shape, m, n, k, { bias = false, accumulate = false } = {}) {
  * gemmInt8 (assembly/quantized.ts): C = A·Wᵀ with W int8 per row (quantized once by the reference's quantizer, packed by
  * packInt8Weight) and A quantized per row inside the call. Checked against the f32 product within the quantization
  * error (half a step of each quantizer per product — A's levels are the build's, read in prepare(), which runs just
- * before the check: the bit-exact check is test/kernels/quantized.test.ts, per build).
+ * before the check: the bit-exact check is test/kernels/quantized.test.ts, per build). `form` names one of the
+ * relaxed build's forms of the dot (INT8_DOTS), forced for the row (skipped where the engine cannot run it exactly);
+ * without it the row runs the form the core chose (int8DotForm, printed under the table).
  */
-function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
+/** The relaxed build's forms of the int8 dot by name: the codes of assembly/abi.ts Int8Dot. */
+const INT8_DOTS = { fused: 1, paired: 2, widened: 3 };
+const INT8_DOT_NAMES = ['dot_i16x8_s', 'fused', 'paired', 'widened'];
+
+/** setInt8DotForm(code): whether this engine runs that form exactly; with `probeOnly`, the form in use is kept. */
+function forcesInt8Dot(kernels, code, probeOnly) {
+  const before = kernels.int8DotChosen() ? kernels.int8DotForm() : -1;
+  const accepted = kernels.setInt8DotForm(code) === 1;
+  if (probeOnly) kernels.setInt8DotForm(before);
+  return accepted;
+}
+
+function gemmInt8Row(shape, m, n, k, { accumulate = false, form } = {}) {
   const kernel = 'gemmInt8';
   let activationLevels = 127;
+  let formBefore = -1;
   return {
-    kernel, shape: `${shape} ${m}×${n}×${k}`, flops: 2 * m * n * k, bound: () => k * (0.5 / activationLevels + 0.5 / 127) * 1.01,
+    kernel, shape: `${shape} ${m}×${n}×${k}${form ? ` [${form}]` : ''}`, flops: 2 * m * n * k, bound: () => k * (0.5 / activationLevels + 0.5 / 127) * 1.01,
+    available: ({ core }) => !form || (core.kernels.simdFlavor() === 1 && forcesInt8Dot(core.kernels, INT8_DOTS[form], true)),
     data() {
       const random = seededRandom(seedOf(`${kernel} ${shape}`));
       return { a: uniform(random, m * k), w: uniform(random, n * k), c: uniform(random, m * n) };
@@ -185,10 +201,15 @@ function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
       };
       kernels.packInt8Weight(ptrs.packed, codes, ptrs.scales, n, k);
       kernels.release(codes);
+      if (form) formBefore = kernels.int8DotChosen() ? kernels.int8DotForm() : -1;
+      if (form) forcesInt8Dot(kernels, INT8_DOTS[form], false);
       return {
         run: () => kernels.gemmInt8(ptrs.c, ptrs.a, ptrs.packed, 0, m, n, k, accumulate, ptrs.scratch),
         read: () => ({ c: core.download(ptrs.c, m * n) }),
-        dispose: () => Object.values(ptrs).forEach((ptr) => kernels.release(ptr)),
+        dispose: () => {
+          Object.values(ptrs).forEach((ptr) => kernels.release(ptr));
+          if (form) kernels.setInt8DotForm(formBefore); // the core's own choice (or none yet) back
+        },
       };
     },
   };
@@ -362,10 +383,14 @@ const ROWS = [
   gemmRow('W6 leaves h·U_fᵀ', W6_LEAVES, W6.H, W6.H),
   gemmRow('W1 step, batch 1 (matrix-vector)', W1.B, GATES.lstm * W1.H, W1.H, { accumulate: true }),
   gemmRow('W2 step at batch 1 (matrix-vector)', 1, GATES.lstm * W2.H, W2.H, { accumulate: true }),
-  gemmInt8Row('W2 x·W_ihᵀ', W2.T * W2.B, GATES.lstm * W2.H, W2.I),
-  gemmInt8Row('W2 step h·W_hhᵀ', W2.B, GATES.lstm * W2.H, W2.H, { accumulate: true }),
-  gemmInt8Row('W1 step, batch 1 (matrix-vector)', W1.B, GATES.lstm * W1.H, W1.H, { accumulate: true }),
-  gemmInt8Row('W5 step, batch 1 (matrix-vector)', W5.B, W5.H, W5.H, { accumulate: true }),
+  // The first (204M multiply-adds, C overwritten) makes the relaxed core choose its form of the dot; then each form
+  // forced, per shape.
+  ...[undefined, 'fused', 'paired'].flatMap((form) => [
+    gemmInt8Row('W2 x·W_ihᵀ', W2.T * W2.B, GATES.lstm * W2.H, W2.I, { form }),
+    gemmInt8Row('W2 step h·W_hhᵀ', W2.B, GATES.lstm * W2.H, W2.H, { accumulate: true, form }),
+    gemmInt8Row('W1 step, batch 1 (matrix-vector)', W1.B, GATES.lstm * W1.H, W1.H, { accumulate: true, form }),
+    gemmInt8Row('W5 step, batch 1 (matrix-vector)', W5.B, W5.H, W5.H, { accumulate: true, form }),
+  ]),
   quantizeRowsRow('W1 step h', W1.B, W1.H),
   quantizeRowsRow('W5 step h', W5.B, W5.H),
   // assembly/tree.ts's child-sum calls: dGates [N, 3H] and the children's Σh [internal, H] read at their row strides.
@@ -490,6 +515,7 @@ for (const context of contexts) {
   const peakBefore = simdPeak(build);
   const results = [];
   for (const row of rows) {
+    if (row.available && !row.available(context)) continue;
     process.stderr.write(`${build}: ${row.kernel} ${row.shape}\n`);
     results.push({ row, ...measureRow(row, context) });
   }
@@ -500,6 +526,10 @@ for (const context of contexts) {
   const peaks = `SIMD peak ${peak.toFixed(1)} GFLOP/s (before the rows ${peakBefore.toFixed(1)}, after ${peakAfter.toFixed(1)})`;
   console.log(`\n## ${build} build — ${pinning}; ${peaks}`);
   printTable(results.map((r) => ({ ...r, peak })));
+  const { kernels } = context.core;
+  if (results.some((r) => r.row.kernel === 'gemmInt8')) {
+    console.log(`gemmInt8's dot: ${INT8_DOT_NAMES[kernels.int8DotForm()]} (${kernels.int8DotChosen() ? 'chosen' : 'the default: no call large enough to choose'})`);
+  }
 }
 if (failures > 0) {
   console.log(`\n${failures} row(s) FAILED the check against the reference`);

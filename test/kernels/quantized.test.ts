@@ -271,17 +271,23 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
   const DEFAULT_FORM = !relaxed ? Int8Dot.DOT_I16 : v8Major >= 12 ? Int8Dot.FUSED : Int8Dot.WIDENED;
 
   /**
-   * Replaces performance.now (what the core's clock import calls) by a counted fake: every 4 reads (start, end of
-   * the first candidate, start, end of the paired form) advance it by `firstCost` then `pairedCost` ms.
+   * Replaces performance.now (what the core's clock import calls) by a counted fake that stands still unless
+   * advanced, or, once `timing(first, paired)` is called, advances after each read by the cost of the form the core
+   * runs next (its timing reads alternate: start, end of the first candidate = start of the paired form, …).
    */
-  function fakeClock(firstCost: number, pairedCost: number): { reads: () => number } {
-    let reads = 0, time = 1000;
+  function fakeClock() {
+    let reads = 0, time = 1000, costs: [number, number] | null = null, timedReads = 0;
     vi.spyOn(performance, 'now').mockImplementation(() => {
-      const phase = reads++ % 4;
-      time += phase === 1 ? firstCost : phase === 3 ? pairedCost : 0;
-      return time;
+      reads++;
+      const value = time;
+      if (costs) time += costs[timedReads++ % 2];
+      return value;
     });
-    return { reads: () => reads };
+    return {
+      reads: () => reads,
+      advance(ms: number) { time += ms; },
+      timing(first: number, paired: number) { costs = [first, paired]; },
+    };
   }
 
   afterEach(() => {
@@ -317,35 +323,43 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     }
   });
 
-  it('chooses its form once, by timing, on the first large overwriting call: never on small or accumulating calls', () => {
+  it('chooses its form once, by timing, off the cold path: never on small or accumulating calls, ≥ 50 ms after a first large call', () => {
     for (const pairedFaster of [true, false]) {
       core.setInt8DotForm(-1);
-      const clock = fakeClock(pairedFaster ? 10 : 1, pairedFaster ? 1 : 10);
+      const clock = fakeClock();
       checkGemm(1, 512, 64, true, false);   // a matrix-vector step (32K multiply-adds): the cold path
       checkGemm(16, 256, 256, false, true); // 2^20: below the threshold
       checkGemm(64, 256, 256, true, true);  // 2^22 but accumulating (a timing run would add twice)
       expect(clock.reads(), 'clock reads before the first large overwriting call').toBe(0);
-      expect(core.int8DotChosen(), 'chosen before the first large overwriting call').toBe(relaxed ? 0 : 1);
+      expect(core.int8DotChosen(), 'chosen before it').toBe(relaxed ? 0 : 1);
       expect(core.int8DotForm(), 'the default form meanwhile').toBe(DEFAULT_FORM);
-      checkGemm(64, 256, 128, true, false); // 2^21 multiply-adds, C overwritten: times the candidates, C still exact
-      // Relaxed: two candidates (the fused or, where it is wrong, the widened form; the paired one), twice each.
-      expect(clock.reads(), 'clock reads of the choice').toBe(relaxed ? 8 : 0);
+      // 2^21 multiply-adds, C overwritten: each candidate runs once (the engine optimizes both), C exact, no choice yet.
+      checkGemm(64, 256, 128, true, false);
+      expect(clock.reads(), 'clock reads of the first large call (its time noted)').toBe(relaxed ? 1 : 0);
+      clock.advance(49);
+      checkGemm(64, 256, 128, false, false);
+      expect([clock.reads(), core.int8DotChosen()], 'reads, chosen 49 ms later').toEqual(relaxed ? [2, 0] : [0, 1]);
+      clock.advance(1);
+      clock.timing(pairedFaster ? 10 : 1, pairedFaster ? 1 : 10);
+      checkGemm(64, 256, 128, true, false); // 50 ms later: times both forms twice (5 reads), C still exact
+      expect(clock.reads(), 'clock reads up to the choice').toBe(relaxed ? 7 : 0);
       expect(core.int8DotChosen(), 'chosen after it').toBe(1);
       expect(core.int8DotForm(), `the faster by the clock (paired ${pairedFaster ? 'faster' : 'slower'})`)
         .toBe(!relaxed ? Int8Dot.DOT_I16 : pairedFaster ? Int8Dot.PAIRED : DEFAULT_FORM);
       const chosen = core.int8DotForm();
+      clock.advance(100);
       checkGemm(70, 512, 128, false, false); // another large call: no new timing, same form
-      expect(clock.reads(), 'clock reads after the choice').toBe(relaxed ? 8 : 0);
+      expect(clock.reads(), 'clock reads after the choice').toBe(relaxed ? 7 : 0);
       expect(core.int8DotForm(), 'the form stays').toBe(chosen);
       vi.restoreAllMocks();
     }
   });
 
-  it('a clock that does not move (workerd) ties: keeps the default form, chosen once', () => {
+  it('a clock that does not move (workerd\'s, during a request) never lets the choice happen: the default form runs', () => {
     core.setInt8DotForm(-1);
-    const clock = fakeClock(0, 0);
-    checkGemm(64, 256, 128, false, false);
-    expect(clock.reads()).toBe(relaxed ? 8 : 0);
-    expect([core.int8DotChosen(), core.int8DotForm()]).toEqual([1, DEFAULT_FORM]);
+    const clock = fakeClock();
+    for (let call = 0; call < 3; call++) checkGemm(64, 256, 128, false, false);
+    expect(clock.reads()).toBe(relaxed ? 3 : 0);
+    expect([core.int8DotChosen(), core.int8DotForm()]).toEqual([relaxed ? 0 : 1, DEFAULT_FORM]);
   });
 });
