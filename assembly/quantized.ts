@@ -403,10 +403,8 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
     multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
     return;
   }
-  // Off the cold path: only a call large enough to time, and one that overwrites C (each form runs it again).
-  if (chosenDot == 0 && !accumulate && <u64>m * <u64>n * <u64>k >= CHOICE_MACS) {
-    if (chooseDot(c, rowsQ, stride, scales, w, bias, m, n, k)) return; // C written by the forms it ran
-  }
+  // Off the cold path: only calls large enough to time take part in the choice (each runs once, in one form).
+  if (chosenDot == 0 && <u64>m * <u64>n * <u64>k >= CHOICE_MACS && trialCall(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate)) return;
   multiplyWith(int8DotForm(), c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
 }
 
@@ -414,7 +412,7 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
 // The three give the same integers, so the choice changes speed only. V8 lowers the fused instruction to one
 // vpdpbusd with AVX-VNNI (Node 24: gemmInt8 1.3–1.8× faster than in the paired form) but to 5 instructions before
 // (Node 22: the paired form 5–24% faster; `bench/kernels.mjs --build relaxed --only gemmInt8` times each form); an
-// engine cannot be asked which it does, so large calls time the exact forms once and the process keeps the fastest.
+// engine cannot be asked which it does, so large calls time the exact forms in turn and the process keeps the fastest.
 
 /** Milliseconds from a monotonic clock (performance.now(); the bindings import it). Only the choice reads it. */
 @external("env", "now")
@@ -448,46 +446,64 @@ function multiplyWith(form: i32, c: usize, rowsQ: usize, stride: usize, scales: 
 }
 
 /**
- * Milliseconds between the candidates' first run and their timing: V8 runs a Wasm function first as baseline
- * (Liftoff) code and swaps in optimized code compiled in the background later, so forms timed on their first run
- * would be compared unoptimized (Node 24 then "chose" the form that is 1.3–1.8× slower once optimized).
+ * Milliseconds from the first trial call before trial calls count: V8 runs a Wasm function first as baseline
+ * (Liftoff) code and swaps in optimized code compiled in the background later (here up to ~100 ms after the first
+ * call, 2 loaded cores), so forms timed on their first runs would be compared unoptimized (timed then, Node 24
+ * "chose" the form that is 1.3–1.8× slower once optimized, and Node 22 the one 5–24% slower; with 200 ms, each
+ * chose right in each of 7 runs under load).
  */
-const CHOICE_DELAY_MS: f64 = 50;
+const CHOICE_DELAY_MS: f64 = 200;
+/** Counted trial calls of each form needed to choose (the better of them decides). */
+const CHOICE_SAMPLES: i32 = 3;
+/** Trial calls after which a clock that has not moved since the first (workerd's stands still) ends the trial: the default stays. */
+const FROZEN_CLOCK_CALLS: i32 = 16;
 
-/** The clock when the first large call ran each candidate once (-1 before). */
-let warmedAt: f64 = -1;
+// The trial: the shape (n, k) it compares the forms on (the first large call's; 0 before), its start, its calls,
+// and each form's best time per multiply-add over the counted calls.
+let trialN: i32 = 0, trialK: i32 = 0;
+let trialStart: f64 = 0;
+let trialCalls: i32 = 0;
+let defaultBest: f64 = Infinity, pairedBest: f64 = Infinity;
+let defaultSamples: i32 = 0, pairedSamples: i32 = 0;
 
 /**
- * One step of the choice, on a large call that overwrites C; returns whether it wrote C. The first such call runs
- * each exact form once, untimed (the engine then optimizes each), and notes the time; the first one at least
- * CHOICE_DELAY_MS later times them twice each, alternated, and keeps the fastest by its better time (a tie keeps
- * the default). Until then the default form runs. Candidates: the default (the fused instruction, or the widened
- * form where the fused one is wrong) and the paired form where it is exact.
+ * A large call while the form is unchosen; returns whether it ran the call. Where the paired form is exact, the
+ * calls with the first large call's (n, k) run the default and the paired form in turn, each timed (no call runs
+ * twice: accumulating ones take part too); those from CHOICE_DELAY_MS after the first on count, per multiply-add,
+ * and once each form has CHOICE_SAMPLES the faster by its best is chosen (a tie keeps the default).
  */
-function chooseDot(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize, m: i32, n: i32, k: i32): bool {
+function trialCall(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize,
+                   m: i32, n: i32, k: i32, accumulate: bool): bool {
   const first = defaultDot();
   if (!pairedDotExact()) {
-    chosenDot = first;
+    chosenDot = first; // a single candidate
     return false;
   }
-  if (warmedAt < 0) {
-    multiplyWith(first, c, rowsQ, stride, scales, w, bias, m, n, k, false);
-    multiplyWith(Int8Dot.PAIRED, c, rowsQ, stride, scales, w, bias, m, n, k, false);
-    warmedAt = now();
-    return true;
+  if (trialN == 0) {
+    trialN = n;
+    trialK = k;
+  } else if (n != trialN || k != trialK) {
+    return false;
   }
-  let start = now();
-  if (start - warmedAt < CHOICE_DELAY_MS) return false;
-  let firstBest = Infinity, pairedBest = Infinity;
-  for (let round = 0; round < 2; round++) {
-    multiplyWith(first, c, rowsQ, stride, scales, w, bias, m, n, k, false);
-    const end = now();
-    firstBest = min(firstBest, end - start);
-    multiplyWith(Int8Dot.PAIRED, c, rowsQ, stride, scales, w, bias, m, n, k, false);
-    start = now();
-    pairedBest = min(pairedBest, start - end);
+  const paired = (trialCalls & 1) == 1;
+  const start = now();
+  if (trialCalls == 0) trialStart = start;
+  trialCalls++;
+  multiplyWith(paired ? Int8Dot.PAIRED : first, c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+  const end = now();
+  if (start - trialStart >= CHOICE_DELAY_MS) {
+    const perMac = (end - start) / (<f64>m * <f64>n * <f64>k);
+    if (paired) {
+      pairedBest = min(pairedBest, perMac);
+      pairedSamples++;
+    } else {
+      defaultBest = min(defaultBest, perMac);
+      defaultSamples++;
+    }
+    if (defaultSamples >= CHOICE_SAMPLES && pairedSamples >= CHOICE_SAMPLES) chosenDot = pairedBest < defaultBest ? Int8Dot.PAIRED : first;
+  } else if (end == trialStart && trialCalls >= FROZEN_CLOCK_CALLS) {
+    chosenDot = first;
   }
-  chosenDot = pairedBest < firstBest ? Int8Dot.PAIRED : first;
   return true;
 }
 
@@ -501,8 +517,8 @@ export function int8DotForm(): i32 {
 }
 
 /**
- * Whether the relaxed build has chosen its form: by timing, on gemmInt8 calls that overwrite C with at least 2^21
- * multiply-adds (the first runs each form once, one ≥ 50 ms later times them: chooseDot), or by setInt8DotForm.
+ * Whether the relaxed build has chosen its form: by timing gemmInt8 calls of at least 2^21 multiply-adds with the
+ * first such call's n and k, the forms in turn, from 200 ms after that call on (trialCall), or by setInt8DotForm.
  * The baseline build has one form: always true.
  */
 export function int8DotChosen(): bool {
@@ -517,7 +533,8 @@ export function setInt8DotForm(form: i32): bool {
   if (!ASC_FEATURE_RELAXED_SIMD) return form == Int8Dot.DOT_I16 || form == -1;
   if (form == -1) {
     chosenDot = 0;
-    warmedAt = -1;
+    trialN = trialK = trialCalls = defaultSamples = pairedSamples = 0;
+    defaultBest = pairedBest = Infinity;
     return true;
   }
   if (!dotExact(form)) return false;

@@ -8,7 +8,7 @@
 // the dot's group (1, 2, 3, 5, 6, 7, 17, 129, 300); rows with NaN, ±Infinity and exact halves; the extreme integers
 // (|w| = 127 against |q| = levels, where a 16-bit pair sum would saturate if it could). Guard floats catch stray writes.
 // The relaxed build's three forms of the dot (abi.ts Int8Dot: fused, paired, widened) each forced give the reference's
-// bits; the per-process choice among them is made once, by timing on the first large overwriting call only (the
+// bits; the per-process choice among them is made once, by timing large calls only, from 200 ms after the first (the
 // core's clock import, performance.now, is counted and faked here to decide the winner).
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -271,23 +271,19 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
   const DEFAULT_FORM = !relaxed ? Int8Dot.DOT_I16 : v8Major >= 12 ? Int8Dot.FUSED : Int8Dot.WIDENED;
 
   /**
-   * Replaces performance.now (what the core's clock import calls) by a counted fake that stands still unless
-   * advanced, or, once `timing(first, paired)` is called, advances after each read by the cost of the form the core
-   * runs next (its timing reads alternate: start, end of the first candidate = start of the paired form, …).
+   * Replaces performance.now (what the core's clock import calls) by a counted fake. The core reads it twice per
+   * trial call (start, end; the calls run the default form and the paired one in turn): the fake advances by the
+   * form's cost after each start read, and by `advance(ms)` between calls.
    */
-  function fakeClock() {
-    let reads = 0, time = 1000, costs: [number, number] | null = null, timedReads = 0;
+  function fakeClock(defaultCost: number, pairedCost: number) {
+    let reads = 0, time = 1000;
     vi.spyOn(performance, 'now').mockImplementation(() => {
-      reads++;
       const value = time;
-      if (costs) time += costs[timedReads++ % 2];
+      if (reads % 2 === 0) time += (reads / 2) % 2 === 0 ? defaultCost : pairedCost;
+      reads++;
       return value;
     });
-    return {
-      reads: () => reads,
-      advance(ms: number) { time += ms; },
-      timing(first: number, paired: number) { costs = [first, paired]; },
-    };
+    return { reads: () => reads, advance(ms: number) { time += ms; } };
   }
 
   afterEach(() => {
@@ -323,43 +319,45 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     }
   });
 
-  it('chooses its form once, by timing, off the cold path: never on small or accumulating calls, ≥ 50 ms after a first large call', () => {
+  it('chooses its form once, by timing large calls of one shape in turn from 200 ms after the first: never on small calls', () => {
     for (const pairedFaster of [true, false]) {
       core.setInt8DotForm(-1);
-      const clock = fakeClock();
+      const clock = fakeClock(pairedFaster ? 10 : 1, pairedFaster ? 1 : 10);
       checkGemm(1, 512, 64, true, false);   // a matrix-vector step (32K multiply-adds): the cold path
       checkGemm(16, 256, 256, false, true); // 2^20: below the threshold
-      checkGemm(64, 256, 256, true, true);  // 2^22 but accumulating (a timing run would add twice)
-      expect(clock.reads(), 'clock reads before the first large overwriting call').toBe(0);
+      expect(clock.reads(), 'clock reads before the first large call').toBe(0);
       expect(core.int8DotChosen(), 'chosen before it').toBe(relaxed ? 0 : 1);
       expect(core.int8DotForm(), 'the default form meanwhile').toBe(DEFAULT_FORM);
-      // 2^21 multiply-adds, C overwritten: each candidate runs once (the engine optimizes both), C exact, no choice yet.
+      // 2^21 multiply-adds: the trial's shape (n 256, k 128); its first calls, before 200 ms, do not count.
       checkGemm(64, 256, 128, true, false);
-      expect(clock.reads(), 'clock reads of the first large call (its time noted)').toBe(relaxed ? 1 : 0);
-      clock.advance(49);
-      checkGemm(64, 256, 128, false, false);
-      expect([clock.reads(), core.int8DotChosen()], 'reads, chosen 49 ms later').toEqual(relaxed ? [2, 0] : [0, 1]);
-      clock.advance(1);
-      clock.timing(pairedFaster ? 10 : 1, pairedFaster ? 1 : 10);
-      checkGemm(64, 256, 128, true, false); // 50 ms later: times both forms twice (5 reads), C still exact
-      expect(clock.reads(), 'clock reads up to the choice').toBe(relaxed ? 7 : 0);
+      checkGemm(80, 256, 128, false, true); // accumulating calls take part (each runs once)
+      checkGemm(64, 512, 128, true, false); // another shape: not timed
+      expect([clock.reads(), core.int8DotChosen()], 'reads, chosen after two trial calls').toEqual(relaxed ? [4, 0] : [0, 1]);
+      clock.advance(200);
+      for (let call = 0; call < 5; call++) checkGemm(64, 256, 128, call % 2 === 0, call % 3 === 0);
+      // Counted from 200 ms on: 5 calls, 3 in the default form and 2 in the paired one…
+      expect(core.int8DotChosen(), 'chosen before 3 counted calls of each form').toBe(relaxed ? 0 : 1);
+      checkGemm(64, 256, 128, false, false); // …the sixth: 3 of each, chosen by the faster
+      expect(clock.reads(), 'clock reads up to the choice').toBe(relaxed ? 2 * 8 : 0);
       expect(core.int8DotChosen(), 'chosen after it').toBe(1);
       expect(core.int8DotForm(), `the faster by the clock (paired ${pairedFaster ? 'faster' : 'slower'})`)
         .toBe(!relaxed ? Int8Dot.DOT_I16 : pairedFaster ? Int8Dot.PAIRED : DEFAULT_FORM);
       const chosen = core.int8DotForm();
-      clock.advance(100);
-      checkGemm(70, 512, 128, false, false); // another large call: no new timing, same form
-      expect(clock.reads(), 'clock reads after the choice').toBe(relaxed ? 7 : 0);
+      clock.advance(1000);
+      checkGemm(70, 256, 128, false, false); // later large calls: no more timing, the same form
+      checkGemm(70, 512, 128, false, false);
+      expect(clock.reads(), 'clock reads after the choice').toBe(relaxed ? 2 * 8 : 0);
       expect(core.int8DotForm(), 'the form stays').toBe(chosen);
       vi.restoreAllMocks();
     }
   });
 
-  it('a clock that does not move (workerd\'s, during a request) never lets the choice happen: the default form runs', () => {
+  it('a clock that does not move (workerd\'s, during a request) ends the trial after 16 calls: the default form stays', () => {
     core.setInt8DotForm(-1);
-    const clock = fakeClock();
-    for (let call = 0; call < 3; call++) checkGemm(64, 256, 128, false, false);
-    expect(clock.reads()).toBe(relaxed ? 3 : 0);
-    expect([core.int8DotChosen(), core.int8DotForm()]).toEqual([relaxed ? 0 : 1, DEFAULT_FORM]);
+    const clock = fakeClock(0, 0);
+    for (let call = 0; call < 15; call++) checkGemm(64, 256, 128, false, false);
+    expect([clock.reads(), core.int8DotChosen()]).toEqual(relaxed ? [30, 0] : [0, 1]);
+    checkGemm(64, 256, 128, false, false);
+    expect([clock.reads(), core.int8DotChosen(), core.int8DotForm()]).toEqual([relaxed ? 32 : 0, 1, DEFAULT_FORM]);
   });
 });
