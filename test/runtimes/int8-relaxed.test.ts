@@ -1,7 +1,8 @@
 // The int8 kernel tests (test/kernels/quantized.test.ts) in the relaxed build under Node 22 and 24: there V8 computes
 // relaxed_dot_i8x16_i7x16_add_s as the spec says (pmaddubsw + pmaddwd, or AVX-VNNI's vpdpbusd where the CPU has it),
 // so gemmInt8 runs the instruction itself — the path Node 20 (whose V8 computes it wrong: the kernels' SIMD128
-// sequence) never takes. Each runtime runs vitest on that file and must pass every test, none skipped.
+// sequence) never takes — and test/int8-dot-choice.test.ts (the choice between it and the paired form, through a
+// quantized LSTM). Each runtime runs vitest on those files and must pass every test, none skipped.
 // Needs test/runtimes' packages (npm ci --prefix test/runtimes); skipped with the reason otherwise, failed instead under
 // LOOPTREE_REQUIRE_RUNTIMES=1 (CI).
 
@@ -23,13 +24,13 @@ for (const [name, binary] of [['Node 22', 'node22/bin/node'], ['Node 24', 'node2
     !existsSync(path.join(REPO_DIR, 'dist/looptree-relaxed.wasm')) && 'dist/ is not built (npm run build)',
   ]);
   describe.skipIf(missing)(`${name}: the int8 kernels on the relaxed dot instruction${missing ? ` (skipped: ${missing})` : ''}`, () => {
-    it('test/kernels/quantized.test.ts passes in the relaxed build, relaxedDotExact() true', async () => {
-      const { stdout } = await run(node, [VITEST, 'run', '--project', 'relaxed', 'test/kernels/quantized.test.ts'], {
+    it('test/kernels/quantized.test.ts and test/int8-dot-choice.test.ts pass in the relaxed build, relaxedDotExact() true', async () => {
+      const { stdout } = await run(node, [VITEST, 'run', '--project', 'relaxed', 'test/kernels/quantized.test.ts', 'test/int8-dot-choice.test.ts'], {
         cwd: REPO_DIR, timeout: 120_000, env: { ...process.env, NO_COLOR: '1', CI: '1' },
       });
-      // The summary reporter's last line; the file has 15 tests, relaxedDotExact's among them (true on V8 ≥ 12) and each form of the dot forced.
+      // The summary reporter's last line: 15 kernel tests (relaxedDotExact true on V8 ≥ 12, each form of the dot forced, the choice) + 1.
       const summary = stdout.trim().split('\n').at(-1);
-      expect(summary, stdout).toBe('15 passed, 0 failed');
+      expect(summary, stdout).toBe('16 passed, 0 failed');
     }, 150_000);
   });
 }
