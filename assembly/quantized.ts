@@ -14,8 +14,14 @@
 //   W1 matrix-vector 1.9 → 1.1 µs); under Node 22's pmaddubsw + pmaddwd + add (V8 rebuilds the constant of ones
 //   before each one: 5 instructions) the matrix-vector is 6–14% faster and the 4-row kernel 6–8% slower.
 //   The cost: 2× the activation quantization step (README's int8 accuracy figures give both builds').
-//   V8 11.3 (Node 20 behind --experimental-wasm-relaxed-simd) computes the instruction wrong: relaxedDotExact()
-//   probes it once and gemmInt8 then runs the same integers from SIMD128 (dotAdd<i16>).
+//   Three forms of the same integer dot (abi.ts Int8Dot, dotAdd's type argument, each its own kernel loops): the
+//   fused instruction; the "paired" one, i16x8.relaxed_dot_i8x16_i7x16_s (pmaddubsw) then dot_i16x8_s against a
+//   vector of ones held in a register (Node 22: 5–24% faster than the fused instruction's 5 instructions; Node 24:
+//   1.3–1.8× slower than vpdpbusd); and a SIMD128 "widened" one for V8 11.3 (Node 20 behind
+//   --experimental-wasm-relaxed-simd), which computes the fused instruction wrong (relaxedDotExact() probes it).
+//   Which is faster cannot be asked of the engine, so each process times the exact forms on its large calls once
+//   (trialCall: from 200 ms after the first, when V8's optimized code is in) and keeps the fastest; results are
+//   the same bits whichever runs. The core imports a clock for it (env.now = performance.now).
 // - baseline: `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32; one pmaddwd, exact everywhere) and an
 //   add, on int8 values held as i16 (weights packed so, activations quantized so).
 // A 16-byte weight vector holds 4 outputs × GROUP consecutive k (4 i8 or 2 i16), and one 4-byte broadcast of the
