@@ -15,5 +15,5 @@ export {
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
 export { treeBackward, treeForward } from './tree';
-export { gemmInt8, int8ScratchBytes, packInt8Weight, quantizeRows, quantizedWeightBytes } from './quantized';
+export { gemmInt8, int8ActivationLevels, int8ActivationOffset, int8ScratchBytes, packInt8Weight, quantizeRows, quantizedWeightBytes, relaxedDotExact } from './quantized';
 export { runJob, threadAbort, threadBlockBytes, threadInit } from './threads';

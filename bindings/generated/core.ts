@@ -429,6 +429,16 @@ export interface CoreExports {
    */
   gemmInt8(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean, scratch: number): void;
   /**
+   * assembly/quantized/int8ActivationLevels
+   * @returns `i32`
+   */
+  int8ActivationLevels(): number;
+  /**
+   * assembly/quantized/int8ActivationOffset
+   * @returns `i32`
+   */
+  int8ActivationOffset(): number;
+  /**
    * assembly/quantized/int8ScratchBytes
    * @param m `i32`
    * @param k `i32`
@@ -461,6 +471,11 @@ export interface CoreExports {
    * @returns `usize`
    */
   quantizedWeightBytes(n: number, k: number): number;
+  /**
+   * assembly/quantized/relaxedDotExact
+   * @returns `bool`
+   */
+  relaxedDotExact(): boolean;
   /**
    * assembly/threads/runJob
    * @param job `i32`
