@@ -85,8 +85,8 @@ function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: nu
  * threads: at ~850 ns ~1.3 µs a step more than half the work, so G·H·H = 2^16 breaks even (RNN H 256 4.1 → 3.9 µs,
  * 1.03–1.07×; LSTM H 128 5.0 → 5.0, 0.96–1.0×; GRU H 128 1.0–1.04×), 2^15.2 loses (RNN H 192, LSTM H 96: 0.84–0.91×)
  * and 2^16.7 up gains (LSTM/GRU H 192 1.31–1.38×, H 256 1.44–1.55×); at ~200 ns 2^16 gains ~1.6× (RNN H 256 1.64×,
- * LSTM H 128 1.58×). So from 2^16 on, never slower than one thread: W1 (LSTM H 128) and W5 (RNN H 256) split (at
- * ~850 ns, W5 1.11–1.14×, W1 1.0×; bench/NOTES.md, Batch 1 on 2 threads).
+ * LSTM H 128 1.58×). So from 2^16 on, where W1 (LSTM H 128) and W5 (RNN H 256) split: at ~850 ns par or better
+ * (W5 1.10–1.14×; W1 0.88–1.01×, the marginal one), at ~200 ns ~1.6× (bench/NOTES.md, Batch 1 on 2 threads).
  * `recurrentPerStep` counts G·H·H; T ≥ 8 steps cover waking the pool.
  */
 function batchOneWorthThreads(T: number, recurrentPerStep: number): boolean {
