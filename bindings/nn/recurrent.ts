@@ -85,12 +85,14 @@ function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: nu
  * threads: at ~850 ns ~1.3 µs a step more than half the work, so G·H·H = 2^16 breaks even (RNN H 256 4.1 → 3.9 µs,
  * 1.03–1.07×; LSTM H 128 5.0 → 5.0, 0.96–1.0×; GRU H 128 1.0–1.04×), 2^15.2 loses (RNN H 192, LSTM H 96: 0.84–0.91×)
  * and 2^16.7 up gains (LSTM/GRU H 192 1.31–1.38×, H 256 1.44–1.55×); at ~200 ns 2^16 gains ~1.6× (RNN H 256 1.64×,
- * LSTM H 128 1.58×). So from 2^16 on, where W1 (LSTM H 128) and W5 (RNN H 256) split: at ~850 ns par or better
- * (W5 1.10–1.14×; W1 0.88–1.01×, the marginal one), at ~200 ns ~1.6× (bench/NOTES.md, Batch 1 on 2 threads).
- * `recurrentPerStep` counts G·H·H; T ≥ 8 steps cover waking the pool.
+ * LSTM H 128 1.58×). A gated cell carries more of that fixed cost at equal G·H·H (G column ranges a step, each
+ * with partial panels at both cuts): through a 2^16 gate W5 (RNN H 256) measured 1.10–1.14× at ~850 ns but W1
+ * (LSTM H 128) 0.88–1.01×. So the vanilla RNN splits from 2^16 and the gated cells (G ≥ 3) from 2^17: never
+ * slower than one thread at ~850 ns, ~1.6× for W5 at ~200 ns (bench/NOTES.md, Batch 1 on 2 threads).
+ * `gates` is G; T ≥ 8 steps cover waking the pool.
  */
-function batchOneWorthThreads(T: number, recurrentPerStep: number): boolean {
-  return T >= 8 && recurrentPerStep >= 1 << 16;
+function batchOneWorthThreads(T: number, gates: number, hidden: number): boolean {
+  return T >= 8 && gates * hidden * hidden >= (gates === 1 ? 1 << 16 : 1 << 17);
 }
 
 export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
@@ -332,7 +334,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     if (this.int8) kernels().rnnForward(this.plan);
     else {
       const unitsSplit = B === 1 && D === 1 && !train && !mask && P === H && !this.resetBefore && !(this.variant.flags & VariantFlag.PEEPHOLES);
-      const worthThreads = unitsSplit ? batchOneWorthThreads(T, this.gates * H * H) : forwardWorthThreads(T, B, D, L * this.gates * H * (I + P));
+      const worthThreads = unitsSplit ? batchOneWorthThreads(T, this.gates, H) : forwardWorthThreads(T, B, D, L * this.gates * H * (I + P));
       runJob(Job.RNN_FORWARD, this.plan, worthThreads, () => kernels().rnnForward(this.plan));
     }
 
