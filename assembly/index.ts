@@ -3,7 +3,7 @@
 export { alloc, release } from './memory';
 export { simdFlavor } from './simd';
 export { expArray, sigmoidArray, tanhArray } from './activations';
-export { gemmPacked, gemvColumns, packWeight, packWeightStrided, packedSize, panelWidth } from './gemm';
+export { gemmColumns, gemmPacked, gemvColumns, packWeight, packWeightStrided, packedSize, panelWidth } from './gemm';
 export { accumulateColumnSums, accumulateWeightGradient, linearBackward, transpose } from './linalg';
 export { adamStep, clampArray, scaleArray, sgdStep, sumOfSquares } from './optim';
 export { fillUniform } from './random';

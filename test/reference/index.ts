@@ -19,7 +19,7 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
   ...checkedBy('test/kernels/activations.test.ts', {
     expArray: 'activations.ts#exp', sigmoidArray: 'activations.ts#sigmoid', tanhArray: 'activations.ts#tanh',
   }),
-  ...checkedBy('test/kernels/gemm.test.ts', { gemmPacked: 'gemm.ts#gemm', gemvColumns: 'gemm.ts#gemm' }),
+  ...checkedBy('test/kernels/gemm.test.ts', { gemmPacked: 'gemm.ts#gemm', gemmColumns: 'gemm.ts#gemm', gemvColumns: 'gemm.ts#gemm' }),
   ...checkedBy('test/kernels/weight-gradient.test.ts', {
     accumulateWeightGradient: 'linalg.ts#accumulateWeightGradient', accumulateColumnSums: 'linalg.ts#accumulateColumnSums',
   }),
