@@ -18,7 +18,8 @@
 //   fused instruction; the "paired" one, i16x8.relaxed_dot_i8x16_i7x16_s (pmaddubsw) then dot_i16x8_s against a
 //   vector of ones held in a register (Node 22: 5–24% faster than the fused instruction's 5 instructions; Node 24:
 //   1.3–1.8× slower than vpdpbusd); and a SIMD128 "widened" one for V8 11.3 (Node 20 behind
-//   --experimental-wasm-relaxed-simd), which computes the fused instruction wrong (relaxedDotExact() probes it).
+//   --experimental-wasm-relaxed-simd), which computes the fused instruction wrong (relaxedDotExact() probes it; the
+//   paired form is not used there either).
 //   Which is faster cannot be asked of the engine, so each process times the exact forms on its large calls once
 //   (trialCall: from 200 ms after the first, when V8's optimized code is in) and keeps the fastest; results are
 //   the same bits whichever runs. The core imports a clock for it (env.now = performance.now).
@@ -432,9 +433,8 @@ function defaultDot(): i32 {
 function dotExact(form: i32): bool {
   if (!ASC_FEATURE_RELAXED_SIMD) return form == Int8Dot.DOT_I16;
   if (form == Int8Dot.FUSED) return relaxedDotExact();
-  // An engine that computes the fused instruction wrong is not trusted with the other relaxed dot either: under
-  // V8 11.3 (Node 20) the paired form passed its probe and the kernel tests but gave wrong sums in a quantized LSTM
-  // after many calls (test/int8-dot-choice.test.ts), likely once optimized.
+  // An engine that computes the fused instruction wrong is not trusted with the other relaxed dot either: V8 11.3
+  // (Node 20) computes its relaxed dots differently in unoptimized and optimized code (see relaxedDotGood).
   if (form == Int8Dot.PAIRED) return relaxedDotGood && pairedDotGood;
   return form == Int8Dot.WIDENED;
 }
