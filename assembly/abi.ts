@@ -219,5 +219,21 @@ export const enum ThreadControl {
   ARGUMENT = 34,   // the job's argument
   COUNT = 35,      // threads taking part, the main thread included
   READY = 36,      // workers instantiated and waiting
-  WORDS = 48,
+  FINISHED = 37,   // workers that have left the current job, done or failed (the main thread zeroes it when it posts one)
+  FAULT = 38,      // testing only (bindings/runtime.ts injectWorkerFault): a WorkerFault the job's last worker acts out
+  // One word a thread from here: worker i's OS thread id at OS_THREADS + i (Linux, > 0), or 0 where unknown. The main
+  // thread, when it has waited long at a barrier, checks that these threads still exist (bindings/threads.ts).
+  OS_THREADS = 48,
+  WORDS = 112,     // OS_THREADS + 64 (bindings/threads.ts MAX_THREADS)
+}
+
+/**
+ * Testing only: what the last worker of the next job does instead of its part (ThreadControl.FAULT, read and
+ * cleared by that worker), so that the tests can make a worker fail as a real failure would.
+ */
+export const enum WorkerFault {
+  NONE = 0,
+  EXIT = 1,       // its thread ends on taking the job (the other threads wait for it at the job's first barrier)
+  THROW = 2,      // its part of the job throws (as a trap in a kernel would)
+  EXIT_AFTER = 3, // it does its part, then its thread ends (the next call finds it gone)
 }
