@@ -213,7 +213,7 @@ export const enum ThreadControl {
   ARRIVED = 0,     // threads that reached the current barrier
   WAITING = 1,     // threads blocked in a wait at a barrier (the last to arrive notifies only when there are some)
   GENERATION = 16, // bumped by the last thread to arrive: the others spin, then wait, on it
-  ABORT = 17,      // non-zero once a thread failed: every thread leaves its barrier with a trap
+  ABORT = 17,      // 1 + the index of the first thread that failed (0: none): every thread leaves its barrier with a trap
   SEQUENCE = 32,   // bumped by the main thread to start a job: the workers wait on it
   JOB = 33,        // a Job, or 0 to stop the workers
   ARGUMENT = 34,   // the job's argument

@@ -107,7 +107,7 @@ export function barrier(): void {
 export function threadAbort(): void {
   if (ASC_FEATURE_THREADS) {
     threadCount = 1;
-    atomic.store<i32>(word(ThreadControl.ABORT), 1);
+    atomic.cmpxchg<i32>(word(ThreadControl.ABORT), 0, threadIndex + 1); // the first to fail is the one to blame
     atomic.add<i32>(word(ThreadControl.GENERATION), 1);
     atomic.notify(word(ThreadControl.GENERATION), -1);
   }

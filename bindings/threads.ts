@@ -236,11 +236,13 @@ export class ThreadPool {
     try {
       this.core.runJob(job, argument, threads);
     } catch (error) {
-      const workerFailed = Atomics.load(control, ThreadControl.ABORT) !== 0;
+      // 1 + the first thread that failed: a worker whose part threw, or this one, having found a worker gone.
+      const aborted = Atomics.load(control, ThreadControl.ABORT);
       this.core.threadAbort(); // the workers leave the job at their next barrier; so does this instance
       this.awaitWorkersLeaving(threads);
-      if (workerFailed) {
-        throw new ThreadError(`a looptree worker thread failed during the call${this.failure ? ` (${this.failure})` : ''}; the pool was stopped and restarts on the next call`);
+      if (aborted !== 0) {
+        const why = aborted > 1 ? `worker ${aborted - 1}'s part of the job threw` : this.failure;
+        throw new ThreadError(`a looptree worker thread failed during the call (${why}); the pool was stopped and restarts on the next call`);
       }
       throw error;
     }
