@@ -6,15 +6,17 @@
 // are freed, and backendInfo() still reports 2 threads. The failures are made by the testing hook injectWorkerFault
 // (bindings/runtime.ts, not in the public entry), so each scenario runs a bundle of the library's sources with that
 // hook (esbuild, like the build), in a Node process of its own (test/helpers/worker-faults.mjs): a regression that
-// hangs fails at the test's timeout instead of stopping the run.
+// hangs fails at the test's timeout instead of stopping the run. Bun and Deno (test/runtimes' packages) find a thread
+// that ended during a call the same way.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simdUnderTest } from './helpers/fixtures.js';
+import { unavailable } from './helpers/runtimes.js';
 import { expectBitwiseEqual } from './helpers/threads.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -46,15 +48,25 @@ interface Report {
   restartedPoolProbe: { name: string } | null;
 }
 
-function scenario(fault: 'exit' | 'throw' | 'exit-after', job: 'forward' | 'backward' | 'tree'): Report {
-  const simd = simdUnderTest();
-  // Node 20 runs relaxed SIMD only behind this flag (as the relaxed test project's own execArgv).
-  const flags = simd === 'relaxed' && Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
-  const printed = execFileSync(process.execPath, [...flags, join(root, 'test/helpers/worker-faults.mjs'), bundle, simd, fault, job], {
-    encoding: 'utf8', timeout: 60_000,
-  });
-  return JSON.parse(printed) as Report;
+/** A JS runtime to run a scenario in: its binary and the arguments before the script. */
+interface Runtime {
+  binary: string;
+  args: string[];
 }
+
+// Node 20 runs relaxed SIMD only behind this flag (as the relaxed test project's own execArgv).
+const NODE: Runtime = {
+  binary: process.execPath,
+  args: simdUnderTest() === 'relaxed' && Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [],
+};
+
+function scenario(fault: 'exit' | 'throw' | 'exit-after', job: 'forward' | 'backward' | 'tree', runtime = NODE): Report {
+  const script = join(root, 'test/helpers/worker-faults.mjs');
+  const printed = execFileSync(runtime.binary, [...runtime.args, script, bundle, simdUnderTest(), fault, job], { encoding: 'utf8', timeout: 60_000 });
+  return JSON.parse(printed.trim().split('\n').at(-1)!) as Report;
+}
+
+const THREAD_ENDED = "a looptree worker thread failed during the call (worker 1's thread ended during the call); the pool was stopped and restarts on the next call";
 
 /** After the failure: the restarted pool gives one thread's bits, the bystander is intact, the heap is back. */
 function expectRecovered(report: Report): void {
@@ -91,11 +103,27 @@ describe(`a worker that dies (${process.env.LOOPTREE_SIMD} build)`, () => {
   for (const job of ['forward', 'backward', 'tree'] as const) {
     it(`ends its thread during a call (${job}): the call throws ThreadError instead of waiting forever`, () => {
       const report = scenario('exit', job);
-      expect(report.error).toEqual({
-        name: 'ThreadError', code: 'ERR_THREAD',
-        message: "a looptree worker thread failed during the call (worker 1's thread ended during the call); the pool was stopped and restarts on the next call",
-      });
+      expect(report.error).toEqual({ name: 'ThreadError', code: 'ERR_THREAD', message: THREAD_ENDED });
       expectRecovered(report);
     });
   }
 });
+
+// Deno lets a worker read /proc/thread-self only with --allow-all: with narrower permissions it has no thread id, and
+// a thread that ends during a call blocks it as in browsers.
+const modules = join(root, 'test/runtimes/node_modules/.bin');
+const OTHER_RUNTIMES: Array<{ name: string } & Runtime> = [
+  { name: 'Bun', binary: join(modules, 'bun'), args: [] },
+  { name: 'Deno', binary: join(modules, 'deno'), args: ['run', '--allow-all'] },
+];
+
+for (const runtime of OTHER_RUNTIMES) {
+  const missing = unavailable([!existsSync(runtime.binary) && `${runtime.binary} is not installed (npm ci --prefix test/runtimes)`]);
+  describe.skipIf(missing)(`a worker that dies, in ${runtime.name} (${process.env.LOOPTREE_SIMD} build)${missing ? ` (skipped: ${missing})` : ''}`, () => {
+    it('ends its thread during a call: the call throws ThreadError, then the pool restarts', () => {
+      const report = scenario('exit', 'forward', runtime);
+      expect(report.error).toEqual({ name: 'ThreadError', code: 'ERR_THREAD', message: THREAD_ENDED });
+      expectRecovered(report);
+    });
+  });
+}
