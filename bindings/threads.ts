@@ -8,9 +8,10 @@
 // it from the worker's error/exit event). During a call, a worker whose job throws aborts the job (threadAbort:
 // every thread leaves its barrier, the call throws ThreadError). A worker whose thread ends during a call (killed,
 // process.exit() in it, a crash) is found by the main thread while it waits at a barrier: every WAIT_CHECK_NS
-// (assembly/threads.ts) it asks workerGone(), which on Linux (Node, and runtimes with node:fs and /proc) checks
-// that each worker's OS thread still exists, and aborts the job when one does not. Where no OS thread id can be
-// had (browsers, macOS, Windows) no such check exists and a worker killed during a call still blocks the caller.
+// (assembly/threads.ts) it asks workerGone(), which on Linux (Node, Bun; Deno with --allow-all) checks that each
+// worker's OS thread still exists, and aborts the job when one does not. Where no OS thread id can be had (browsers,
+// macOS, Windows, Deno without --allow-all) no such check exists and a worker killed during a call still blocks the
+// caller. A browser worker that ends between calls is not seen either (browsers have no exit event).
 // After any failed job the pool is stopped, and the next call that can use threads starts a new one.
 
 import { Job, ThreadControl, WorkerFault } from '../assembly/abi.js';
