@@ -74,7 +74,8 @@ const WORKER_MAIN = `(listen, post, osThread, exit) => listen((setup) => {
     if (job === 0) return;
     const count = Atomics.load(control32, words.COUNT);
     if (index >= count) continue;
-    const fault = index === count - 1 ? Atomics.exchange(control32, words.FAULT, ${WorkerFault.NONE}) : ${WorkerFault.NONE};
+    // Read before it is cleared: no write to the line the other workers spin on, unless a test set it.
+    const fault = index === count - 1 && Atomics.load(control32, words.FAULT) !== ${WorkerFault.NONE} ? Atomics.exchange(control32, words.FAULT, ${WorkerFault.NONE}) : ${WorkerFault.NONE};
     if (fault === ${WorkerFault.EXIT}) return exit();
     try {
       if (fault === ${WorkerFault.THROW}) throw new Error('a fault injected for testing');
