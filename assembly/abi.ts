@@ -208,11 +208,10 @@ export const enum Job {
  * bindings/threads.ts and assembly/threads.ts). The barrier's words first, then the job the pool runs.
  */
 export const enum ThreadControl {
-  // Three cache lines (16 words each): the barrier's arrivals (and workers leaving a job), what its waiters read, and
-  // the job words, so that a thread arriving (an atomic add) does not take the line the others spin on from under them.
+  // Three cache lines (16 words each): the barrier's arrivals, what its waiters read, and the job words, so that
+  // a thread arriving (an atomic add) does not take the line the others spin on from under them.
   ARRIVED = 0,     // threads that reached the current barrier
   WAITING = 1,     // threads blocked in a wait at a barrier (the last to arrive notifies only when there are some)
-  FINISHED = 2,    // workers that have left the current job, done or failed (the main thread zeroes it when it posts one)
   GENERATION = 16, // bumped by the last thread to arrive: the others spin, then wait, on it
   ABORT = 17,      // 1 + the index of the first thread that failed (0: none): every thread leaves its barrier with a trap
   SEQUENCE = 32,   // bumped by the main thread to start a job: the workers wait on it
@@ -224,7 +223,10 @@ export const enum ThreadControl {
   // One word a thread from here: worker i's OS thread id at OS_THREADS + i (Linux, > 0), or 0 where unknown. The main
   // thread, when it has waited long at a barrier, checks that these threads still exist (bindings/threads.ts).
   OS_THREADS = 48,
-  WORDS = 112,     // OS_THREADS + 64 (bindings/threads.ts MAX_THREADS)
+  // One word a thread from here: the SEQUENCE of the last job worker i has left, done or failed. After a failed job
+  // the main thread waits for each live worker's (bindings/threads.ts ThreadPool.run).
+  LEFT = 112,
+  WORDS = 176,     // LEFT + 64 (bindings/threads.ts MAX_THREADS; OS_THREADS has as many)
 }
 
 /**

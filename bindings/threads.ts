@@ -31,8 +31,8 @@ interface WorkerSetup {
   block: number;
   control: number;
   words: {
-    WORDS: number; SEQUENCE: number; JOB: number; ARGUMENT: number; COUNT: number; READY: number; FINISHED: number; FAULT: number;
-    OS_THREADS: number;
+    WORDS: number; SEQUENCE: number; JOB: number; ARGUMENT: number; COUNT: number; READY: number; FAULT: number;
+    OS_THREADS: number; LEFT: number;
   };
 }
 
@@ -46,8 +46,8 @@ type WorkerReport = { ready: true } | { error: string };
  * unknown), `exit` ends this thread. The worker instantiates the module on the shared memory, becomes thread
  * `index` (threadInit), records its OS thread id, then waits for jobs: a short spin catches the next job of a
  * busy caller without a futex wake-up, then it sleeps in Atomics.wait on the SEQUENCE word. Job 0 stops it. A
- * job that throws aborts it for every thread (threadAbort) and ends the worker; either way the worker counts
- * itself FINISHED, which the main thread awaits after a failed job before it lets memory be reused.
+ * job that throws aborts it for every thread (threadAbort) and ends the worker; either way the worker records the
+ * job as LEFT, which the main thread awaits after a failed job before it lets memory be reused.
  * The last worker of a job acts out the FAULT word when set (testing only: WorkerFault in abi.ts).
  */
 const WORKER_MAIN = `(listen, post, osThread, exit) => listen((setup) => {
@@ -82,12 +82,12 @@ const WORKER_MAIN = `(listen, post, osThread, exit) => listen((setup) => {
       core.runJob(job, Atomics.load(control32, words.ARGUMENT), count);
     } catch (error) {
       core.threadAbort();
-      Atomics.add(control32, words.FINISHED, 1);
-      Atomics.notify(control32, words.FINISHED);
+      Atomics.store(control32, words.LEFT + index, seen);
+      Atomics.notify(control32, words.LEFT + index);
       post({ error: 'worker ' + index + ' failed: ' + error.message });
       return;
     }
-    Atomics.add(control32, words.FINISHED, 1);
+    Atomics.store(control32, words.LEFT + index, seen);
     if (fault === ${WorkerFault.EXIT_AFTER}) return exit();
   }
 })`;
@@ -193,8 +193,8 @@ export class ThreadPool {
         module: this.module, memory: this.memory, index, block, control: this.control,
         words: {
           WORDS: ThreadControl.WORDS, SEQUENCE: ThreadControl.SEQUENCE, JOB: ThreadControl.JOB, ARGUMENT: ThreadControl.ARGUMENT,
-          COUNT: ThreadControl.COUNT, READY: ThreadControl.READY, FINISHED: ThreadControl.FINISHED, FAULT: ThreadControl.FAULT,
-          OS_THREADS: ThreadControl.OS_THREADS,
+          COUNT: ThreadControl.COUNT, READY: ThreadControl.READY, FAULT: ThreadControl.FAULT,
+          OS_THREADS: ThreadControl.OS_THREADS, LEFT: ThreadControl.LEFT,
         },
       };
       this.readyPromises.push(new Promise<void>((resolve, reject) => {
@@ -232,8 +232,7 @@ export class ThreadPool {
     Atomics.store(control, ThreadControl.JOB, job);
     Atomics.store(control, ThreadControl.ARGUMENT, argument);
     Atomics.store(control, ThreadControl.COUNT, threads);
-    Atomics.store(control, ThreadControl.FINISHED, 0);
-    Atomics.add(control, ThreadControl.SEQUENCE, 1);
+    const sequence = Atomics.add(control, ThreadControl.SEQUENCE, 1) + 1;
     Atomics.notify(control, ThreadControl.SEQUENCE);
     try {
       this.core.runJob(job, argument, threads);
@@ -241,7 +240,7 @@ export class ThreadPool {
       // 1 + the first thread that failed: a worker whose part threw, or this one, having found a worker gone.
       const aborted = Atomics.load(control, ThreadControl.ABORT);
       this.core.threadAbort(); // the workers leave the job at their next barrier; so does this instance
-      this.awaitWorkersLeaving(threads);
+      this.awaitWorkersLeaving(threads, sequence);
       if (aborted !== 0) {
         const why = aborted > 1 ? `worker ${aborted - 1}'s part of the job threw` : this.failure;
         throw new ThreadError(`a looptree worker thread failed during the call (${why}); the pool was stopped and restarts on the next call`);
@@ -251,16 +250,18 @@ export class ThreadPool {
   }
 
   /**
-   * After a failed job: waits until every worker of it whose thread still exists has left it (FINISHED), so that
-   * none writes to memory once the call has thrown. Those that have not yet reached a barrier leave at the next.
+   * After failed job `sequence`: waits until every worker of it whose thread still exists has left it (LEFT), so
+   * that none writes to memory once the call has thrown. Those that have not yet reached a barrier leave at the next.
    */
-  private awaitWorkersLeaving(threads: number): void {
+  private awaitWorkersLeaving(threads: number, sequence: number): void {
     const control = this.control32;
     const block = mayBlock();
-    for (;;) {
-      const finished = Atomics.load(control, ThreadControl.FINISHED);
-      if (finished + this.goneWorkers(threads) >= threads - 1) return;
-      if (block) Atomics.wait(control, ThreadControl.FINISHED, finished, WAIT_CHECK_MS);
+    for (let index = 1; index < threads; index++) {
+      for (;;) {
+        const left = Atomics.load(control, ThreadControl.LEFT + index);
+        if (left === sequence || this.threadEnded(index)) break;
+        if (block) Atomics.wait(control, ThreadControl.LEFT + index, left, WAIT_CHECK_MS);
+      }
     }
   }
 
@@ -277,12 +278,6 @@ export class ThreadPool {
       }
     }
     return false;
-  }
-
-  private goneWorkers(threads: number): number {
-    let gone = 0;
-    for (let index = 1; index < threads; index++) if (this.threadEnded(index)) gone++;
-    return gone;
   }
 
   /** Whether worker `index`'s OS thread has ended: its /proc/self/task entry is gone (Linux); false where unknown. */

@@ -1,18 +1,20 @@
 // Test helper (test/worker-death.test.ts): one worker-failure scenario in a Node process of its own, so that a
 // regression that hangs is a failed test at its timeout instead of a stuck run. Usage:
-//   node worker-faults.mjs <library bundle with the testing hooks> <baseline|relaxed> <fault> <job>
+//   node worker-faults.mjs <library bundle with the testing hooks> <baseline|relaxed> <fault> <job> <threads>
 // fault: 'exit' (the worker's thread ends on taking the job: during the call), 'throw' (its part of the job throws)
 // or 'exit-after' (it does its part, then its thread ends: between calls); job: 'forward', 'backward' or 'tree'.
-// Runs the job at 1 thread (the reference), injects the fault into the 2-thread pool, runs the job again and after,
+// Runs the job at 1 thread (the reference), injects the fault into the pool of `threads` threads (its last worker
+// fails), runs the job again and after,
 // and prints a JSON report: the outputs of each call (numbers), the error the failing call threw, what the pool
 // knew before it, a bystander model's outputs before and after, heap bytes before and after, backendInfo().
 
 import { readFileSync } from 'node:fs';
 
 const [bundle, simd, fault, job] = process.argv.slice(2);
+const threads = Number(process.argv[6]);
 const lt = await import(bundle);
 const wasm = readFileSync(new URL(`../../dist/looptree-${simd}-threads.wasm`, import.meta.url));
-await lt.init({ module: wasm, simd, threads: 2 });
+await lt.init({ module: wasm, simd, threads });
 await lt.threadsReady();
 
 const random = lt.seededRandom(41);
@@ -65,7 +67,7 @@ async function until(ready) {
 lt.setNumThreads(1);
 const reference = run();
 const bystanderReference = runBystander();
-lt.setNumThreads(2, { everyCall: true });
+lt.setNumThreads(threads, { everyCall: true });
 run(); // the per-call arena at its size for this job, so that the heap compares
 const heapBefore = lt.backendInfo().heapBytes;
 
