@@ -1,7 +1,8 @@
 // GEMM on pre-packed weights: C[M, N] (+)= A[M, K] · Wᵀ (+ bias), W given as a PyTorch weight [N, K].
 // SIMD hot path: a register-blocked micro-kernel (broadcast A, panels of W) over blocks of MR rows, and a
 // matrix-vector kernel over the same panels (24 outputs at a time) for the rows left over, i.e. every row
-// when M < MR (batch 1). Columns past N are computed on zero padding and stored lane by lane.
+// when M < MR (batch 1). Columns past N are computed on zero padding and stored lane by lane. gemmColumns and
+// gemvColumns store a window of the output columns only (threads splitting C by columns), each with gemmPacked's bits.
 // The block shape differs per build, because V8 gives Wasm 15 xmm registers and loads a loop's operands
 // before its arithmetic, so accumulators + operands of one K step must fit in 15:
 // - baseline (mul then add, which needs a temporary): 4×8, 8 accumulators + 2 panel vectors + 4 broadcasts;
@@ -75,16 +76,17 @@ export function placeGemmScratch(at: usize, place: bool): usize {
 }
 
 /**
- * Writes one row of NR results (v0, v1 and, when NR = 12, v2) to C, adding C's old value and the bias
- * when asked.
+ * Writes the columns [first, end) of one row of NR results (v0, v1 and, when NR = 12, v2) to C, `c` and
+ * `bias` at the panel's first column, adding C's old value and the bias when asked. A whole panel is stored
+ * as vectors; part of one goes through the staging tile, lane by lane (the same sums: f32 addition commutes).
  */
-@inline function storeRow(c: usize, v0: v128, v1: v128, v2: v128, bias: usize, accumulate: bool, columns: i32): void {
+@inline function storeRow(c: usize, v0: v128, v1: v128, v2: v128, bias: usize, accumulate: bool, first: i32, end: i32): void {
   if (bias != 0) {
     v0 = f32x4.add(v0, v128.load(bias));
     v1 = f32x4.add(v1, v128.load(bias, 16));
     if (NR == 12) v2 = f32x4.add(v2, v128.load(bias, 32));
   }
-  if (columns == NR) {
+  if (first == 0 && end == NR) {
     if (accumulate) {
       v0 = f32x4.add(v0, v128.load(c));
       v1 = f32x4.add(v1, v128.load(c, 16));
@@ -97,7 +99,7 @@ export function placeGemmScratch(at: usize, place: bool): usize {
     v128.store(tailTile, v0);
     v128.store(tailTile, v1, 16);
     if (NR == 12) v128.store(tailTile, v2, 32);
-    for (let j = 0; j < columns; j++) {
+    for (let j = first; j < end; j++) {
       const value = load<f32>(tailTile + (<usize>j << 2));
       const at = c + (<usize>j << 2);
       store<f32>(at, accumulate ? load<f32>(at) + value : value);
@@ -106,15 +108,15 @@ export function placeGemmScratch(at: usize, place: bool): usize {
 }
 
 /** Baseline build: 4 rows × one 8-wide panel, 8 accumulators held in registers across the whole K loop. */
-@inline function kernel4x8(c: usize, ldc: i32, a: usize, lda: usize, k: i32, panel: usize, bias: usize, accumulate: bool, columns: i32): void {
+@inline function kernel4x8(c: usize, ldc: i32, a: usize, lda: usize, k: i32, panel: usize, bias: usize, accumulate: bool, first: i32, end: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
   let b = panel;
-  const end = a + (<usize>k << 2);
-  while (a0 < end) {
+  const aEnd = a + (<usize>k << 2);
+  while (a0 < aEnd) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let s = v128.load32_splat(a0);
@@ -130,10 +132,10 @@ export function placeGemmScratch(at: usize, place: bool): usize {
   }
   const ldcBytes = <usize>ldc << 2;
   const unused = f32x4.splat(0);
-  storeRow(c, c00, c01, unused, bias, accumulate, columns);
-  storeRow(c + ldcBytes, c10, c11, unused, bias, accumulate, columns);
-  storeRow(c + 2 * ldcBytes, c20, c21, unused, bias, accumulate, columns);
-  storeRow(c + 3 * ldcBytes, c30, c31, unused, bias, accumulate, columns);
+  storeRow(c, c00, c01, unused, bias, accumulate, first, end);
+  storeRow(c + ldcBytes, c10, c11, unused, bias, accumulate, first, end);
+  storeRow(c + 2 * ldcBytes, c20, c21, unused, bias, accumulate, first, end);
+  storeRow(c + 3 * ldcBytes, c30, c31, unused, bias, accumulate, first, end);
 }
 
 /**
@@ -142,14 +144,14 @@ export function placeGemmScratch(at: usize, place: bool): usize {
  * folds away in the 2-row copy.
  */
 @inline function kernel3x12(c: usize, ldc: i32, a: usize, lda: usize, k: i32, panel: usize, bias: usize, accumulate: bool,
-                            columns: i32, rows: i32): void {
+                            first: i32, end: i32, rows: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0);
   let a0 = a, a1 = a + lda, a2 = a + 2 * lda;
   let b = panel;
-  const end = a + (<usize>k << 2);
-  while (a0 < end) {
+  const aEnd = a + (<usize>k << 2);
+  while (a0 < aEnd) {
     const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(b, 32);
     let s = v128.load32_splat(a0);
     c00 = madd(s, b0, c00); c01 = madd(s, b1, c01); c02 = madd(s, b2, c02);
@@ -164,15 +166,15 @@ export function placeGemmScratch(at: usize, place: bool): usize {
     b += NR << 2;
   }
   const ldcBytes = <usize>ldc << 2;
-  storeRow(c, c00, c01, c02, bias, accumulate, columns);
-  storeRow(c + ldcBytes, c10, c11, c12, bias, accumulate, columns);
-  if (rows == 3) storeRow(c + 2 * ldcBytes, c20, c21, c22, bias, accumulate, columns);
+  storeRow(c, c00, c01, c02, bias, accumulate, first, end);
+  storeRow(c + ldcBytes, c10, c11, c12, bias, accumulate, first, end);
+  if (rows == 3) storeRow(c + 2 * ldcBytes, c20, c21, c22, bias, accumulate, first, end);
 }
 
 /** One panel's results (NR outputs) to C at output column `column`, adding the bias and C's old value when asked. */
 @inline function storePanel(c: usize, column: i32, v0: v128, v1: v128, v2: v128, bias: usize, accumulate: bool, n: i32): void {
   const offset = <usize>column << 2;
-  storeRow(c + offset, v0, v1, v2, bias == 0 ? <usize>0 : bias + offset, accumulate, min(NR, n - column));
+  storeRow(c + offset, v0, v1, v2, bias == 0 ? <usize>0 : bias + offset, accumulate, 0, min(NR, n - column));
 }
 
 /**
@@ -263,28 +265,19 @@ function gemvPanels12(c: usize /* [n] */, a: usize /* [k] */, w: usize /* packed
   }
 }
 
-/** Stores a panel's NR results (column `column` on) to the columns of [j0, j1) they cover; `c` holds column j0. */
-@inline function storeColumns(c: usize, column: i32, v0: v128, v1: v128, v2: v128, j0: i32, j1: i32, accumulate: bool): void {
-  if (column >= j0 && column + NR <= j1) {
-    storeRow(c + (<usize>(column - j0) << 2), v0, v1, v2, 0, accumulate, NR);
-    return;
-  }
-  v128.store(tailTile, v0);
-  v128.store(tailTile, v1, 16);
-  if (NR == 12) v128.store(tailTile, v2, 32);
-  for (let j = max(column, j0); j < min(column + NR, j1); j++) {
-    const value = load<f32>(tailTile + (<usize>(j - column) << 2));
-    const at = c + (<usize>(j - j0) << 2);
-    store<f32>(at, accumulate ? load<f32>(at) + value : value);
-  }
+/** Stores a panel's NR results (column `column` on) to the columns of [j0, j1) they cover, adding its bias and C's old value when asked. */
+@inline function storeColumns(c: usize, column: i32, v0: v128, v1: v128, v2: v128, bias: usize, accumulate: bool, j0: i32, j1: i32): void {
+  const offset = <usize>column << 2;
+  storeRow(c + offset, v0, v1, v2, bias == 0 ? <usize>0 : bias + offset, accumulate, max(j0 - column, 0), min(j1 - column, NR));
 }
 
 /**
- * The columns [j0, j1) of one row of C (c[0] is column j0): c (+)= a[k] · Wᵀ, no bias, two panels at a time.
- * Every column is the same chain of multiply-adds as in gemvPanels8/12 (one lane each, in k order), so a row
- * split over column ranges between threads (batch 1: sequence.ts) is bitwise the whole-row matrix-vector product.
+ * The columns [j0, j1) of one row of C [n] (its other columns untouched): c (+)= a[k] · Wᵀ (+ bias), two panels
+ * at a time. Every column is the same chain of multiply-adds as in gemvPanels8/12 (one lane each, in k order),
+ * so a row split over column ranges between threads (batch 1: sequence.ts) is bitwise the whole-row product.
  */
-export function gemvColumns(c: usize, a: usize, w: usize, k: i32, j0: i32, j1: i32, accumulate: bool): void {
+export function gemvColumns(c: usize /* [n] */, a: usize /* [k] */, w: usize /* packed */, bias: usize /* [n padded] or 0 */, k: i32,
+                            j0: i32, j1: i32, accumulate: bool): void {
   if (j1 <= j0) return;
   const panelBytes = <usize>k * NR << 2;
   const aEnd = a + (<usize>k << 2);
@@ -302,8 +295,8 @@ export function gemvColumns(c: usize, a: usize, w: usize, k: i32, j0: i32, j1: i
       if (NR == 12) { c02 = madd(s, v128.load(w0, 32), c02); c12 = madd(s, v128.load(w1, 32), c12); }
       w0 += NR << 2; w1 += NR << 2;
     }
-    storeColumns(c, p * NR, c00, c01, c02, j0, j1, accumulate);
-    storeColumns(c, (p + 1) * NR, c10, c11, c12, j0, j1, accumulate);
+    storeColumns(c, p * NR, c00, c01, c02, bias, accumulate, j0, j1);
+    storeColumns(c, (p + 1) * NR, c10, c11, c12, bias, accumulate, j0, j1);
   }
   if (p == lastPanel) {
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
@@ -314,7 +307,7 @@ export function gemvColumns(c: usize, a: usize, w: usize, k: i32, j0: i32, j1: i
       if (NR == 12) c02 = madd(s, v128.load(w0, 32), c02);
       w0 += NR << 2;
     }
-    storeColumns(c, p * NR, c00, c01, c02, j0, j1, accumulate);
+    storeColumns(c, p * NR, c00, c01, c02, bias, accumulate, j0, j1);
   }
 }
 
@@ -329,7 +322,24 @@ const ROW_BLOCK: i32 = 16 * MR;
  */
 export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packWeight([n, k]) */, bias: usize /* [n padded] or 0 */,
                            m: i32, n: i32, k: i32, accumulate: bool): void {
-  const panels = (n + NR - 1) / NR;
+  gemmWindow(c, a, w, bias, m, n, k, accumulate, 0, n, false);
+}
+
+/**
+ * The columns [j0, j1) of gemmPacked(c, a, w, bias, m, n, k, accumulate), C full width (its other columns
+ * untouched). Every column takes the micro-kernel, K slices and row blocks it takes in gemmPacked (a panel
+ * straddling j0 or j1 is computed whole, only the window stored), so threads that split C's columns at any cut
+ * write gemmPacked's bits (batch 1: each its hidden units' gate columns, sequence.ts).
+ */
+export function gemmColumns(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize /* packWeight([n, k]) */, bias: usize /* [n padded] or 0 */,
+                            m: i32, n: i32, k: i32, accumulate: bool, j0: i32, j1: i32): void {
+  if (j1 > j0) gemmWindow(c, a, w, bias, m, n, k, accumulate, j0, j1, true);
+}
+
+/** gemmPacked's loop over the panels covering [j0, j1) (`windowed`: store only those columns; else j0 = 0, j1 = n). */
+@inline function gemmWindow(c: usize, a: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, accumulate: bool, j0: i32, j1: i32,
+                            windowed: bool): void {
+  const firstPanel = j0 / NR, endPanel = (j1 + NR - 1) / NR;
   const panelBytes = <usize>k * NR << 2;
   const rowBytes = <usize>k << 2;
   const ldcBytes = <usize>n << 2;
@@ -340,22 +350,23 @@ export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usiz
   const rowBlocks = max((tiledRows + ROW_BLOCK - 1) / ROW_BLOCK, pairRow >= 0 ? 1 : 0);
   for (let kStart = 0; kStart < k; kStart += K_BLOCK) {
     const kCount = min(K_BLOCK, k - kStart);
-    const first = kStart == 0;
+    const firstSlice = kStart == 0;
     for (let block = 0; block < rowBlocks; block++) {
       const rowStart = block * ROW_BLOCK, rowEnd = min(rowStart + ROW_BLOCK, tiledRows);
-      for (let p = 0; p < panels; p++) {
-        const columns = min(NR, n - p * NR);
+      for (let p = firstPanel; p < endPanel; p++) {
+        // The panel's columns to store: [first, end) of its NR.
+        const first = windowed ? max(j0 - p * NR, 0) : 0, end = min(NR, j1 - p * NR);
         const panel = w + <usize>p * panelBytes + (<usize>kStart * NR << 2);
-        const panelBias = bias == 0 || !first ? <usize>0 : bias + (<usize>(p * NR) << 2);
+        const panelBias = bias == 0 || !firstSlice ? <usize>0 : bias + (<usize>(p * NR) << 2);
         const cColumn = c + (<usize>(p * NR) << 2);
         for (let row = rowStart; row < rowEnd; row += MR) {
           const cBlock = cColumn + <usize>row * ldcBytes, aBlock = a + <usize>row * rowBytes + (<usize>kStart << 2);
-          if (ASC_FEATURE_RELAXED_SIMD) kernel3x12(cBlock, n, aBlock, rowBytes, kCount, panel, panelBias, accumulate || !first, columns, 3);
-          else kernel4x8(cBlock, n, aBlock, rowBytes, kCount, panel, panelBias, accumulate || !first, columns);
+          if (ASC_FEATURE_RELAXED_SIMD) kernel3x12(cBlock, n, aBlock, rowBytes, kCount, panel, panelBias, accumulate || !firstSlice, first, end, 3);
+          else kernel4x8(cBlock, n, aBlock, rowBytes, kCount, panel, panelBias, accumulate || !firstSlice, first, end);
         }
         if (ASC_FEATURE_RELAXED_SIMD && pairRow >= 0 && block == rowBlocks - 1) {
           kernel3x12(cColumn + <usize>pairRow * ldcBytes, n, a + <usize>pairRow * rowBytes + (<usize>kStart << 2), rowBytes, kCount,
-                     panel, panelBias, accumulate || !first, columns, 2);
+                     panel, panelBias, accumulate || !firstSlice, first, end, 2);
         }
       }
     }
@@ -363,7 +374,8 @@ export function gemmPacked(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usiz
   // Rows past the blocks (all rows when m < MR, bar a relaxed pair): the matrix-vector path.
   for (let row = pairRow >= 0 ? m : tiledRows; row < m; row++) {
     const cRow = c + <usize>row * ldcBytes, aRow = a + <usize>row * rowBytes;
-    if (ASC_FEATURE_RELAXED_SIMD) gemvPanels12(cRow, aRow, w, bias, n, k, accumulate);
+    if (windowed) gemvColumns(cRow, aRow, w, bias, k, j0, j1, accumulate);
+    else if (ASC_FEATURE_RELAXED_SIMD) gemvPanels12(cRow, aRow, w, bias, n, k, accumulate);
     else gemvPanels8(cRow, aRow, w, bias, n, k, accumulate);
   }
 }

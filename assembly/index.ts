@@ -3,7 +3,7 @@
 export { alloc, release } from './memory';
 export { simdFlavor } from './simd';
 export { expArray, sigmoidArray, tanhArray } from './activations';
-export { gemmPacked, gemvColumns, packWeight, packWeightStrided, packedSize, panelWidth } from './gemm';
+export { gemmColumns, gemmPacked, gemvColumns, packWeight, packWeightStrided, packedSize, panelWidth } from './gemm';
 export { accumulateColumnSums, accumulateWeightGradient, linearBackward, transpose } from './linalg';
 export { adamStep, clampArray, scaleArray, sgdStep, sumOfSquares } from './optim';
 export { fillUniform } from './random';
@@ -15,5 +15,5 @@ export {
 } from './cells';
 export { rnnBackward, rnnBackwardScratchBytes, rnnForward, rnnScratchBytes, rnnTapeBytes, swapLeadingAxes } from './sequence';
 export { treeBackward, treeForward } from './tree';
-export { gemmInt8, int8ScratchBytes, packInt8Weight, quantizeRows, quantizedWeightBytes } from './quantized';
+export { gemmInt8, int8ActivationLevels, int8ActivationOffset, int8ScratchBytes, packInt8Weight, quantizeRows, quantizedWeightBytes, relaxedDotExact } from './quantized';
 export { runJob, threadAbort, threadBlockBytes, threadInit } from './threads';

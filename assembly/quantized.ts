@@ -1,29 +1,44 @@
 // Int8 GEMM for dynamically quantized inference: C[M, N] (+)= A[M, K] · Wᵀ (+ bias), W a PyTorch weight [N, K]
-// quantized once per output row (symmetric int8, f32 scale), A quantized per row on every call (int8, ±127).
+// quantized once per output row (symmetric int8, ±127, f32 scale), A quantized per row on every call (symmetric,
+// ±ACTIVATION_LEVELS: 63 in the relaxed build, 127 in the baseline one).
 // Scalar reference: test/reference/quantized.ts (the same integers, the same f32 epilogue).
 //
-// The integer dot product is `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32) in both builds, on int8
-// values held as i16 (weights packed so, activations quantized so). The relaxed build's
-// `i32x4.relaxed_dot_i8x16_i7x16_add_s` (16 per instruction on paper) gave no more multiply-adds per second under V8
-// on this machine (`node bench/int8-dot.mjs`, Node 22, Zen 4: 40 vs 41–51 per ns), needs 7-bit activations (its second
-// operand's top bit is implementation-defined; 2× the activation error) and is computed doubled by Node 20's flagged
-// V8; dot_i16x8_s is one pmaddwd, exact everywhere, with 4 multiply-adds per instruction with its add (the fused f32
-// madd: 4 in the relaxed build; mul + add: 2 in the baseline one) on half the bytes of f32 weights.
-// A 16-byte weight vector holds 4 outputs × 2 consecutive k, and one 4-byte broadcast of the quantized row (2 k)
-// feeds it. Accumulation is exact in i32 (|Σ| ≤ 127·127·K), then out = f32(acc) · f32(rowScale·weightScale) + bias.
+// The integer dot product differs per build:
+// - relaxed: `i32x4.relaxed_dot_i8x16_i7x16_add_s(weights, activations, acc)` — 16 multiply-adds and the add in one
+//   instruction, on i8 weights (half the bytes). Its second operand is 7-bit (the spec leaves the 8th bit
+//   implementation-defined), so the activations are quantized to ±63 and stored as q + 64 ∈ [1, 127]; the dot then
+//   gives Σ w·(q + 64), and the epilogue subtracts 64·Σ_k w (each output's correction, computed at pack time),
+//   leaving exactly Σ w·q. No saturation anywhere (V8 without VNNI: pmaddubsw's pair sums ≤ 2·127·127 < 32768).
+//   Why (kernel lab, `bench/kernels.mjs --build relaxed`, Zen 4, against dot_i16x8_s): where V8 lowers it to
+//   AVX-VNNI's vpdpbusd (Node 24, Chromium) every int8 GEMM is ~2× faster (W2's input projection 4.9 → 2.6 ms, the
+//   W1 matrix-vector 1.9 → 1.1 µs); under Node 22's pmaddubsw + pmaddwd + add (V8 rebuilds the constant of ones
+//   before each one: 5 instructions) the matrix-vector is 6–14% faster and the 4-row kernel 6–8% slower.
+//   The cost: 2× the activation quantization step (README's int8 accuracy figures give both builds').
+//   V8 11.3 (Node 20 behind --experimental-wasm-relaxed-simd) computes the instruction wrong: relaxedDotExact()
+//   probes it once and gemmInt8 then runs the same integers from SIMD128 (dotAdd<i16>).
+// - baseline: `i32x4.dot_i16x8_s` (8 multiply-adds, 2 per lane, into i32; one pmaddwd, exact everywhere) and an
+//   add, on int8 values held as i16 (weights packed so, activations quantized so).
+// A 16-byte weight vector holds 4 outputs × GROUP consecutive k (4 i8 or 2 i16), and one 4-byte broadcast of the
+// quantized row (GROUP k) feeds it. Accumulation is exact in i32 (|Σ| ≤ 127·127·K), then
+// out = f32(acc) · f32(rowScale·weightScale) + bias.
 //
 // Quantized weight layout (packInt8Weight; quantizedWeightBytes(n, k) bytes), with n' = ceil(n/8)·8 and K' = K
-// rounded up to even:
-//   scales   f32 [n']   weight scale of each output row (max |w| / 127; 0 for a zero row or padding)
-//   panels   ceil(n/8) panels of 8 outputs; panel p holds, per pair of k, two vectors (outputs 8p..8p+3 and
-//            8p+4..8p+7), each the pair's two i16 of those 4 outputs in turn; zeros past n and K.
+// rounded up to a multiple of GROUP:
+//   scales       f32 [n']   weight scale of each output row (max |w| / 127; 0 for a zero row or padding)
+//   corrections  i32 [n']   relaxed build only: ACTIVATION_OFFSET · Σ_k code of each output row (0 for padding)
+//   panels       ceil(n/8) panels of 8 outputs; panel p holds, per group of GROUP k, two vectors (outputs 8p..8p+3
+//                and 8p+4..8p+7), each the group's GROUP codes (i8 relaxed, i16 baseline) of those 4 outputs in turn;
+//                zeros past n and K.
+// Quantized activation row (quantizeRows): K' elements, u8 q + 64 (relaxed; padding 64) or i16 q (baseline; padding 0).
 
-/** K elements per dot-product lane. */
-const GROUP: i32 = 2;
-/** Bytes per quantized element (i16). */
-const ELEMENT: i32 = 2;
-/** Largest |q| of an activation or a weight. */
-const LEVELS: f32 = 127;
+/** K elements per dot-product lane: 4 i8 (relaxed) or 2 i16 (baseline). */
+const GROUP: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 2;
+/** Bytes per quantized element: i8 (relaxed) or i16 (baseline). */
+const ELEMENT: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 2;
+/** Largest |q| of an activation: the relaxed dot's second operand is 7-bit (q + 64 ∈ [1, 127]). */
+const ACTIVATION_LEVELS: f32 = ASC_FEATURE_RELAXED_SIMD ? 63 : 127;
+/** Added to an activation's q where it is stored (relaxed: unsigned 7-bit), subtracted back in the epilogue. */
+const ACTIVATION_OFFSET: i32 = ASC_FEATURE_RELAXED_SIMD ? 64 : 0;
 /** Outputs per panel (two vectors of 4). */
 const PANEL: i32 = 8;
 /** Rows of A per register block: 4 rows × 8 outputs = 8 accumulators. */
@@ -42,10 +57,25 @@ const ROWS: i32 = 4;
   return <usize>paddedK(k) * ELEMENT;
 }
 
+/** Bytes of the per-output header before the panels: the scales, and the corrections in the relaxed build. */
+@inline function headerBytes(rows: i32): usize {
+  return <usize>rows * (ASC_FEATURE_RELAXED_SIMD ? 8 : 4);
+}
+
 /** Bytes `packInt8Weight` writes for a [n, k] weight (see the layout above). */
 export function quantizedWeightBytes(n: i32, k: i32): usize {
-  const rows = <usize>paddedN(n);
-  return rows * 4 + rows * rowBytes(k);
+  const rows = paddedN(n);
+  return headerBytes(rows) + <usize>rows * rowBytes(k);
+}
+
+/** Largest |q| of a quantized activation in this build (63 relaxed, 127 baseline); tests and bench read it. */
+export function int8ActivationLevels(): i32 {
+  return <i32>ACTIVATION_LEVELS;
+}
+
+/** What quantizeRows adds to an activation's q where it stores it (64 relaxed, 0 baseline). */
+export function int8ActivationOffset(): i32 {
+  return ACTIVATION_OFFSET;
 }
 
 /**
@@ -64,7 +94,7 @@ export function quantizedWeightBytes(n: i32, k: i32): usize {
  */
 export function packInt8Weight(dst: usize, codes: usize /* [n, k] i8 */, scales: usize /* [n] f32 */, n: i32, k: i32): void {
   const rows = paddedN(n), kp = paddedK(k);
-  const panels = dst + (<usize>rows << 2);
+  const panels = dst + headerBytes(rows);
   memory.fill(dst, 0, quantizedWeightBytes(n, k));
   memory.copy(dst, scales, <usize>n << 2);
   for (let o = 0; o < n; o++) {
@@ -72,9 +102,18 @@ export function packInt8Weight(dst: usize, codes: usize /* [n, k] i8 */, scales:
     // Element (o, i) sits in panel o/8, group i/GROUP, vector (o%8)/4, lane o%4, position i%GROUP.
     const panel = panels + <usize>(o / PANEL) * <usize>kp * PANEL * ELEMENT;
     const lane = <usize>((o % PANEL) / 4 * 16 + (o % 4) * GROUP * ELEMENT);
+    let sum = 0; // Σ_k code (relaxed: the correction)
     for (let i = 0; i < k; i++) {
-      store<i16>(panel + <usize>(i / GROUP) * 32 + lane + <usize>(i % GROUP) * ELEMENT, <i32>load<i8>(row + <usize>i));
+      const code = <i32>load<i8>(row + <usize>i);
+      const at = panel + <usize>(i / GROUP) * 32 + lane + <usize>(i % GROUP) * ELEMENT;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        store<i8>(at, code);
+        sum += code;
+      } else {
+        store<i16>(at, code);
+      }
     }
+    if (ASC_FEATURE_RELAXED_SIMD) store<i32>(dst + (<usize>(rows + o) << 2), ACTIVATION_OFFSET * sum);
   }
 }
 
@@ -85,26 +124,30 @@ const QUANTIZE_CONSTANTS = memory.data<i32>([
 ], 16);
 
 /**
- * round(y) of 4 lanes of y = x·inverse, as i32: NaN → 0, clamped to ±127, rounded half to even — quantizeOne's
- * result, by adding 1.5·2^23 (the FPU's own rounding to nearest even leaves the integer in the low mantissa bits)
- * and subtracting its bits: 8 cheap instructions where nearest + min + max + trunc_sat take ~25 under V8.
+ * round(y) of 4 lanes of y = x·inverse, plus `offset`, as i32: NaN → 0, clamped to ±ACTIVATION_LEVELS, rounded half
+ * to even — quantizeOne's result — by adding 1.5·2^23 + offset (`adder`: the FPU's own rounding to nearest even
+ * leaves the integer in the low mantissa bits; the offset is even, so the rounding is the same) and subtracting the
+ * bits of 1.5·2^23 (`rounder`): 8 cheap instructions where nearest + min + max + trunc_sat take ~25 under V8.
  */
-@inline function quantizeQuad(y: v128, levels: v128, negativeLevels: v128, rounder: v128): v128 {
+@inline function quantizeQuad(y: v128, levels: v128, negativeLevels: v128, adder: v128, rounder: v128): v128 {
   const finite = v128.and(y, f32x4.eq(y, y));
   const clamped = f32x4.pmax(f32x4.pmin(finite, levels), negativeLevels);
-  return i32x4.sub(f32x4.add(clamped, rounder), rounder);
+  return i32x4.sub(f32x4.add(clamped, adder), rounder);
 }
 
 /**
- * Quantizes rows of A [m, k] (row stride `lda` floats) per row: scales[r] = max|a_r| / 127, the i16 elements
- * round(a·127/max|a_r|) (the product in f32, rounded half to even), K' − K padding elements 0. A NaN in a row makes
+ * Quantizes rows of A [m, k] (row stride `lda` floats) per row: scales[r] = max|a_r| / ACTIVATION_LEVELS, the
+ * elements q = round(a·ACTIVATION_LEVELS/max|a_r|) (the product in f32, rounded half to even) stored as
+ * q + ACTIVATION_OFFSET (relaxed: u8; baseline: i16), the K' − K padding elements as q = 0. A NaN in a row makes
  * its scale NaN (its outputs NaN) as in the reference.
  * dst: m rows of rowBytes(k) bytes.
  */
 export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, m: i32, k: i32, lda: i32): void {
   const stride = rowBytes(k);
-  const levels = f32x4.splat(LEVELS), negativeLevels = f32x4.splat(-LEVELS);
+  const levels = f32x4.splat(ACTIVATION_LEVELS), negativeLevels = f32x4.splat(-ACTIVATION_LEVELS);
   const magnitudeMask = v128.load(QUANTIZE_CONSTANTS), rounder = v128.load(QUANTIZE_CONSTANTS, 16);
+  // 1.5·2^23 + 64 is a float too (its bits are the rounder's + 64: the unit in the last place is 1 there).
+  const adder = ASC_FEATURE_RELAXED_SIMD ? i32x4.add(rounder, i32x4.splat(ACTIVATION_OFFSET)) : rounder;
   for (let r = 0; r < m; r++) {
     const row = a + ((<usize>r * lda) << 2);
     // max |a| on the bits: non-negative floats order as integers, and a NaN's bits exceed infinity's, so the
@@ -121,28 +164,75 @@ export function quantizeRows(dst: usize, scales: usize /* [m] f32 */, a: usize, 
                           max(i32x4.extract_lane(largestA, 2), i32x4.extract_lane(largestA, 3)));
     for (; i < k; i++) largestBits = max(largestBits, load<i32>(row + (<usize>i << 2)) & 0x7fffffff);
     const largest = reinterpret<f32>(largestBits);
-    const inverse: f32 = largest > 0 ? LEVELS / largest : 0;
-    store<f32>(scales + (<usize>r << 2), largest / LEVELS);
+    const inverse: f32 = largest > 0 ? ACTIVATION_LEVELS / largest : 0;
+    store<f32>(scales + (<usize>r << 2), largest / ACTIVATION_LEVELS);
     const out = dst + <usize>r * stride;
     const inverse4 = f32x4.splat(inverse);
     i = 0;
     for (; i + 8 <= k; i += 8) {
-      const low = quantizeQuad(f32x4.mul(v128.load(row + (<usize>i << 2)), inverse4), levels, negativeLevels, rounder);
-      const high = quantizeQuad(f32x4.mul(v128.load(row + (<usize>i << 2), 16), inverse4), levels, negativeLevels, rounder);
-      v128.store(out + (<usize>i << 1), i16x8.narrow_i32x4_s(low, high));
+      const low = quantizeQuad(f32x4.mul(v128.load(row + (<usize>i << 2)), inverse4), levels, negativeLevels, adder, rounder);
+      const high = quantizeQuad(f32x4.mul(v128.load(row + (<usize>i << 2), 16), inverse4), levels, negativeLevels, adder, rounder);
+      const packed = i16x8.narrow_i32x4_s(low, high);
+      // Relaxed: q + 64 ∈ [1, 127] narrows to bytes unchanged; 8 bytes stored.
+      if (ASC_FEATURE_RELAXED_SIMD) v128.store64_lane(out + <usize>i, i8x16.narrow_i16x8_u(packed, packed), 0);
+      else v128.store(out + (<usize>i << 1), packed);
     }
     for (; i < k; i++) {
-      store<i16>(out + (<usize>i << 1), quantizeOne(load<f32>(row + (<usize>i << 2)), inverse, LEVELS));
+      const q = quantizeOne(load<f32>(row + (<usize>i << 2)), inverse, ACTIVATION_LEVELS) + ACTIVATION_OFFSET;
+      if (ASC_FEATURE_RELAXED_SIMD) store<u8>(out + <usize>i, q);
+      else store<i16>(out + (<usize>i << 1), q);
     }
     for (; i < paddedK(k); i++) {
-      store<i16>(out + (<usize>i << 1), 0);
+      if (ASC_FEATURE_RELAXED_SIMD) store<u8>(out + <usize>i, ACTIVATION_OFFSET);
+      else store<i16>(out + (<usize>i << 1), 0);
     }
   }
 }
 
-/** acc + Σ over each lane's pair of w·x (one pmaddwd and an add). */
-@inline function dotAdd(w: v128, x: v128, acc: v128): v128 {
-  return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
+/**
+ * acc + Σ over each lane's group of w·x, the products computed at the width `Lane`:
+ * - i8, relaxed build: one relaxed_dot_i8x16_i7x16_add_s (4 i8 pairs a lane, x the 7-bit operand);
+ * - i16, relaxed build where the engine computes that instruction wrong (see relaxedDotExact): the same integers
+ *   from SIMD128 — both halves widened to i16, dot_i16x8_s, adjacent lanes summed;
+ * - i16, baseline build: one pmaddwd on the i16 codes (2 pairs a lane) and an add.
+ * `Lane` is a type argument so that each variant compiles to its own kernel loops (no test inside them).
+ */
+@inline function dotAdd<Lane>(w: v128, x: v128, acc: v128): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return i32x4.add(acc, i32x4.dot_i16x8_s(w, x));
+  if (sizeof<Lane>() == 1) return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+  // Lanes [o0 k0+k1, o0 k2+k3, o1 …, o1 …] and [o2 …, o3 …]: the even and odd lanes of the two added.
+  const low = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), i16x8.extend_low_i8x16_u(x));
+  const high = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), i16x8.extend_high_i8x16_u(x));
+  return i32x4.add(acc, i32x4.add(v128.shuffle<i32>(low, high, 0, 2, 4, 6), v128.shuffle<i32>(low, high, 1, 3, 5, 7)));
+}
+
+/** 0 until probed, then 1 if relaxed_dot_i8x16_i7x16_add_s is exact on this engine, 2 if not. */
+let relaxedDotState: i32 = 0;
+
+/**
+ * Whether this engine computes relaxed_dot_i8x16_i7x16_add_s as the spec says for a 7-bit second operand (the dot
+ * plus the accumulator), probed on the first call. V8 11.3 (Node 20 behind --experimental-wasm-relaxed-simd)
+ * returns twice the dot and drops the accumulator; there the kernels use the SIMD128 sequence instead (exact; on
+ * Node 20 the int8 GEMMs then take 1.0–1.5× the time dot_i16x8_s took, `npm run bench:kernels`). Node 22's V8 and
+ * later are exact. Always false in the baseline build, which does not use the instruction.
+ */
+export function relaxedDotExact(): bool {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (relaxedDotState == 0) relaxedDotState = probeRelaxedDot() ? 1 : 2;
+    return relaxedDotState == 1;
+  }
+  return false; // the baseline build does not use the instruction
+}
+
+/** relaxed_dot_i8x16_i7x16_add_s on a = [−127, 2, 3, 4] and b = [127, 1, 1, 1] in every lane, plus 1000: −15120 in every lane? */
+function probeRelaxedDot(): bool {
+  const probe = memory.data<i8>([
+    -127, 2, 3, 4, -127, 2, 3, 4, -127, 2, 3, 4, -127, 2, 3, 4,
+    127, 1, 1, 1, 127, 1, 1, 1, 127, 1, 1, 1, 127, 1, 1, 1,
+    -24, 3, 0, 0, -24, 3, 0, 0, -24, 3, 0, 0, -24, 3, 0, 0, // 1000 as i32
+  ], 16);
+  const dot = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(probe), v128.load(probe, 16), v128.load(probe, 32));
+  return i32x4.all_true(i32x4.eq(dot, i32x4.splat(-127 * 127 + 2 + 3 + 4 + 1000)));
 }
 
 // Staging for the last, partial panel of a row.
@@ -150,10 +240,13 @@ const tail = memory.data(16 * 2, 16);
 
 /**
  * Dequantizes 4 outputs (column `column` on) of one row and stores them: f32(acc) · f32(rowScale · weightScale)
- * + bias (+ C when `accumulate`); only `columns` (≤ 4) lanes are written.
+ * + bias (+ C when `accumulate`); only `columns` (≤ 4) lanes are written. Relaxed: acc − the outputs' corrections
+ * first (the offset of the activations), so that acc is Σ w·q as in the baseline build.
  */
-@inline function storeQuad(c: usize, column: i32, acc: v128, rowScale: v128, weights: usize, bias: usize, accumulate: bool, columns: i32): void {
+@inline function storeQuad(c: usize, column: i32, acc: v128, rowScale: v128, weights: usize, corrections: usize, bias: usize,
+                           accumulate: bool, columns: i32): void {
   const at = <usize>column << 2;
+  if (ASC_FEATURE_RELAXED_SIMD) acc = i32x4.sub(acc, v128.load(corrections + at));
   let value = f32x4.mul(f32x4.convert_i32x4_s(acc), f32x4.mul(rowScale, v128.load(weights + at)));
   if (bias != 0) {
     if (columns == 4) value = f32x4.add(value, v128.load(bias + at));
@@ -176,18 +269,19 @@ const tail = memory.data(16 * 2, 16);
   }
 }
 
-/** Stores one panel (8 outputs from `column`) of one row. */
+/** Stores one panel (8 outputs from `column`) of one row; `weights` is the packed weight (its header). */
 @inline function storePanel(c: usize, column: i32, lo: v128, hi: v128, rowScale: v128, weights: usize, bias: usize, accumulate: bool, n: i32): void {
   const left = n - column;
-  storeQuad(c, column, lo, rowScale, weights, bias, accumulate, min(4, left));
-  if (left > 4) storeQuad(c, column + 4, hi, rowScale, weights, bias, accumulate, min(4, left - 4));
+  const corrections = weights + (<usize>paddedN(n) << 2);
+  storeQuad(c, column, lo, rowScale, weights, corrections, bias, accumulate, min(4, left));
+  if (left > 4) storeQuad(c, column + 4, hi, rowScale, weights, corrections, bias, accumulate, min(4, left - 4));
 }
 
 /** One quantized row × every panel, three panels (six accumulators) at a time, then the last one or two. */
-@inline function gemvInt8(c: usize, x: usize, rowScale: f32, w: usize, bias: usize, n: i32, k: i32, accumulate: bool): void {
+@inline function gemvInt8<Lane>(c: usize, x: usize, rowScale: f32, w: usize, bias: usize, n: i32, k: i32, accumulate: bool): void {
   const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
   const panelBytes = <usize>groups * 32;
-  const first = w + (<usize>rows << 2);
+  const first = w + headerBytes(rows);
   const scale = f32x4.splat(rowScale);
   const xEnd = x + (<usize>groups << 2);
   let p = 0;
@@ -196,9 +290,9 @@ const tail = memory.data(16 * 2, 16);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd(v128.load(w0), s, a0); a1 = dotAdd(v128.load(w0, 16), s, a1);
-      b0 = dotAdd(v128.load(w0 + panelBytes), s, b0); b1 = dotAdd(v128.load(w0 + panelBytes, 16), s, b1);
-      c0 = dotAdd(v128.load(w0 + 2 * panelBytes), s, c0); c1 = dotAdd(v128.load(w0 + 2 * panelBytes, 16), s, c1);
+      a0 = dotAdd<Lane>(v128.load(w0), s, a0); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1);
+      b0 = dotAdd<Lane>(v128.load(w0 + panelBytes), s, b0); b1 = dotAdd<Lane>(v128.load(w0 + panelBytes, 16), s, b1);
+      c0 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes), s, c0); c1 = dotAdd<Lane>(v128.load(w0 + 2 * panelBytes, 16), s, c1);
       w0 += 32;
     }
     storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
@@ -210,7 +304,7 @@ const tail = memory.data(16 * 2, 16);
     let w0 = first + <usize>p * panelBytes;
     for (let at = x; at < xEnd; at += 4) {
       const s = v128.load32_splat(at);
-      a0 = dotAdd(v128.load(w0), s, a0); a1 = dotAdd(v128.load(w0, 16), s, a1);
+      a0 = dotAdd<Lane>(v128.load(w0), s, a0); a1 = dotAdd<Lane>(v128.load(w0, 16), s, a1);
       w0 += 32;
     }
     storePanel(c, p * PANEL, a0, a1, scale, w, bias, accumulate, n);
@@ -218,7 +312,7 @@ const tail = memory.data(16 * 2, 16);
 }
 
 /** Four quantized rows × one panel: 8 accumulators over the whole K. */
-@inline function kernel4x8(c: usize, ldc: usize, x: usize, stride: usize, scales: usize, panel: usize, column: i32, w: usize,
+@inline function kernel4x8<Lane>(c: usize, ldc: usize, x: usize, stride: usize, scales: usize, panel: usize, column: i32, w: usize,
                            bias: usize, n: i32, groups: i32, accumulate: bool): void {
   let r00 = i32x4.splat(0), r01 = i32x4.splat(0), r10 = i32x4.splat(0), r11 = i32x4.splat(0);
   let r20 = i32x4.splat(0), r21 = i32x4.splat(0), r30 = i32x4.splat(0), r31 = i32x4.splat(0);
@@ -228,13 +322,13 @@ const tail = memory.data(16 * 2, 16);
   while (x0 < end) {
     const lo = v128.load(b), hi = v128.load(b, 16);
     let s = v128.load32_splat(x0);
-    r00 = dotAdd(lo, s, r00); r01 = dotAdd(hi, s, r01);
+    r00 = dotAdd<Lane>(lo, s, r00); r01 = dotAdd<Lane>(hi, s, r01);
     s = v128.load32_splat(x0 + stride);
-    r10 = dotAdd(lo, s, r10); r11 = dotAdd(hi, s, r11);
+    r10 = dotAdd<Lane>(lo, s, r10); r11 = dotAdd<Lane>(hi, s, r11);
     s = v128.load32_splat(x0 + 2 * stride);
-    r20 = dotAdd(lo, s, r20); r21 = dotAdd(hi, s, r21);
+    r20 = dotAdd<Lane>(lo, s, r20); r21 = dotAdd<Lane>(hi, s, r21);
     s = v128.load32_splat(x0 + 3 * stride);
-    r30 = dotAdd(lo, s, r30); r31 = dotAdd(hi, s, r31);
+    r30 = dotAdd<Lane>(lo, s, r30); r31 = dotAdd<Lane>(hi, s, r31);
     x0 += 4;
     b += 32;
   }
@@ -271,9 +365,23 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
   const stride = (rowBytes(k) + 15) & ~<usize>15;
   const rowsQ = scratch, scales = scratch + <usize>m * stride;
   quantizeRowsStrided(rowsQ, stride, scales, a, m, k);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (relaxedDotExact()) multiplyQuantized<i8>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+    else multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+  } else {
+    multiplyQuantized<i16>(c, rowsQ, stride, scales, w, bias, m, n, k, accumulate);
+  }
+}
+
+/**
+ * C (+)= the quantized rows (`stride` bytes apart, their scales at `scales`) · Wᵀ (+ bias): blocks of 4 rows, then
+ * single rows; the products at the width `Lane` (dotAdd).
+ */
+@inline function multiplyQuantized<Lane>(c: usize, rowsQ: usize, stride: usize, scales: usize, w: usize, bias: usize,
+                                         m: i32, n: i32, k: i32, accumulate: bool): void {
   const rows = paddedN(n), panels = rows / PANEL, groups = paddedK(k) / GROUP;
   const panelBytes = <usize>groups * 32;
-  const first = w + (<usize>rows << 2);
+  const first = w + headerBytes(rows);
   const ldc = <usize>n << 2;
   const tiled = m - m % ROWS;
   for (let start = 0; start < tiled; start += ROW_BLOCK) {
@@ -281,12 +389,12 @@ export function gemmInt8(c: usize /* [m, n] */, a: usize /* [m, k] */, w: usize 
     for (let p = 0; p < panels; p++) {
       const panel = first + <usize>p * panelBytes;
       for (let r = start; r < end; r += ROWS) {
-        kernel4x8(c + <usize>r * ldc, ldc, rowsQ + <usize>r * stride, stride, scales + (<usize>r << 2), panel, p * PANEL, w, bias, n, groups, accumulate);
+        kernel4x8<Lane>(c + <usize>r * ldc, ldc, rowsQ + <usize>r * stride, stride, scales + (<usize>r << 2), panel, p * PANEL, w, bias, n, groups, accumulate);
       }
     }
   }
   for (let r = tiled; r < m; r++) {
-    gemvInt8(c + <usize>r * ldc, rowsQ + <usize>r * stride, load<f32>(scales + (<usize>r << 2)), w, bias, n, k, accumulate);
+    gemvInt8<Lane>(c + <usize>r * ldc, rowsQ + <usize>r * stride, load<f32>(scales + (<usize>r << 2)), w, bias, n, k, accumulate);
   }
 }
 

@@ -16,7 +16,7 @@ import {
   gruResetCandidateBackward, gruResetGates, lstmCellBackward, lstmCellForward, lstmCellForwardUnits, passEndedRows, rnnCellBackward,
   rnnCellForward,
 } from './cells';
-import { gemmPacked, gemvColumns, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
+import { gemmColumns, gemmPacked, gemvColumns, NR, packedSize, packWeightStrided, ROW_ALIGN } from './gemm';
 import { accumulateColumnSums, accumulateWeightGradient, transpose } from './linalg';
 import { gemmInt8, int8ScratchBytes } from './quantized';
 import { rowActive } from './simd';
@@ -256,7 +256,7 @@ export function rnnForward(plan: usize): void {
 
   // With threads: a bidirectional layer runs its directions side by side (thread groups), and within a
   // group the members split the input projection's rows, then the batch rows of the recurrence (each
-  // row's steps depend on that row alone). Every thread passes the same barriers.
+  // row's steps depend on that row alone); at batch 1, both by hidden units. Every thread passes the same barriers.
   const groups = D == 2 && threadCount >= 2 ? 2 : 1;
   const group = threadIndex % groups;
   const members = (threadCount - group + groups - 1) / groups;
@@ -284,8 +284,17 @@ export function rnnForward(plan: usize): void {
       const saved = training ? entryTape.locate(tape, s, entry) : null;
       const gates = training ? saved!.gates : scratchGates;
       const weightHR = layerSlot(plan, entry, RnnLayerSlot.W_HR);
-      weightGemm(int8Scratch, gates + <usize>firstRow * GH * 4, layerInput + <usize>firstRow * inputSize * 4, layerSlot(plan, entry, RnnLayerSlot.W_IH),
-                 layerSlot(plan, entry, RnnLayerSlot.BIAS_X), endRow - firstRow, GH, inputSize, false);
+      // Batch 1 (the inference forward's plain variants): one row, nothing to split by rows; the members split the
+      // hidden units instead, each its units' gate columns of the input projection and of every step.
+      const unitsSplit = ASC_FEATURE_THREADS && B == 1 && D == 1 && members > 1 && !training && !s.projected && !s.resetBefore && !s.int8
+        && mask == 0 && layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE) == 0;
+      if (unitsSplit) {
+        projectUnits(gates, layerInput, layerSlot(plan, entry, RnnLayerSlot.W_IH), layerSlot(plan, entry, RnnLayerSlot.BIAS_X), s, inputSize,
+                     member, members);
+      } else {
+        weightGemm(int8Scratch, gates + <usize>firstRow * GH * 4, layerInput + <usize>firstRow * inputSize * 4, layerSlot(plan, entry, RnnLayerSlot.W_IH),
+                   layerSlot(plan, entry, RnnLayerSlot.BIAS_X), endRow - firstRow, GH, inputSize, false);
+      }
       // Rows that end early never write their raw hidden state; keep the saved copy finite for the backward GEMM.
       if (training && weightHR != 0 && (lengths != 0 || mask != 0)) {
         memory.fill(saved!.hRaw + <usize>firstRow * H * 4, 0, <usize>(endRow - firstRow) * H * 4);
@@ -300,9 +309,7 @@ export function rnnForward(plan: usize): void {
       const rawHiddenRows = scratchRawHidden + <usize>first * H * 4;
       const projectedRows = projected + <usize>first * (s.resetBefore ? H : P) * 4;
       const rowBytes = <usize>count * P * 4, cellRowBytes = <usize>count * H * 4;
-      if (ASC_FEATURE_THREADS && B == 1 && D == 1 && members > 1 && !training && !s.projected && !s.resetBefore && !s.int8 && mask == 0
-          && layerSlot(plan, entry, RnnLayerSlot.PEEPHOLE) == 0) {
-        // Batch 1: one row, nothing to split by rows; the members split the hidden units instead.
+      if (unitsSplit) {
         recurrenceOverUnits(s, hN + <usize>entry * stateBytes, cN + <usize>entry * cellBytes, projected, gates, layerOutput, weightHH,
                             layerSlot(plan, entry, RnnLayerSlot.BIAS_HN), hiddenGates, lengths, member, members);
         barrier();
@@ -364,10 +371,29 @@ export function rnnForward(plan: usize): void {
   resetCellVariant();
 }
 
+// Batch 1 with threads: member `member` of `members` takes the hidden units [unitsStart(member), unitsStart(member + 1)),
+// cut at multiples of 4 so that each unit runs through the same SIMD lane or scalar tail of the cells as on one thread.
+const UNIT_ALIGN: i32 = 4;
+
+@inline function unitsStart(H: i32, member: i32, members: i32): i32 {
+  return rowsStart(H, member, members, UNIT_ALIGN);
+}
+
+/**
+ * The input projection of a batch-1 layer split over hidden units: for every gate g, this member's columns
+ * [g·H + u0, g·H + u1) of all T rows (gemmColumns: gemmPacked's bits), so that each step's gate values a thread reads
+ * are the ones its own core wrote (split by rows, half the steps' gates came from the other core's cache, on the
+ * critical path of every step).
+ */
+function projectUnits(gates: usize, input: usize, weightIH: usize, biasX: usize, s: Shape, inputSize: i32, member: i32, members: i32): void {
+  const H = s.H, GH = s.G * H;
+  const u0 = unitsStart(H, member, members), u1 = unitsStart(H, member + 1, members);
+  for (let g = 0; g < s.G; g++) gemmColumns(gates, input, weightIH, biasX, s.T, GH, inputSize, false, g * H + u0, g * H + u1);
+}
+
 /**
  * The recurrence of one unidirectional layer at batch 1, split over hidden units: member `member` of `members`
- * takes units [u0, u1) (cut at multiples of 4, so each unit runs through the same SIMD lane or scalar tail as on
- * one thread), computes their gate rows of W_hh·h (gemvColumns: each a whole-K sum in k order, never split over K,
+ * takes units [u0, u1) (unitsStart), computes their gate rows of W_hh·h (gemvColumns: each a whole-K sum in k order, never split over K,
  * so bitwise the single-thread product) and their cell, and meets the others at one barrier per step. h alternates
  * between `state` and `spare` [H] so that a step's h is written while the others still read the last one.
  * Inference only (no tape), no projection, peepholes, reset-before or int8: the caller checks.
@@ -375,7 +401,7 @@ export function rnnForward(plan: usize): void {
 function recurrenceOverUnits(s: Shape, state: usize, cell: usize, spare: usize, gates: usize, layerOutput: usize, weightHH: usize,
                              biasHN: usize, hiddenGates: usize, lengths: usize, member: i32, members: i32): void {
   const T = s.T, H = s.H, G = s.G;
-  const u0 = rowsStart(H, member, members, 4), u1 = rowsStart(H, member + 1, members, 4), units = u1 - u0;
+  const u0 = unitsStart(H, member, members), u1 = unitsStart(H, member + 1, members), units = u1 - u0;
   const unitsAt = <usize>u0 << 2, unitBytes = <usize>units << 2;
   let current = state, next = spare;
   for (let t = 0; t < T; t++) {
@@ -385,7 +411,7 @@ function recurrenceOverUnits(s: Shape, state: usize, cell: usize, spare: usize, 
     const target = s.gru ? hiddenGates : stepGates;
     for (let g = 0; g < G; g++) {
       const column = g * H + u0;
-      gemvColumns(target + (<usize>column << 2), current, weightHH, H, column, column + units, !s.gru);
+      gemvColumns(target, current, weightHH, 0, H, column, column + units, !s.gru);
     }
     // The GRU's cell updates h in place and an ended row keeps it: start from the last h.
     memory.copy(next + unitsAt, current + unitsAt, unitBytes);

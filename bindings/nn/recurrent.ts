@@ -79,14 +79,20 @@ function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: nu
 /**
  * Whether a batch-1 inference forward gains from threads splitting the hidden units of every step (the core's
  * recurrenceOverUnits: unidirectional, no projection, peepholes, mask or GRU reset-before). Each step then costs
- * one barrier and the exchange of h between cores, ~2 µs on this machine's 2 vCPUs (AMD EPYC; bench/threads.mjs
- * --batch1, min of 40 runs at T = 100, relaxed: RNN H 64/128 2.3/2.2 µs a step at 2 threads vs 0.8/1.4 at 1): it
- * pays from ~2^17 multiply-adds of W_hh a step (LSTM H 256: 17.4 → 12.2 µs, 1.43×; GRU H 256: 12.8 → 8.9 µs, 1.43×;
- * LSTM H 128 = 2^16: 5.0 → 5.6 µs, 0.89×; GRU H 128: 1.07×). W1 (LSTM H 128) and W5 (RNN H 256) stay on one thread.
- * `recurrentPerStep` counts G·H·H; T ≥ 8 steps cover waking the pool.
+ * one barrier and the exchange of h between cores, a fixed cost that follows the host's cross-core latency, which on
+ * this machine's 2 vCPUs (AMD EPYC) changes from minute to minute: a SharedArrayBuffer ping-pong between two threads
+ * takes ~200 ns or ~850 ns. bench/threads.mjs --batch1 (min of 40 runs, T = 100, I = 64, relaxed, Node 22), 1 → 2
+ * threads: at ~850 ns ~1.3 µs a step more than half the work, so G·H·H = 2^16 breaks even (RNN H 256 4.1 → 3.9 µs,
+ * 1.03–1.07×; LSTM H 128 5.0 → 5.0, 0.96–1.0×; GRU H 128 1.0–1.04×), 2^15.2 loses (RNN H 192, LSTM H 96: 0.84–0.91×)
+ * and 2^16.7 up gains (LSTM/GRU H 192 1.31–1.38×, H 256 1.44–1.55×); at ~200 ns 2^16 gains ~1.6× (RNN H 256 1.64×,
+ * LSTM H 128 1.58×). A gated cell carries more of that fixed cost at equal G·H·H (G column ranges a step, each
+ * with partial panels at both cuts): through a 2^16 gate W5 (RNN H 256) measured 1.10–1.14× at ~850 ns but W1
+ * (LSTM H 128) 0.88–1.01×. So the vanilla RNN splits from 2^16 and the gated cells (G ≥ 3) from 2^17: never
+ * slower than one thread at ~850 ns, ~1.6× for W5 at ~200 ns (bench/NOTES.md, Batch 1 on 2 threads).
+ * `gates` is G; T ≥ 8 steps cover waking the pool.
  */
-function batchOneWorthThreads(T: number, recurrentPerStep: number): boolean {
-  return T >= 8 && recurrentPerStep >= 1 << 17;
+function batchOneWorthThreads(T: number, gates: number, hidden: number): boolean {
+  return T >= 8 && gates * hidden * hidden >= (gates === 1 ? 1 << 16 : 1 << 17);
 }
 
 export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
@@ -328,7 +334,7 @@ export abstract class RecurrentModule extends ParameterizedModule implements Sta
     if (this.int8) kernels().rnnForward(this.plan);
     else {
       const unitsSplit = B === 1 && D === 1 && !train && !mask && P === H && !this.resetBefore && !(this.variant.flags & VariantFlag.PEEPHOLES);
-      const worthThreads = unitsSplit ? batchOneWorthThreads(T, this.gates * H * H) : forwardWorthThreads(T, B, D, L * this.gates * H * (I + P));
+      const worthThreads = unitsSplit ? batchOneWorthThreads(T, this.gates, H) : forwardWorthThreads(T, B, D, L * this.gates * H * (I + P));
       runJob(Job.RNN_FORWARD, this.plan, worthThreads, () => kernels().rnnForward(this.plan));
     }
 

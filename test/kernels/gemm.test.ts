@@ -4,7 +4,8 @@
 // m % 4 rows on the matrix-vector path (three 8-wide panels at a time, then the last one or two);
 // relaxed 3×12 blocks, two rows left over as a 2×12 block, one on the matrix-vector path (two 12-wide
 // panels at a time, then the last one). These sizes reach every one of those paths in both builds.
-// Bound: |diff| ≤ 1e-5·(1 + Σ_k |a·w|). Guard floats around C catch writes outside it.
+// Bound: |diff| ≤ 1e-5·(1 + Σ_k |a·w|). Guard floats around C catch writes outside it. gemmColumns and gemvColumns
+// (a window of C's columns) are checked bit for bit against gemmPacked's columns.
 
 import { describe, it, expect } from 'vitest';
 import { expectClose } from '../helpers/compare.js';
@@ -118,39 +119,65 @@ describe(`gemm (${core.simdFlavor() ? 'relaxed' : 'baseline'} build)`, () => {
     });
   }
 
-  // gemvColumns: the columns [j0, j1) of a batch-1 row (what one thread takes of a step's gate rows: sequence.ts
-  // recurrenceOverUnits) are bitwise the same columns of gemmPacked's matrix-vector row, accumulate or not, for
-  // ranges that start and end inside panels, cover one column, or several panels; nothing outside is written.
-  it('gemvColumns: any column range, bitwise gemmPacked\'s row (m = 1), within the reference', () => {
-    for (const [n, k] of [[37, 13], [100, 64], [64, 300], [9, 1]]) {
-      const random = seededRandom(n * 31 + k);
-      const a = uniformArray(random, k), w = uniformArray(random, n * k), oldC = uniformArray(random, n);
-      const { packed } = pack(w, n, k);
-      const aPtr = writeF32(a);
+  // gemmColumns and gemvColumns: a window [j0, j1) of C's columns (what one thread takes at batch 1: its hidden units'
+  // gate columns of the input projection and of each step, sequence.ts) holds exactly gemmPacked's bits, and nothing
+  // outside it is written. Windows start and end inside panels, straddle one, cover one column, several panels or
+  // none; m covers every row path of both builds (MR-row blocks, the relaxed 2-row pair, matrix-vector rows, several
+  // row blocks), k > 256 the K slices; with and without bias, overwrite and accumulate.
+  const windows = (n: number): Array<[number, number]> =>
+    ([[0, n], [1, n - 1], [NR - 1, NR + 1], [NR, 2 * NR], [Math.floor(n / 2), n], [3, 4], [Math.floor(n / 4) + 1, Math.floor(n / 2) + 3], [0, 0]] as const)
+      .map(([from, to]) => [Math.min(from, to, n), Math.min(to, n)]);
+
+  /** Runs `window(c, …)` for every window of n columns against gemmPacked on the same data. */
+  function checkWindows(kernel: string, m: number, n: number, k: number,
+                        window: (c: number, a: number, w: number, bias: number, j0: number, j1: number, accumulate: boolean) => void): void {
+    const random = seededRandom(m * 7919 + n * 31 + k);
+    const a = uniformArray(random, m * k), w = uniformArray(random, n * k), oldC = uniformArray(random, m * n);
+    const bias = new Float32Array(panelRows(n));
+    bias.set(uniformArray(random, n));
+    const { packed } = pack(w, n, k);
+    const aPtr = writeF32(a), biasPtr = writeF32(bias);
+    for (const withBias of [false, true]) {
       for (const accumulate of [false, true]) {
-        const whole = allocF32(n, 0);
-        new Float32Array(core.memory.buffer, whole, n).set(oldC);
-        core.gemmPacked(whole, aPtr, packed, 0, 1, n, k, accumulate);
-        const row = readF32(whole, n);
-        const expected = accumulate ? Float64Array.from(oldC) : new Float64Array(n);
-        gemm(expected, a, w, null, 1, n, k, accumulate);
-        row.forEach((v, j) => expect(Math.abs(v - expected[j]), `n=${n} k=${k} column ${j}`).toBeLessThanOrEqual(1e-5 * (1 + k)));
-        for (const [from, to] of [[0, n], [1, n - 1], [NR - 1, NR + 1], [Math.floor(n / 2), n], [3, 4], [0, 0]]) {
-          const j1 = Math.min(to, n), j0 = Math.min(from, j1), width = j1 - j0;
-          const block = allocF32(GUARD + width + GUARD, SENTINEL);
-          new Float32Array(core.memory.buffer, block + 4 * GUARD, width).set(oldC.subarray(j0, j0 + width));
-          core.gemvColumns(block + 4 * GUARD, aPtr, packed, k, j0, j1, accumulate);
-          const result = readF32(block, GUARD + width + GUARD);
-          const label = `n=${n} k=${k} columns [${j0}, ${j1}) accumulate=${accumulate}`;
-          expect(Array.from(result.subarray(0, GUARD)), `${label}: guard before`).toEqual(new Array(GUARD).fill(SENTINEL));
-          expect(Array.from(result.subarray(GUARD + width)), `${label}: guard after`).toEqual(new Array(GUARD).fill(SENTINEL));
-          const bits = new Uint32Array(Float32Array.from(result.subarray(GUARD, GUARD + width)).buffer);
-          expect(Array.from(bits), label).toEqual(Array.from(new Uint32Array(row.slice(j0, j0 + width).buffer)));
-          free(block);
-        }
+        const whole = allocF32(m * n, 0);
+        new Float32Array(core.memory.buffer, whole, m * n).set(oldC);
+        core.gemmPacked(whole, aPtr, packed, withBias ? biasPtr : 0, m, n, k, accumulate);
+        const product = readF32(whole, m * n);
         free(whole);
+        const expected = accumulate ? Float64Array.from(oldC) : new Float64Array(m * n);
+        gemm(expected, a, w, withBias ? bias.subarray(0, n) : null, m, n, k, accumulate);
+        expectClose(`gemmPacked m=${m} n=${n} k=${k}`, product, expected, () => 1e-5 * (1 + k));
+        for (const [j0, j1] of windows(n)) {
+          const label = `${kernel} m=${m} n=${n} k=${k} columns [${j0}, ${j1}) bias=${withBias} accumulate=${accumulate}`;
+          const block = allocF32(GUARD + m * n + GUARD, SENTINEL);
+          new Float32Array(core.memory.buffer, block + 4 * GUARD, m * n).set(oldC);
+          window(block + 4 * GUARD, aPtr, packed, withBias ? biasPtr : 0, j0, j1, accumulate);
+          const result = readF32(block, GUARD + m * n + GUARD);
+          free(block);
+          expect(Array.from(result.subarray(0, GUARD)), `${label}: guard before`).toEqual(new Array(GUARD).fill(SENTINEL));
+          expect(Array.from(result.subarray(GUARD + m * n)), `${label}: guard after`).toEqual(new Array(GUARD).fill(SENTINEL));
+          // Inside the window gemmPacked's bits, outside C's old bits.
+          const wanted = Float32Array.from({ length: m * n }, (_, i) => (i % n >= j0 && i % n < j1 ? product[i] : oldC[i]));
+          const bits = new Uint32Array(Float32Array.from(result.subarray(GUARD, GUARD + m * n)).buffer);
+          const first = Array.from(bits).findIndex((b, i) => b !== new Uint32Array(wanted.buffer)[i]);
+          expect(first, `${label}: first element that differs (row ${Math.floor(first / n)}, column ${first % n})`).toBe(-1);
+        }
       }
-      free(packed, aPtr);
+    }
+    free(packed, aPtr, biasPtr);
+  }
+
+  it('gemvColumns: any column window of a row, bitwise gemmPacked\'s row (m = 1), the rest untouched', () => {
+    for (const [n, k] of [[37, 13], [100, 64], [64, 300], [9, 1]]) {
+      checkWindows('gemvColumns', 1, n, k, (c, a, w, bias, j0, j1, accumulate) => core.gemvColumns(c, a, w, bias, k, j0, j1, accumulate));
     }
   });
+
+  for (const m of [1, 2, 3, 4, 5, 6, 7, 50, 67, 98]) {
+    it(`gemmColumns m=${m}: any column window, bitwise gemmPacked's columns (k 13 and 300), the rest untouched`, () => {
+      for (const [n, k] of [[37, 13], [100, 300]]) {
+        checkWindows('gemmColumns', m, n, k, (c, a, w, bias, j0, j1, accumulate) => core.gemmColumns(c, a, w, bias, m, n, k, accumulate, j0, j1));
+      }
+    });
+  }
 });

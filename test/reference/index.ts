@@ -19,7 +19,7 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
   ...checkedBy('test/kernels/activations.test.ts', {
     expArray: 'activations.ts#exp', sigmoidArray: 'activations.ts#sigmoid', tanhArray: 'activations.ts#tanh',
   }),
-  ...checkedBy('test/kernels/gemm.test.ts', { gemmPacked: 'gemm.ts#gemm', gemvColumns: 'gemm.ts#gemm' }),
+  ...checkedBy('test/kernels/gemm.test.ts', { gemmPacked: 'gemm.ts#gemm', gemmColumns: 'gemm.ts#gemm', gemvColumns: 'gemm.ts#gemm' }),
   ...checkedBy('test/kernels/weight-gradient.test.ts', {
     accumulateWeightGradient: 'linalg.ts#accumulateWeightGradient', accumulateColumnSums: 'linalg.ts#accumulateColumnSums',
   }),
@@ -62,6 +62,9 @@ export const KERNEL_REFERENCES: Record<string, KernelReference> = {
   quantizedWeightBytes: { none: 'a layout size, checked against the layout in test/kernels/quantized.test.ts' },
   packInt8Weight: { none: 'moves data, no arithmetic: test/kernels/quantized.test.ts spells the layout out' },
   int8ScratchBytes: { none: 'a buffer size: test/kernels/quantized.test.ts checks guard floats right after it on every gemmInt8 call' },
+  int8ActivationLevels: { none: 'a build constant (63 relaxed, 127 baseline) that test/kernels/quantized.test.ts checks and passes to the reference' },
+  int8ActivationOffset: { none: 'a build constant (64 relaxed, 0 baseline) that test/kernels/quantized.test.ts checks and reads quantizeRows\' bytes with' },
+  relaxedDotExact: { none: 'an engine probe: test/kernels/quantized.test.ts checks its answer per V8 version, test/runtimes/int8-relaxed.test.ts on Node 22 and 24' },
   rnnScratchBytes: { none: 'a buffer size, exercised by every rnnForward test' },
   rnnTapeBytes: { none: 'a buffer size, exercised by every training forward' },
   rnnBackwardScratchBytes: { none: 'a buffer size, exercised by every rnnBackward test' },

@@ -1,6 +1,8 @@
 // scalar reference, used only by tests and bench: the int8 quantization and GEMM of assembly/quantized.ts in plain
 // loops, with every f32 rounding spelled out (Math.fround), so that the kernel's results must agree exactly.
-// Weights and activations alike: symmetric int8, q ∈ [−127, 127], per row.
+// Symmetric per-row quantization: weights q ∈ [−127, 127]; activations q ∈ [−levels, levels], the build's levels
+// (core.int8ActivationLevels(): 63 in the relaxed build, whose dot product takes a 7-bit operand; 127 baseline).
+// The integers here are Σ w·q: the relaxed kernel's offset activations (q + 64) and its correction cancel exactly.
 
 const f = Math.fround;
 
@@ -42,16 +44,17 @@ export function quantizeWeight(w: ArrayLike<number>, n: number, k: number): { sc
 }
 
 /**
- * C[m, n] = A[m, k] · Wᵀ (+ bias) (+ C when `accumulate`) as gemmInt8: A's rows quantized per row, the integer
- * dot products exact, then f32(acc) · f32(rowScale · weightScale) + bias + C, each step rounded to f32.
+ * C[m, n] = A[m, k] · Wᵀ (+ bias) (+ C when `accumulate`) as gemmInt8: A's rows quantized per row to ±activationLevels,
+ * the integer dot products exact, then f32(acc) · f32(rowScale · weightScale) + bias + C, each step rounded to f32.
  * Returns the integer accumulators too (acc [m·n]) for tests that check them directly.
  */
 export function gemmInt8(c: Float32Array /* [m, n] */, a: ArrayLike<number> /* [m, k] */, w: ArrayLike<number> /* [n, k] */,
-                         bias: ArrayLike<number> | null, m: number, n: number, k: number, accumulate: boolean): Int32Array {
+                         bias: ArrayLike<number> | null, m: number, n: number, k: number, accumulate: boolean,
+                         activationLevels: number): Int32Array {
   const weight = quantizeWeight(w, n, k);
   const acc = new Int32Array(m * n);
   for (let r = 0; r < m; r++) {
-    const row = quantizeRow(Array.prototype.slice.call(a, r * k, (r + 1) * k) as number[], 127);
+    const row = quantizeRow(Array.prototype.slice.call(a, r * k, (r + 1) * k) as number[], activationLevels);
     for (let o = 0; o < n; o++) {
       let sum = 0;
       for (let i = 0; i < k; i++) sum += row.q[i] * weight.q[o * k + i];
