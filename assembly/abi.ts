@@ -213,13 +213,31 @@ export const enum ThreadControl {
   ARRIVED = 0,     // threads that reached the current barrier
   WAITING = 1,     // threads blocked in a wait at a barrier (the last to arrive notifies only when there are some)
   GENERATION = 16, // bumped by the last thread to arrive: the others spin, then wait, on it
-  ABORT = 17,      // non-zero once a thread failed: every thread leaves its barrier with a trap
+  ABORT = 17,      // 1 + the index of the first thread that failed (0: none): every thread leaves its barrier with a trap
   SEQUENCE = 32,   // bumped by the main thread to start a job: the workers wait on it
   JOB = 33,        // a Job, or 0 to stop the workers
   ARGUMENT = 34,   // the job's argument
   COUNT = 35,      // threads taking part, the main thread included
   READY = 36,      // workers instantiated and waiting
-  WORDS = 48,
+  FAULT = 37,      // testing only (bindings/runtime.ts injectWorkerFault): a WorkerFault the job's last worker acts out
+  // One word a thread from here: worker i's OS thread id at OS_THREADS + i (Linux, > 0), or 0 where unknown. The main
+  // thread, when it has waited long at a barrier, checks that these threads still exist (bindings/threads.ts).
+  OS_THREADS = 48,
+  // One word a thread from here: the SEQUENCE of the last job worker i has left, done or failed. After a failed job
+  // the main thread waits for each live worker's (bindings/threads.ts ThreadPool.run).
+  LEFT = 112,
+  WORDS = 176,     // LEFT + 64 (bindings/threads.ts MAX_THREADS; OS_THREADS has as many)
+}
+
+/**
+ * Testing only: what the last worker of the next job does instead of its part (ThreadControl.FAULT, read and
+ * cleared by that worker), so that the tests can make a worker fail as a real failure would.
+ */
+export const enum WorkerFault {
+  NONE = 0,
+  EXIT = 1,       // its thread ends on taking the job (the other threads wait for it at the job's first barrier)
+  THROW = 2,      // its part of the job throws (as a trap in a kernel would)
+  EXIT_AFTER = 3, // it does its part, then its thread ends (the next call finds it gone)
 }
 
 /**

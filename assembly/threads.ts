@@ -23,6 +23,16 @@ let mayWait: bool = true;
 // Spins this many times before waiting at a barrier: most barriers of a balanced split are met within a
 // few microseconds, and a futex wait + wake costs tens.
 const SPIN_LIMIT: i32 = 1 << 14;
+// The main thread waits at a barrier this long (ns) at a time; after each such wait it asks the bindings whether a
+// worker of the job is gone. A check, never a deadline: a slow thread only costs more checks.
+const WAIT_CHECK_NS: i64 = 100_000_000;
+
+/**
+ * Whether the OS thread of a worker taking part in the job has ended (bindings/threads.ts ThreadPool.workerGone:
+ * Linux, Node): 1 makes the main thread abort the job instead of waiting for that worker forever.
+ */
+@external("env", "workerGone")
+declare function workerGone(): i32;
 
 @inline function word(index: i32): usize {
   return control + (<usize>index << 2);
@@ -59,7 +69,8 @@ export function runJob(job: i32, argument: usize, count: i32): void {
 
 /**
  * Waits until all threadCount threads have arrived (a spin, then a wait on the generation word). Traps
- * when a thread has failed (ABORT), so that no thread waits forever for one that never comes.
+ * when a thread has failed (ABORT), so that no thread waits forever for one that never comes. The main
+ * thread waits WAIT_CHECK_NS at a time and aborts the job when a worker's thread has gone (workerGone).
  */
 export function barrier(): void {
   if (!ASC_FEATURE_THREADS || threadCount <= 1) return;
@@ -79,18 +90,25 @@ export function barrier(): void {
       } else {
         // Counted before the generation is read again, so that the last arrival either is seen here or sees us.
         atomic.add<i32>(word(ThreadControl.WAITING), 1);
-        atomic.wait<i32>(word(ThreadControl.GENERATION), generation, -1);
+        const woken = atomic.wait<i32>(word(ThreadControl.GENERATION), generation, threadIndex == 0 ? WAIT_CHECK_NS : -1);
         atomic.sub<i32>(word(ThreadControl.WAITING), 1);
+        if (woken == AtomicWaitResult.TIMED_OUT && workerGone() != 0) threadAbort();
       }
     }
     if (atomic.load<i32>(word(ThreadControl.ABORT)) != 0) unreachable();
   }
 }
 
-/** Marks the job failed and wakes every thread waiting at a barrier (they then trap). */
+/**
+ * Marks the job failed and wakes every thread waiting at a barrier (they then trap); this thread leaves the job.
+ * The generation moves too, so that a thread between its last look at ABORT and its wait does not sleep through
+ * the wake-up. Called by the thread that failed (its catch in bindings/threads.ts) or found a worker gone.
+ */
 export function threadAbort(): void {
   if (ASC_FEATURE_THREADS) {
-    atomic.store<i32>(word(ThreadControl.ABORT), 1);
+    threadCount = 1;
+    atomic.cmpxchg<i32>(word(ThreadControl.ABORT), 0, threadIndex + 1); // the first to fail is the one to blame
+    atomic.add<i32>(word(ThreadControl.GENERATION), 1);
     atomic.notify(word(ThreadControl.GENERATION), -1);
   }
 }

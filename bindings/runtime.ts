@@ -1,7 +1,7 @@
 // Runtime: instantiates the Wasm core (Node, browsers, workers, edge), picks the SIMD build, and owns
 // linear memory: heap blocks, the per-call arena, and views re-derived whenever memory has grown.
 
-import { type Job, ThreadControl } from '../assembly/abi.js';
+import type { Job, WorkerFault } from '../assembly/abi.js';
 import { ArgumentError, InitError, OutOfMemoryError, ThreadError } from './errors.js';
 import { optionKeys, strictOptions } from './options.js';
 import type { CoreExports } from './generated/core.js';
@@ -45,10 +45,10 @@ interface Backend {
   shared: SharedCore | null;
 }
 
-/** A threads build: its module (instantiated again in each worker), its control block and the lazy pool. */
+/** A threads build: its module (instantiated again in each worker), the main thread's thread block and the lazy pool. */
 interface SharedCore {
   module: WebAssembly.Module;
-  control: number;
+  block: number;
   pool: ThreadPool | null;
 }
 
@@ -167,6 +167,8 @@ function instantiate(module: WebAssembly.Module, memory?: WebAssembly.Memory): K
       abort(): never {
         throw new InitError('the looptree Wasm core aborted (an internal invariant failed)');
       },
+      // The threads builds' barrier asks this when the main thread has waited long (assembly/threads.ts).
+      ...(memory ? { workerGone: () => (backend?.shared?.pool?.workerGone() ? 1 : 0) } : {}),
     },
   };
   const instance = new WebAssembly.Instance(module, imports);
@@ -202,13 +204,11 @@ function activate(module: WebAssembly.Module, requested: 'auto' | SimdMode, sour
     if (unavailable !== null) throw new InitError(`init(): module is a threads build, which cannot run here (${unavailable}); pass a single-thread build (looptree-baseline.wasm or looptree-relaxed.wasm)`);
     kernels = instantiate(module, new WebAssembly.Memory(SHARED_MEMORY));
     // The start function (exported, so that workers never run it) sets up the allocator's statics; then this
-    // instance becomes thread 0, with its per-thread objects and the control block off the static data.
+    // instance becomes thread 0, with its per-thread objects off the static data (each pool gives it a control block).
     (kernels as unknown as { _start(): void })._start();
     const block = kernels.alloc(kernels.threadBlockBytes());
-    const control = kernels.alloc(ThreadControl.WORDS * 4);
-    new Int32Array(kernels.memory.buffer, control, ThreadControl.WORDS).fill(0);
-    kernels.threadInit(0, block, control, mayBlock() ? 1 : 0);
-    shared = { module, control, pool: null };
+    kernels.threadInit(0, block, 0, mayBlock() ? 1 : 0);
+    shared = { module, block, pool: null };
   } else {
     kernels = instantiate(module);
   }
@@ -328,13 +328,15 @@ export async function threadsReady(): Promise<void> {
 }
 
 function pool(shared: SharedCore): ThreadPool {
-  return shared.pool ??= new ThreadPool(shared.module, kernels().memory, kernels(), shared.control, allocBytes);
+  return shared.pool ??= new ThreadPool(shared.module, kernels().memory, kernels(), { allocate: allocBytes, free: freeBytes }, shared.block);
 }
 
 /**
  * Runs `job` on `argument` with the threads in use when `worthThreads` (the call is big enough to gain from
  * them) and the pool is ready; otherwise, and with one thread, calls `single()`. Starts the pool lazily.
- * A worker that failed or exited since the last call is a ThreadError here (the pool restarts on the next).
+ * A worker that failed or exited since the last call is a ThreadError here, and so is one whose job throws, or
+ * (Linux) whose thread ends, during this call (bindings/threads.ts); after any failed job the pool is stopped
+ * and the next call starts a new one.
  */
 export function runJob(job: Job, argument: number, worthThreads: boolean, single: () => void): void {
   const { shared } = current();
@@ -353,9 +355,25 @@ export function runJob(job: Job, argument: number, worthThreads: boolean, single
   try {
     workers.run(job, argument, threads);
   } catch (error) {
-    if (error instanceof ThreadError) stopPool(shared);
+    stopPool(shared); // the job's workers have left it and ended (threadAbort)
     throw error;
   }
+}
+
+/**
+ * Testing only (test/worker-death.test.ts reaches it through this module; the public entry does not export it):
+ * the last worker of the next threaded job acts out `fault` (WorkerFault: exit its thread, throw, or exit after
+ * its part). Throws InitError without a started pool.
+ */
+export function injectWorkerFault(fault: WorkerFault): void {
+  const workers = current().shared?.pool;
+  if (!workers) throw new InitError('injectWorkerFault(): no worker pool has started');
+  workers.injectFault(fault);
+}
+
+/** Testing only: why the running pool has failed (a worker's error or exit event has arrived), or null. */
+export function workerPoolFailure(): string | null {
+  return current().shared?.pool?.failed ?? null;
 }
 
 function stopPool(shared: SharedCore): void {
