@@ -6,6 +6,7 @@
 // named by the case the faster one (the kernel tests check that the core then runs that form: int8DotForm).
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeClock } from './helpers/fake-clock.js';
 import { simdUnderTest } from './helpers/fixtures.js';
 import { seededRandom, uniformArray } from './helpers/random.js';
 
@@ -17,18 +18,6 @@ async function freshLibrary(copy: string): Promise<Library> {
   const library = (await import(/* @vite-ignore */ url)) as Library;
   await library.init({ simd: simdUnderTest() });
   return library;
-}
-
-/** performance.now replaced: two reads per timed call (start, end), the calls alternating the default and paired forms. */
-function fakeClock(defaultCost: number, pairedCost: number) {
-  let reads = 0, time = 1000;
-  vi.spyOn(performance, 'now').mockImplementation(() => {
-    const value = time;
-    if (reads % 2 === 0) time += (reads / 2) % 2 === 0 ? defaultCost : pairedCost;
-    reads++;
-    return value;
-  });
-  return { reads: () => reads, advance(ms: number) { time += ms; } };
 }
 
 const I = 64, H = 128;

@@ -13,6 +13,7 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Int8Dot } from '../../assembly/abi.js';
+import { fakeClock } from '../helpers/fake-clock.js';
 import { allocF32, core, expectRequestedBuild, free, readF32, writeF32 } from '../helpers/kernels.js';
 import { seededRandom, uniformArray } from '../helpers/random.js';
 import { gemmInt8, quantizeRow, quantizeWeight } from '../reference/quantized.js';
@@ -133,19 +134,25 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
     }
   });
 
+  /** core.quantizeRows on m rows of k: a copy of the stored rows (paddedK(k) elements each) and the row scales. */
+  function quantizeOnCore(a: Float32Array, m: number, k: number): { rowBytes: number; stored: DataView; scaleValues: Float32Array } {
+    const rowBytes = paddedK(k) * ELEMENT;
+    const src = writeF32(a);
+    const dst = allocF32((m * rowBytes) / 4 + 4);
+    const scales = allocF32(m);
+    core.quantizeRows(dst, scales, src, m, k, k);
+    const stored = new DataView(core.memory.buffer.slice(dst, dst + m * rowBytes));
+    const scaleValues = readF32(scales, m);
+    free(src, dst, scales);
+    return { rowBytes, stored, scaleValues };
+  }
+
   it(`quantizeRows: per-row scale max|x|/${LEVELS}, integers rounded half to even, stored + ${OFFSET}, padding q = 0`, () => {
     for (const [m, k] of [[1, 1], [3, 5], [2, 16], [4, 33], [1, 130], [2, 6]]) {
       const a = uniformArray(seededRandom(m * 97 + k), m * k, 2.5);
       a[0] = 0.5 * a[1]; // exact halves round to even
       if (m > 1) a.fill(0, k, 2 * k);
-      const rowBytes = paddedK(k) * ELEMENT;
-      const src = writeF32(a);
-      const dst = allocF32((m * rowBytes) / 4 + 4);
-      const scales = allocF32(m);
-      core.quantizeRows(dst, scales, src, m, k, k);
-      const stored = new DataView(core.memory.buffer.slice(dst, dst + m * rowBytes));
-      const scaleValues = readF32(scales, m);
-      free(src, dst, scales);
+      const { rowBytes, stored, scaleValues } = quantizeOnCore(a, m, k);
       for (let r = 0; r < m; r++) {
         const reference = quantizeRow(a.subarray(r * k, (r + 1) * k), LEVELS);
         expect(scaleValues[r], `scale of row ${r}`).toBe(reference.scale);
@@ -167,14 +174,7 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
       Array.from({ length: k }, (_, i) => (i % 3 - 1) * 1e-40),                   // subnormal largest: 127/largest overflows
       Array.from({ length: k }, (_, i) => ((i % 5) - 2) * 0.25),                  // products at exact halves: ±levels/2, ±levels
     ];
-    const m = rows.length, rowBytes = paddedK(k) * ELEMENT;
-    const src = writeF32(Float32Array.from(rows.flat()));
-    const dst = allocF32((m * rowBytes) / 4 + 4);
-    const scales = allocF32(m);
-    core.quantizeRows(dst, scales, src, m, k, k);
-    const stored = new DataView(core.memory.buffer.slice(dst, dst + m * rowBytes));
-    const scaleValues = readF32(scales, m);
-    free(src, dst, scales);
+    const { rowBytes, stored, scaleValues } = quantizeOnCore(Float32Array.from(rows.flat()), rows.length, k);
     rows.forEach((row, r) => {
       const reference = quantizeRow(Float32Array.from(row), LEVELS);
       expect(scaleValues[r], `scale of row ${r}`).toBe(reference.scale);
@@ -271,22 +271,6 @@ describe(`int8 kernels (${relaxed ? 'relaxed' : 'baseline'} build)`, () => {
   /** Whether there is a choice to time: the relaxed build where both relaxed dots are trusted. */
   const TRIAL = relaxed && v8Major >= 12;
   const DEFAULT_FORM = !relaxed ? Int8Dot.DOT_I16 : v8Major >= 12 ? Int8Dot.FUSED : Int8Dot.WIDENED;
-
-  /**
-   * Replaces performance.now (what the core's clock import calls) by a counted fake. The core reads it twice per
-   * trial call (start, end; the calls run the default form and the paired one in turn): the fake advances by the
-   * form's cost after each start read, and by `advance(ms)` between calls.
-   */
-  function fakeClock(defaultCost: number, pairedCost: number) {
-    let reads = 0, time = 1000;
-    vi.spyOn(performance, 'now').mockImplementation(() => {
-      const value = time;
-      if (reads % 2 === 0) time += (reads / 2) % 2 === 0 ? defaultCost : pairedCost;
-      reads++;
-      return value;
-    });
-    return { reads: () => reads, advance(ms: number) { time += ms; } };
-  }
 
   afterEach(() => {
     vi.restoreAllMocks();
