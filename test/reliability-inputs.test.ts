@@ -198,7 +198,9 @@ describe('F5: sizes read from files are bounded before building; construction is
       return performance.now() - started;
     };
     time(500); // warm up
-    const small = Math.min(time(2000), time(2000)), large = Math.min(time(4000), time(4000));
+    // The least of five each: one GC pause or burst of page faults inside a sample flaked the ratio (3.4 once in CI).
+    const least = (numLayers: number) => Math.min(...Array.from({ length: 5 }, () => time(numLayers)));
+    const small = least(2000), large = least(4000);
     expect(large / small).toBeLessThan(3.2);
   });
 });
